@@ -1,0 +1,346 @@
+"""Memory accounting: turns the kernel's state into snapshot records, paying per change.
+
+Two answers, side by side:
+
+* Legacy, as ps/vmaps/vmos compute it (zx_info_task_stats_t): for each mapping, the pages
+  the mapped VMO itself holds in the mapped range count as PRIVATE when one address space
+  maps the VMO (`#shr == 1`), else as SHARED, scaled by `1/#shr`. Unmapped VMOs are
+  ignored, a page mapped twice counts twice, a clone's clean pages count for its parent.
+* Attributed (RFC-0254): each committed page is divided evenly among the VMOs that reach
+  it and are held or mapped by some process (its sharers), then each VMO's part is divided
+  among the processes holding or mapping it. Handle-only VMOs count. So the PSS of all
+  processes adds up to the pages processes can reach.
+"""
+
+from __future__ import annotations
+
+from engine import kernel as k
+from engine.snapshot import (
+    FRACTION_ONE,
+    PAGE_SIZE,
+    VMO_IS_COW_CLONE,
+    VMO_PAGER_BACKED,
+    VMO_RESIZABLE,
+    VMO_TYPE_PAGED,
+    Changes,
+    Event,
+    Job,
+    Kmem,
+    MapEntry,
+    Process,
+    Snapshot,
+    Thread,
+    Vmo,
+    VmoRef,
+)
+
+PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
+
+
+def iter_bits(bitmap: int):
+    """Indices of the set bits, lowest first."""
+    while bitmap:
+        low = bitmap & -bitmap
+        yield low.bit_length() - 1
+        bitmap ^= low
+
+
+def vmo_processes(vmo: k.Vmo) -> tuple[set[int], set[int]]:
+    """Koids of the processes mapping the VMO, and of those mapping or holding it."""
+    mappers = {m.vmar.process.koid for m in vmo.mappings}
+    holders = {h.owner.koid for h in vmo.handles if h.owner is not None}
+    return mappers, mappers | holders
+
+
+def family_of(vmo: k.Vmo) -> list[k.Vmo]:
+    """Every VMO of a clone family: the root ancestor and all its descendants."""
+    root = vmo
+    while root.parent is not None:
+        root = root.parent
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
+
+
+def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int, tuple[int, int, int]]:
+    """RFC-0254 figures for each VMO of a family: (private pages, scaled fixed, total pages).
+
+    `sharer[koid]` says whether a VMO is held or mapped by a process. Sharers reaching the
+    same pages of the same holder are grouped, so the per-page work is per distinct shape.
+    """
+    # holder koid -> bitmap in holder coordinates -> sharer koids reaching exactly those pages
+    shapes: dict[int, dict[int, list[int]]] = {}
+    totals: dict[int, int] = {}
+    for vmo in members:
+        reached = vmo.reachable()
+        totals[vmo.koid] = sum(bits.bit_count() for _, bits in reached)
+        if not sharer[vmo.koid]:
+            continue
+        offset_of = _offsets_up(vmo)
+        for holder, bits in reached:
+            in_holder = bits << offset_of[holder.koid]
+            shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
+    figures = {koid: [0, 0, totals[koid]] for koid in totals}
+    for groups in shapes.values():
+        counts: dict[int, int] = {}
+        for bits, owners in groups.items():
+            for page in iter_bits(bits):
+                counts[page] = counts.get(page, 0) + len(owners)
+        for bits, owners in groups.items():
+            scaled = 0
+            private = 0
+            for page in iter_bits(bits):
+                n = counts[page]
+                scaled += PAGE_FIXED // n
+                private += n == 1
+            for koid in owners:
+                figures[koid][0] += private
+                figures[koid][1] += scaled
+    return {koid: (f[0], f[1], f[2]) for koid, f in figures.items()}
+
+
+def _offsets_up(vmo: k.Vmo) -> dict[int, int]:
+    """Offset, in pages, of this VMO's page 0 within itself and each ancestor."""
+    out = {vmo.koid: 0}
+    offset, node = 0, vmo
+    while node.parent is not None:
+        offset += node.parent_offset
+        node = node.parent
+        out[node.koid] = offset
+    return out
+
+
+class Accountant:
+    """Keeps the latest records and rebuilds only those the kernel marked dirty."""
+
+    def __init__(self, kernel: k.Kernel, source: str) -> None:
+        self.kernel = kernel
+        self.source = source
+        self.vmos: dict[int, Vmo] = {}
+        self.processes: dict[int, Process] = {}
+        self.jobs: dict[int, Job] = {}
+
+    def snapshot(self, tick: int, time_ns: int, pressure: str,
+                 events: tuple[Event, ...] = ()) -> Snapshot:
+        kernel = self.kernel
+        dirty_vmos = self._expand_families(kernel.dirty_vmos)
+        dirty_processes = set(kernel.dirty_processes)
+        changed_vmos, removed_vmos = self._rebuild_vmos(dirty_vmos, dirty_processes)
+        changed_processes, removed_processes = self._rebuild_processes(dirty_processes)
+        dirty_jobs = set(kernel.dirty_jobs)
+        changed_jobs, removed_jobs = self._rebuild_jobs(dirty_jobs)
+        kernel.dirty_vmos.clear()
+        kernel.dirty_processes.clear()
+        kernel.dirty_jobs.clear()
+        return Snapshot(
+            tick=tick,
+            time_ns=time_ns,
+            source=self.source,
+            kmem=self.kmem(),
+            pressure=pressure,
+            root_job=kernel.root_job.koid,
+            jobs=dict(self.jobs),
+            processes=dict(self.processes),
+            vmos=dict(self.vmos),
+            changes=Changes(
+                jobs=frozenset(changed_jobs),
+                processes=frozenset(changed_processes),
+                vmos=frozenset(changed_vmos),
+                removed_jobs=frozenset(removed_jobs),
+                removed_processes=frozenset(removed_processes),
+                removed_vmos=frozenset(removed_vmos),
+            ),
+            events=events,
+        )
+
+    def kmem(self) -> Kmem:
+        kernel = self.kernel
+        heap_total = kernel.heap_total_bytes
+        return Kmem(
+            total_bytes=kernel.total_pages * PAGE_SIZE,
+            free_bytes=kernel.free_bytes,
+            wired_bytes=kernel.wired_bytes,
+            total_heap_bytes=heap_total,
+            free_heap_bytes=heap_total - kernel.heap_bytes,
+            vmo_bytes=kernel.vmo_pages * PAGE_SIZE,
+            mmu_overhead_bytes=kernel.mmu_pages * PAGE_SIZE,
+            ipc_bytes=kernel.ipc_bytes,
+            other_bytes=kernel.other_bytes,
+        )
+
+    def _expand_families(self, koids: set[int]) -> set[int]:
+        """A change to one member of a clone family can move the shares of all of them."""
+        vmos = self.kernel.vmos
+        out = set(koids)
+        seen: set[int] = set()
+        for koid in koids:
+            vmo = vmos.get(koid)
+            if vmo is None or koid in seen or (vmo.parent is None and not vmo.children):
+                continue
+            family = family_of(vmo)
+            for member in family:
+                seen.add(member.koid)
+                out.add(member.koid)
+        return out
+
+    def _rebuild_vmos(self, dirty: set[int], dirty_processes: set[int]) -> tuple[set[int], set[int]]:
+        vmos = self.kernel.vmos
+        changed, removed = set(), set()
+        done_families: set[int] = set()
+        for koid in dirty:
+            old = self.vmos.get(koid)
+            vmo = vmos.get(koid)
+            if vmo is None:
+                if old is not None:
+                    del self.vmos[koid]
+                    removed.add(koid)
+                continue
+            if koid in done_families:
+                continue
+            if vmo.parent is None and not vmo.children:
+                figures = {koid: None}
+                members = [vmo]
+            else:
+                members = family_of(vmo)
+                sharers = {m.koid: bool(vmo_processes(m)[1]) for m in members}
+                figures = attribute_family(members, sharers)
+                done_families.update(figures)
+            for member in members:
+                if member.koid not in dirty:
+                    continue
+                record = self._vmo_record(member, figures[member.koid])
+                previous = self.vmos.get(member.koid)
+                if record != previous:
+                    self.vmos[member.koid] = record
+                    changed.add(member.koid)
+                    dirty_processes.update(vmo_processes(member)[1])
+        return changed, removed
+
+    @staticmethod
+    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
+        mappers, referencing = vmo_processes(vmo)
+        committed = vmo.committed_pages * PAGE_SIZE
+        if figures is None:  # a VMO outside any clone family reaches only its own pages
+            held = bool(referencing)
+            figures = (vmo.committed_pages if held else 0,
+                       committed * FRACTION_ONE if held else 0, vmo.committed_pages)
+        flags = VMO_TYPE_PAGED if vmo.paged else 0
+        if vmo.resizable:
+            flags |= VMO_RESIZABLE
+        if vmo.parent is not None:
+            flags |= VMO_IS_COW_CLONE
+        if vmo.pager_backed:
+            flags |= VMO_PAGER_BACKED
+        return Vmo(
+            koid=vmo.koid,
+            name=vmo.name,
+            size_bytes=vmo.size_pages * PAGE_SIZE,
+            parent_koid=vmo.parent.koid if vmo.parent is not None else 0,
+            num_children=len(vmo.children),
+            num_mappings=len(vmo.mappings),
+            share_count=len(mappers),
+            committed_bytes=committed,
+            flags=flags,
+            process_count=len(referencing),
+            private_bytes=figures[0] * PAGE_SIZE,
+            scaled_fixed=figures[1],
+            total_bytes=figures[2] * PAGE_SIZE,
+        )
+
+    def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+        processes = self.kernel.processes
+        changed, removed = set(), set()
+        for koid in dirty:
+            process = processes.get(koid)
+            if process is None:
+                if self.processes.pop(koid, None) is not None:
+                    removed.add(koid)
+                continue
+            record = self._process_record(process)
+            if record != self.processes.get(koid):
+                self.processes[koid] = record
+                changed.add(koid)
+        return changed, removed
+
+    def _process_record(self, process: k.Process) -> Process:
+        maps: list[MapEntry] = []
+        mappings: list[k.Mapping] = []
+        root = process.root_vmar
+        maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
+        self._walk_vmar(root, 1, maps, mappings)
+        vmos = self.vmos
+        mapped = private = shared = scaled = 0
+        for mapping in mappings:
+            record = vmos[mapping.vmo.koid]
+            nbytes = mapping.committed_pages() * PAGE_SIZE
+            mapped += nbytes
+            if record.share_count == 1:
+                private += nbytes
+            else:
+                shared += nbytes
+                scaled += nbytes // record.share_count
+        handles = [h for h in process.handles if isinstance(h.obj, k.Vmo)]
+        refs = [VmoRef(h.obj.koid, True, h.rights) for h in handles]
+        refs.extend(VmoRef(m.vmo.koid, False) for m in mappings)
+        uss = rss = pss = 0
+        for vmo_koid in {ref.vmo_koid for ref in refs}:
+            record = vmos[vmo_koid]
+            rss += record.total_bytes
+            if record.process_count == 1:
+                uss += record.private_bytes
+            pss += record.scaled_fixed // record.process_count
+        return Process(
+            koid=process.koid,
+            job_koid=process.job.koid,
+            name=process.name,
+            threads=tuple(Thread(t.koid, t.name, t.state) for t in process.threads),
+            maps=tuple(maps),
+            vmo_refs=tuple(refs),
+            handle_count=len(process.handles),
+            mapped_bytes=mapped,
+            private_bytes=private,
+            shared_bytes=shared,
+            scaled_shared_bytes=scaled,
+            uss_bytes=uss,
+            rss_bytes=rss,
+            pss_fixed=pss,
+        )
+
+    def _walk_vmar(self, vmar: k.Vmar, depth: int, maps: list[MapEntry],
+                   mappings: list[k.Mapping]) -> None:
+        maps.append(MapEntry("R", depth, vmar.base, vmar.size, vmar.name))
+        for child in sorted(vmar.children, key=lambda c: c.base):
+            if isinstance(child, k.Vmar):
+                self._walk_vmar(child, depth + 1, maps, mappings)
+            else:
+                mappings.append(child)
+                maps.append(MapEntry(
+                    "M", depth + 1, child.base, child.size, child.vmo.name, child.perms,
+                    child.vmo.koid, child.offset_pages * PAGE_SIZE,
+                    child.committed_pages() * PAGE_SIZE,
+                ))
+
+    def _rebuild_jobs(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+        jobs = self.kernel.jobs
+        changed, removed = set(), set()
+        for koid in dirty:
+            job = jobs.get(koid)
+            if job is None:
+                if self.jobs.pop(koid, None) is not None:
+                    removed.add(koid)
+                continue
+            record = Job(
+                koid=job.koid,
+                parent_koid=job.parent.koid if job.parent is not None else 0,
+                name=job.name,
+                kill_on_oom=job.kill_on_oom,
+                jobs=tuple(j.koid for j in job.jobs),
+                processes=tuple(p.koid for p in job.processes),
+            )
+            if record != self.jobs.get(koid):
+                self.jobs[koid] = record
+                changed.add(koid)
+        return changed, removed

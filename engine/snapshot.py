@@ -1,0 +1,193 @@
+"""The immutable per-tick view of a Zircon system: the one type between sources and views.
+
+Records mirror the kernel's `zx_info_*` structs. A snapshot shares every unchanged record
+with the previous one, and `changed` says which koids got new records this tick, so views
+and the recorder pay for changes rather than for the size of the system.
+"""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+PAGE_SIZE = 4096
+# Fixed-point scale of the attributed (RFC-0254) scaled figures: 2**63 is one whole byte.
+FRACTION_ONE = 1 << 63
+
+# zx_info_vmo_t.flags
+VMO_TYPE_PAGED = 1 << 0
+VMO_RESIZABLE = 1 << 1
+VMO_IS_COW_CLONE = 1 << 2
+VMO_VIA_HANDLE = 1 << 3
+VMO_VIA_MAPPING = 1 << 4
+VMO_PAGER_BACKED = 1 << 5
+
+# Mapping permissions (ZX_VM_PERM_*).
+PERM_READ = 1 << 0
+PERM_WRITE = 1 << 1
+PERM_EXECUTE = 1 << 2
+
+# Handle rights, in the order `vmos` prints them (rwxmdt).
+RIGHT_READ = 1 << 2
+RIGHT_WRITE = 1 << 3
+RIGHT_EXECUTE = 1 << 14
+RIGHT_MAP = 1 << 5
+RIGHT_DUPLICATE = 1 << 0
+RIGHT_TRANSFER = 1 << 1
+VMO_RIGHTS_LETTERS = (
+    (RIGHT_READ, "r"),
+    (RIGHT_WRITE, "w"),
+    (RIGHT_EXECUTE, "x"),
+    (RIGHT_MAP, "m"),
+    (RIGHT_DUPLICATE, "d"),
+    (RIGHT_TRANSFER, "t"),
+)
+
+PRESSURE_LEVELS = ("OOM", "Imminent-OOM", "Critical", "Warning", "Normal")
+
+
+class Kmem(Struct, frozen=True, array_like=True):
+    """Kernel memory counters, as zx_info_kmem_stats_v1_t (what `kstats -m` reads)."""
+
+    total_bytes: int
+    free_bytes: int
+    wired_bytes: int
+    total_heap_bytes: int
+    free_heap_bytes: int
+    vmo_bytes: int
+    mmu_overhead_bytes: int
+    ipc_bytes: int
+    other_bytes: int
+
+
+class Job(Struct, frozen=True, array_like=True):
+    koid: int
+    parent_koid: int  # 0 for the root job
+    name: str
+    kill_on_oom: bool
+    jobs: tuple[int, ...]  # child job koids, oldest first
+    processes: tuple[int, ...]  # process koids, oldest first
+
+
+class Thread(Struct, frozen=True, array_like=True):
+    koid: int
+    name: str
+    state: str  # new, running, susp, blocked, dying, dead, excp
+
+
+class MapEntry(Struct, frozen=True, array_like=True):
+    """One zx_info_maps_t entry; the process's list is depth-first pre-order."""
+
+    type: str  # "A" address space, "R" VMAR, "M" mapping
+    depth: int
+    base: int
+    size: int
+    name: str
+    perms: int = 0  # PERM_* bits, mappings only
+    vmo_koid: int = 0
+    vmo_offset: int = 0
+    committed_bytes: int = 0  # legacy: pages the mapped VMO itself holds in the range
+
+
+class VmoRef(Struct, frozen=True, array_like=True):
+    """One ZX_INFO_PROCESS_VMOS entry: a VMO reached by a handle or by one mapping."""
+
+    vmo_koid: int
+    via_handle: bool
+    rights: int = 0  # handle rights, via_handle only
+
+
+class Process(Struct, frozen=True, array_like=True):
+    koid: int
+    job_koid: int
+    name: str
+    threads: tuple[Thread, ...]
+    maps: tuple[MapEntry, ...]
+    vmo_refs: tuple[VmoRef, ...]  # handles first, then one entry per mapping
+    handle_count: int
+    # Legacy zx_info_task_stats_t, as ps computes it.
+    mapped_bytes: int
+    private_bytes: int
+    shared_bytes: int
+    scaled_shared_bytes: int
+    # Attributed (RFC-0254): USS, RSS, and PSS in FRACTION_ONE fixed point.
+    uss_bytes: int
+    rss_bytes: int
+    pss_fixed: int
+
+    @property
+    def pss_bytes(self) -> int:
+        """Legacy PSS, as ps prints it: private plus scaled shared."""
+        return self.private_bytes + self.scaled_shared_bytes
+
+    @property
+    def attributed_pss(self) -> float:
+        return self.pss_fixed / FRACTION_ONE
+
+
+class Vmo(Struct, frozen=True, array_like=True):
+    """zx_info_vmo_t plus the attributed figures of RFC-0254."""
+
+    koid: int
+    name: str
+    size_bytes: int
+    parent_koid: int  # 0 if not a clone
+    num_children: int
+    num_mappings: int
+    share_count: int  # distinct address spaces mapping it
+    committed_bytes: int  # legacy: pages this VMO itself holds
+    flags: int
+    process_count: int  # distinct processes holding a handle to it or mapping it
+    private_bytes: int  # attributed: pages only this VMO can reach
+    scaled_fixed: int  # attributed: reachable pages, each divided among its sharers
+    total_bytes: int  # attributed: every page it can reach (RSS)
+
+    @property
+    def is_paged(self) -> bool:
+        return bool(self.flags & VMO_TYPE_PAGED)
+
+    @property
+    def is_clone(self) -> bool:
+        return bool(self.flags & VMO_IS_COW_CLONE)
+
+
+class Changes(Struct, frozen=True, array_like=True):
+    """Koids whose records are new in this snapshot, and those that went away."""
+
+    jobs: frozenset[int] = frozenset()
+    processes: frozenset[int] = frozenset()
+    vmos: frozenset[int] = frozenset()
+    removed_jobs: frozenset[int] = frozenset()
+    removed_processes: frozenset[int] = frozenset()
+    removed_vmos: frozenset[int] = frozenset()
+
+
+class Event(Struct, frozen=True, array_like=True):
+    """Something worth a mark on a timeline: a pressure change, an OOM kill, a start or exit."""
+
+    kind: str  # "pressure", "oom-kill", "process-start", "process-exit"
+    koid: int
+    text: str
+
+
+class Snapshot(Struct, frozen=True):
+    tick: int
+    time_ns: int
+    source: str  # e.g. "sim:default:1"
+    kmem: Kmem
+    pressure: str  # one of PRESSURE_LEVELS
+    root_job: int
+    jobs: dict[int, Job]
+    processes: dict[int, Process]
+    vmos: dict[int, Vmo]
+    changes: Changes
+    events: tuple[Event, ...] = ()
+
+    def job_processes(self, job_koid: int) -> list[int]:
+        """Koids of every process under a job, depth first."""
+        out: list[int] = []
+        stack = [job_koid]
+        while stack:
+            job = self.jobs[stack.pop()]
+            out.extend(job.processes)
+            stack.extend(reversed(job.jobs))
+        return out

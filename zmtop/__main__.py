@@ -1,0 +1,5 @@
+import sys
+
+from zmtop.cli import main
+
+sys.exit(main())
