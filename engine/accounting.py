@@ -14,6 +14,8 @@ Two answers, side by side:
 
 from __future__ import annotations
 
+from msgspec import structs
+
 from engine import kernel as k
 from engine.snapshot import (
     FRACTION_ONE,
@@ -47,6 +49,8 @@ def iter_bits(bitmap: int):
 
 def vmo_processes(vmo: k.Vmo) -> tuple[set[int], set[int]]:
     """Koids of the processes mapping the VMO, and of those mapping or holding it."""
+    if not vmo.mappings:
+        return set(), {h.owner.koid for h in vmo.handles if h.owner is not None}
     mappers = {m.vmar.process.koid for m in vmo.mappings}
     holders = {h.owner.koid for h in vmo.handles if h.owner is not None}
     return mappers, mappers | holders
@@ -126,12 +130,12 @@ class Accountant:
     def snapshot(self, tick: int, time_ns: int, pressure: str,
                  events: tuple[Event, ...] = ()) -> Snapshot:
         kernel = self.kernel
-        dirty_vmos = self._expand_families(kernel.dirty_vmos)
-        dirty_processes = set(kernel.dirty_processes)
-        changed_vmos, removed_vmos = self._rebuild_vmos(dirty_vmos, dirty_processes)
-        changed_processes, removed_processes = self._rebuild_processes(dirty_processes)
-        dirty_jobs = set(kernel.dirty_jobs)
-        changed_jobs, removed_jobs = self._rebuild_jobs(dirty_jobs)
+        structural = set(kernel.dirty_processes)
+        changed_vmos, removed_vmos, updates = self._rebuild_vmos(
+            self._expand_families(kernel.dirty_vmos))
+        changed_processes, removed_processes = self._rebuild_processes(structural)
+        changed_processes |= self._apply_vmo_updates(updates, structural)
+        changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
         kernel.dirty_processes.clear()
         kernel.dirty_jobs.clear()
@@ -186,9 +190,12 @@ class Accountant:
                 out.add(member.koid)
         return out
 
-    def _rebuild_vmos(self, dirty: set[int], dirty_processes: set[int]) -> tuple[set[int], set[int]]:
+    def _rebuild_vmos(self, dirty: set[int]):
+        """New records for dirty VMOs, and (VMO, its processes, old record, new record) for
+        each VMO whose record changed."""
         vmos = self.kernel.vmos
         changed, removed = set(), set()
+        updates: list[tuple[k.Vmo, set[int], Vmo, Vmo]] = []
         done_families: set[int] = set()
         for koid in dirty:
             old = self.vmos.get(koid)
@@ -211,20 +218,69 @@ class Accountant:
             for member in members:
                 if member.koid not in dirty:
                     continue
-                record = self._vmo_record(member, figures[member.koid])
+                mappers, referencing = vmo_processes(member)
+                record = self._vmo_record(member, figures[member.koid], len(mappers),
+                                          len(referencing))
                 previous = self.vmos.get(member.koid)
                 if record != previous:
                     self.vmos[member.koid] = record
                     changed.add(member.koid)
-                    dirty_processes.update(vmo_processes(member)[1])
-        return changed, removed
+                    if previous is not None:
+                        updates.append((member, referencing, previous, record))
+        return changed, removed, updates
+
+    def _apply_vmo_updates(self, updates, structural: set[int]) -> set[int]:
+        """Move the totals of processes whose own mappings and handles did not change.
+
+        Such a process references the same VMOs as before, so its totals move by the
+        difference between each changed VMO's old and new contribution.
+        """
+        deltas: dict[int, list[int]] = {}
+        for vmo, referencing, old, new in updates:
+            for mapping in vmo.mappings:
+                pkoid = mapping.vmar.process.koid
+                if pkoid in structural or old.share_count == new.share_count:
+                    continue
+                delta = deltas.setdefault(pkoid, [0] * 7)
+                nbytes = mapping.committed_pages() * PAGE_SIZE
+                for record, sign in ((old, -1), (new, 1)):
+                    if record.share_count == 1:
+                        delta[1] += sign * nbytes
+                    else:
+                        delta[2] += sign * nbytes
+                        delta[3] += sign * (nbytes // record.share_count)
+            for pkoid in referencing:
+                if pkoid in structural:
+                    continue
+                delta = deltas.setdefault(pkoid, [0] * 7)
+                delta[4] += ((new.private_bytes if new.process_count == 1 else 0)
+                             - (old.private_bytes if old.process_count == 1 else 0))
+                delta[5] += new.total_bytes - old.total_bytes
+                delta[6] += (new.scaled_fixed // new.process_count
+                             - old.scaled_fixed // old.process_count)
+        changed = set()
+        for pkoid, delta in deltas.items():
+            if not any(delta):
+                continue
+            record = self.processes[pkoid]
+            self.processes[pkoid] = structs.replace(
+                record,
+                private_bytes=record.private_bytes + delta[1],
+                shared_bytes=record.shared_bytes + delta[2],
+                scaled_shared_bytes=record.scaled_shared_bytes + delta[3],
+                uss_bytes=record.uss_bytes + delta[4],
+                rss_bytes=record.rss_bytes + delta[5],
+                pss_fixed=record.pss_fixed + delta[6],
+            )
+            changed.add(pkoid)
+        return changed
 
     @staticmethod
-    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
-        mappers, referencing = vmo_processes(vmo)
+    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None, share_count: int,
+                    process_count: int) -> Vmo:
         committed = vmo.committed_pages * PAGE_SIZE
         if figures is None:  # a VMO outside any clone family reaches only its own pages
-            held = bool(referencing)
+            held = process_count > 0
             figures = (vmo.committed_pages if held else 0,
                        committed * FRACTION_ONE if held else 0, vmo.committed_pages)
         flags = VMO_TYPE_PAGED if vmo.paged else 0
@@ -241,10 +297,10 @@ class Accountant:
             parent_koid=vmo.parent.koid if vmo.parent is not None else 0,
             num_children=len(vmo.children),
             num_mappings=len(vmo.mappings),
-            share_count=len(mappers),
+            share_count=share_count,
             committed_bytes=committed,
             flags=flags,
-            process_count=len(referencing),
+            process_count=process_count,
             private_bytes=figures[0] * PAGE_SIZE,
             scaled_fixed=figures[1],
             total_bytes=figures[2] * PAGE_SIZE,

@@ -325,6 +325,8 @@ class Kernel:
     # -- handles ----------------------------------------------------------------------
 
     def add_handle(self, owner: Process | None, obj: KernelObject, rights: int) -> Handle:
+        if owner is not None and not owner.alive:
+            raise ValueError(f"process {owner.koid} is dead")
         handle = Handle(owner, obj, rights)
         if owner is not None:
             owner.handles.append(handle)

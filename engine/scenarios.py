@@ -212,9 +212,12 @@ class FuchsiaDevice(Scenario):
             sim.loader.handle_only_vmo(program.process, rng.choice(LOOP_NAMES), 16 * KB, 1)
         inspect = sim.loader.handle_only_vmo(
             program.process, "InspectHeap", 256 * KB, rng.randint(1, 4),
-            share_with=self.archivist.process if self.archivist else None)
+            share_with=self.archivist.process if self._archivist_alive() else None)
         kernel.map(program.process.root_vmar, inspect, 0, 256 * KB, PERMS_RW, gap=PAGE_SIZE * 16)
         return program
+
+    def _archivist_alive(self) -> bool:
+        return self.archivist is not None and self.archivist.process.alive
 
     def step(self) -> None:
         sim, rng = self.sim, self.rng
