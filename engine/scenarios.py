@@ -421,11 +421,12 @@ class Scale(FuchsiaDevice):
     def step(self) -> None:
         kernel, rng = self.kernel, self.rng
         count = len(self.scratch) // 20
-        for vmo in rng.sample(self.scratch, count):
-            if vmo.own and rng.random() < 0.5:
-                kernel.decommit(vmo, vmo.own.bit_length() - 1, 1)
+        for vmo, coin in zip(rng.sample(self.scratch, count), rng.choices((0, 1), k=count)):
+            top = vmo.own.bit_length()
+            if top and (coin or top == vmo.size_pages):
+                kernel.decommit(vmo, top - 1, 1)
             else:
-                try_write(kernel, vmo, vmo.own.bit_length(), 1)
+                try_write(kernel, vmo, top, 1)
 
 
 SCENARIOS = {

@@ -1,0 +1,23 @@
+"""`python -m benchmarks`: run every benchmark and print one table of figures and budgets."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+MODULES = ["benchmarks.engine_bench"]
+
+
+def main(names: list[str]) -> None:
+    rows = []
+    for module in names or MODULES:
+        rows.extend(importlib.import_module(module).run())
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measure':<{width}}  {'value':>10}  unit  budget")
+    for label, value, unit, budget in rows:
+        shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+        print(f"{label:<{width}}  {shown:>10}  {unit:<4}  {budget}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
