@@ -39,14 +39,6 @@ from engine.snapshot import (
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 
 
-def iter_bits(bitmap: int):
-    """Indices of the set bits, lowest first."""
-    while bitmap:
-        low = bitmap & -bitmap
-        yield low.bit_length() - 1
-        bitmap ^= low
-
-
 def vmo_processes(vmo: k.Vmo) -> tuple[set[int], set[int]]:
     """Koids of the processes mapping the VMO, and of those mapping or holding it."""
     if not vmo.mappings:
@@ -89,21 +81,36 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
             shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
     figures = {koid: [0, 0, totals[koid]] for koid in totals}
     for groups in shapes.values():
-        counts: dict[int, int] = {}
-        for bits, owners in groups.items():
-            for page in iter_bits(bits):
-                counts[page] = counts.get(page, 0) + len(owners)
-        for bits, owners in groups.items():
-            scaled = 0
-            private = 0
-            for page in iter_bits(bits):
-                n = counts[page]
-                scaled += PAGE_FIXED // n
-                private += n == 1
+        for pages, owners in _split_by_sharers(groups):
+            count = pages.bit_count()
+            share = count * (PAGE_FIXED // len(owners))
             for koid in owners:
-                figures[koid][0] += private
-                figures[koid][1] += scaled
+                figures[koid][0] += count if len(owners) == 1 else 0
+                figures[koid][1] += share
     return {koid: (f[0], f[1], f[2]) for koid, f in figures.items()}
+
+
+def _split_by_sharers(groups: dict[int, list[int]]) -> list[tuple[int, list[int]]]:
+    """Cut a holder's pages into parts reached by the same sharers: (pages, sharer koids).
+
+    Bitmap algebra instead of a loop over pages: each shape splits the parts it crosses.
+    """
+    union = 0
+    for bits in groups:
+        union |= bits
+    parts: list[tuple[int, list[int]]] = [(union, [])] if union else []
+    for bits, owners in groups.items():
+        split = []
+        for pages, sharers in parts:
+            inside = pages & bits
+            if not inside:
+                split.append((pages, sharers))
+                continue
+            split.append((inside, sharers + owners))
+            if outside := pages & ~bits:
+                split.append((outside, sharers))
+        parts = split
+    return parts
 
 
 def _offsets_up(vmo: k.Vmo) -> dict[int, int]:

@@ -294,6 +294,11 @@ class Kernel:
         self._heap(OBJECT_HEAP_BYTES)
         return thread
 
+    def exit_thread(self, thread: Thread) -> None:
+        thread.process.threads.remove(thread)
+        self.dirty_processes.add(thread.process.koid)
+        self._heap(-OBJECT_HEAP_BYTES)
+
     def kill_process(self, process: Process) -> None:
         """Tear a process down: its handles close, its mappings go, its memory returns."""
         if not process.alive:
@@ -494,6 +499,14 @@ class Kernel:
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
         self._release_if_unused(vmo)
+
+    def destroy_vmar(self, vmar: Vmar) -> None:
+        """Unmap everything in a VMAR and remove it from its parent."""
+        self._destroy_vmar(vmar)
+        if vmar.parent is not None:
+            vmar.parent.children.remove(vmar)
+            self._heap(-OBJECT_HEAP_BYTES)
+            self.dirty_processes.add(vmar.process.koid)
 
     def _destroy_vmar(self, vmar: Vmar) -> None:
         for child in list(vmar.children):

@@ -19,6 +19,7 @@ from engine.kernel import (
     Mapping,
     OutOfMemory,
     Process,
+    Thread,
     Vmar,
     Vmo,
 )
@@ -57,12 +58,20 @@ class Heap:
 
 
 @dataclass
+class Stack:
+    thread: Thread
+    vmar: Vmar
+    vmo: Vmo
+
+
+@dataclass
 class Program:
     """A running process and the memory its runtime manages."""
 
     process: Process
     heaps: list[Heap] = field(default_factory=list)
-    stacks: list[Heap] = field(default_factory=list)
+    secondaries: list[Heap] = field(default_factory=list)
+    stacks: list[Stack] = field(default_factory=list)
 
     @property
     def koid(self) -> int:
@@ -183,11 +192,17 @@ class Loader:
         vmar = kernel.allocate_vmar(process.root_vmar, stack_size + PAGE_SIZE, gap=self._gap())
         vmar.next_free = vmar.base + PAGE_SIZE  # the guard page
         stack = kernel.create_vmo(process, name, stack_size)
-        mapping = kernel.map(vmar, stack, 0, stack_size, PERMS_RW)
+        kernel.map(vmar, stack, 0, stack_size, PERMS_RW)
         kernel.write(stack, stack.size_pages - pages, pages)
         self._drop_handle(process, stack)
-        kernel.create_object(process, "thread")
-        program.stacks.append(Heap(stack, mapping))
+        program.stacks.append(Stack(thread, vmar, stack))
+
+    def end_thread(self, program: Program) -> None:
+        """The newest thread exits: its stack VMAR goes, and with it the stack VMO."""
+        if len(program.stacks) > 1:
+            stack = program.stacks.pop()
+            self.kernel.exit_thread(stack.thread)
+            self.kernel.destroy_vmar(stack.vmar)
 
     def grow_heap(self, program: Program, pages: int) -> None:
         """Commit heap pages bottom-up, opening a new scudo region when the last is full."""
@@ -219,7 +234,12 @@ class Loader:
         """A large allocation: scudo maps a VMO of its own for it."""
         heap = self._new_heap(program, "scudo:secondary", round_pages(nbytes) + PAGE_SIZE)
         self.kernel.write(heap.vmo, 0, heap.vmo.size_pages - 1)
+        program.secondaries.append(heap)
         return heap
+
+    def free_secondary(self, program: Program) -> None:
+        if program.secondaries:
+            self.kernel.unmap(program.secondaries.pop(0).mapping)
 
     def _new_heap(self, program: Program, name: str, size: int) -> Heap:
         kernel = self.kernel

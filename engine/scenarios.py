@@ -231,6 +231,7 @@ class FuchsiaDevice(Scenario):
                     sim.loader.shrink_heap(program, pages)
             except OutOfMemory:
                 pass
+        self._move_threads_and_secondaries(programs)
         leaker = sim.programs.get(self._leaker_koid)
         if leaker is not None:
             try:
@@ -240,6 +241,21 @@ class FuchsiaDevice(Scenario):
         self._churn_components()
         try:
             self.kernel.queue_message(rng.randint(-64, 64) * KB)
+        except OutOfMemory:
+            pass
+
+    def _move_threads_and_secondaries(self, programs: list[Program]) -> None:
+        """Now and then a thread starts or ends, and a large allocation comes or goes."""
+        loader, rng = self.sim.loader, self.rng
+        try:
+            if rng.random() < 0.3:
+                loader.add_thread(rng.choice(programs), pages=rng.randint(1, 4))
+            if rng.random() < 0.3:
+                loader.end_thread(rng.choice(programs))
+            if rng.random() < 0.2:
+                loader.secondary_alloc(rng.choice(programs), rng.randint(16, 128) * 4 * KB)
+            if rng.random() < 0.2:
+                loader.free_secondary(rng.choice(programs))
         except OutOfMemory:
             pass
 
