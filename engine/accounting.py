@@ -26,6 +26,7 @@ from engine.snapshot import (
     VMO_TYPE_PAGED,
     Changes,
     Event,
+    HandleInfo,
     Job,
     Kmem,
     MapEntry,
@@ -363,6 +364,8 @@ class Accountant:
             maps=tuple(maps),
             vmo_refs=tuple(refs),
             handle_count=len(process.handles),
+            handles=tuple(HandleInfo(h.value, h.obj.koid, h.type, h.rights)
+                          for h in process.handles),
             mapped_bytes=mapped,
             private_bytes=private,
             shared_bytes=shared,

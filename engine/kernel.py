@@ -9,21 +9,17 @@ writes them. Over-commit: creating or mapping commits nothing, writing commits p
 from __future__ import annotations
 
 from engine.snapshot import (
+    DEFAULT_RIGHTS,
     PAGE_SIZE,
     PERM_EXECUTE,
     PERM_READ,
     PERM_WRITE,
-    RIGHT_DUPLICATE,
-    RIGHT_MAP,
-    RIGHT_READ,
-    RIGHT_TRANSFER,
-    RIGHT_WRITE,
 )
 
 MAX_NAME_LEN = 31  # ZX_MAX_NAME_LEN - 1
 USER_ASPACE_BASE = 0x0100_0000
 USER_ASPACE_SIZE = 0x0000_7FFF_FFFF_F000 - USER_ASPACE_BASE
-VMO_DEFAULT_RIGHTS = RIGHT_READ | RIGHT_WRITE | RIGHT_MAP | RIGHT_DUPLICATE | RIGHT_TRANSFER
+VMO_DEFAULT_RIGHTS = DEFAULT_RIGHTS["vmo"]
 # Kernel heap cost of objects, and page-table cost of mappings (one 4 KiB table per 512 PTEs).
 HANDLE_HEAP_BYTES = 64
 OBJECT_HEAP_BYTES = 256
@@ -142,12 +138,22 @@ class Vmo(KernelObject):
 
 
 class Handle:
-    __slots__ = ("owner", "obj", "rights")
+    __slots__ = ("owner", "obj", "rights", "value")
 
-    def __init__(self, owner: Process | None, obj: KernelObject, rights: int) -> None:
+    def __init__(self, owner: Process | None, obj: KernelObject, rights: int,
+                 value: int) -> None:
         self.owner = owner  # None: held by the kernel or a channel in flight
         self.obj = obj
         self.rights = rights
+        self.value = value
+
+    @property
+    def type(self) -> str:
+        """The object's type, by memgraph's names."""
+        obj = self.obj
+        if isinstance(obj, Dispatcher):
+            return obj.type
+        return _TYPE_NAMES[type(obj).__name__]
 
 
 class Vmar(KernelObject):
@@ -207,6 +213,10 @@ class Process(KernelObject):
         return [h for h in self.handles if isinstance(h.obj, Vmo)]
 
 
+_TYPE_NAMES = {"Vmo": "vmo", "Process": "process", "Thread": "thread", "Job": "job",
+               "Vmar": "vmar"}
+
+
 class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
@@ -220,6 +230,7 @@ class Kernel:
         self.wired_bytes = wired_bytes
         self.other_bytes = other_bytes
         self.next_koid = first_koid
+        self._handle_seq = 0
         self.vmo_pages = 0
         self.ipc_bytes = 0
         self.heap_bytes = 0  # allocated kernel heap
@@ -279,6 +290,8 @@ class Kernel:
         process.root_vmar = Vmar(self._koid(), process, None, USER_ASPACE_BASE,
                                  USER_ASPACE_SIZE, "root")
         process.root_vmar.next_free = aslr_base
+        self.add_handle(process, process, DEFAULT_RIGHTS["process"])
+        self.add_handle(process, process.root_vmar, DEFAULT_RIGHTS["vmar"])
         job.processes.append(process)
         self.processes[process.koid] = process
         self.dirty_jobs.add(job.koid)
@@ -290,11 +303,14 @@ class Kernel:
     def create_thread(self, process: Process, name: str) -> Thread:
         thread = Thread(self._koid(), process, name)
         process.threads.append(thread)
+        self.add_handle(process, thread, DEFAULT_RIGHTS["thread"])
         self.dirty_processes.add(process.koid)
         self._heap(OBJECT_HEAP_BYTES)
         return thread
 
     def exit_thread(self, thread: Thread) -> None:
+        for handle in [h for h in thread.process.handles if h.obj is thread]:
+            self.close_handle(handle)
         thread.process.threads.remove(thread)
         self.dirty_processes.add(thread.process.koid)
         self._heap(-OBJECT_HEAP_BYTES)
@@ -332,7 +348,10 @@ class Kernel:
     def add_handle(self, owner: Process | None, obj: KernelObject, rights: int) -> Handle:
         if owner is not None and not owner.alive:
             raise ValueError(f"process {owner.koid} is dead")
-        handle = Handle(owner, obj, rights)
+        self._handle_seq += 1
+        # Handle values look like Zircon's: scrambled, with the two fixed low bits set.
+        value = (((self._handle_seq * 0x9E3779B1) & 0x3FFF_FFFF) << 2) | 0x3
+        handle = Handle(owner, obj, rights, value)
         if owner is not None:
             owner.handles.append(handle)
             self.dirty_processes.add(owner.koid)
@@ -355,11 +374,11 @@ class Kernel:
             self.dirty_vmos.add(vmo.koid)
             self._release_if_unused(vmo)
 
-    def create_object(self, owner: Process, type_name: str, rights: int = 0) -> Handle:
+    def create_object(self, owner: Process, type_name: str) -> Handle:
         """A handle to a new non-memory kernel object (channel, event, port, ...)."""
         obj = Dispatcher(self._koid(), type_name)
         self._heap(OBJECT_HEAP_BYTES)
-        return self.add_handle(owner, obj, rights)
+        return self.add_handle(owner, obj, DEFAULT_RIGHTS.get(type_name, DEFAULT_RIGHTS["event"]))
 
     # -- VMOs -------------------------------------------------------------------------
 

@@ -133,8 +133,11 @@ class Loader:
         kernel.write(bootstrap, 0, 1)
         for _ in range(channels):
             kernel.create_object(process, "channel")
-        kernel.create_object(process, "port")
-        kernel.create_object(process, "event")
+        for type_name in ("port", "event", "socket", "eventpair", "timer"):
+            for _ in range(rng.choice((1, 1, 2, 4))):
+                kernel.create_object(process, type_name)
+        if rng.random() < 0.2:
+            kernel.create_object(process, "fifo")
         return program
 
     def load(self, process: Process, image: Image) -> None:

@@ -26,13 +26,46 @@ PERM_READ = 1 << 0
 PERM_WRITE = 1 << 1
 PERM_EXECUTE = 1 << 2
 
-# Handle rights, in the order `vmos` prints them (rwxmdt).
-RIGHT_READ = 1 << 2
-RIGHT_WRITE = 1 << 3
-RIGHT_EXECUTE = 1 << 14
-RIGHT_MAP = 1 << 5
+# Handle rights (ZX_RIGHT_*): bit i is the i-th name of RIGHT_KEYS, as `k zx ht` lists them.
+RIGHT_KEYS = ("dup", "tr", "r", "w", "x", "map", "gpr", "spr", "enm", "des", "spo", "gpo",
+              "sig", "sigp", "wt", "ins", "mj", "mp", "mt", "ap")
 RIGHT_DUPLICATE = 1 << 0
 RIGHT_TRANSFER = 1 << 1
+RIGHT_READ = 1 << 2
+RIGHT_WRITE = 1 << 3
+RIGHT_EXECUTE = 1 << 4
+RIGHT_MAP = 1 << 5
+RIGHT_GET_PROPERTY = 1 << 6
+RIGHT_SET_PROPERTY = 1 << 7
+RIGHT_ENUMERATE = 1 << 8
+RIGHT_DESTROY = 1 << 9
+RIGHT_SIGNAL = 1 << 12
+RIGHT_SIGNAL_PEER = 1 << 13
+RIGHT_WAIT = 1 << 14
+RIGHT_INSPECT = 1 << 15
+RIGHT_MANAGE_JOB = 1 << 16
+RIGHT_MANAGE_PROCESS = 1 << 17
+RIGHT_MANAGE_THREAD = 1 << 18
+# The rights a new object's first handle gets (ZX_DEFAULT_*_RIGHTS), by object type.
+_BASIC = RIGHT_DUPLICATE | RIGHT_TRANSFER | RIGHT_WAIT | RIGHT_INSPECT
+_IO = RIGHT_READ | RIGHT_WRITE
+_PROPS = RIGHT_GET_PROPERTY | RIGHT_SET_PROPERTY
+DEFAULT_RIGHTS = {
+    "vmo": _BASIC | _IO | _PROPS | RIGHT_MAP | RIGHT_SIGNAL,
+    "channel": _BASIC | _IO | _PROPS | RIGHT_SIGNAL | RIGHT_SIGNAL_PEER,
+    "socket": _BASIC | _IO | _PROPS | RIGHT_SIGNAL | RIGHT_SIGNAL_PEER,
+    "eventpair": _BASIC | _PROPS | RIGHT_SIGNAL | RIGHT_SIGNAL_PEER,
+    "event": _BASIC | RIGHT_SIGNAL,
+    "port": _BASIC | _IO,
+    "timer": _BASIC | RIGHT_WRITE | RIGHT_SIGNAL,
+    "fifo": _BASIC | _IO | RIGHT_SIGNAL | RIGHT_SIGNAL_PEER,
+    "process": _BASIC | _IO | _PROPS | RIGHT_ENUMERATE | RIGHT_DESTROY | RIGHT_SIGNAL
+    | RIGHT_MANAGE_PROCESS | RIGHT_MANAGE_THREAD,
+    "thread": _BASIC | _IO | _PROPS | RIGHT_DESTROY | RIGHT_SIGNAL | RIGHT_MANAGE_THREAD,
+    "job": _BASIC | _PROPS | RIGHT_ENUMERATE | RIGHT_DESTROY | RIGHT_SIGNAL
+    | RIGHT_MANAGE_JOB | RIGHT_MANAGE_PROCESS | RIGHT_MANAGE_THREAD,
+    "vmar": _BASIC | RIGHT_MAP | RIGHT_READ | RIGHT_WRITE | RIGHT_EXECUTE,
+}
 VMO_RIGHTS_LETTERS = (
     (RIGHT_READ, "r"),
     (RIGHT_WRITE, "w"),
@@ -96,6 +129,15 @@ class VmoRef(Struct, frozen=True, array_like=True):
     rights: int = 0  # handle rights, via_handle only
 
 
+class HandleInfo(Struct, frozen=True, array_like=True):
+    """One entry of a process's handle table."""
+
+    value: int  # the handle value the process sees
+    koid: int  # the object's koid
+    type: str  # object type, as memgraph names it: vmo, channel, thread, ...
+    rights: int
+
+
 class Process(Struct, frozen=True, array_like=True):
     koid: int
     job_koid: int
@@ -113,6 +155,7 @@ class Process(Struct, frozen=True, array_like=True):
     uss_bytes: int
     rss_bytes: int
     pss_fixed: int
+    handles: tuple[HandleInfo, ...] = ()
 
     @property
     def pss_bytes(self) -> int:
