@@ -1,0 +1,57 @@
+"""Import budgets: loading the real capture fixture, and `zmtop digest` on it end to end."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from engine.digest import digest, digest_text, load_buckets
+from engine.imports import load_source, parse_source
+from engine.memgraph import to_memgraph
+from engine.simulation import Simulation
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
+BUCKETS = FIXTURES / "fuchsia-capture-2021-buckets.json"
+
+
+def _median_ms(fn, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def _digest_end_to_end() -> None:
+    source = load_source(CAPTURE)
+    digest_text(digest(source.snapshot, load_buckets(BUCKETS), source.kernel_extended))
+
+
+def capture(runs: int = 7) -> list[tuple[str, float, str, str]]:
+    if not CAPTURE.exists():
+        return [(f"capture: fixture missing ({CAPTURE})", 0.0, "", "skipped")]
+    return [
+        ("capture: load real capture (90 procs, 6k VMOs), median",
+         _median_ms(lambda: load_source(CAPTURE), runs), "ms", ""),
+        ("capture: load + digest + render, median",
+         _median_ms(_digest_end_to_end, runs), "ms", "<= 500"),
+    ]
+
+
+def memgraph(runs: int = 5) -> list[tuple[str, float, str, str]]:
+    snap = Simulation("default", 1).snapshot
+    text = to_memgraph(snap)
+    data = text.encode()
+    return [
+        ("memgraph: export default snapshot, median", _median_ms(lambda: to_memgraph(snap), runs),
+         "ms", ""),
+        ("memgraph: import it back, median", _median_ms(lambda: parse_source(data, "b"), runs),
+         "ms", ""),
+    ]
+
+
+def run() -> list[tuple[str, float, str, str]]:
+    return capture() + memgraph()

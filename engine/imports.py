@@ -1,0 +1,151 @@
+"""Load a file whose kind is told by its content: a memory_monitor capture, a memgraph JSON
+array, or a zmtop recording (detected only, for engine.record to replay).
+
+Every problem with the input becomes a `SourceError` whose text is one line naming the file,
+what is wrong and where: a line and column for bad JSON, a JSON path such as
+`Processes[3][2]` for a value of the wrong shape.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import structs
+
+from engine.snapshot import Changes, Snapshot
+
+# Used when engine.record is absent or names no MAGIC of its own.
+RECORDING_MAGIC = b"ZMTOP"
+_BYTE_AT = re.compile(r"\(byte (\d+)\)")
+
+
+class SourceError(Exception):
+    """Input that cannot be read as a source; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A zmtop recording: the caller hands `path` to engine.record."""
+
+    path: Path
+
+
+@dataclass
+class ImportedSource:
+    """A Source over one imported snapshot; `step()` gives it again, with nothing changed.
+
+    `missing` names what the data lacks ("jobs", "threads", "mappings", ...) so views can say
+    so plainly instead of showing zeros as facts. `buckets` is the bucket config a wrapped
+    capture carries; `kernel_extended` holds a capture's extra Kernel counters (pager,
+    discardable) that Kmem has no field for.
+    """
+
+    snapshot: Snapshot
+    kind: str  # "capture" or "memgraph"
+    missing: frozenset[str]
+    buckets: list | None = None
+    kernel_extended: dict[str, int] = field(default_factory=dict)
+
+    def step(self) -> Snapshot:
+        if self.snapshot.changes != Changes():
+            self.snapshot = structs.replace(self.snapshot, changes=Changes(), events=())
+        return self.snapshot
+
+
+def load_source(path: str | Path) -> ImportedSource | Recording:
+    """Read `path` and detect its kind by content; raise SourceError on any bad input."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        return parse_source(data, str(path))
+    except SourceError as e:
+        raise SourceError(f"{path}: {e}") from None
+
+
+def parse_source(data: bytes, label: str) -> ImportedSource | Recording:
+    """Detect and parse in-memory content; `label` names the source in the snapshot."""
+    if data.startswith(_recording_magic()):
+        return Recording(Path(label))
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{":
+        from engine.capture import parse_capture
+
+        return parse_capture(decode_json(data), label)
+    if start == b"[":
+        from engine.memgraph import parse_memgraph
+
+        return parse_memgraph(data, label)
+    raise SourceError("not a memory_monitor capture, memgraph JSON or zmtop recording")
+
+
+def decode_json(data: bytes) -> Any:
+    """Strict JSON; errors say line and column."""
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as e:
+        message = str(e)
+        found = _BYTE_AT.search(message)
+        offset = int(found.group(1)) if found else len(data)
+        what = _BYTE_AT.sub("", message).strip()
+        raise SourceError(f"{where(data, offset)}: invalid JSON ({what})") from None
+    except UnicodeDecodeError as e:
+        raise SourceError(f"{where(data, e.start)}: invalid UTF-8") from None
+    except RecursionError:
+        raise SourceError("invalid JSON (nested too deeply)") from None
+
+
+def where(data: bytes, offset: int) -> str:
+    """`line L column C` (both from 1) of a byte offset."""
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - data.rfind(b"\n", 0, offset)
+    return f"line {line} column {column}"
+
+
+# --- typed access to decoded JSON, with the JSON path in every error -------------------------
+
+
+def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
+    """`value` if it is of `kind` (bool is not an int), else SourceError at `path`."""
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+        return value
+    names = kind if isinstance(kind, tuple) else (kind,)
+    wanted = " or ".join(_KIND_NAMES[k] for k in names)
+    raise SourceError(f"{path}: expected {wanted}, got {_KIND_NAMES.get(type(value), 'a value')}")
+
+
+def count(value: Any, path: str) -> int:
+    """A byte count or koid: an integer from 0 to 2**64 - 1."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise SourceError(f"{path}: {value} is out of range (0 to 2**64-1)")
+    return expect(value, int, path)
+
+
+def member(obj: dict, key: str, path: str) -> Any:
+    try:
+        return obj[key]
+    except KeyError:
+        raise SourceError(f"{path}: missing \"{key}\"") from None
+
+
+_KIND_NAMES = {
+    int: "an integer", str: "a string", list: "an array", dict: "an object", bool: "a boolean",
+    float: "a number", type(None): "null",
+}
+
+
+def _recording_magic() -> bytes:
+    if importlib.util.find_spec("engine.record") is None:
+        return RECORDING_MAGIC
+    from engine import record
+
+    return getattr(record, "MAGIC", RECORDING_MAGIC)

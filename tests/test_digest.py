@@ -1,0 +1,159 @@
+"""Bucket digests as memory_monitor's Digester (reference 4.5) and its FormatSize (4.4)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from engine.digest import (
+    digest,
+    digest_csv,
+    digest_json,
+    digest_text,
+    format_size,
+    load_buckets,
+    parse_buckets,
+)
+from engine.imports import SourceError, load_source, parse_source
+from engine.simulation import Simulation
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
+BUCKETS = FIXTURES / "fuchsia-capture-2021-buckets.json"
+needs_fixture = pytest.mark.skipif(
+    not (CAPTURE.exists() and BUCKETS.exists()),
+    reason=f"real capture fixtures not found in {FIXTURES} (CI clones the repo beside shared/)")
+
+
+# memory_monitor's printer_unittest FormatSize vectors.
+@pytest.mark.parametrize("nbytes, text", [
+    (0, "0B"), (1, "1B"), (1023, "1023B"), (1024, "1K"), (1025, "1K"), (1029, "1K"),
+    (1124, "1.1K"), (1536, "1.5K"), (2047, "2K"), (1024**2, "1M"), (1024**3, "1G"),
+    (1024**4, "1T"), (1024**5, "1P"), (1024**6, "1E"), (1024**7, "0B"),
+])
+def test_format_size_vectors(nbytes, text):
+    assert format_size(nbytes) == text
+
+
+def _printer_capture(extended: bool) -> bytes:
+    """The capture of printer_unittest's PrintDigest / OutputDigest."""
+    kernel = {"total": 1000, "free": 100, "wired": 10, "total_heap": 0, "free_heap": 0,
+              "vmo": 700, "mmu": 0, "ipc": 0, "other": 0}
+    if extended:
+        kernel |= {"vmo_pager_total": 300, "vmo_pager_newest": 50, "vmo_pager_oldest": 150,
+                   "vmo_discardable_locked": 60, "vmo_discardable_unlocked": 40}
+    return json.dumps({
+        "Time": 1234 * 10**9, "Kernel": kernel,
+        "Processes": [["koid", "name", "vmos"], [1, "p1", [1]], [2, "q1", [2]]],
+        "VmoNames": ["a1", "b1", "c1"],
+        "Vmos": [["koid", "name", "parent_koid", "committed_bytes", "allocated_bytes"],
+                 [1, 0, 0, 100, 100], [2, 1, 0, 200, 200], [3, 2, 0, 300, 300]],
+    }).encode()
+
+
+CONFIG = [{"name": "A", "process": ".*", "vmo": "a.*"}, {"name": "B", "process": ".*", "vmo": "b.*"}]
+
+
+def test_print_digest_vector():
+    src = parse_source(_printer_capture(False), "t")
+    d = digest(src.snapshot, parse_buckets(CONFIG, "$"), src.kernel_extended)
+    assert digest_text(d) == ("B: 200B\nA: 100B\nUndigested: 300B\nOrphaned: 100B\n"
+                              "Kernel: 10B\nFree: 100B\n")
+
+
+def test_output_digest_vector():
+    src = parse_source(_printer_capture(True), "t")
+    d = digest(src.snapshot, parse_buckets(CONFIG, "$"), src.kernel_extended)
+    assert digest_csv(d).splitlines() == [
+        "1234,B,200", "1234,A,100", "1234,Undigested,300", "1234,Orphaned,100",
+        "1234,Kernel,10", "1234,Free,100", "1234,[Addl]PagerTotal,300",
+        "1234,[Addl]PagerNewest,50", "1234,[Addl]PagerOldest,150",
+        "1234,[Addl]DiscardableLocked,60", "1234,[Addl]DiscardableUnlocked,40"]
+
+
+def test_buckets_are_the_outer_loop():
+    """A VMO shared by processes of two buckets goes to the bucket listed first in the config,
+    whatever the process order (mem_digest.py's process-outer loop would differ)."""
+    doc = json.loads(_printer_capture(False))
+    doc["Processes"] = [["koid", "name", "vmos"], [1, "first", [1]], [2, "second", [1, 2]]]
+    snap = parse_source(json.dumps(doc).encode(), "t").snapshot
+    config = [{"name": "Second", "process": "second", "vmo": ""},
+              {"name": "First", "process": "first", "vmo": ""}]
+    d = digest(snap, parse_buckets(config, "$"))
+    assert [(b.name, b.size, b.vmos) for b in d.buckets] == [
+        ("Second", 300, (1, 2)), ("First", 0, ())]
+
+
+@needs_fixture
+def test_real_capture_digest():
+    src = load_source(CAPTURE)
+    d = digest(src.snapshot, load_buckets(BUCKETS), src.kernel_extended)
+    sizes = {b.name: b.size for b in d.rows()}
+    # Buckets that share no VMO with another bucket agree with scripts/memory's
+    # test_output.csv (made by mem_digest.py, whose loop order differs).
+    for name, size in {"Archivist": 10248192, "Blobs": 69595136, "Bootfs": 55242752,
+                       "ComponentManager": 19431424, "OtherDrivers": 437776384,
+                       "Pkgfs": 12890112, "Undigested": 82886656, "Orphaned": 44191744,
+                       "Kernel": 131850240}.items():
+        assert sizes[name] == size, name
+    shared = ("CompositeDrivers", "Netstack", "DriverFramework", "Resolvers", "Fshost")
+    assert sum(sizes[n] for n in shared) == 30310400 + 14221312 + 3653632 + 3313664 + 905216
+    assert sizes["CompositeDrivers"] == 28229632 and sizes["Netstack"] == 16318464
+    # Orphaned, Kernel and Free from the Kernel block.
+    kmem = src.snapshot.kmem
+    committed = sum(v.committed_bytes for v in src.snapshot.vmos.values())
+    assert sizes["Orphaned"] == kmem.vmo_bytes - committed
+    assert sizes["Kernel"] == (kmem.wired_bytes + kmem.total_heap_bytes
+                               + kmem.mmu_overhead_bytes + kmem.ipc_bytes + kmem.other_bytes)
+    assert sizes["Free"] == kmem.free_bytes
+    assert [b.size for b in d.buckets] == sorted((b.size for b in d.buckets), reverse=True)
+    assert [b.name for b in d.rows()][-5:] == [
+        "Kernel", "Free", "[Addl]PagerTotal", "[Addl]PagerNewest", "[Addl]PagerOldest"]
+    assert digest_text(d).splitlines()[:2] == ["OtherDrivers: 417.5M", "Blobs: 66.4M"]
+
+
+def test_json_rendering():
+    src = parse_source(_printer_capture(False), "t")
+    out = json.loads(digest_json(digest(src.snapshot, parse_buckets(CONFIG, "$"))))
+    assert out["buckets"] == [{"name": "B", "size": 200, "vmos": [2]},
+                              {"name": "A", "size": 100, "vmos": [1]}]
+    assert out["undigested"] == {"size": 300, "vmos": [3]}
+    assert (out["orphaned"], out["kernel"], out["free"]) == (100, 10, 100)
+
+
+def test_default_config_fits_the_simulation():
+    snap = Simulation("default", 1).snapshot
+    d = digest(snap, load_buckets())
+    sizes = {b.name: b.size for b in d.buckets}
+    for name in ("Blobs", "ComponentManager", "OtherDrivers", "CompositeDrivers", "Netstack",
+                 "Archivist", "Fshost", "Blobfs", "Pkgfs", "Sysmem", "BlobfsInactive"):
+        assert sizes[name] > 0, name
+    assert d.undigested.size < sum(sizes.values())
+    total = sum(b.size for b in d.rows()[:-2]) + d.kernel + d.free
+    assert d.orphaned >= 0 and total >= snap.kmem.vmo_bytes
+    assert resources.files("engine").joinpath("buckets/default.json").is_file()
+
+
+@pytest.mark.parametrize("config, message", [
+    ([{"name": "X", "vmo": "("}], "[0].vmo: invalid regex"),
+    ([{"name": "X", "process": ["a", 3]}], "[0].process[1]: expected a string"),
+    ([{"process": "a"}], '[0]: missing "name"'),
+    ({"name": "X"}, "$: expected an array"),
+    ([{"name": "X", "event_code": "29"}], "[0].event_code: expected an integer"),
+])
+def test_bad_config_is_one_line(tmp_path, config, message):
+    path = tmp_path / "buckets.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(SourceError) as err:
+        load_buckets(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_process_list_matches_any():
+    (match,) = parse_buckets([{"name": "N", "process": ["net.*", "dhcpd"]}], "$")
+    assert match.process.fullmatch("netstack.cm") and match.process.fullmatch("dhcpd")
+    assert not match.process.fullmatch("dhcpd2") and match.vmo is None

@@ -1,0 +1,141 @@
+"""Seeded mutations of captures and memgraph files: the importers raise only SourceError (one
+line), and whatever they accept is a snapshot every exporter and the digest can walk."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from msgspec import structs
+
+from engine.capture import to_capture, to_csv
+from engine.digest import digest, digest_text, load_buckets
+from engine.imports import ImportedSource, SourceError, parse_source
+from engine.memgraph import to_memgraph
+from engine.simulation import Simulation
+
+CASES = 1000
+CAPTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fuchsia-capture-2021.json"
+ODD = [None, True, -1, 1 << 70, 1.5, "x", "", [], {}, [1, "a"], {"k": 0}, 0]
+NOISE = b'{}[]",:-.0123456789eE aZ\\\n\t\x00\xff\xc3'
+
+
+def _trim_capture(doc: dict, keep: int) -> dict:
+    """The first `keep` processes, their VMOs and ancestors, names re-indexed."""
+    names = doc["VmoNames"]
+    rows = {r[0]: r for r in doc["Vmos"][1:]}
+    procs = doc["Processes"][1:keep + 1]
+    wanted: set[int] = set()
+    for _, _, listed in procs:
+        for koid in listed:
+            while koid in rows and koid not in wanted:
+                wanted.add(koid)
+                koid = rows[koid][2]
+    used = sorted({rows[k][1] for k in wanted})
+    index = {old: new for new, old in enumerate(used)}
+    vmos = [[k, index[rows[k][1]], *rows[k][2:]] for k in sorted(wanted)]
+    return doc | {"Processes": [doc["Processes"][0], *procs], "VmoNames": [names[i] for i in used],
+                  "Vmos": [doc["Vmos"][0], *vmos]}
+
+
+def _capture_base() -> tuple[bytes, bytes]:
+    if CAPTURE.exists():
+        doc = json.loads(CAPTURE.read_bytes())
+        doc = {"Capture": doc, "Buckets": json.loads(
+            (CAPTURE.parent / "fuchsia-capture-2021-buckets.json").read_bytes())}
+        doc["Capture"] = _trim_capture(doc["Capture"], 4)
+    else:
+        doc = _trim_capture(to_capture(Simulation("default", 1).snapshot), 4)
+    data = json.dumps(doc).encode()
+    return data, data
+
+
+def _memgraph_base() -> tuple[bytes, bytes]:
+    """memgraph's raw layout with an unescaped name, and the same as strict JSON."""
+    snap = Simulation("default", 1).snapshot
+    small = sorted(snap.processes.values(), key=lambda p: len(p.vmo_refs))[:3]
+    child = next(j for j in snap.jobs.values() if j.parent_koid == snap.root_job)
+    procs = {p.koid: structs.replace(p, job_koid=child.koid if i else snap.root_job)
+             for i, p in enumerate(small)}
+    odd = small[0].koid
+    procs[odd] = structs.replace(procs[odd], name='we"ird\tname')
+    jobs = {snap.root_job: structs.replace(snap.jobs[snap.root_job], jobs=(child.koid,),
+                                           processes=(odd,)),
+            child.koid: structs.replace(child, jobs=(), processes=tuple(procs)[1:])}
+    vmos = {r.vmo_koid: snap.vmos[r.vmo_koid] for p in procs.values() for r in p.vmo_refs}
+    text = to_memgraph(structs.replace(snap, jobs=jobs, processes=procs, vmos=vmos))
+    raw = text.replace('we\\"ird\\tname', 'we"ird\tname')  # memgraph does not escape
+    return raw.encode(), text.encode()
+
+
+def _mutate(data: bytes, strict: bytes, rng: random.Random) -> bytes:
+    kind = rng.randrange(6)
+    n = len(data)
+    at = rng.randrange(n)
+    if kind == 0:  # flip bytes
+        out = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            out[rng.randrange(n)] = rng.randrange(256)
+        return bytes(out)
+    if kind == 1:  # insert noise
+        return data[:at] + bytes(rng.choice(NOISE) for _ in range(rng.randint(1, 3))) + data[at:]
+    if kind == 2:  # delete a span
+        return data[:at] + data[at + rng.randint(1, 40):]
+    if kind == 3:  # truncate
+        return data[:at]
+    if kind == 4:  # duplicate a span
+        return data[:at] + data[at:at + rng.randint(1, 60)] + data[at:]
+    return _swap_type(strict, rng)
+
+
+def _swap_type(data: bytes, rng: random.Random) -> bytes:
+    """Replace one node of the decoded document with a value of another shape."""
+    doc = json.loads(data)
+    parent, key = None, None
+    node = doc
+    for _ in range(rng.randint(1, 6)):
+        if isinstance(node, dict) and node:
+            parent, key = node, rng.choice(list(node))
+        elif isinstance(node, list) and node:
+            parent, key = node, rng.randrange(len(node))
+        else:
+            break
+        node = parent[key]
+    if parent is None:
+        return json.dumps(rng.choice(ODD)).encode()
+    if isinstance(parent, dict) and rng.random() < 0.2:
+        del parent[key]
+    else:
+        parent[key] = rng.choice(ODD)
+    return json.dumps(doc).encode()
+
+
+def _exercise(result) -> None:
+    if not isinstance(result, ImportedSource):
+        return
+    snap = result.snapshot
+    digest_text(digest(snap, result.buckets or load_buckets(), result.kernel_extended))
+    to_memgraph(snap)
+    to_capture(snap)
+    to_csv(snap)
+
+
+@pytest.mark.parametrize("base", [_capture_base, _memgraph_base], ids=["capture", "memgraph"])
+def test_mutations_raise_only_source_error(base):
+    data, strict = base()
+    _exercise(parse_source(data, "base"))  # the unmutated base loads
+    accepted = rejected = 0
+    for seed in range(CASES):
+        rng = random.Random(seed)
+        mutated = _mutate(data, strict, rng)
+        try:
+            _exercise(parse_source(mutated, "fuzz"))
+            accepted += 1
+        except SourceError as e:
+            assert "\n" not in str(e) and str(e), (seed, str(e))
+            rejected += 1
+        except Exception as e:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"seed {seed}: {type(e).__name__}: {e}")
+    assert rejected > CASES // 4 and accepted > 0
