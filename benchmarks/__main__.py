@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["benchmarks.engine_bench"]
+MODULES = ["benchmarks.engine_bench", "benchmarks.record_bench"]
 
 
 def main(names: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 USAGE_ERROR = 2
 
@@ -22,7 +23,8 @@ class Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
-def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+def _add_source_options(parser: argparse.ArgumentParser, top: bool = False,
+                        recording: bool = True) -> None:
     """Source options go before or after the command; the command's copy has no defaults
     of its own, so it does not hide what was given before it."""
     def default(value):
@@ -35,12 +37,19 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
                        help="ticks to simulate before printing (default 0: as booted)")
     group.add_argument("--tick", type=float, default=default(1.0), metavar="SECONDS",
                        help="simulated seconds per tick (default 1)")
+    if recording:
+        group = parser.add_argument_group("source (recording)")
+        group.add_argument("--from", dest="from_file", default=default(None), metavar="FILE",
+                           help="read a recording made by `zmtop record`")
+        group.add_argument("--at", type=int, default=default(None), metavar="TICK",
+                           help="tick of the recording to show (default: its last)")
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="zmtop", description="top/htop for Zircon memory.")
     _add_source_options(parser, top=True)
     parser.add_argument("--theme", help="colour theme of the monitor")
+    parser.add_argument("--record", metavar="FILE", help="record the live monitor to FILE")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     ps = commands.add_parser("ps", help="tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps")
@@ -69,10 +78,23 @@ def build_parser() -> Parser:
     kstats.add_argument("-n", dest="count", type=int, default=1, metavar="COUNT",
                         help="blocks to print, one per tick")
     kstats.add_argument("--json", action="store_true")
+
+    record = commands.add_parser("record", help="record the simulation headless")
+    record.add_argument("file", metavar="FILE")
+    _add_source_options(record, recording=False)
+
+    replay = commands.add_parser("replay", help="review a recording in the monitor")
+    replay.add_argument("file", metavar="FILE")
+
+    diff = commands.add_parser("diff", help="what grew, appeared and went between two ticks")
+    diff.add_argument("file", metavar="FILE")
+    diff.add_argument("tick_a", type=int, metavar="T1")
+    diff.add_argument("tick_b", type=int, metavar="T2")
+    diff.add_argument("--json", action="store_true")
     return parser
 
 
-def _simulate(args: argparse.Namespace):
+def _boot(args: argparse.Namespace):
     from engine.simulation import Simulation, UnknownScenario
 
     if args.ticks < 0:
@@ -80,12 +102,58 @@ def _simulate(args: argparse.Namespace):
     if args.tick <= 0:
         raise CliError("--tick must be more than 0 seconds")
     try:
-        sim = Simulation(args.scenario, args.seed, args.tick)
+        return Simulation(args.scenario, args.seed, args.tick)
     except UnknownScenario as error:
         raise CliError(str(error)) from None
+
+
+def _simulate(args: argparse.Namespace):
+    sim = _boot(args)
     for _ in range(args.ticks):
         sim.step()
     return sim
+
+
+def _open_recording(path: str):
+    """A recording with at least one tick; damage past its usable part is a warning."""
+    from engine.record import RecordingError
+    from engine.replay import Recording
+
+    try:
+        recording = Recording.open(path)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+    if not recording.ticks:
+        raise CliError(recording.errors[0] if recording.errors
+                       else f"{path}: no complete frame to read")
+    for message in recording.errors:
+        print(f"zmtop: warning: {message}", file=sys.stderr)
+    return recording
+
+
+def _snapshot_at(recording, tick: int):
+    from engine.record import RecordingError
+
+    try:
+        return recording.snapshot_at(tick)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+
+
+def _source(args: argparse.Namespace):
+    """The simulation, or with --from a recording at --at: either way `.snapshot`/`.step()`."""
+    if args.from_file is None:
+        if args.at is not None:
+            raise CliError("--at needs --from FILE")
+        return _simulate(args)
+    if args.ticks:
+        raise CliError("--ticks simulates; with --from, pick the tick with --at")
+    from engine.replay import ReplaySource
+
+    recording = _open_recording(args.from_file)
+    tick = recording.ticks[-1] if args.at is None else args.at
+    _snapshot_at(recording, tick)
+    return ReplaySource(recording, tick)
 
 
 def _process(snap, koid: int):
@@ -101,7 +169,7 @@ def _emit(args: argparse.Namespace, text: str, data) -> str:
 def run_ps(args: argparse.Namespace) -> str:
     from engine import jsonout, psutils
 
-    snap = _simulate(args).snapshot
+    snap = _source(args).snapshot
     if args.job is not None and args.job not in snap.jobs:
         raise CliError(f"no job with koid {args.job} at tick {snap.tick}")
     if args.units and (len(args.units) != 1 or args.units not in "BkMGTPE"):
@@ -115,7 +183,7 @@ def run_ps(args: argparse.Namespace) -> str:
 def run_vmaps(args: argparse.Namespace) -> str:
     from engine import jsonout, psutils
 
-    snap = _simulate(args).snapshot
+    snap = _source(args).snapshot
     koid = _process(snap, args.koid)
     if args.json:
         return _emit(args, "", jsonout.maps_json(snap, koid))
@@ -127,7 +195,7 @@ def run_vmos(args: argparse.Namespace) -> str:
 
     if args.hidden == (args.koid is not None):
         raise CliError("vmos takes a process koid or --hidden")
-    snap = _simulate(args).snapshot
+    snap = _source(args).snapshot
     if args.hidden:
         if args.json:
             return _emit(args, "", jsonout.hidden_vmos_json(snap))
@@ -143,10 +211,10 @@ def run_kstats(args: argparse.Namespace) -> str:
 
     if args.count < 1:
         raise CliError("-n takes a count of 1 or more")
-    sim = _simulate(args)
+    source = _source(args)
     blocks, data = [], []
     for i in range(args.count):
-        snap = sim.snapshot if i == 0 else sim.step()
+        snap = source.snapshot if i == 0 else _step(args, source)
         stamp = psutils.iso_timestamp(snap.time_ns) if args.timestamp else None
         blocks.append(psutils.kstats_text(snap.kmem, timestamp=stamp))
         data.append(jsonout.kmem_json(snap.kmem))
@@ -155,14 +223,99 @@ def run_kstats(args: argparse.Namespace) -> str:
     return "".join(blocks)
 
 
-COMMANDS = {"ps": run_ps, "vmaps": run_vmaps, "vmos": run_vmos, "kstats": run_kstats}
+def _step(args: argparse.Namespace, source):
+    from engine.record import RecordingError
+
+    if getattr(source, "at_end", False):
+        start = source.snapshot.tick if args.at is None else args.at
+        raise CliError(f"{args.from_file}: -n {args.count} from tick {start} runs past "
+                       f"the last tick {source.snapshot.tick}")
+    try:
+        return source.step()
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+
+
+def run_record(args: argparse.Namespace) -> str:
+    """Tick 0 plus --ticks steps, as fast as the simulation goes; Ctrl-C keeps what is done."""
+    from engine.record import Metadata, Recorder, RecordingError
+
+    sim = _boot(args)
+    progress = _Progress(args.file, args.ticks) if sys.stderr.isatty() else None
+    recorder = None
+    try:
+        with Recorder(args.file, Metadata.for_simulation(sim)) as recorder:
+            recorder.append(sim.snapshot)
+            for done in range(1, args.ticks + 1):
+                recorder.append(sim.step())
+                if progress:
+                    progress.show(done, recorder.bytes_written)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+    except KeyboardInterrupt:
+        saved = recorder.ticks_written if recorder else 0
+        print(f"\nzmtop: {args.file}: interrupted; {saved} ticks saved", file=sys.stderr)
+        raise
+    finally:
+        if progress:
+            progress.end()
+    return ""
+
+
+class _Progress:
+    """One self-overwriting stderr line: ticks done, file size, time left."""
+
+    def __init__(self, path: str, total: int) -> None:
+        self.path, self.total = path, total
+        self.start = self.shown = time.monotonic()
+
+    def show(self, done: int, size: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2 and done < self.total:
+            return
+        self.shown = now
+        left = (now - self.start) / done * (self.total - done)
+        print(f"\rzmtop: recording {self.path}: {done}/{self.total} ticks, "
+              f"{size / 1e6:.1f} MB, ETA {int(left) // 60}:{int(left) % 60:02d}",
+              end="", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def run_diff(args: argparse.Namespace) -> str:
+    from engine.diff import diff, diff_json, diff_text
+
+    recording = _open_recording(args.file)
+    result = diff(_snapshot_at(recording, args.tick_a), _snapshot_at(recording, args.tick_b))
+    if args.json:
+        return _emit(args, "", diff_json(result))
+    return diff_text(result)
+
+
+def run_replay(args: argparse.Namespace) -> str:
+    from engine.replay import ReplaySource
+    from zmtop.app import run_app
+
+    recording = _open_recording(args.file)
+    source = ReplaySource(recording)
+    run_app(source, tick_seconds=source.tick_seconds, theme=args.theme, replay=recording)
+    return ""
+
+
+COMMANDS = {"ps": run_ps, "vmaps": run_vmaps, "vmos": run_vmos, "kstats": run_kstats,
+            "record": run_record, "replay": run_replay, "diff": run_diff}
 
 
 def run_monitor(args: argparse.Namespace) -> None:
+    if args.from_file is not None:
+        args.file = args.from_file
+        run_replay(args)
+        return
     from zmtop.app import run_app
 
     sim = _simulate(args)
-    run_app(sim, tick_seconds=args.tick, theme=args.theme)
+    run_app(sim, tick_seconds=args.tick, theme=args.theme, record=args.record)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,78 @@
+"""Record budgets: file size per hour and per tick, opening, seeking, and recording cost."""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import tempfile
+import time
+
+from engine.record import KEYFRAME_EVERY, Metadata, Recorder
+from engine.replay import Recording
+from engine.simulation import Simulation
+
+Row = tuple[str, float, str, str]
+
+
+def _record(path: str, scenario: str, ticks: int) -> list[float]:
+    """Record tick 0 plus `ticks` steps; the seconds each append took."""
+    sim = Simulation(scenario, 1)
+    times = []
+    with Recorder(path, Metadata.for_simulation(sim)) as recorder:
+        for i in range(ticks + 1):
+            snap = sim.snapshot if i == 0 else sim.step()
+            start = time.perf_counter()
+            recorder.append(snap)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def default_hour(directory: str, ticks: int = 3600) -> list[Row]:
+    path = os.path.join(directory, "default.zmrec")
+    _record(path, "default", ticks)
+    size = os.path.getsize(path)
+    start = time.perf_counter()
+    recording = Recording.open(path)
+    opened = time.perf_counter() - start
+    seeks = []
+    for tick in random.Random(1).sample(recording.ticks, 40):
+        recording = Recording.open(path)  # cold: nothing decoded yet
+        start = time.perf_counter()
+        recording.snapshot_at(tick)
+        seeks.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    for tick in recording.ticks[:KEYFRAME_EVERY]:
+        recording.snapshot_at(tick)
+    step = (time.perf_counter() - start) / KEYFRAME_EVERY
+    return [
+        ("default: recording size per hour at 1 s ticks", size / (ticks + 1) * 3600 / 1e6,
+         "MB", "<= 3"),
+        (f"default: open a {ticks:,}-tick recording", opened * 1000, "ms", "<= 500"),
+        ("default: seek to a random tick (cold), worst of 40", max(seeks) * 1000, "ms",
+         "<= 50"),
+        ("default: seek to a random tick (cold), median", statistics.median(seeks) * 1000,
+         "ms", ""),
+        ("default: step forward one tick, mean", step * 1000, "ms", ""),
+    ]
+
+
+def scale_ticks(directory: str, ticks: int = 6) -> list[Row]:
+    path = os.path.join(directory, "scale.zmrec")
+    times = _record(path, "scale", ticks)
+    recording = Recording.open(path)
+    key = recording._entries[0].length  # noqa: SLF001 - the frame sizes are the measure
+    delta = statistics.mean(e.length for e in recording._entries[1:])  # noqa: SLF001
+    per_tick = (key + delta * (KEYFRAME_EVERY - 1)) / KEYFRAME_EVERY
+    return [
+        ("scale: bytes per tick, keyframes amortized", per_tick / 1000, "KB", "<= 10"),
+        ("scale: keyframe size", key / 1000, "KB", ""),
+        ("scale: recording a delta tick, median", statistics.median(times[1:]) * 1000, "ms",
+         "<= 2"),
+        ("scale: recording a keyframe", times[0] * 1000, "ms", ""),
+    ]
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as directory:
+        return default_hour(directory) + scale_ticks(directory)

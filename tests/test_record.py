@@ -1,0 +1,289 @@
+"""Recordings: exact round trips, and files cut, damaged, forged or from the future."""
+
+import errno
+import io
+import random
+import struct
+import time
+import zlib
+
+import msgspec
+import pytest
+
+from engine.record import (
+    DELTA,
+    FORMAT_VERSION,
+    FRAME,
+    MAX_FRAME_BYTES,
+    Metadata,
+    Recorder,
+    RecordingError,
+    header_bytes,
+)
+from engine.replay import Recording, ReplaySource
+from engine.simulation import Simulation
+from engine.snapshot import Changes, Snapshot
+
+META = Metadata(scenario="test", seed=1)
+
+
+def simulate(scenario: str, ticks: int, seed: int = 1) -> list[Snapshot]:
+    sim = Simulation(scenario, seed)
+    return [sim.snapshot] + [sim.step() for _ in range(ticks)]
+
+
+def record(path, snaps, keyframe_every=8, metadata=META) -> None:
+    with Recorder(path, metadata, keyframe_every=keyframe_every) as recorder:
+        for snap in snaps:
+            recorder.append(snap)
+
+
+def same(a: Snapshot, b: Snapshot) -> bool:
+    """Equal, and iterating in the same order."""
+    return a == b and all(list(getattr(a, t)) == list(getattr(b, t))
+                          for t in ("jobs", "processes", "vmos"))
+
+
+def tiny(snaps: list[Snapshot], keep: int = 4) -> list[Snapshot]:
+    """The same ticks cut down to a few records, so a file is a few KB."""
+    first = snaps[0]
+    jobs = set(list(first.jobs)[:keep])
+    procs = set(list(first.processes)[:keep])
+    vmos = set(list(first.vmos)[:keep * 3])
+    out = []
+    for s in snaps:
+        c = s.changes
+        out.append(msgspec.structs.replace(
+            s, jobs={k: v for k, v in s.jobs.items() if k in jobs},
+            processes={k: v for k, v in s.processes.items() if k in procs},
+            vmos={k: v for k, v in s.vmos.items() if k in vmos},
+            changes=Changes(c.jobs & jobs, c.processes & procs, c.vmos & vmos,
+                            c.removed_jobs & jobs, c.removed_processes & procs,
+                            c.removed_vmos & vmos)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def churn():
+    return simulate("churn", 40)
+
+
+@pytest.fixture(scope="module")
+def small(churn, tmp_path_factory):
+    path = tmp_path_factory.mktemp("rec") / "small.zmrec"
+    snaps = tiny(churn[:25])
+    record(path, snaps, keyframe_every=6)
+    return snaps, path.read_bytes()
+
+
+@pytest.mark.parametrize("scenario", ["default", "churn", "oom", "cow-storm"])
+def test_every_tick_replays_exactly(tmp_path, scenario):
+    snaps = simulate(scenario, 30)
+    record(tmp_path / "r.zmrec", snaps)
+    recording = Recording.open(tmp_path / "r.zmrec")
+    assert recording.errors == [] and recording.ticks == list(range(31))
+    assert recording.metadata == META
+    for snap in snaps:  # forward, one step at a time
+        assert same(recording.snapshot_at(snap.tick), snap)
+    for snap in random.Random(1).sample(snaps, 10) + snaps[::-1]:  # seeks and steps back
+        assert same(recording.snapshot_at(snap.tick), snap)
+    assert recording.events() == [(s.tick, e) for s in snaps for e in s.events]
+
+
+def test_replay_source_steps_backs_and_seeks(tmp_path, churn):
+    record(tmp_path / "r.zmrec", churn)
+    source = ReplaySource(Recording.open(tmp_path / "r.zmrec"))
+    assert source.snapshot == churn[0] and not source.at_end
+    assert source.step() == churn[1] and source.back() == churn[0] and source.back() == churn[0]
+    assert source.seek(33) == churn[33] and source.seek(10_000) == churn[-1] and source.at_end
+    assert source.step() == churn[-1]
+    assert source.seek(-5) == churn[0]
+
+
+def test_a_gap_in_ticks_starts_a_keyframe(tmp_path, churn):
+    snaps = churn[:5] + churn[9:12]
+    record(tmp_path / "r.zmrec", snaps, keyframe_every=100)
+    recording = Recording.open(tmp_path / "r.zmrec")
+    assert recording.ticks == [0, 1, 2, 3, 4, 9, 10, 11]
+    assert all(recording.snapshot_at(s.tick) == s for s in snaps)
+
+
+def test_the_same_tick_again_is_ignored(tmp_path, churn):
+    with Recorder(tmp_path / "r.zmrec", META) as recorder:
+        recorder.append(churn[0])
+        recorder.append(churn[0])
+        with pytest.raises(ValueError):
+            recorder.append(msgspec.structs.replace(churn[1], tick=-1))
+    assert Recording.open(tmp_path / "r.zmrec").ticks == [0]
+
+
+def test_a_cut_at_any_byte_keeps_every_complete_frame(small):
+    snaps, data = small
+    full = Recording.from_bytes(data)
+    ends = [e.offset + FRAME.size + e.length for e in full._entries]
+    header_end = full._entries[0].offset
+    for cut in range(len(data)):
+        if cut < header_end:
+            with pytest.raises(RecordingError, match="cut short|not a zmtop"):
+                Recording.from_bytes(data[:cut], "rec")
+            continue
+        recording = Recording.from_bytes(data[:cut], "rec")
+        complete = sum(end <= cut for end in ends)
+        assert recording.ticks == [s.tick for s in snaps[:complete]]
+        assert bool(recording.errors) == (cut not in ends and cut != header_end)
+        if cut in ends or cut - 1 in ends:
+            assert recording.snapshot_at(recording.ticks[-1]) == snaps[complete - 1]
+
+
+def test_damage_is_reported_with_its_tick_and_what_is_usable(small):
+    snaps, data = small
+    entry = Recording.from_bytes(data)._entries[7]
+    bad = bytearray(data)
+    bad[entry.offset + FRAME.size + 3] ^= 0xFF
+    recording = Recording.from_bytes(bytes(bad), "rec.zmrec")
+    assert recording.errors == [
+        f"rec.zmrec: frame at byte {entry.offset} (tick 7) is damaged: checksum mismatch; "
+        "7 ticks before it are usable"]
+    assert recording.ticks == list(range(7))
+    assert recording.snapshot_at(6) == snaps[6]
+
+
+def test_random_damage_never_escapes_as_a_traceback(small):
+    _, data = small
+    rng = random.Random(4)
+    start = time.monotonic()
+    for trial in range(3000):
+        bad = bytearray(data)
+        for _ in range(rng.choice((1, 1, 2, 8))):
+            bad[rng.randrange(len(bad))] = rng.randrange(256)
+        if trial % 5 == 0:
+            del bad[rng.randrange(len(bad)):]
+        try:
+            recording = Recording.from_bytes(bytes(bad), "rec")
+        except RecordingError as error:
+            assert "\n" not in str(error)
+            continue
+        try:
+            recording.events()
+            for tick in recording.ticks:
+                recording.snapshot_at(tick)
+        except RecordingError as error:
+            assert str(error) in recording.errors
+    assert time.monotonic() - start < 20
+
+
+def test_a_newer_format_is_refused(tmp_path):
+    path = tmp_path / "new.zmrec"
+    path.write_bytes(header_bytes(META, version=FORMAT_VERSION + 1) + b"\0" * 40)
+    with pytest.raises(RecordingError, match=r"new\.zmrec: written in format 2 by a newer"):
+        Recording.open(path)
+
+
+@pytest.mark.parametrize("data, match", [
+    (b"", "header cut short at byte 0"),
+    (b"PK\x03\x04 a zip file", r"not a zmtop recording \(byte 0\)"),
+    (header_bytes(META)[:20], "header cut short at byte 20"),
+])
+def test_what_is_not_a_recording_is_one_line(tmp_path, data, match):
+    path = tmp_path / "x.zmrec"
+    path.write_bytes(data)
+    with pytest.raises(RecordingError, match=match):
+        Recording.open(path)
+    with pytest.raises(RecordingError, match="cannot read"):
+        Recording.open(tmp_path / "missing.zmrec")
+
+
+def _frame(tick: int, kind: int, payload: bytes, raw_length: int) -> bytes:
+    rest = struct.pack("<IIIB", len(payload), raw_length, tick, kind) + payload
+    return struct.pack("<I", zlib.crc32(rest)) + rest
+
+
+def test_a_decompression_bomb_is_refused(small):
+    _, data = small
+    good = Recording.from_bytes(data)
+    head = data[:good._entries[1].offset]  # header and the first keyframe
+    bomb = zlib.compress(b"\0" * (16 << 20), 9)
+    claims_too_much = Recording.from_bytes(head + _frame(1, DELTA, bomb, MAX_FRAME_BYTES + 1))
+    assert claims_too_much.ticks == [0] and "is refused" in claims_too_much.errors[0]
+    lies = Recording.from_bytes(head + _frame(1, DELTA, bomb, 1000), "rec")
+    with pytest.raises(RecordingError, match=r"rec: frame at byte \d+ \(tick 1\) is damaged"):
+        lies.snapshot_at(1)
+
+
+class FullDisk(io.RawIOBase):
+    """A file that takes `room` bytes, writes part of the next chunk, then fails."""
+
+    def __init__(self, path, room: int) -> None:
+        self.file = open(path, "wb")
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            self.file.write(bytes(data[:self.room]))
+            self.file.flush()
+            self.room = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def truncate(self, size=None) -> int:
+        return self.file.truncate(size)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+@pytest.mark.parametrize("can_truncate", [True, False])
+def test_a_full_disk_stops_the_recording_and_leaves_a_valid_file(tmp_path, small, monkeypatch,
+                                                                 can_truncate):
+    snaps, data = small
+    path = tmp_path / "full.zmrec"
+    disk = FullDisk(path, room=len(data) // 2)
+    if not can_truncate:
+        monkeypatch.setattr(disk, "truncate", lambda size=None: (_ for _ in ()).throw(OSError()))
+    recorder = Recorder(path, META, keyframe_every=6, file=disk)
+    with pytest.raises(RecordingError) as stopped:
+        for snap in snaps:
+            recorder.append(snap)
+    saved = recorder.ticks_written
+    assert str(stopped.value) == (f"{path}: recording stopped at tick {saved}: "
+                                  f"No space left on device; {saved} ticks saved")
+    assert recorder.closed
+    recording = Recording.open(path)
+    assert recording.ticks == list(range(saved))
+    assert bool(recording.errors) == (not can_truncate)
+    assert recording.snapshot_at(saved - 1) == snaps[saved - 1]
+    with pytest.raises(RecordingError, match="closed"):
+        recorder.append(snaps[-1])
+
+
+def test_an_uncreatable_file_is_one_line(tmp_path):
+    with pytest.raises(RecordingError, match="cannot create"):
+        Recorder(tmp_path / "no" / "such" / "dir.zmrec", META)
+
+
+def test_forged_frames_with_good_checksums_are_reported(small):
+    """Damage a checksum cannot see: the typed decoding and patching must still hold."""
+    _, data = small
+    entries = Recording.from_bytes(data)._entries
+    rng = random.Random(9)
+    for _ in range(1500):
+        i = rng.randrange(len(entries))
+        e = entries[i]
+        start = e.offset + FRAME.size
+        raw = bytearray(zlib.decompress(data[start:start + e.length]))
+        for _ in range(rng.choice((1, 2, 4))):
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        forged = _frame(e.tick, e.kind, zlib.compress(bytes(raw)), len(raw))
+        end = start + e.length
+        recording = Recording.from_bytes(data[:e.offset] + forged + data[end:], "rec")
+        try:
+            recording.events()
+            for tick in recording.ticks:
+                recording.snapshot_at(tick)
+        except RecordingError as error:
+            assert str(error) in recording.errors
