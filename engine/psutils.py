@@ -7,9 +7,10 @@ in names are escaped (see `safe_name`), since names come from devices and reach 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from engine.kernel_aspace import kernel_only_vmos
 from engine.sizes import format_size
 from engine.snapshot import (
     PERM_EXECUTE,
@@ -24,7 +25,7 @@ from engine.snapshot import (
 )
 
 _CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def safe_name(name: str) -> str:
@@ -186,6 +187,7 @@ def vmaps_text(snap: Snapshot, process_koid: int) -> str:
 
 VMOS_HEADER = "rights  koid parent #chld #map #shr    size   alloc name\n"
 HIDDEN_TITLE = '"Hidden" VMOs, oldest to newest:\n'
+ALL_TITLE = "All VMOs, oldest to newest:\n"
 HIDDEN_HEADER = (
     "           -      -  koid obj                parent #chld #map #shr    size   alloc name\n"
 )
@@ -195,11 +197,11 @@ def _rights(rights: int) -> str:
     return "".join(letter if rights & bit else "-" for bit, letter in VMO_RIGHTS_LETTERS)
 
 
-def _vmo_columns(vmo: Vmo) -> tuple[str, str, str, str]:
+def _vmo_columns(vmo: Vmo, unit: str = "") -> tuple[str, str, str, str]:
     """The parent, size, alloc and name columns vmos.cc and the kernel share."""
     parent = str(vmo.parent_koid) if vmo.is_clone else "-"
-    alloc = format_size(vmo.committed_bytes) if vmo.is_paged else "phys"
-    return parent, format_size(vmo.size_bytes), alloc, safe_name(vmo.name) or "-"
+    alloc = format_size(vmo.committed_bytes, unit) if vmo.is_paged else "phys"
+    return parent, format_size(vmo.size_bytes, unit), alloc, safe_name(vmo.name) or "-"
 
 
 def vmos_text(snap: Snapshot, process_koid: int) -> str:
@@ -227,18 +229,41 @@ def kernel_address(koid: int) -> str:
     return f"0xffffff80{koid * 0x1B0 & 0xFFFF_FFFF:08x}"
 
 
-def hidden_vmos_text(snap: Snapshot) -> str:
-    """`k zx vmos hidden`, as DumpAllVmObjects prints it (no handle or rights information)."""
-    lines = [HIDDEN_TITLE, HIDDEN_HEADER]
-    for vmo in hidden_vmos(snap):
-        parent, size, alloc, name = _vmo_columns(vmo)
-        lines.append(
-            f"  {'-':>10} {'-':>6} {vmo.koid:5} {kernel_address(vmo.koid)} {parent:>6}"
-            f" {vmo.num_children:5} {vmo.num_mappings:4} {vmo.share_count:4}"
-            f" {size:>7} {alloc:>7} {name}\n"
-        )
+def vmo_dump_header(handles: bool = False) -> str:
+    """PrintVmoDumpHeader: the `k zx vmos` column header, with or without handle columns."""
+    return HIDDEN_HEADER if not handles else "      handle rights " + HIDDEN_HEADER[20:]
+
+
+def vmo_dump_row(
+    vmo: Vmo, address: str, *, handle: int = 0, rights: int = 0, unit: str = ""
+) -> str:
+    """One DumpVmObject row: handle value and rights letters, or `-` when there are none."""
+    parent, size, alloc, name = _vmo_columns(vmo, unit)
+    handle_text = str(handle) if handle else "-"
+    rights_text = _rights(rights) if rights else "-"
+    return (
+        f"  {handle_text:>10} {rights_text:>6} {vmo.koid:5} {address} {parent:>6}"
+        f" {vmo.num_children:5} {vmo.num_mappings:4} {vmo.share_count:4}"
+        f" {size:>7} {alloc:>7} {name}\n"
+    )
+
+
+def dump_vmos_text(snap: Snapshot, *, hidden: bool, unit: str = "") -> str:
+    """`k zx vmos hidden|all [-u?]`: koid-0 kernel VMOs (made at boot) first, then by koid.
+
+    Every kernel-only VMO is mapped by the kernel alone, so `hidden` keeps them all.
+    """
+    user = hidden_vmos(snap) if hidden else [snap.vmos[k] for k in sorted(snap.vmos)]
+    lines = [HIDDEN_TITLE if hidden else ALL_TITLE, HIDDEN_HEADER]
+    lines += [vmo_dump_row(vmo, f"{addr:#x}", unit=unit) for addr, vmo in kernel_only_vmos(snap)]
+    lines += [vmo_dump_row(vmo, kernel_address(vmo.koid), unit=unit) for vmo in user]
     lines.append(HIDDEN_HEADER)
     return "".join(lines)
+
+
+def hidden_vmos_text(snap: Snapshot) -> str:
+    """`k zx vmos hidden`, as DumpAllVmObjects prints it (no handle or rights information)."""
+    return dump_vmos_text(snap, hidden=True)
 
 
 # --- kstats -m --------------------------------------------------------------------------

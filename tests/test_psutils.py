@@ -12,6 +12,7 @@ from engine.jsonout import (
     vmo_json,
     vmos_json,
 )
+from engine.kernel_aspace import kernel_only_vmos
 from engine.psutils import (
     hidden_vmos_text,
     iso_timestamp,
@@ -259,17 +260,23 @@ def test_vmos_reproduces_doc_sample():
     )
 
 
-def test_hidden_vmos_lists_unmapped_oldest_first():
+def test_hidden_vmos_lists_kernel_only_then_unmapped_oldest_first():
     header = (
         "           -      -  koid obj                parent #chld #map #shr    size   alloc name\n"
     )
-    assert hidden_vmos_text(vmos_system()) == (
-        '"Hidden" VMOs, oldest to newest:\n'
-        + header
-        + "           -      -  1020 0xffffff800006b940      -     0    0    0      4k    phys -\n"
-        "           -      -  1030 0xffffff800006ca20      -     0    0    0      8M      8M zbi\n"
-        + header
+    lines = hidden_vmos_text(vmos_system()).splitlines(keepends=True)
+    assert lines[:2] == ['"Hidden" VMOs, oldest to newest:\n', header]
+    assert lines[-3:] == [
+        "           -      -  1020 0xffffff800006b940      -     0    0    0      4k    phys -\n",
+        "           -      -  1030 0xffffff800006ca20      -     0    0    0      8M      8M zbi\n",
+        header,
+    ]
+    kernel_rows = lines[2:-3]
+    assert len(kernel_rows) == len(kernel_only_vmos(vmos_system()))
+    assert kernel_rows[0] == (
+        "           -      -     0 0xffffff8100000090      -     0    1    1      0B      0B physmap\n"
     )
+    assert all(row[20:25] == "    0" for row in kernel_rows)
 
 
 # --- kstats, timestamps, names ----------------------------------------------------------
@@ -380,7 +387,7 @@ def test_vmo_json_fields():
         "num_children": 0, "num_mappings": 1, "share_count": 1,
         "flags": VMO_TYPE_PAGED | VMO_VIA_HANDLE, "committed_bytes": 28 * K,
         "handle_rights": VDSO_RIGHTS, "committed_private_bytes": K,
-        "committed_scaled_bytes": 3, "committed_fractional_scaled_bytes": FRACTION_ONE // 4,
+        "committed_scaled_bytes": 3, "committed_fractional_scaled_bytes": 1 << 61,
         "committed_total_bytes": 28 * K,
     }
     mapped = vmo_json(v, VmoRef(1031, False))
