@@ -19,7 +19,7 @@ def _record(path: str, scenario: str, ticks: int) -> list[float]:
     """Record tick 0 plus `ticks` steps; the seconds each append took."""
     sim = Simulation(scenario, 1)
     times = []
-    with Recorder(path, Metadata.for_simulation(sim)) as recorder:
+    with Recorder(path, Metadata.for_source(sim)) as recorder:
         for i in range(ticks + 1):
             snap = sim.snapshot if i == 0 else sim.step()
             start = time.perf_counter()

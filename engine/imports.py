@@ -8,7 +8,6 @@ what is wrong and where: a line and column for bad JSON, a JSON path such as
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 import msgspec
 from msgspec import structs
 
+from engine.record import MAGIC
 from engine.snapshot import Changes, Snapshot
 
-# Used when engine.record is absent or names no MAGIC of its own.
-RECORDING_MAGIC = b"ZMTOP"
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
 
 
@@ -72,7 +70,7 @@ def load_source(path: str | Path) -> ImportedSource | Recording:
 
 def parse_source(data: bytes, label: str) -> ImportedSource | Recording:
     """Detect and parse in-memory content; `label` names the source in the snapshot."""
-    if data.startswith(_recording_magic()):
+    if data.startswith(MAGIC):
         return Recording(Path(label))
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{":
@@ -141,11 +139,3 @@ _KIND_NAMES = {
     int: "an integer", str: "a string", list: "an array", dict: "an object", bool: "a boolean",
     float: "a number", type(None): "null",
 }
-
-
-def _recording_magic() -> bytes:
-    if importlib.util.find_spec("engine.record") is None:
-        return RECORDING_MAGIC
-    from engine import record
-
-    return getattr(record, "MAGIC", RECORDING_MAGIC)

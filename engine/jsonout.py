@@ -12,6 +12,7 @@ import msgspec
 
 from engine.psutils import hidden_vmos, walk_tasks
 from engine.snapshot import (
+    FRACTION_BITS,
     FRACTION_ONE,
     VMO_VIA_HANDLE,
     VMO_VIA_MAPPING,
@@ -102,7 +103,9 @@ def vmo_json(vmo: Vmo, ref: VmoRef | None = None) -> dict[str, Any]:
         "handle_rights": ref.rights if ref is not None and ref.via_handle else 0,
         "committed_private_bytes": vmo.private_bytes,
         "committed_scaled_bytes": vmo.scaled_fixed // FRACTION_ONE,
-        "committed_fractional_scaled_bytes": vmo.scaled_fixed % FRACTION_ONE,
+        # The RFC's field is 63-bit fixed point (2**63 is one byte).
+        "committed_fractional_scaled_bytes":
+            (vmo.scaled_fixed % FRACTION_ONE) << (63 - FRACTION_BITS),
         "committed_total_bytes": vmo.total_bytes,
     }
 

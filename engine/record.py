@@ -40,22 +40,26 @@ class RecordingError(Exception):
 class Metadata(Struct, frozen=True, kw_only=True):
     """Where a recording came from; a map, so later versions can add fields."""
 
-    scenario: str = ""
+    scenario: str = ""  # a simulation's scenario and seed; empty for other sources
     seed: int = 0
     tick_seconds: float = 1.0
     start_time: float = 0.0  # Unix seconds when recording started
     zmtop_version: str = ""
+    source: str = ""  # the snapshots' source, e.g. "sim:default:1" or "poll:COMMAND"
 
     @classmethod
-    def for_simulation(cls, sim) -> Metadata:
-        """What a recording of `sim` (an engine.simulation.Simulation) says about itself."""
+    def for_source(cls, source) -> Metadata:
+        """What a recording of any source (simulation, import, poll) says about itself."""
         from importlib.metadata import PackageNotFoundError, version
         try:
             zmtop_version = version("zmtop")
         except PackageNotFoundError:
             zmtop_version = "unknown"
-        return cls(scenario=sim.scenario_name, seed=sim.seed, tick_seconds=sim.tick_ns / 1e9,
-                   start_time=time.time(), zmtop_version=zmtop_version)
+        return cls(scenario=getattr(source, "scenario_name", ""),
+                   seed=getattr(source, "seed", 0),
+                   tick_seconds=getattr(source, "tick_seconds", 1.0),
+                   start_time=time.time(), zmtop_version=zmtop_version,
+                   source=source.snapshot.source)
 
 
 # -- record codec: a patch holds a record's changed fields, None for the unchanged ------

@@ -29,6 +29,7 @@ class Simulation:
                 f"unknown scenario '{scenario}' (choose from {', '.join(SCENARIOS)})")
         self.scenario_name = scenario
         self.seed = seed
+        self.tick_seconds = tick_seconds
         self.tick_ns = int(tick_seconds * 1e9)
         self.rng = random.Random(f"{scenario}:{seed}")
         self.scenario = SCENARIOS[scenario](self)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from msgspec import Struct
 
 PAGE_SIZE = 4096
-# Fixed-point scale of the attributed (RFC-0254) scaled figures: 2**63 is one whole byte.
-FRACTION_ONE = 1 << 63
+# Fixed point of the attributed (RFC-0254) scaled figures: FRACTION_ONE is one whole byte.
+# The kernel carries 63 fraction bits; 24 are plenty here and keep every figure in 64 bits.
+FRACTION_BITS = 24
+FRACTION_ONE = 1 << FRACTION_BITS
 
 # zx_info_vmo_t.flags
 VMO_TYPE_PAGED = 1 << 0

@@ -196,10 +196,11 @@ def test_unknown_content_and_missing_file(tmp_path):
 
 
 def test_recording_is_only_detected(tmp_path):
-    from engine.imports import Recording, _recording_magic
+    from engine.imports import Recording
+    from engine.record import MAGIC
 
     path = tmp_path / "rec.zmtop"
-    path.write_bytes(_recording_magic() + b"\x00rest")
+    path.write_bytes(MAGIC + b"\x00rest")
     assert load_source(path) == Recording(path)
 
 

@@ -1,0 +1,114 @@
+"""A source that runs a command each tick and reads the capture or memgraph it prints.
+
+The command line is split like a shell's but run without one, under a timeout. A command
+that fails, hangs or prints something unreadable leaves the last good snapshot in place and
+sets `error`; the next tick tries again.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+from msgspec import structs
+
+from engine.imports import ImportedSource, SourceError, parse_source
+from engine.snapshot import Changes, Snapshot
+
+
+class PollError(ValueError):
+    """The command line itself is unusable (empty, or unbalanced quotes)."""
+
+
+def changed_koids(old: dict, new: dict) -> tuple[frozenset[int], frozenset[int]]:
+    """Koids whose records are new or different, and koids that went away."""
+    changed = frozenset(k for k, record in new.items() if old.get(k) != record)
+    return changed, frozenset(old.keys() - new.keys())
+
+
+def _share_unchanged(old: dict, new: dict) -> dict:
+    """Reuse the previous record object where the new one is equal, as live snapshots do."""
+    return {k: (old[k] if k in old and old[k] == record else record) for k, record in new.items()}
+
+
+class PollSource:
+    """Source protocol over a command: `.snapshot`, `.step()`; `error` says what went wrong."""
+
+    blocking = True  # step() waits for a process: drivers should run it off the UI loop
+
+    def __init__(self, command: str, tick_seconds: float, timeout: float | None = None) -> None:
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as error:
+            raise PollError(f"--poll: {error}") from None
+        if not self.argv:
+            raise PollError("--poll needs a command")
+        self.command = command
+        self.tick_seconds = tick_seconds
+        self.timeout = timeout if timeout is not None else max(1.0, tick_seconds * 0.9)
+        self.error: str | None = None
+        self.tick = 0
+        first = self._poll()
+        if first is None:
+            raise PollError(self.error or "--poll: no data")
+        self.imported = first
+        self.snapshot = structs.replace(first.snapshot, tick=0, time_ns=0,
+                                        source=f"poll:{command}")
+
+    @property
+    def missing(self) -> frozenset[str]:
+        return self.imported.missing
+
+    def _poll(self) -> ImportedSource | None:
+        label = f"--poll '{self.command}'"
+        try:
+            done = subprocess.run(self.argv, capture_output=True, timeout=self.timeout,
+                                  stdin=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            self.error = f"{label}: no answer within {self.timeout:g} s"
+            return None
+        except OSError as error:
+            self.error = f"{label}: {error.strerror or error}"
+            return None
+        if done.returncode != 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            self.error = f"{label}: exit status {done.returncode}" + (
+                f": {detail[-1]}" if detail else "")
+            return None
+        try:
+            source = parse_source(done.stdout, label)
+        except SourceError as error:
+            self.error = f"{label}: {error}"
+            return None
+        if not isinstance(source, ImportedSource):
+            self.error = f"{label}: printed a recording; poll needs a capture or memgraph"
+            return None
+        self.error = None
+        return source
+
+    def step(self) -> Snapshot:
+        self.tick += 1
+        fresh = self._poll()
+        previous = self.snapshot
+        if fresh is None:
+            self.snapshot = structs.replace(previous, tick=self.tick,
+                                            time_ns=previous.time_ns + self._tick_ns,
+                                            changes=Changes(), events=())
+            return self.snapshot
+        self.imported = fresh
+        snap = fresh.snapshot
+        jobs, gone_jobs = changed_koids(previous.jobs, snap.jobs)
+        processes, gone_processes = changed_koids(previous.processes, snap.processes)
+        vmos, gone_vmos = changed_koids(previous.vmos, snap.vmos)
+        self.snapshot = structs.replace(
+            snap, tick=self.tick, time_ns=previous.time_ns + self._tick_ns,
+            source=previous.source,
+            jobs=_share_unchanged(previous.jobs, snap.jobs),
+            processes=_share_unchanged(previous.processes, snap.processes),
+            vmos=_share_unchanged(previous.vmos, snap.vmos),
+            changes=Changes(jobs, processes, vmos, gone_jobs, gone_processes, gone_vmos))
+        return self.snapshot
+
+    @property
+    def _tick_ns(self) -> int:
+        return int(self.tick_seconds * 1e9)

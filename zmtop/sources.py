@@ -1,0 +1,101 @@
+"""Opening the source a command reads: a simulation, a recording, an import, or a poll.
+
+Every source offers `.snapshot` and `.step()`. Problems become `CliError`: one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from zmtop.errors import CliError
+
+
+def boot_simulation(args: argparse.Namespace):
+    from engine.simulation import Simulation, UnknownScenario
+
+    if args.ticks < 0:
+        raise CliError("--ticks must be 0 or more")
+    if args.tick <= 0:
+        raise CliError("--tick must be more than 0 seconds")
+    try:
+        return Simulation(args.scenario, args.seed, args.tick)
+    except UnknownScenario as error:
+        raise CliError(str(error)) from None
+
+
+def open_recording(path):
+    """A recording with at least one tick; damage past its usable part is a warning."""
+    from engine.record import RecordingError
+    from engine.replay import Recording
+
+    try:
+        recording = Recording.open(path)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+    if not recording.ticks:
+        raise CliError(recording.errors[0] if recording.errors
+                       else f"{path}: no complete frame to read")
+    for message in recording.errors:
+        print(f"zmtop: warning: {message}", file=sys.stderr)
+    return recording
+
+
+def snapshot_at(recording, tick: int):
+    from engine.record import RecordingError
+
+    try:
+        return recording.snapshot_at(tick)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+
+
+def _from_file(args: argparse.Namespace):
+    from engine.imports import Recording, SourceError, load_source
+    from engine.replay import ReplaySource
+
+    if args.ticks:
+        raise CliError("--ticks simulates; with --from, pick the tick with --at")
+    try:
+        loaded = load_source(args.from_file)
+    except SourceError as error:
+        raise CliError(str(error)) from None
+    if not isinstance(loaded, Recording):
+        if args.at is not None:
+            raise CliError(f"{args.from_file}: --at needs a recording; this is a "
+                           f"{loaded.kind} of one moment")
+        return loaded
+    recording = open_recording(args.from_file)
+    tick = recording.ticks[-1] if args.at is None else args.at
+    snapshot_at(recording, tick)
+    return ReplaySource(recording, tick)
+
+
+def _poll(args: argparse.Namespace):
+    from engine.poll import PollError, PollSource
+
+    if args.tick <= 0:
+        raise CliError("--tick must be more than 0 seconds")
+    try:
+        source = PollSource(args.poll, args.tick)
+    except PollError as error:
+        raise CliError(str(error)) from None
+    for _ in range(args.ticks):
+        source.step()
+    return source
+
+
+def open_source(args: argparse.Namespace):
+    """The source the options name, stepped to where they say."""
+    if args.from_file is not None and args.poll is not None:
+        raise CliError("--from and --poll are two sources: choose one")
+    if args.at is not None and args.from_file is None:
+        raise CliError("--at needs --from FILE")
+    if args.from_file is not None:
+        return _from_file(args)
+    if args.poll is not None:
+        return _poll(args)
+    sim = boot_simulation(args)
+    for _ in range(args.ticks):
+        sim.step()
+    return sim
