@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,7 +19,11 @@ class Source(Protocol):
 
 
 class Driver:
-    """Steps a source every `tick_seconds / speed`; pause, resume, single step, speed."""
+    """Steps a source every `tick_seconds / speed`; pause, resume, single step, speed.
+
+    The clock steps the source in a worker thread, so a slow step (a big simulation, a
+    polled command) never blocks the event loop; a lock keeps steps one at a time.
+    """
 
     def __init__(self, source: Source, tick_seconds: float = 1.0) -> None:
         self.source = source
@@ -27,6 +32,7 @@ class Driver:
         self.paused = False
         self._wake = asyncio.Event()
         self._stopped = False
+        self._stepping = threading.Lock()
 
     @property
     def snapshot(self) -> Snapshot:
@@ -44,7 +50,8 @@ class Driver:
 
     def step_once(self) -> Snapshot:
         """Advance one tick now, whether paused or not."""
-        return self.source.step()
+        with self._stepping:
+            return self.source.step()
 
     def faster(self) -> None:
         self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
@@ -69,4 +76,6 @@ class Driver:
                 pass
             if self.paused or self._stopped:
                 continue
-            deliver(self.source.step())
+            snapshot = await asyncio.to_thread(self.step_once)
+            if not self._stopped:
+                deliver(snapshot)

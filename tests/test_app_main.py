@@ -1,0 +1,297 @@
+"""The main screen with the keyboard and mouse: clock controls, tree, sort, search, filter."""
+
+from __future__ import annotations
+
+import asyncio
+
+from engine.psutils import walk_tasks
+from zmtop.screens.main import MainScreen
+from zmtop.widgets.header import KstatsHeader
+from zmtop.widgets.task_table import TaskTable
+
+
+def lines(table, count: int = 200) -> list[str]:
+    return [table.render_line(y).text for y in range(min(count, table.size.height))]
+
+
+def header_text(app) -> str:
+    return app.screen.query_one(KstatsHeader).render().plain
+
+
+async def test_opens_on_the_job_tree_with_every_task(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        assert isinstance(app.screen, MainScreen)
+        assert table.keys == [r.koid for r in walk_tasks(snap)]
+        assert table.cursor_key == snap.root_job
+        text = header_text(app)
+        for label in ("total", "free", "VMOs", "kheap", "kfree", "wired", "mmu", "ipc",
+                      "other", "tick 0", "Normal", "up 0:00:00"):
+            assert label in text
+        top = lines(table, 3)
+        assert top[0].split()[:6] == ["TASK▲", "PSS", "PRIVATE", "SHARED", "A.PSS", "ΔPSS"]
+        assert f"j: {snap.root_job}" in top[1]
+
+
+async def test_clock_keys_step_pause_and_speed(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("full_stop", "full_stop")
+        assert app.snapshot.tick == 2
+        assert "tick 2" in header_text(app)
+        assert "up 0:00:02" in header_text(app)
+        await pilot.press("space")
+        assert app.paused and "PAUSED" in header_text(app)
+        await pilot.press("space")
+        assert not app.paused
+        await pilot.press("plus", "plus")
+        assert app.speed == 4.0 and "×4" in header_text(app)
+        await pilot.press("minus")
+        assert app.speed == 2.0
+        app.recording = True
+        await pilot.pause()
+        assert "REC" in header_text(app)
+
+
+async def test_running_clock_delivers_snapshots(make_app):
+    app = make_app(autostart=True, tick_seconds=0.01)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            if app.snapshot.tick >= 3:
+                break
+            await asyncio.sleep(0.01)
+        assert app.snapshot.tick >= 3
+        assert len(app.free_history) == app.snapshot.tick + 1
+        await pilot.press("space")
+        tick = app.snapshot.tick
+        await asyncio.sleep(0.05)
+        assert app.snapshot.tick == tick
+
+
+async def test_selection_follows_its_koid_when_rows_move(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        await pilot.press("down", "down", "down")
+        koid = table.cursor_key
+        await pilot.press("s")  # sort by PSS
+        assert table.sort_key == "pss"
+        assert table.cursor_key == koid
+        assert table.keys != [r.koid for r in walk_tasks(app.snapshot)]
+        for _ in range(3):
+            await pilot.press("full_stop")
+            assert table.cursor_key == koid
+        await pilot.press("r")
+        assert table.sort_reverse and table.cursor_key == koid
+
+
+async def test_sort_cycles_and_header_click_sorts(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        for key in ("pss", "private", "shared", "apss", "delta", "name", "task"):
+            await pilot.press("s")
+            assert table.sort_key == key
+        await pilot.press("S")
+        assert table.sort_key == "name"
+        # the NAME title sits after TASK and five size columns; click it twice: reverse
+        x = table.columns[0].width + 1 + sum(c.width + 1 for c in table.columns[1:6]) + 2
+        await pilot.click(TaskTable, offset=(x + 1, 1))
+        assert table.sort_key == "name" and table.sort_reverse
+        await pilot.click(TaskTable, offset=(3, 1))
+        assert table.sort_key == "task" and not table.sort_reverse
+        names = [table.figures.name(table.slots[k].kind, k) for k in table.keys]
+        assert names  # the tree is still whole
+        assert len(table.keys) == len(walk_tasks(app.snapshot))
+
+
+async def test_click_selects_and_double_click_opens(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        await pilot.click(TaskTable, offset=(4, 3))  # row 2: the border, header, then rows
+        assert table.cursor == 1
+        assert table.cursor_key in app.snapshot.processes
+        await pilot.double_click(TaskTable, offset=(4, 3))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProcessScreen"
+
+
+async def test_collapse_expand_and_memory_across_ticks(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        job = next(k for k in table.keys if k in snap.jobs and snap.jobs[k].parent_koid
+                   and snap.jobs[k].processes)
+        table.move_to(job)
+        total = len(table.keys)
+        await pilot.press("left")
+        assert job in table.collapsed and len(table.keys) < total
+        assert not set(snap.jobs[job].processes) & set(table.keys)
+        await pilot.press("full_stop", "full_stop")
+        assert job in table.collapsed and table.cursor_key == job
+        await pilot.press("right")
+        assert job not in table.collapsed and len(table.keys) == len(walk_tasks(app.snapshot))
+        await pilot.press("enter")  # Enter folds a job
+        assert job in table.collapsed
+        await pilot.press("enter")
+        assert job not in table.collapsed
+        await pilot.press("down", "left")  # left on a process goes to its job
+        assert table.cursor_key == job
+        await pilot.press("c")
+        depths = {table.slots[k].depth for k in table.keys}
+        assert depths <= {0, 1}
+        await pilot.press("e")
+        assert not table.collapsed and len(table.keys) == len(walk_tasks(app.snapshot))
+
+
+async def test_incremental_search_and_next_previous(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        hosts = [k for k in table.keys
+                 if "compo" in (snap.processes.get(k) or snap.jobs[k]).name.casefold()]
+        await pilot.press("slash", *"compo")
+        assert table.cursor_key == hosts[0]
+        await pilot.press("enter")
+        assert table.has_focus and table.needle == "compo"
+        await pilot.press("n")
+        assert table.cursor_key == hosts[1]
+        await pilot.press("N", "N")
+        assert table.cursor_key == hosts[-1]  # wraps around
+        assert any("compo" in line for line in lines(table))
+        await pilot.press("slash", *"compo", "escape")  # cancel: back where it started
+        assert table.cursor_key == hosts[-1] and table.needle == "compo"
+        await pilot.press("escape")  # clear the highlight
+        assert table.needle == ""
+
+
+async def test_search_cancel_returns_to_the_start(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        start = table.cursor_key
+        await pilot.press("slash", *"netstack")
+        assert table.cursor_key != start
+        await pilot.press("escape")
+        assert table.cursor_key == start and table.needle == ""
+
+
+async def test_search_finds_a_process_inside_a_collapsed_job(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        await pilot.press("c")
+        target = next(p for p in snap.processes.values() if p.name == "netstack.cm")
+        assert target.koid not in table.keys
+        await pilot.press("slash", *"netstack", "enter")
+        assert table.cursor_key == target.koid
+        await pilot.press("slash", *str(target.koid), "enter")  # by koid too
+        assert table.cursor_key == target.koid
+
+
+async def test_filter_keeps_matches_with_ancestors(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        await pilot.press("backslash", *"driver_host", "enter")
+        hosts = {p.koid for p in snap.processes.values() if "driver_host" in p.name}
+        procs = {k for k in table.keys if k in snap.processes}
+        assert procs == hosts
+        assert snap.root_job in table.keys
+        assert "filter 'driver_host'" in table.border_subtitle
+        await pilot.press("full_stop")  # a tick keeps the filter
+        assert {k for k in table.keys if k in app.snapshot.processes} == hosts
+        await pilot.press("backslash", "backspace", "escape")  # cancel an edit: filter stays
+        assert table.filter_text == "driver_host"
+        await pilot.press("escape")  # Escape on the tree clears it
+        assert table.filter_text == "" and len(table.keys) == len(walk_tasks(app.snapshot))
+
+
+async def test_units_toggle_shows_exact_bytes(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        root = app.snapshot.root_job
+        pss = table.figures.totals[root][0]
+        await pilot.press("u")
+        assert app.exact
+        assert f"{pss}B" in lines(table, 3)[1]
+        assert "B" in header_text(app).split("total ")[1].split()[0]
+        await pilot.press("u")
+        assert f"{pss}B" not in lines(table, 3)[1]
+
+
+async def test_values_that_changed_are_marked(make_app):
+    app = make_app()
+    async with app.run_test(size=(140, 60)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        for _ in range(3):
+            await pilot.press("full_stop")
+        deltas = app.figures.deltas
+        assert deltas
+        koid = next(k for k in table.keys if deltas.get(k))
+        cells = table.cells(koid)
+        arrow = "▲" if deltas[koid] > 0 else "▼"
+        assert cells[5].text.startswith(arrow)
+        assert cells[1].style == ("line-table--rise" if deltas[koid] > 0 else "line-table--fall")
+
+
+async def test_resize_small_large_and_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        assert table.region.width == 80
+        first = lines(table, 2)[1]
+        assert "root" in first  # the name column still shows at 80 columns
+        for size in ((20, 5), (300, 100), (80, 24), (1, 1)):
+            await pilot.resize_terminal(*size)
+            await pilot.press("full_stop", "down", "end", "home")
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert table.cursor == 0
+
+
+async def test_quit(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        assert app._exit  # noqa: SLF001 - the app has been asked to exit
+
+
+async def test_names_are_escaped_before_they_reach_the_terminal(make_app):
+    from msgspec import structs
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        snap = app.snapshot
+        proc = next(iter(snap.processes.values()))
+        evil = structs.replace(proc, name="evil\x1b[2J\x07name")
+        app.deliver(structs.replace(snap, tick=1, processes={**snap.processes, proc.koid: evil}))
+        table = app.screen.query_one(TaskTable)
+        table.move_to(proc.koid)
+        await pilot.pause()
+        row = next(line for line in lines(table) if f"p: {proc.koid}" in line)
+        assert "evil\\x1b[2J\\x07name" in row and "\x1b" not in row
+        assert "\\x1b" in app.describe_koid(proc.koid)
+
+
+async def test_footer_shows_the_screen_keys_and_runs_them_on_click(make_app):
+    from zmtop.widgets.key_footer import KeyFooter
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        footer = app.screen.query_one(KeyFooter)
+        text = footer.render().plain
+        for words in ("Open", "Sort", "Search", "Filter", "All VMOs", "Quit", "Pause", "Help"):
+            assert words in text
+        x = text.index("Help")
+        await pilot.click(KeyFooter, offset=(x, 0))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"

@@ -1,0 +1,110 @@
+"""The job tree's rows as data: the numbers agree with ps, and the tree flattens as shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.psutils import walk_tasks
+from engine.simulation import Simulation
+from zmtop.widgets.header import kstats_fields, sparkline
+from zmtop.widgets.line_table import fit
+from zmtop.widgets.task_rows import Figures, ancestors, flatten, job_totals, keep_matching
+
+
+@pytest.fixture(scope="module")
+def sim_ticks():
+    sim = Simulation("default", 1, 1.0)
+    snaps = [sim.snapshot] + [sim.step() for _ in range(3)]
+    return snaps
+
+
+def test_job_totals_match_ps(sim_ticks):
+    snap = sim_ticks[-1]
+    totals = job_totals(snap)
+    ps_rows = [r for r in walk_tasks(snap) if r.type == "j"]
+    assert len(ps_rows) == len(snap.jobs)
+    for row in ps_rows:
+        pss, private, apss = totals[row.koid]
+        assert (pss, private) == (row.pss_bytes, row.private_bytes)
+        procs = [snap.processes[k] for k in snap.job_processes(row.koid)]
+        assert apss == sum(p.pss_fixed for p in procs)
+
+
+def test_unsorted_tree_is_ps_walk_order(sim_ticks):
+    snap = sim_ticks[-1]
+    rows = flatten(Figures(snap))
+    ps = walk_tasks(snap)
+    assert [(s.kind, s.koid, s.depth) for s in rows] == [(r.type, r.koid, r.depth) for r in ps]
+
+
+def test_collapsed_job_hides_its_subtree(sim_ticks):
+    snap = sim_ticks[-1]
+    figures = Figures(snap)
+    job = next(j for j in snap.jobs.values() if j.jobs and j.parent_koid)
+    rows = flatten(figures, {job.koid})
+    koids = {s.koid for s in rows}
+    assert job.koid in koids
+    assert not koids & set(snap.job_processes(job.koid))
+    assert len(rows) < len(flatten(figures))
+
+
+def test_filter_keeps_matches_and_their_ancestors(sim_ticks):
+    snap = sim_ticks[-1]
+    figures = Figures(snap)
+    keep = keep_matching(figures, "driver_host")
+    rows = flatten(figures, keep=keep)
+    hosts = [p.koid for p in snap.processes.values() if "driver_host" in p.name]
+    shown = {s.koid for s in rows}
+    assert set(hosts) <= shown
+    for koid in hosts:
+        assert set(ancestors(snap, "p", koid)) <= shown
+    assert all(s.koid in keep for s in rows)
+    assert len(rows) < len(flatten(figures))
+
+
+def test_sort_orders_siblings_largest_first(sim_ticks):
+    snap = sim_ticks[-1]
+    figures = Figures(snap)
+    rows = flatten(figures, sort="pss")
+    root_children = [s for s in rows if s.depth == 1]
+    values = [figures.sort_value(s.kind, s.koid, "pss") for s in root_children]
+    assert values == sorted(values, reverse=True)
+    reverse = flatten(figures, sort="pss", reverse=True)
+    assert [s.koid for s in reverse if s.depth == 1] == [s.koid for s in root_children][::-1]
+
+
+def test_deltas_are_pss_changes_since_the_last_tick(sim_ticks):
+    figures = Figures(sim_ticks[0])
+    for prev, snap in zip(sim_ticks, sim_ticks[1:]):
+        before = job_totals(prev)
+        figures.advance(snap)
+        after = job_totals(snap)
+        for koid, proc in snap.processes.items():
+            old = prev.processes.get(koid)
+            expected = proc.pss_bytes - (old.pss_bytes if old else 0)
+            assert figures.deltas.get(koid, 0) == expected
+        for koid in snap.jobs:
+            assert figures.deltas.get(koid, 0) == after[koid][0] - before.get(koid, (0,))[0]
+
+
+def test_header_fields_are_kstats_columns(sim_ticks):
+    kmem = sim_ticks[0].kmem
+    fields = dict(kstats_fields(kmem))
+    assert list(fields) == ["total", "free", "VMOs", "kheap", "kfree", "wired", "mmu", "ipc",
+                            "other"]
+    assert fields["kheap"] == kmem.total_heap_bytes - kmem.free_heap_bytes
+    assert sum(v for k, v in fields.items() if k != "total") == kmem.total_bytes
+
+
+def test_sparkline_scales_between_min_and_max():
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
+    assert sparkline([5, 5, 5], 10) == "▄▄▄"
+    assert sparkline(range(100), 4) == "▁▃▅█"
+    assert sparkline([], 4) == ""
+
+
+def test_fit_pads_aligns_and_cuts():
+    assert fit("ab", 4, "right") == "  ab"
+    assert fit("ab", 4, "left") == "ab  "
+    assert fit("abcdef", 4, "left") == "abc…"
+    assert fit("日本語", 5, "left") == "日本…"

@@ -1,0 +1,1 @@
+"""zmtop's stylesheet and colour themes (installed as the package `zmtop.themes`)."""

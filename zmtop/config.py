@@ -1,0 +1,80 @@
+"""The user's settings and the colour themes: plain data files, read and checked in one place.
+
+Settings live in `config.toml` under platformdirs' user config dir; themes are TOML files in
+`themes/` (one per theme, plus `defaults.toml` with the fallbacks of zmtop's own variables).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import zmtop.themes
+
+THEMES_DIR = Path(zmtop.themes.__file__).resolve().parent
+DEFAULT_THEME = "zmtop-dark"
+_THEME_KEYS = {
+    "name", "primary", "secondary", "warning", "error", "success", "accent", "foreground",
+    "background", "surface", "panel", "boost", "dark", "luminosity_spread", "text_alpha",
+    "variables", "ansi",
+}
+
+
+def default_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("zmtop")) / "config.toml"
+
+
+def load(path: Path | None) -> dict:
+    """The settings, or none if the file is missing or unreadable (never fatal)."""
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def save(path: Path | None, settings: dict[str, str | int | float | bool]) -> None:
+    """Write flat settings as TOML; a read-only config dir is not an error."""
+    if path is None:
+        return
+    lines = [f"{key} = {_toml_value(value)}\n" for key, value in sorted(settings.items())]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(lines), encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _toml_value(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def load_themes(directory: Path = THEMES_DIR) -> list:
+    """Every `*.toml` theme in `directory` as a Textual Theme, sorted by name."""
+    from textual.theme import Theme
+
+    themes = []
+    for path in sorted(directory.glob("*.toml")):
+        if path.name == "defaults.toml":
+            continue
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        unknown = set(data) - _THEME_KEYS
+        if unknown:
+            raise ValueError(f"{path.name}: unknown theme keys {sorted(unknown)}")
+        themes.append(Theme(**data))
+    return sorted(themes, key=lambda t: t.name)
+
+
+def variable_defaults(directory: Path = THEMES_DIR) -> dict[str, str]:
+    """zmtop's semantic colour variables, for themes (like Textual's own) that lack them."""
+    data = tomllib.loads((directory / "defaults.toml").read_text(encoding="utf-8"))
+    return dict(data["variables"])

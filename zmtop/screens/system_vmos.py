@@ -1,0 +1,46 @@
+"""Every VMO in the system, or only the hidden ones that no process maps."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from engine.snapshot import Snapshot
+from zmtop.screens.base import MonitorScreen
+from zmtop.widgets.line_table import LineTable
+from zmtop.widgets.vmo_tables import SystemVmoTable
+
+
+class SystemVmosScreen(MonitorScreen):
+    """Sortable and searchable at any size: the table draws only the lines on screen."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="screen.back"),
+        Binding("h", "toggle_hidden", "Hidden only", id="vmos.hidden"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield SystemVmoTable(self.app.snapshot, exact=self.app.exact)
+        yield from self.compose_footer()
+
+    @property
+    def table(self) -> SystemVmoTable:
+        return self.query_one(SystemVmoTable)
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self.table.update(snap)
+
+    def catch_up(self, snap: Snapshot) -> None:
+        self.table.snap = snap
+        self.table.rebuild()
+
+    def action_toggle_hidden(self) -> None:
+        self.table.hidden_only = not self.table.hidden_only
+        self.table.rebuild()
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        from zmtop.screens.vmo import VmoScreen
+
+        if event.key in self.app.snapshot.vmos:
+            self.app.push_screen(VmoScreen(event.key))

@@ -1,0 +1,130 @@
+"""`python -m zmtop.screenshots DIR`: SVGs of every screen and theme, from the real app.
+
+Each scene drives the app headless on the default scenario, seed 1, stepped by hand to a
+fixed tick, so the pictures (and the snapshot tests that reuse these scenes) are stable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from textual.pilot import Pilot
+
+TICKS = 3
+
+
+class Scene(NamedTuple):
+    name: str
+    size: tuple[int, int]
+    theme: str
+    setup: Callable[[Pilot], Awaitable[None]]
+
+
+async def _ticks(pilot: Pilot) -> None:
+    for _ in range(TICKS):
+        await pilot.press("full_stop")
+
+
+async def _select(pilot: Pilot, name: str) -> None:
+    from zmtop.widgets.task_table import TaskTable
+
+    snap = pilot.app.snapshot
+    koid = next(p.koid for p in snap.processes.values() if p.name == name)
+    pilot.app.screen.query_one(TaskTable).move_to(koid)
+
+
+async def main_screen(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await _select(pilot, "driver_host:sys")
+
+
+async def filtered(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("s", "backslash", *"driver_host", "enter")
+
+
+async def process(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await _select(pilot, "bin/component_manager")
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.press("down", "down", "down")
+
+
+async def vmo(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    snap = pilot.app.snapshot
+    koid = next(v.koid for v in snap.vmos.values()
+                if v.is_clone and snap.vmos[v.parent_koid].num_children > 2)
+    pilot.app.jump_to_koid(koid)
+    await pilot.pause()
+
+
+async def system_vmos(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("v")
+    await pilot.pause()
+    await pilot.press("s", "s", "s", "s", "s", "s", "home")  # by ALLOC, largest first
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+SCENES = [
+    Scene("main", (120, 36), "zmtop-dark", main_screen),
+    Scene("main-80x24", (80, 24), "zmtop-dark", main_screen),
+    Scene("filter", (120, 36), "zmtop-dark", filtered),
+    Scene("process", (120, 40), "zmtop-dark", process),
+    Scene("process-wide", (180, 45), "zmtop-dark", process),
+    Scene("vmo", (120, 36), "zmtop-dark", vmo),
+    Scene("system-vmos", (120, 36), "zmtop-dark", system_vmos),
+    Scene("help", (100, 36), "zmtop-dark", help_screen),
+    Scene("theme-light", (120, 36), "zmtop-light", main_screen),
+    Scene("theme-contrast", (120, 36), "zmtop-contrast", main_screen),
+    Scene("theme-ansi", (120, 36), "zmtop-ansi", main_screen),
+    Scene("theme-light-process", (120, 40), "zmtop-light", process),
+]
+
+
+def scene_app(scene: Scene):
+    """The app a scene runs on: default scenario, seed 1, no clock, no saved settings."""
+    from engine.simulation import Simulation
+    from zmtop.app import ZmtopApp
+
+    return ZmtopApp(Simulation("default", 1, 1.0), theme=scene.theme, autostart=False)
+
+
+async def shoot(scene: Scene, directory: Path) -> Path:
+    app = scene_app(scene)
+    async with app.run_test(size=scene.size) as pilot:
+        await scene.setup(pilot)
+        await pilot.pause()
+        path = directory / f"{scene.name}.svg"
+        path.write_text(app.export_screenshot(title=f"zmtop — {scene.name}"), encoding="utf-8")
+    return path
+
+
+async def shoot_all(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    return [await shoot(scene, directory) for scene in SCENES]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m zmtop.screenshots DIR", file=sys.stderr)
+        return 2
+    for path in asyncio.run(shoot_all(Path(args[0]))):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""zmtop's widgets: Line-API tables over snapshots, the kstats header, the find bar."""

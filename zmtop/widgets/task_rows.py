@@ -1,0 +1,180 @@
+"""The job tree's rows as pure data: subtree totals, PSS changes, and the flattened order.
+
+Numbers follow `ps`: a job's PSS and PRIVATE are summed over every descendant process,
+its SHARED is blank; a process shows its own legacy figures. Attributed PSS (RFC-0254) is
+kept in FRACTION_ONE fixed point until it is printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from engine.psutils import safe_name
+from engine.snapshot import Snapshot
+
+# column key -> whether it sorts largest first by default
+SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
+             "delta": True, "name": False}
+
+
+class Slot(NamedTuple):
+    """One visible row of the tree: a job ("j") or a process ("p") at a depth."""
+
+    kind: str
+    koid: int
+    depth: int
+    children: int  # child jobs and processes shown under a job
+
+
+class Figures:
+    """Per-tick figures the tree shows beside the snapshot: job totals and PSS deltas."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.totals = job_totals(snap)
+        self.deltas: dict[int, int] = {}
+
+    def advance(self, snap: Snapshot) -> None:
+        """Move to the next tick's snapshot, paying only for what changed."""
+        prev, prev_totals = self.snap, self.totals
+        changes = snap.changes
+        if structure_changed(snap):
+            self.totals = job_totals(snap)
+        deltas = {}
+        for koid in changes.processes:
+            new, old = snap.processes.get(koid), prev.processes.get(koid)
+            if new is not None:
+                delta = new.pss_bytes - (old.pss_bytes if old is not None else 0)
+                if delta:
+                    deltas[koid] = delta
+        if self.totals is not prev_totals:
+            for koid, (pss, _, _) in self.totals.items():
+                delta = pss - prev_totals.get(koid, (0, 0, 0))[0]
+                if delta:
+                    deltas[koid] = delta
+        self.snap, self.deltas = snap, deltas
+
+    def values(self, kind: str, koid: int) -> tuple[int, int, int | None, int]:
+        """PSS, PRIVATE, SHARED (None for jobs) and attributed PSS (fixed point)."""
+        if kind == "j":
+            pss, private, apss = self.totals[koid]
+            return pss, private, None, apss
+        proc = self.snap.processes[koid]
+        return proc.pss_bytes, proc.private_bytes, proc.shared_bytes, proc.pss_fixed
+
+    def name(self, kind: str, koid: int) -> str:
+        table = self.snap.jobs if kind == "j" else self.snap.processes
+        return safe_name(table[koid].name)
+
+    def sort_value(self, kind: str, koid: int, key: str):
+        if key == "task":
+            return koid
+        if key == "name":
+            return self.name(kind, koid).casefold()
+        if key == "delta":
+            return self.deltas.get(koid, 0)
+        pss, private, shared, apss = self.values(kind, koid)
+        return {"pss": pss, "private": private, "shared": -1 if shared is None else shared,
+                "apss": apss}[key]
+
+
+def structure_changed(snap: Snapshot) -> bool:
+    c = snap.changes
+    return bool(c.jobs or c.processes or c.removed_jobs or c.removed_processes)
+
+
+def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:
+    """(PSS, PRIVATE, attributed PSS fixed) of every job, summed over descendant processes."""
+    order, stack = [], [snap.root_job]
+    while stack:
+        koid = stack.pop()
+        order.append(koid)
+        stack.extend(snap.jobs[koid].jobs)
+    totals: dict[int, tuple[int, int, int]] = {}
+    procs = snap.processes
+    for koid in reversed(order):
+        job = snap.jobs[koid]
+        pss = private = apss = 0
+        for pkoid in job.processes:
+            proc = procs[pkoid]
+            pss += proc.pss_bytes
+            private += proc.private_bytes
+            apss += proc.pss_fixed
+        for child in job.jobs:
+            c_pss, c_private, c_apss = totals[child]
+            pss += c_pss
+            private += c_private
+            apss += c_apss
+        totals[koid] = (pss, private, apss)
+    return totals
+
+
+def matches(figures: Figures, kind: str, koid: int, needle: str) -> bool:
+    """Case-insensitive match of a name, or of the koid's digits."""
+    return needle in figures.name(kind, koid).casefold() or needle in str(koid)
+
+
+def keep_matching(figures: Figures, needle: str) -> set[int]:
+    """Koids of the rows a filter keeps: the matches and all their ancestors."""
+    snap = figures.snap
+    keep: set[int] = set()
+    candidates: Iterable[tuple[str, int, int]] = (
+        *(("j", j.koid, j.parent_koid) for j in snap.jobs.values()),
+        *(("p", p.koid, p.job_koid) for p in snap.processes.values()),
+    )
+    for kind, koid, parent in candidates:
+        if koid in keep or not matches(figures, kind, koid, needle):
+            continue
+        keep.add(koid)
+        while parent and parent not in keep:
+            keep.add(parent)
+            parent = snap.jobs[parent].parent_koid
+    return keep
+
+
+def flatten(
+    figures: Figures,
+    collapsed: set[int] | frozenset[int] = frozenset(),
+    sort: str = "task",
+    reverse: bool = False,
+    keep: set[int] | None = None,
+) -> list[Slot]:
+    """The visible rows, depth first: a job, then its processes and child jobs.
+
+    Unsorted ("task") is ps's walk order; a sort orders each job's children together.
+    `keep`, when given, is a filter's rows; collapsing is then ignored so matches show.
+    """
+    snap = figures.snap
+    descending = SORT_KEYS[sort] != reverse
+    value: Callable = figures.sort_value
+    out: list[Slot] = []
+    stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
+    while stack:
+        kind, koid, depth = stack.pop()
+        if kind == "p":
+            out.append(Slot("p", koid, depth, 0))
+            continue
+        job = snap.jobs[koid]
+        kids = [("p", k) for k in job.processes] + [("j", k) for k in job.jobs]
+        if keep is not None:
+            kids = [kid for kid in kids if kid[1] in keep]
+        out.append(Slot("j", koid, depth, len(kids)))
+        if keep is None and koid in collapsed:
+            continue
+        if sort != "task":
+            kids.sort(key=lambda kid: (value(kid[0], kid[1], sort), kid[1]), reverse=descending)
+        elif descending:
+            kids.reverse()
+        stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
+    return out
+
+
+def ancestors(snap: Snapshot, kind: str, koid: int) -> list[int]:
+    """Koids of the jobs above a row, nearest first."""
+    parent = snap.processes[koid].job_koid if kind == "p" else snap.jobs[koid].parent_koid
+    out = []
+    while parent:
+        out.append(parent)
+        parent = snap.jobs[parent].parent_koid
+    return out

@@ -1,0 +1,185 @@
+"""The job tree: jobs and processes with ps's PSS/PRIVATE/SHARED, attributed PSS and change.
+
+The flattened rows are recomputed only when the tree's structure, the sort, the filter or
+the expansion changed; any other tick just redraws the visible lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.binding import Binding
+
+from zmtop.widgets import cells
+from zmtop.widgets.line_table import Cell, Column, LineTable
+from zmtop.widgets.task_rows import (
+    SORT_KEYS,
+    Figures,
+    Slot,
+    ancestors,
+    flatten,
+    keep_matching,
+    matches,
+    structure_changed,
+)
+
+
+def task_columns(task_width: int, exact: bool) -> list[Column]:
+    w = cells.size_width(exact)
+    return [
+        Column("task", "TASK", task_width, "left", SORT_KEYS["task"]),
+        Column("pss", "PSS", w),
+        Column("private", "PRIVATE", w),
+        Column("shared", "SHARED", w),
+        Column("apss", "A.PSS", w),
+        Column("delta", "ΔPSS", w + 1),
+        Column("name", "NAME", 0, "left", SORT_KEYS["name"]),
+    ]
+
+
+class TaskTable(LineTable):
+    """Jobs and processes as a collapsible, sortable, filterable tree."""
+
+    COMPONENT_CLASSES = {"task-table--job", "task-table--process"}
+    BINDINGS = [
+        Binding("left,h", "collapse", "Collapse", show=False),
+        Binding("right,l", "expand", "Expand", show=False),
+        Binding("e", "expand_all", "Expand all", show=False),
+        Binding("c", "collapse_all", "Collapse all", show=False),
+    ]
+
+    def __init__(self, figures: Figures, *, exact: bool = False, id: str | None = None) -> None:
+        self.figures = figures
+        self.exact = exact
+        self.collapsed: set[int] = set()
+        self.filter_text = ""
+        self.slots: dict[int, Slot] = {}
+        super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
+        self.rebuild()
+
+    # -- data -------------------------------------------------------------------------
+
+    def update(self, figures: Figures) -> None:
+        """A new tick: re-flatten only if the tree's shape (or a sorted value) changed."""
+        self.figures = figures
+        if structure_changed(figures.snap) or (
+            self.sort_key == "delta" and figures.deltas
+        ):
+            self.rebuild()
+        else:
+            self.refresh()
+
+    def rebuild(self) -> None:
+        needle = self.filter_text.casefold()
+        keep = keep_matching(self.figures, needle) if needle else None
+        rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep)
+        self.slots = {slot.koid: slot for slot in rows}
+        task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
+        if task_width != self.columns[0].width:
+            self.set_columns(task_columns(task_width, self.exact))
+        self.set_keys([slot.koid for slot in rows])
+
+    def set_exact(self, exact: bool) -> None:
+        self.exact = exact
+        self.set_columns(task_columns(self.columns[0].width, exact))
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.rebuild()
+
+    def subtitle(self) -> str:
+        parts = [f"{len(self.keys):,} rows"]
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
+        return " · ".join(parts)
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def cells(self, key: int) -> Sequence[Cell]:
+        slot = self.slots[key]
+        figures, exact = self.figures, self.exact
+        pss, private, shared, apss = figures.values(slot.kind, key)
+        delta = figures.deltas.get(key, 0)
+        indent = "  " * slot.depth
+        if slot.kind == "j":
+            marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
+            task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
+                        "task-table--job")
+        else:
+            task = Cell(f"{indent}p: {key}", "task-table--process")
+        trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
+        return (
+            task,
+            Cell(cells.size(pss, exact), trend),
+            Cell(cells.size(private, exact)),
+            Cell("" if shared is None else cells.size(shared, exact)),
+            Cell(cells.fixed_size(apss, exact)),
+            cells.change(delta, exact),
+            Cell(figures.name(slot.kind, key), task.style),
+        )
+
+    def search_text(self, key: int) -> str:
+        slot = self.slots.get(key)
+        kind = slot.kind if slot else ("j" if key in self.figures.snap.jobs else "p")
+        return f"{self.figures.name(kind, key).casefold()}\0{key}"
+
+    # -- search and expansion -----------------------------------------------------------
+
+    def search_keys(self) -> list:
+        """Every row, collapsed or not, so a search finds processes in collapsed jobs."""
+        if not self.collapsed or self.filter_text:
+            return self.keys
+        return [s.koid for s in flatten(self.figures, (), self.sort_key, self.sort_reverse)]
+
+    def reveal(self, key: int) -> None:
+        """Expand the jobs above a row (clearing a filter that hides it) and select it."""
+        snap = self.figures.snap
+        kind = "j" if key in snap.jobs else "p"
+        if key not in snap.jobs and key not in snap.processes:
+            return
+        if self.filter_text and not matches(self.figures, kind, key, self.filter_text.casefold()):
+            self.filter_text = ""
+        hidden = self.collapsed.intersection(ancestors(snap, kind, key))
+        if key not in self.slots or hidden:
+            self.collapsed -= hidden
+            self.rebuild()
+        self.move_to(key)
+
+    def _set_collapsed(self, koid: int, collapsed: bool) -> None:
+        if collapsed:
+            self.collapsed.add(koid)
+        else:
+            self.collapsed.discard(koid)
+        self.rebuild()
+
+    def toggle(self, koid: int) -> None:
+        self._set_collapsed(koid, koid not in self.collapsed)
+
+    def action_collapse(self) -> None:
+        """Collapse the job under the cursor, or go up to the parent job."""
+        key = self.cursor_key
+        if key is None:
+            return
+        slot = self.slots[key]
+        if slot.kind == "j" and slot.children and key not in self.collapsed:
+            self._set_collapsed(key, True)
+            return
+        parents = ancestors(self.figures.snap, slot.kind, key)
+        if parents:
+            self.move_to(parents[0])
+
+    def action_expand(self) -> None:
+        key = self.cursor_key
+        if key is not None and key in self.collapsed:
+            self._set_collapsed(key, False)
+
+    def action_expand_all(self) -> None:
+        self.collapsed.clear()
+        self.rebuild()
+
+    def action_collapse_all(self) -> None:
+        """Collapse every job below the root, so the top level reads at a glance."""
+        snap = self.figures.snap
+        self.collapsed = {koid for koid, job in snap.jobs.items()
+                          if koid != snap.root_job and (job.jobs or job.processes)}
+        self.rebuild()
