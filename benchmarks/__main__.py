@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["benchmarks.engine_bench", "benchmarks.record_bench"]
+MODULES = ["benchmarks.engine_bench", "benchmarks.record_bench", "benchmarks.import_bench",
+           "benchmarks.treemap_bench", "benchmarks.ui_bench"]
 
 
 def main(names: list[str]) -> None:
