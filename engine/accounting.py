@@ -20,10 +20,6 @@ from engine import kernel as k
 from engine.snapshot import (
     FRACTION_ONE,
     PAGE_SIZE,
-    VMO_IS_COW_CLONE,
-    VMO_PAGER_BACKED,
-    VMO_RESIZABLE,
-    VMO_TYPE_PAGED,
     Changes,
     Event,
     HandleInfo,
@@ -40,13 +36,14 @@ from engine.snapshot import (
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 
 
-def vmo_processes(vmo: k.Vmo) -> tuple[set[int], set[int]]:
-    """Koids of the processes mapping the VMO, and of those mapping or holding it."""
-    if not vmo.mappings:
-        return set(), {h.owner.koid for h in vmo.handles if h.owner is not None}
-    mappers = {m.vmar.process.koid for m in vmo.mappings}
-    holders = {h.owner.koid for h in vmo.handles if h.owner is not None}
-    return mappers, mappers | holders
+def _sole_private(vmo: Vmo) -> int:
+    """What a VMO adds to its process's USS: its private pages, if one process holds it."""
+    return vmo.private_bytes if vmo.process_count == 1 else 0
+
+
+def _share(vmo: Vmo) -> int:
+    """What a VMO adds to the PSS of each process holding or mapping it."""
+    return vmo.scaled_fixed // vmo.process_count if vmo.process_count else 0
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
@@ -199,43 +196,36 @@ class Accountant:
         return out
 
     def _rebuild_vmos(self, dirty: set[int]):
-        """New records for dirty VMOs, and (VMO, its processes, old record, new record) for
-        each VMO whose record changed."""
+        """New records for dirty VMOs, and (VMO, old record, new record) for each VMO whose
+        record changed."""
         vmos = self.kernel.vmos
         changed, removed = set(), set()
-        updates: list[tuple[k.Vmo, set[int], Vmo, Vmo]] = []
+        updates: list[tuple[k.Vmo, Vmo, Vmo]] = []
         done_families: set[int] = set()
         for koid in dirty:
-            old = self.vmos.get(koid)
             vmo = vmos.get(koid)
             if vmo is None:
-                if old is not None:
-                    del self.vmos[koid]
+                if self.vmos.pop(koid, None) is not None:
                     removed.add(koid)
-                continue
-            if koid in done_families:
-                continue
-            if vmo.parent is None and not vmo.children:
-                figures = {koid: None}
-                members = [vmo]
-            else:
+            elif vmo.parent is None and not vmo.children:
+                self._update_vmo(vmo, None, changed, updates)
+            elif koid not in done_families:
                 members = family_of(vmo)
-                sharers = {m.koid: bool(vmo_processes(m)[1]) for m in members}
-                figures = attribute_family(members, sharers)
+                figures = attribute_family(members, {m.koid: bool(m.holders) for m in members})
                 done_families.update(figures)
-            for member in members:
-                if member.koid not in dirty:
-                    continue
-                mappers, referencing = vmo_processes(member)
-                record = self._vmo_record(member, figures[member.koid], len(mappers),
-                                          len(referencing))
-                previous = self.vmos.get(member.koid)
-                if record != previous:
-                    self.vmos[member.koid] = record
-                    changed.add(member.koid)
-                    if previous is not None:
-                        updates.append((member, referencing, previous, record))
+                for member in members:
+                    if member.koid in dirty:
+                        self._update_vmo(member, figures[member.koid], changed, updates)
         return changed, removed, updates
+
+    def _update_vmo(self, vmo: k.Vmo, figures, changed: set[int], updates: list) -> None:
+        record = self._vmo_record(vmo, figures)
+        previous = self.vmos.get(vmo.koid)
+        if record != previous:
+            self.vmos[vmo.koid] = record
+            changed.add(vmo.koid)
+            if previous is not None:
+                updates.append((vmo, previous, record))
 
     def _apply_vmo_updates(self, updates, structural: set[int]) -> set[int]:
         """Move the totals of processes whose own mappings and handles did not change.
@@ -243,29 +233,34 @@ class Accountant:
         Such a process references the same VMOs as before, so its totals move by the
         difference between each changed VMO's old and new contribution.
         """
+        # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
         deltas: dict[int, list[int]] = {}
-        for vmo, referencing, old, new in updates:
-            for mapping in vmo.mappings:
+        for vmo, old, new in updates:
+            for mapping in vmo.mappings if old.share_count != new.share_count else ():
                 pkoid = mapping.vmar.process.koid
-                if pkoid in structural or old.share_count == new.share_count:
+                if pkoid in structural:
                     continue
-                delta = deltas.setdefault(pkoid, [0] * 7)
+                delta = deltas.setdefault(pkoid, [0] * 6)
                 nbytes = mapping.committed_pages() * PAGE_SIZE
                 for record, sign in ((old, -1), (new, 1)):
                     if record.share_count == 1:
-                        delta[1] += sign * nbytes
+                        delta[0] += sign * nbytes
                     else:
-                        delta[2] += sign * nbytes
-                        delta[3] += sign * (nbytes // record.share_count)
-            for pkoid in referencing:
+                        delta[1] += sign * nbytes
+                        delta[2] += sign * (nbytes // record.share_count)
+            moved = (_sole_private(new) - _sole_private(old), new.total_bytes - old.total_bytes,
+                     _share(new) - _share(old))
+            if not any(moved):
+                continue
+            for pkoid in vmo.holders:
                 if pkoid in structural:
                     continue
-                delta = deltas.setdefault(pkoid, [0] * 7)
-                delta[4] += ((new.private_bytes if new.process_count == 1 else 0)
-                             - (old.private_bytes if old.process_count == 1 else 0))
-                delta[5] += new.total_bytes - old.total_bytes
-                delta[6] += (new.scaled_fixed // new.process_count
-                             - old.scaled_fixed // old.process_count)
+                delta = deltas.get(pkoid)
+                if delta is None:
+                    deltas[pkoid] = delta = [0] * 6
+                delta[3] += moved[0]
+                delta[4] += moved[1]
+                delta[5] += moved[2]
         changed = set()
         for pkoid, delta in deltas.items():
             if not any(delta):
@@ -273,46 +268,32 @@ class Accountant:
             record = self.processes[pkoid]
             self.processes[pkoid] = structs.replace(
                 record,
-                private_bytes=record.private_bytes + delta[1],
-                shared_bytes=record.shared_bytes + delta[2],
-                scaled_shared_bytes=record.scaled_shared_bytes + delta[3],
-                uss_bytes=record.uss_bytes + delta[4],
-                rss_bytes=record.rss_bytes + delta[5],
-                pss_fixed=record.pss_fixed + delta[6],
+                private_bytes=record.private_bytes + delta[0],
+                shared_bytes=record.shared_bytes + delta[1],
+                scaled_shared_bytes=record.scaled_shared_bytes + delta[2],
+                uss_bytes=record.uss_bytes + delta[3],
+                rss_bytes=record.rss_bytes + delta[4],
+                pss_fixed=record.pss_fixed + delta[5],
             )
             changed.add(pkoid)
         return changed
 
     @staticmethod
-    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None, share_count: int,
-                    process_count: int) -> Vmo:
-        committed = vmo.committed_pages * PAGE_SIZE
-        if figures is None:  # a VMO outside any clone family reaches only its own pages
-            held = process_count > 0
-            figures = (vmo.committed_pages if held else 0,
-                       committed * FRACTION_ONE if held else 0, vmo.committed_pages)
-        flags = VMO_TYPE_PAGED if vmo.paged else 0
-        if vmo.resizable:
-            flags |= VMO_RESIZABLE
-        if vmo.parent is not None:
-            flags |= VMO_IS_COW_CLONE
-        if vmo.pager_backed:
-            flags |= VMO_PAGER_BACKED
-        return Vmo(
-            koid=vmo.koid,
-            name=vmo.name,
-            size_bytes=vmo.size_pages * PAGE_SIZE,
-            parent_koid=vmo.parent.koid if vmo.parent is not None else 0,
-            num_children=len(vmo.children),
-            num_mappings=len(vmo.mappings),
-            share_count=share_count,
-            committed_bytes=committed,
-            flags=flags,
-            process_count=process_count,
-            private_bytes=figures[0] * PAGE_SIZE,
-            scaled_fixed=figures[1],
-            total_bytes=figures[2] * PAGE_SIZE,
-        )
+    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
+        process_count = len(vmo.holders)
+        pages = vmo.own.bit_count()
+        committed = pages * PAGE_SIZE
+        if figures is not None:
+            private, scaled, total = figures[0] * PAGE_SIZE, figures[1], figures[2] * PAGE_SIZE
+        elif process_count:  # outside any clone family a VMO reaches only its own pages
+            private, scaled, total = committed, committed * FRACTION_ONE, committed
+        else:
+            private, scaled, total = 0, 0, committed
+        parent = vmo.parent
+        return Vmo(vmo.koid, vmo.name, vmo.size_pages * PAGE_SIZE,
+                   parent.koid if parent is not None else 0, len(vmo.children),
+                   len(vmo.mappings), len(vmo.mappers), committed, vmo.flags, process_count,
+                   private, scaled, total)
 
     def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
         processes = self.kernel.processes

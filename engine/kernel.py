@@ -14,6 +14,10 @@ from engine.snapshot import (
     PERM_EXECUTE,
     PERM_READ,
     PERM_WRITE,
+    VMO_IS_COW_CLONE,
+    VMO_PAGER_BACKED,
+    VMO_RESIZABLE,
+    VMO_TYPE_PAGED,
 )
 
 MAX_NAME_LEN = 31  # ZX_MAX_NAME_LEN - 1
@@ -32,6 +36,15 @@ class OutOfMemory(Exception):
 
 def _range_mask(first: int, count: int) -> int:
     return ((1 << count) - 1) << first
+
+
+def _count(counts: dict[int, int], process_koid: int, delta: int) -> None:
+    """Move a per-process reference count, dropping the process at zero."""
+    left = counts.get(process_koid, 0) + delta
+    if left:
+        counts[process_koid] = left
+    else:
+        del counts[process_koid]
 
 
 def sum_bitmaps(bitmaps) -> int:
@@ -89,7 +102,8 @@ class Thread(KernelObject):
 class Vmo(KernelObject):
     __slots__ = (
         "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
-        "resizable", "pager_backed", "mappings", "handles", "alive",
+        "resizable", "pager_backed", "mappings", "handles", "alive", "mappers", "holders",
+        "flags",
     )
 
     def __init__(self, koid: int, name: str, size_pages: int, *, paged: bool = True,
@@ -107,6 +121,11 @@ class Vmo(KernelObject):
         self.mappings: list[Mapping] = []
         self.handles: list[Handle] = []
         self.alive = True
+        # Reference counts by process koid: mappings only, and handles plus mappings.
+        self.mappers: dict[int, int] = {}
+        self.holders: dict[int, int] = {}
+        self.flags = ((VMO_TYPE_PAGED if paged else 0) | (VMO_RESIZABLE if resizable else 0)
+                      | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
 
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
@@ -357,6 +376,8 @@ class Kernel:
             self.dirty_processes.add(owner.koid)
         if isinstance(obj, Vmo):
             obj.handles.append(handle)
+            if owner is not None:
+                _count(obj.holders, owner.koid, +1)
             self.dirty_vmos.add(obj.koid)
         self._heap(HANDLE_HEAP_BYTES)
         return handle
@@ -371,6 +392,8 @@ class Kernel:
         elif isinstance(handle.obj, Vmo):
             vmo = handle.obj
             vmo.handles.remove(handle)
+            if handle.owner is not None:
+                _count(vmo.holders, handle.owner.koid, -1)
             self.dirty_vmos.add(vmo.koid)
             self._release_if_unused(vmo)
 
@@ -399,6 +422,7 @@ class Kernel:
         clone = Vmo(self._koid(), name, -(-size_bytes // PAGE_SIZE),
                     resizable=False, pager_backed=False)
         clone.parent = parent
+        clone.flags |= VMO_IS_COW_CLONE
         clone.parent_offset = offset_bytes // PAGE_SIZE
         parent.children.append(clone)
         self.vmos[clone.koid] = clone
@@ -501,6 +525,8 @@ class Kernel:
         vmar.children.append(mapping)
         vmo.mappings.append(mapping)
         process = vmar.process
+        _count(vmo.mappers, process.koid, +1)
+        _count(vmo.holders, process.koid, +1)
         before = self._table_pages(process.mapped_pages)
         process.mapped_pages += mapping.committed_pages()
         self.mmu_pages += self._table_pages(process.mapped_pages) - before
@@ -512,6 +538,8 @@ class Kernel:
         vmar, vmo, process = mapping.vmar, mapping.vmo, mapping.vmar.process
         vmar.children.remove(mapping)
         vmo.mappings.remove(mapping)
+        _count(vmo.mappers, process.koid, -1)
+        _count(vmo.holders, process.koid, -1)
         before = self._table_pages(process.mapped_pages)
         process.mapped_pages -= mapping.committed_pages()
         self.mmu_pages += self._table_pages(process.mapped_pages) - before

@@ -436,7 +436,7 @@ class Scale(FuchsiaDevice):
 
     def step(self) -> None:
         kernel, rng = self.kernel, self.rng
-        count = len(self.scratch) // 20
+        count = min(len(self.scratch), len(self.kernel.vmos) // 20)  # 5% of all VMOs
         for vmo, coin in zip(rng.sample(self.scratch, count), rng.choices((0, 1), k=count)):
             top = vmo.own.bit_length()
             if top and (coin or top == vmo.size_pages):

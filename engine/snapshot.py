@@ -80,7 +80,7 @@ VMO_RIGHTS_LETTERS = (
 PRESSURE_LEVELS = ("OOM", "Imminent-OOM", "Critical", "Warning", "Normal")
 
 
-class Kmem(Struct, frozen=True, array_like=True):
+class Kmem(Struct, frozen=True, array_like=True, gc=False):
     """Kernel memory counters, as zx_info_kmem_stats_v1_t (what `kstats -m` reads)."""
 
     total_bytes: int
@@ -94,7 +94,7 @@ class Kmem(Struct, frozen=True, array_like=True):
     other_bytes: int
 
 
-class Job(Struct, frozen=True, array_like=True):
+class Job(Struct, frozen=True, array_like=True, gc=False):
     koid: int
     parent_koid: int  # 0 for the root job
     name: str
@@ -103,13 +103,13 @@ class Job(Struct, frozen=True, array_like=True):
     processes: tuple[int, ...]  # process koids, oldest first
 
 
-class Thread(Struct, frozen=True, array_like=True):
+class Thread(Struct, frozen=True, array_like=True, gc=False):
     koid: int
     name: str
     state: str  # new, running, susp, blocked, dying, dead, excp
 
 
-class MapEntry(Struct, frozen=True, array_like=True):
+class MapEntry(Struct, frozen=True, array_like=True, gc=False):
     """One zx_info_maps_t entry; the process's list is depth-first pre-order."""
 
     type: str  # "A" address space, "R" VMAR, "M" mapping
@@ -123,7 +123,7 @@ class MapEntry(Struct, frozen=True, array_like=True):
     committed_bytes: int = 0  # legacy: pages the mapped VMO itself holds in the range
 
 
-class VmoRef(Struct, frozen=True, array_like=True):
+class VmoRef(Struct, frozen=True, array_like=True, gc=False):
     """One ZX_INFO_PROCESS_VMOS entry: a VMO reached by a handle or by one mapping."""
 
     vmo_koid: int
@@ -131,7 +131,7 @@ class VmoRef(Struct, frozen=True, array_like=True):
     rights: int = 0  # handle rights, via_handle only
 
 
-class HandleInfo(Struct, frozen=True, array_like=True):
+class HandleInfo(Struct, frozen=True, array_like=True, gc=False):
     """One entry of a process's handle table."""
 
     value: int  # the handle value the process sees
@@ -140,7 +140,7 @@ class HandleInfo(Struct, frozen=True, array_like=True):
     rights: int
 
 
-class Process(Struct, frozen=True, array_like=True):
+class Process(Struct, frozen=True, array_like=True, gc=False):
     koid: int
     job_koid: int
     name: str
@@ -169,7 +169,7 @@ class Process(Struct, frozen=True, array_like=True):
         return self.pss_fixed / FRACTION_ONE
 
 
-class Vmo(Struct, frozen=True, array_like=True):
+class Vmo(Struct, frozen=True, array_like=True, gc=False):
     """zx_info_vmo_t plus the attributed figures of RFC-0254."""
 
     koid: int
@@ -195,7 +195,7 @@ class Vmo(Struct, frozen=True, array_like=True):
         return bool(self.flags & VMO_IS_COW_CLONE)
 
 
-class Changes(Struct, frozen=True, array_like=True):
+class Changes(Struct, frozen=True, array_like=True, gc=False):
     """Koids whose records are new in this snapshot, and those that went away."""
 
     jobs: frozenset[int] = frozenset()
@@ -206,7 +206,7 @@ class Changes(Struct, frozen=True, array_like=True):
     removed_vmos: frozenset[int] = frozenset()
 
 
-class Event(Struct, frozen=True, array_like=True):
+class Event(Struct, frozen=True, array_like=True, gc=False):
     """Something worth a mark on a timeline: a pressure change, an OOM kill, a start or exit."""
 
     kind: str  # "pressure", "oom-kill", "process-start", "process-exit"
@@ -214,7 +214,7 @@ class Event(Struct, frozen=True, array_like=True):
     text: str
 
 
-class Snapshot(Struct, frozen=True):
+class Snapshot(Struct, frozen=True, gc=False):
     tick: int
     time_ns: int
     source: str  # e.g. "sim:default:1"
