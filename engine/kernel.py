@@ -566,10 +566,14 @@ class Kernel:
 
     @staticmethod
     def _place(vmar: Vmar, size: int, gap: int) -> int:
+        """Where a child of `size` goes: past the last placement plus a random-looking gap
+        (ASLR), else the first hole big enough."""
         base = vmar.next_free + gap
         if base + size > vmar.end:
-            base = vmar.base  # wrap: the simulated allocator does not reuse holes precisely
-            for child in vmar.children:
+            base = vmar.base
+            for child in sorted(vmar.children, key=lambda c: c.base):
+                if child.base - base >= size:
+                    break
                 base = max(base, child.base + child.size)
             if base + size > vmar.end:
                 raise ValueError(f"VMAR {vmar.koid} is full")

@@ -1,8 +1,9 @@
 """Memory pressure levels, as the kernel's memory watchdog computes them (reference 4.1).
 
-Levels sit between watermarks of free memory. A level is left towards less pressure only
-once free memory is `debounce` beyond the boundary, and only after it has stayed there for
-`hysteresis` seconds; moving towards more pressure is immediate.
+Levels sit between watermarks of free memory. A level is left only once free memory is
+`debounce` beyond its boundary, either way (so Normal holds down to 299 MB by default), and
+lands on the level free memory falls in. Moving towards less pressure also waits until free
+memory has stayed there for `hysteresis` seconds; moving towards more pressure is immediate.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class PressureWatch:
         marks = self.marks
         target = raw_level(free_bytes, marks)
         if target < self.level:
+            # Leave only once free memory is debounce below the current level's lower bound.
+            if free_bytes >= marks.bounds[self.level - 1] - marks.debounce:
+                self._better_since = None
+                return False
             self.level = target
             self._better_since = None
             return True
@@ -69,7 +74,7 @@ class PressureWatch:
                 self._better_since = now_ns
             if now_ns - self._better_since < marks.hysteresis_ns:
                 return False
-            self.level = raw_level(free_bytes - marks.debounce, marks)
+            self.level = target
             self._better_since = None
             return True
         self._better_since = None

@@ -400,8 +400,10 @@ class Oom(FuchsiaDevice):
             job = kernel.create_job(kernel.root_job, "hog", kill_on_oom=True)
             self.hog = sim.spawn(job, "memory_hog.cm", self._package_images(1), heap_pages=16)
             return
-        free = kernel.free_bytes
-        pages = max(256, min(64 * MB, free // 4) // PAGE_SIZE)
+        # A quarter of what is left above the OOM mark, so the hog passes through every
+        # pressure band (the Imminent-OOM band is only 10 MB wide) on its way down.
+        headroom = kernel.free_bytes - sim.pressure.marks.oom
+        pages = min(64 * MB, max(MB, headroom // 4)) // PAGE_SIZE
         try:
             sim.loader.grow_heap(self.hog, pages)
         except OutOfMemory:

@@ -93,7 +93,9 @@ class Simulation:
     def _watch_pressure(self) -> None:
         if self.pressure.update(self.kernel.free_bytes, self.time_ns):
             self._events.append(Event("pressure", 0, f"memory pressure {self.pressure.name}"))
-        if self.pressure.name == "OOM":
+        # The level may hold at OOM for the hysteresis time after a kill; only free memory
+        # still below the OOM watermark calls for another victim.
+        if self.pressure.name == "OOM" and self.kernel.free_bytes < self.pressure.marks.oom:
             victim = self._oom_victim()
             if victim is not None:
                 self.kill_job(victim, f"killed by OOM (retcode {OOM_KILL_RETCODE})")
