@@ -1,0 +1,128 @@
+"""Every scenario, every tick: conservation, consistency with the kernel, honest change lists.
+
+ZMTOP_TICKS sets how many ticks each scenario runs (default 1000); ZMTOP_ORACLE_EVERY how
+often the page-by-page oracle checks a whole snapshot (default every 100 ticks).
+"""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+import pytest
+from oracle import assert_changes_accurate, assert_snapshot_matches
+
+from engine.scenarios import SCENARIOS
+from engine.simulation import Simulation
+from engine.snapshot import FRACTION_ONE, PAGE_SIZE
+
+TICKS = int(os.environ.get("ZMTOP_TICKS", "1000"))
+ORACLE_EVERY = int(os.environ.get("ZMTOP_ORACLE_EVERY", "100"))
+SCALE_TICKS = 3  # 100,000 VMOs: a few ticks show the rules hold at size
+
+
+def check_kmem(snapshot) -> None:
+    kmem = snapshot.kmem
+    assert min(msgspec.structs.astuple(kmem)) >= 0, kmem
+    kheap = kmem.total_heap_bytes - kmem.free_heap_bytes
+    assert kmem.total_bytes == (kmem.free_bytes + kmem.vmo_bytes + kheap + kmem.free_heap_bytes
+                                + kmem.wired_bytes + kmem.mmu_overhead_bytes + kmem.ipc_bytes
+                                + kmem.other_bytes)
+    assert kmem.vmo_bytes == sum(v.committed_bytes for v in snapshot.vmos.values())
+
+
+def check_records(snapshot, kernel, previous) -> None:
+    """Records mirror kernel objects; the new ones have no negative figure."""
+    assert snapshot.jobs.keys() == kernel.jobs.keys()
+    assert snapshot.processes.keys() == kernel.processes.keys()
+    assert snapshot.vmos.keys() == kernel.vmos.keys()
+    records = snapshot.vmos
+    stale = [koid for koid, vmo in kernel.vmos.items()
+             if (records[koid].committed_bytes, records[koid].num_children,
+                 records[koid].num_mappings)
+             != (vmo.own.bit_count() * PAGE_SIZE, len(vmo.children), len(vmo.mappings))]
+    assert not stale, f"VMO records out of date: {stale[:10]}"
+    for koid, job in kernel.jobs.items():
+        record = snapshot.jobs[koid]
+        assert record.jobs == tuple(j.koid for j in job.jobs), koid
+        assert record.processes == tuple(p.koid for p in job.processes), koid
+    for koid, process in kernel.processes.items():
+        record = snapshot.processes[koid]
+        assert record.job_koid == process.job.koid
+        assert [t.koid for t in record.threads] == [t.koid for t in process.threads], koid
+    changes = snapshot.changes
+    fresh = [snapshot.vmos[k] for k in changes.vmos] + [snapshot.processes[k]
+                                                         for k in changes.processes]
+    if previous is None:
+        fresh = list(snapshot.vmos.values()) + list(snapshot.processes.values())
+    for record in fresh:
+        figures = [f for f in msgspec.structs.astuple(record) if type(f) is int]
+        assert min(figures) >= 0, record
+    koids = list(snapshot.jobs) + list(snapshot.processes) + list(snapshot.vmos)
+    koids += [t.koid for p in snapshot.processes.values() for t in p.threads]
+    assert len(koids) == len(set(koids)), "koids are not unique"
+
+
+def check_pss_adds_up(snapshot) -> None:
+    """Attributed PSS of all processes = scaled figures of all VMOs processes reference,
+    short by less than one fixed-point unit per (process, VMO) division."""
+    processes = sum(p.pss_fixed for p in snapshot.processes.values())
+    vmos = sum(v.scaled_fixed for v in snapshot.vmos.values() if v.process_count)
+    refs = sum(len({r.vmo_koid for r in p.vmo_refs}) for p in snapshot.processes.values())
+    assert 0 <= vmos - processes <= refs
+    assert all(v.scaled_fixed == 0 for v in snapshot.vmos.values() if not v.process_count)
+
+
+def check_against_oracle(snapshot, kernel) -> None:
+    truth = assert_snapshot_matches(snapshot, kernel)
+    pss = sum(p.pss_fixed for p in snapshot.processes.values())
+    bound = sum(len(truth.vmos[v].reached) + 1 for p in truth.processes.values() for v in p.vmos)
+    assert 0 <= truth.process_reachable * FRACTION_ONE - pss <= bound
+
+
+def run_checked(scenario: str, ticks: int, oracle_every: int) -> Simulation:
+    sim = Simulation(scenario, seed=1)
+    previous = None
+    for tick in range(ticks + 1):
+        snapshot = sim.snapshot if tick == 0 else sim.step()
+        assert snapshot.tick == tick
+        check_kmem(snapshot)
+        check_records(snapshot, sim.kernel, previous)
+        check_pss_adds_up(snapshot)
+        if previous is not None:
+            assert_changes_accurate(previous, snapshot)
+        if oracle_every and (tick % oracle_every == 0 or tick == ticks):
+            check_against_oracle(snapshot, sim.kernel)
+        previous = snapshot
+    return sim
+
+
+# The slowest first, so that pytest-xdist starts them early.
+SCENARIO_NAMES = sorted((s for s in SCENARIOS if s != "scale"),
+                        key=lambda s: s not in ("oom", "churn"))
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+def test_scenario_invariants(scenario):
+    run_checked(scenario, TICKS, ORACLE_EVERY)
+
+
+def test_scale_invariants():
+    sim = run_checked("scale", SCALE_TICKS, oracle_every=0)
+    check_against_oracle(sim.snapshot, sim.kernel)  # once: about 5 s at this size
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+def test_deterministic(scenario):
+    """Same scenario, seed and ticks: identical snapshots, byte for byte once encoded.
+
+    JSON rather than msgpack: the fixed-point figures outgrow msgpack's 64-bit ints."""
+    ticks = min(TICKS, 100)
+    finals = []
+    for _ in range(2):
+        sim = Simulation(scenario, seed=7)
+        for _ in range(ticks):
+            sim.step()
+        finals.append(sim.snapshot)
+    assert finals[0] == finals[1]
+    assert msgspec.json.encode(finals[0]) == msgspec.json.encode(finals[1])
