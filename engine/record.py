@@ -2,35 +2,46 @@
 
 A file is a header (magic, format version, metadata) followed by frames. Each frame carries
 its length and a CRC32, so a file cut at any byte (kill -9, full disk) still replays every
-complete frame. A keyframe holds a whole snapshot; a delta holds only the records that
-`snap.changes` names, and of each record only the fields that changed, so an hour of the
-default scenario stays within a few megabytes. Payloads are msgspec msgpack, zlib-compressed
-per frame, and decoded into typed Structs only: nothing read from a file is ever executed.
+complete frame. A keyframe holds a whole snapshot; a delta holds the records `snap.changes`
+names, column by column: sorted koids as gaps, ints as differences (divided by their common
+factor), other fields only where they changed. Payloads are msgspec msgpack, compressed with
+zstd: a delta with its keyframe as the dictionary, a keyframe with the keyframe before it
+(every ANCHOR_EVERY-th stands alone, bounding the chain a seek decompresses). Everything is
+decoded into typed Structs only: nothing read from a file is ever executed.
 """
 
 from __future__ import annotations
 
+import gc
+import math
 import struct
 import time
 import zlib
+from contextlib import contextmanager
+from itertools import accumulate
+from operator import add, sub
 from pathlib import Path
-from typing import BinaryIO, get_origin
+from typing import Annotated, BinaryIO, get_origin
 
 import msgspec
-from msgspec import Struct, structs
+import zstandard
+from msgspec import Meta, Struct, structs
 
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # magic, format version, metadata length, CRC32 of version + length + metadata
 HEADER = struct.Struct("<8sIII")
 # CRC32 of everything after it, payload length, decompressed length, tick, kind
 FRAME = struct.Struct("<IIIIB")
-KEYFRAME, DELTA = 1, 2
+KEYFRAME, DELTA, CHAINED = 1, 2, 3  # CHAINED: a keyframe compressed against the one before
+KINDS = (KEYFRAME, DELTA, CHAINED)
 MAX_METADATA_BYTES = 1 << 20
 MAX_FRAME_BYTES = 256 << 20  # refuse frames that claim or inflate past this
 KEYFRAME_EVERY = 240  # ticks per keyframe: a seek decodes one keyframe and < 240 deltas
+ANCHOR_EVERY = 8  # keyframes per self-contained keyframe
+DELTA_LEVEL, KEY_LEVEL = 3, 9  # zstd levels
 
 
 class RecordingError(Exception):
@@ -62,131 +73,170 @@ class Metadata(Struct, frozen=True, kw_only=True):
                    source=source.snapshot.source)
 
 
-# -- record codec: a patch holds a record's changed fields, None for the unchanged ------
+# -- columnar table deltas ----------------------------------------------------------------
 
-_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what msgpack holds
-_BIG_SPLIT = 1 << 63  # ints beyond msgpack (the FRACTION_ONE figures) go as (high, low)
-_PLAIN, _INT, _SEQ = 0, 1, 2
+Index = Annotated[int, Meta(ge=0)]
 
 
-class _Codec:
-    """Patches of one Struct type. Ints of an existing record go as differences, which are
-    small; sequences as splices, their changed Struct elements as patches in turn. A keyed
-    type's first field (the koid) is always present and never a difference."""
+class IntColumn(Struct, array_like=True, frozen=True):
+    """An int field's differences, new minus old, each divided by `factor`."""
 
-    def __init__(self, record: type[Struct], keyed: bool) -> None:
+    factor: int
+    values: list[int]
+
+
+@contextmanager
+def _gc_paused():
+    """Columns make many short-lived tuples and no cycles: collecting meanwhile is waste
+    (at 100k VMOs it doubled the cost of a delta)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _gaps(koids: list[int]) -> list[int]:
+    return [koids[0], *map(sub, koids[1:], koids[:-1])] if koids else []
+
+
+def _column_type(kind) -> type:
+    """Ints as an IntColumn; other fields as (row, value) where changed, and tuples as
+    (row, whole tuple or None, the changed (position, element)s) when the length holds."""
+    if kind is int:
+        return IntColumn
+    if get_origin(kind) is tuple:
+        return list[tuple[Index, kind | None, list[tuple[Index, kind.__args__[0]]]]]
+    return list[tuple[Index, kind]]
+
+
+class _Table:
+    """Deltas of one keyed record type: removed and changed koids as gaps, a column per
+    field (None if no changed record's field changed), and new records whole."""
+
+    def __init__(self, record: type[Struct]) -> None:
         self.record = record
-        self.first = 1 if keyed else 0
-        self.kinds: list[int] = []
-        self.elements: list[_Codec | None] = []
-        self.splices: list[type[Struct] | None] = []
-        fields = [(f.name, f.type) for f in structs.fields(record)]
-        patch_fields: list[tuple] = fields[:self.first]
-        for name, kind in fields[self.first:]:
-            element = splice = None
-            if get_origin(kind) is tuple:
-                item = kind.__args__[0]
-                element = _Codec(item, keyed=False) if issubclass(item, Struct) else None
-                splice = msgspec.defstruct(
-                    f"{record.__name__}_{name}_splice",
-                    [("start", int), ("end", int), ("items", tuple[item, ...]),
-                     ("patch", (element.patch if element else int) | None, None)],
-                    array_like=True, frozen=True)
-                self.kinds.append(_SEQ)
-                patch_fields.append((name, list[splice] | None, None))
-            elif kind is int:
-                self.kinds.append(_INT)
-                patch_fields.append((name, int | tuple[int, int] | None, None))
-            else:
-                self.kinds.append(_PLAIN)
-                patch_fields.append((name, kind | None, None))
-            self.elements.append(element)
-            self.splices.append(splice)
-        self.patch = msgspec.defstruct(f"{record.__name__}Patch", patch_fields,
-                                       array_like=True, frozen=True)
+        fields = structs.fields(record)[1:]  # the koid leads and is never a column
+        self.ints = [f.type is int for f in fields]
+        self.seqs = [get_origin(f.type) is tuple for f in fields]
+        self.delta = msgspec.defstruct(
+            f"{record.__name__}Delta",
+            [("removed", list[int]), ("koids", list[int]), ("added", list[record])]
+            + [(f.name, _column_type(f.type) | None) for f in fields],
+            array_like=True, frozen=True)
 
-    def encode(self, old: Struct | None, new: Struct) -> Struct:
-        first = self.first
-        before = structs.astuple(old) if old is not None else None
-        after = structs.astuple(new)
-        out = list(after[:first])
-        for i, kind in enumerate(self.kinds, first):
-            value = after[i]
-            if before is None:
-                if kind == _SEQ:
-                    value = [self.splices[i - first](0, 0, value)] if value else []
-                elif kind == _INT and not _INT_MIN <= value <= _INT_MAX:
-                    value = divmod(value, _BIG_SPLIT)
-            elif before[i] is value or before[i] == value:
-                value = None
-            elif kind == _SEQ:
-                value = self._splices(i - first, before[i], value)
-            elif kind == _INT:
-                value -= before[i]
-                if not _INT_MIN <= value <= _INT_MAX:
-                    value = divmod(value, _BIG_SPLIT)
-            out.append(value)
-        return self.patch(*out)
+    def encode(self, old: dict, new: dict, changed: frozenset, removed: frozenset) -> Struct:
+        kept = sorted(changed & old.keys())
+        added = changed - old.keys()
+        columns: list = [None] * len(self.ints)
+        if kept:
+            before = list(zip(*map(structs.astuple, map(old.__getitem__, kept))))
+            after = list(zip(*map(structs.astuple, map(new.__getitem__, kept))))
+            for i, is_int in enumerate(self.ints, 1):
+                a, b = before[i], after[i]
+                if a == b:
+                    continue
+                if is_int:
+                    diffs = list(map(sub, b, a))
+                    factor = math.gcd(*diffs)
+                    if factor > 1:
+                        diffs = list(map(factor.__rfloordiv__, diffs))
+                    columns[i - 1] = IntColumn(factor, diffs)
+                elif self.seqs[i - 1]:
+                    columns[i - 1] = [
+                        (j, None, [(k, e) for k, (d, e) in enumerate(zip(x, y)) if d != e])
+                        if len(x) == len(y) else (j, y, [])
+                        for j, (x, y) in enumerate(zip(a, b)) if x is not y and x != y]
+                else:
+                    columns[i - 1] = [(j, y) for j, (x, y) in enumerate(zip(a, b))
+                                      if x is not y and x != y]
+        return self.delta(_gaps(sorted(removed)), _gaps(kept), _in_order(new, added),
+                          *columns)
 
-    def apply(self, old: Struct | None, patch: Struct) -> Struct:
-        fields = structs.astuple(patch)
-        if old is None:
-            if None in fields:
-                raise ValueError("a new record lacks a field")
-            values = list(fields)
-        else:
-            values = list(structs.astuple(old))
-        kinds, first = self.kinds, self.first
-        for i in [i for i in range(first, len(fields)) if fields[i] is not None]:
-            value, kind = fields[i], kinds[i - first]
-            if kind == _SEQ:
-                value = self._apply_splices(i - first, values[i] if old is not None else (),
-                                            value)
-            elif kind == _INT:
-                if type(value) is tuple:
-                    value = value[0] * _BIG_SPLIT + value[1]
-                if old is not None:
-                    value += values[i]
-            values[i] = value
-        return self.record(*values)
-
-    def _splices(self, field: int, old: tuple, new: tuple) -> list:
-        """Replacements turning `old` into `new`: each changed element if the length holds
-        (as a patch, for Structs), else the middle between the common prefix and suffix."""
-        splice, element = self.splices[field], self.elements[field]
-        if len(old) == len(new):
-            return [splice(i, i + 1, () if element else (b,),
-                           element.encode(a, b) if element else None)
-                    for i, (a, b) in enumerate(zip(old, new)) if a is not b and a != b]
-        shortest = min(len(old), len(new))
-        head = 0
-        while head < shortest and old[head] == new[head]:
-            head += 1
-        tail = 0
-        while tail < shortest - head and old[-1 - tail] == new[-1 - tail]:
-            tail += 1
-        return [splice(head, len(old) - tail, new[head:len(new) - tail])]
-
-    def _apply_splices(self, field: int, old: tuple, splices: list) -> tuple:
-        element = self.elements[field]
-        out = list(old)
-        for s in reversed(splices):
-            if s.patch is not None and element is not None:
-                if not 0 <= s.start < len(out):
-                    raise ValueError(f"an element patch at {s.start} of {len(out)}")
-                out[s.start] = element.apply(out[s.start], s.patch)
-            else:
-                out[s.start:s.end] = s.items
-        return tuple(out)
+    def apply(self, table: dict, delta: Struct) -> tuple[frozenset, frozenset]:
+        """Apply in place; the changed and removed koids."""
+        removed = list(accumulate(delta.removed))
+        for koid in removed:
+            table.pop(koid, None)
+        koids = list(accumulate(delta.koids))
+        if koids:
+            columns = list(zip(*map(structs.astuple, map(table.__getitem__, koids))))
+            for i, column in enumerate(structs.astuple(delta)[3:], 1):
+                if column is None:
+                    continue
+                if self.ints[i - 1]:
+                    if len(column.values) != len(koids):
+                        raise ValueError("a column of the wrong length")
+                    values = column.values
+                    if column.factor != 1:
+                        values = map(column.factor.__mul__, values)
+                    columns[i] = map(add, columns[i], values)
+                elif self.seqs[i - 1]:
+                    values = list(columns[i])
+                    for j, whole, elements in column:
+                        if whole is None:
+                            whole = list(values[j])
+                            for k, element in elements:
+                                whole[k] = element
+                        values[j] = tuple(whole)
+                    columns[i] = values
+                else:
+                    values = list(columns[i])
+                    for j, value in column:
+                        values[j] = value
+                    columns[i] = values
+            table.update(zip(koids, map(self.record, *columns)))
+        for record in delta.added:
+            table[record.koid] = record
+        return frozenset(koids).union([r.koid for r in delta.added]), frozenset(removed)
 
 
-JOBS, PROCESSES, VMOS = _Codec(Job, True), _Codec(Process, True), _Codec(Vmo, True)
-KMEM = _Codec(Kmem, keyed=False)
+def _in_order(new: dict, added: set) -> list:
+    """The added records in the snapshot's dict order (new records sit at its end), so a
+    rebuilt snapshot iterates like the original."""
+    ordered = []
+    if added:
+        for koid in reversed(new):
+            if koid in added:
+                ordered.append(new[koid])
+                if len(ordered) == len(added):
+                    break
+        ordered.reverse()
+    return ordered
 
 
-class Frame(Struct, array_like=True, frozen=True):
-    """One tick. A keyframe's patches are whole records and its `changes` complete; a
-    delta's patches are the changes, so its `changes` holds only the removals."""
+JOBS, PROCESSES, VMOS = _Table(Job), _Table(Process), _Table(Vmo)
+
+
+class FrameHead(Struct, array_like=True, frozen=True):
+    """Both kinds of frame lead with these fields: decoding stops there, for timelines."""
+
+    tick: int
+    time_ns: int
+    pressure: str
+    events: tuple[Event, ...]
+
+
+class Keyframe(Struct, array_like=True, frozen=True):
+    """A whole snapshot, its tables as lists in dict order."""
+
+    tick: int
+    time_ns: int
+    pressure: str
+    events: tuple[Event, ...]
+    source: str
+    root_job: int
+    kmem: Kmem
+    changes: Changes
+    jobs: list[Job]
+    processes: list[Process]
+    vmos: list[Vmo]
+
+
+class Delta(Struct, array_like=True, frozen=True):
+    """One tick after the tick before: kmem as differences, tables as columns."""
 
     tick: int
     time_ns: int
@@ -194,92 +244,60 @@ class Frame(Struct, array_like=True, frozen=True):
     events: tuple[Event, ...]
     source: str | None  # None: as the tick before
     root_job: int
-    kmem: KMEM.patch  # type: ignore[valid-type]
-    changes: Changes
-    jobs: list[JOBS.patch]  # type: ignore[valid-type]
-    processes: list[PROCESSES.patch]  # type: ignore[valid-type]
-    vmos: list[VMOS.patch]  # type: ignore[valid-type]
+    kmem: list[int]
+    jobs: JOBS.delta  # type: ignore[valid-type]
+    processes: PROCESSES.delta  # type: ignore[valid-type]
+    vmos: VMOS.delta  # type: ignore[valid-type]
 
 
-class FrameHead(Struct, array_like=True, frozen=True):
-    """A frame's leading fields: decoding stops there, for the event timeline."""
-
-    tick: int
-    time_ns: int
-    pressure: str
-    events: tuple[Event, ...]
+def encode_keyframe(snap: Snapshot) -> Keyframe:
+    return Keyframe(snap.tick, snap.time_ns, snap.pressure, snap.events, snap.source,
+                    snap.root_job, snap.kmem, snap.changes, list(snap.jobs.values()),
+                    list(snap.processes.values()), list(snap.vmos.values()))
 
 
-def _patches(codec: _Codec, old: dict | None, new: dict, changed) -> list:
-    """Patches for the changed koids; new records in the snapshot's own dict order, so a
-    rebuilt snapshot iterates like the original (new records sit at the dict's end)."""
-    if old is None:
-        return [codec.encode(None, record) for record in new.values()]
-    kept = [k for k in changed if k in old]
-    added = {k for k in changed if k not in old}
-    ordered: list[int] = []
-    if added:
-        for k in reversed(new):
-            if k in added:
-                ordered.append(k)
-                if len(ordered) == len(added):
-                    break
-        ordered.reverse()
-    return [codec.encode(old.get(k), new[k]) for k in kept + ordered]
+def encode_delta(snap: Snapshot, previous: Snapshot) -> Delta:
+    c = snap.changes
+    with _gc_paused():
+        return Delta(
+            snap.tick, snap.time_ns, snap.pressure, snap.events,
+            None if snap.source == previous.source else snap.source, snap.root_job,
+            list(map(sub, structs.astuple(snap.kmem), structs.astuple(previous.kmem))),
+            JOBS.encode(previous.jobs, snap.jobs, c.jobs, c.removed_jobs),
+            PROCESSES.encode(previous.processes, snap.processes, c.processes,
+                             c.removed_processes),
+            VMOS.encode(previous.vmos, snap.vmos, c.vmos, c.removed_vmos))
 
 
-def encode_frame(snap: Snapshot, previous: Snapshot | None) -> Frame:
-    """A keyframe if `previous` is None, else a delta from it (the tick before)."""
-    changes = snap.changes
-    if previous is None:
-        source, kmem = snap.source, KMEM.encode(None, snap.kmem)
-    else:
-        source = None if snap.source == previous.source else snap.source
-        kmem = KMEM.encode(previous.kmem, snap.kmem)
-        changes = Changes(removed_jobs=changes.removed_jobs,
-                          removed_processes=changes.removed_processes,
-                          removed_vmos=changes.removed_vmos)
-    return Frame(
-        snap.tick, snap.time_ns, snap.pressure, snap.events, source, snap.root_job, kmem,
-        changes,
-        _patches(JOBS, previous and previous.jobs, snap.jobs, snap.changes.jobs),
-        _patches(PROCESSES, previous and previous.processes, snap.processes,
-                 snap.changes.processes),
-        _patches(VMOS, previous and previous.vmos, snap.vmos, snap.changes.vmos))
+def apply_keyframe(key: Keyframe) -> Snapshot:
+    return Snapshot(tick=key.tick, time_ns=key.time_ns, source=key.source, kmem=key.kmem,
+                    pressure=key.pressure, root_job=key.root_job,
+                    jobs={r.koid: r for r in key.jobs},
+                    processes={r.koid: r for r in key.processes},
+                    vmos={r.koid: r for r in key.vmos}, changes=key.changes,
+                    events=key.events)
 
 
-def apply_frame(frame: Frame, previous: Snapshot | None, reuse: bool = False) -> Snapshot:
-    """The snapshot a frame makes of the tick before (None for a keyframe). With `reuse`,
-    the previous snapshot's dicts are updated in place: only for throwaway snapshots."""
-    if previous is None:
-        jobs, processes, vmos = {}, {}, {}
-        changes, source, kmem = frame.changes, frame.source, KMEM.apply(None, frame.kmem)
-    else:
-        jobs, processes, vmos = previous.jobs, previous.processes, previous.vmos
-        if not reuse:
-            jobs, processes, vmos = dict(jobs), dict(processes), dict(vmos)
-        removed = frame.changes
-        changes = Changes(frozenset(p.koid for p in frame.jobs),
-                          frozenset(p.koid for p in frame.processes),
-                          frozenset(p.koid for p in frame.vmos),
-                          removed.removed_jobs, removed.removed_processes,
-                          removed.removed_vmos)
-        source = previous.source if frame.source is None else frame.source
-        kmem = KMEM.apply(previous.kmem, frame.kmem)
-    for table, gone in ((jobs, changes.removed_jobs), (processes, changes.removed_processes),
-                        (vmos, changes.removed_vmos)):
-        for koid in gone:
-            table.pop(koid, None)
-    for codec, table, patches in ((JOBS, jobs, frame.jobs),
-                                  (PROCESSES, processes, frame.processes),
-                                  (VMOS, vmos, frame.vmos)):
-        for patch in patches:
-            table[patch.koid] = codec.apply(table.get(patch.koid), patch)
-    if source is None:
-        raise ValueError("a keyframe without a source")
-    return Snapshot(tick=frame.tick, time_ns=frame.time_ns, source=source, kmem=kmem,
-                    pressure=frame.pressure, root_job=frame.root_job, jobs=jobs,
-                    processes=processes, vmos=vmos, changes=changes, events=frame.events)
+def apply_delta(delta: Delta, previous: Snapshot, reuse: bool = False) -> Snapshot:
+    """The snapshot a delta makes of the tick before. With `reuse`, the previous snapshot's
+    dicts are updated in place: only for throwaway snapshots."""
+    jobs, processes, vmos = previous.jobs, previous.processes, previous.vmos
+    if not reuse:
+        jobs, processes, vmos = dict(jobs), dict(processes), dict(vmos)
+    if len(delta.kmem) != len(Kmem.__struct_fields__):
+        raise ValueError("kmem of the wrong length")
+    kmem = Kmem(*map(add, structs.astuple(previous.kmem), delta.kmem))
+    with _gc_paused():
+        changed_jobs, removed_jobs = JOBS.apply(jobs, delta.jobs)
+        changed_processes, removed_processes = PROCESSES.apply(processes, delta.processes)
+        changed_vmos, removed_vmos = VMOS.apply(vmos, delta.vmos)
+    return Snapshot(
+        tick=delta.tick, time_ns=delta.time_ns,
+        source=previous.source if delta.source is None else delta.source, kmem=kmem,
+        pressure=delta.pressure, root_job=delta.root_job, jobs=jobs, processes=processes,
+        vmos=vmos, changes=Changes(changed_jobs, changed_processes, changed_vmos,
+                                   removed_jobs, removed_processes, removed_vmos),
+        events=delta.events)
 
 
 # -- writer -------------------------------------------------------------------------------
@@ -293,11 +311,15 @@ def header_bytes(metadata: Metadata, version: int = FORMAT_VERSION) -> bytes:
     return HEADER.pack(MAGIC, version, len(meta), crc) + meta
 
 
-def frame_bytes(tick: int, kind: int, raw: bytes, level: int = 6) -> bytes:
-    payload = zlib.compress(raw, level)
-    head = FRAME.pack(0, len(payload), len(raw), tick, kind)
+def frame_bytes(tick: int, kind: int, payload: bytes, raw_length: int) -> bytes:
+    head = FRAME.pack(0, len(payload), raw_length, tick, kind)
     crc = zlib.crc32(payload, zlib.crc32(head[4:]))
     return struct.pack("<I", crc) + head[4:] + payload
+
+
+def dictionary(raw: bytes) -> zstandard.ZstdCompressionDict:
+    """A keyframe's raw bytes as a zstd dictionary, for the frames built on it."""
+    return zstandard.ZstdCompressionDict(raw, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 class Recorder:
@@ -317,6 +339,9 @@ class Recorder:
         self.ticks_written = 0
         self._previous: Snapshot | None = None
         self._since_key = 0
+        self._keys = 0  # keyframes written
+        self._key_dict: zstandard.ZstdCompressionDict | None = None
+        self._deltas: zstandard.ZstdCompressor | None = None
         self._file: BinaryIO | None = None
         try:
             self._file = file if file is not None else open(path, "wb")
@@ -342,12 +367,23 @@ class Recorder:
             if snap.tick == previous.tick:
                 return  # the same tick again (a paused source): nothing new
             raise ValueError(f"tick {snap.tick} after tick {previous.tick}")
-        key = (previous is None or snap.tick != previous.tick + 1
-               or self._since_key >= self.keyframe_every)
-        raw = _ENCODER.encode(encode_frame(snap, None if key else previous))
-        data = frame_bytes(snap.tick, KEYFRAME if key else DELTA, raw)
-        self._write(data, snap.tick)
-        self._since_key = 1 if key else self._since_key + 1
+        if (previous is None or snap.tick != previous.tick + 1
+                or self._since_key >= self.keyframe_every):
+            raw = _ENCODER.encode(encode_keyframe(snap))
+            kind = CHAINED if self._keys % ANCHOR_EVERY else KEYFRAME
+            compressor = zstandard.ZstdCompressor(
+                level=KEY_LEVEL, dict_data=self._key_dict if kind == CHAINED else None)
+            self._write(frame_bytes(snap.tick, kind, compressor.compress(raw), len(raw)),
+                        snap.tick)
+            self._key_dict = dictionary(raw)
+            self._deltas = zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=self._key_dict)
+            self._keys += 1
+            self._since_key = 1
+        else:
+            raw = _ENCODER.encode(encode_delta(snap, previous))
+            self._write(frame_bytes(snap.tick, DELTA, self._deltas.compress(raw), len(raw)),
+                        snap.tick)
+            self._since_key += 1
         self._previous = snap
         self.ticks_written += 1
 

@@ -2,7 +2,8 @@
 
 Opening checks every frame's length and CRC (cheap) and stops at the first bad one: what
 came before stays usable, and the damage is reported in `errors`. Frames are decompressed
-and decoded only when a tick is asked for, with a bound on how far they may inflate.
+and decoded only when a tick is asked for, with a bound on how far they may inflate; the
+last keyframe's raw bytes (the dictionary of the frames built on it) are kept.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
+import zstandard
 
 from engine.record import (
     DELTA,
@@ -20,14 +22,18 @@ from engine.record import (
     FRAME,
     HEADER,
     KEYFRAME,
+    KINDS,
     MAGIC,
     MAX_FRAME_BYTES,
     MAX_METADATA_BYTES,
-    Frame,
+    Delta,
     FrameHead,
+    Keyframe,
     Metadata,
     RecordingError,
-    apply_frame,
+    apply_delta,
+    apply_keyframe,
+    dictionary,
 )
 from engine.snapshot import Event, Snapshot
 
@@ -38,7 +44,8 @@ class _Entry(NamedTuple):
     kind: int
     length: int  # compressed payload
     raw_length: int
-    key: int  # index of the keyframe this frame builds on
+    key: int  # index of the keyframe this frame builds on (its own, for a keyframe)
+    base: int  # index of the frame whose raw bytes are the dictionary, -1 for none
 
 
 class Recording:
@@ -56,6 +63,9 @@ class Recording:
         self._last: tuple[int, Snapshot] | None = None
         self._key: tuple[int, Snapshot] | None = None
         self._events: list[tuple[int, Event]] | None = None
+        self._times: list[int] | None = None
+        self._raw_key: tuple[int, bytes] | None = None
+        self._dicts: tuple[int, zstandard.ZstdDecompressor] | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> Recording:
@@ -96,41 +106,72 @@ class Recording:
     def events(self) -> list[tuple[int, Event]]:
         """Every event with its tick, oldest first: the marks of a timeline."""
         if self._events is None:
-            out = []
-            for i, entry in enumerate(self._entries):
-                head = self._decode(i, FrameHead)
-                out.extend((entry.tick, event) for event in head.events)
-            self._events = out
+            self._read_heads()
         return self._events
+
+    def times(self) -> list[int]:
+        """Each tick's simulated time in ns, in the order of `ticks`: to seek to a time."""
+        if self._times is None:
+            self._read_heads()
+        return self._times
+
+    def _read_heads(self) -> None:
+        events, times = [], []
+        for i, entry in enumerate(self._entries):
+            head = self._decode(i, _HEAD)
+            times.append(head.time_ns)
+            events.extend((entry.tick, event) for event in head.events)
+        self._events, self._times = events, times
 
     def _span(self) -> str:
         if not self.ticks:
             return "it holds no complete frame"
         return f"it holds ticks {self.ticks[0]} to {self.ticks[-1]}"
 
-    def _frame(self, i: int) -> Frame:
-        return self._decode(i, Frame)
-
     def _apply(self, i: int, previous: Snapshot | None, reuse: bool = False) -> Snapshot:
         try:
-            return apply_frame(self._frame(i), previous, reuse)
-        except (ValueError, KeyError, TypeError) as error:
+            if previous is None:
+                return apply_keyframe(self._decode(i, _KEYFRAME))
+            return apply_delta(self._decode(i, _DELTA), previous, reuse)
+        except (ValueError, KeyError, TypeError, IndexError) as error:
             raise self._damaged(i, str(error)) from None
 
-    def _decode(self, i: int, kind: type):
-        entry = self._entries[i]
-        start = entry.offset + FRAME.size
-        inflater = zlib.decompressobj()
+    def _decode(self, i: int, decoder: msgspec.msgpack.Decoder):
         try:
-            raw = inflater.decompress(self._data[start:start + entry.length], entry.raw_length)
-        except zlib.error as error:
-            raise self._damaged(i, f"cannot decompress ({error})") from None
-        if len(raw) != entry.raw_length or inflater.unconsumed_tail or not inflater.eof:
-            raise self._damaged(i, "it does not inflate to its stated size")
-        try:
-            return msgspec.msgpack.decode(raw, type=kind)
+            return decoder.decode(self._raw(i))
         except (msgspec.DecodeError, ValueError) as error:  # ValueError: bad UTF-8
             raise self._damaged(i, str(error)) from None
+
+    def _raw(self, i: int) -> bytes:
+        """Frame i decompressed, with the keyframes it builds on as dictionaries."""
+        entry = self._entries[i]
+        if entry.kind != DELTA:
+            if self._raw_key is None or self._raw_key[0] != i:
+                self._raw_key = (i, self._inflate(i, None))
+            return self._raw_key[1]
+        if self._dicts is None or self._dicts[0] != entry.key:
+            raw = self._raw(entry.key)
+            self._dicts = (entry.key, zstandard.ZstdDecompressor(dict_data=dictionary(raw)))
+        return self._inflate(i, self._dicts[1])
+
+    def _inflate(self, i: int, inflater: zstandard.ZstdDecompressor | None) -> bytes:
+        entry = self._entries[i]
+        if inflater is None:
+            base = entry.base
+            raw = None if base < 0 else self._raw(base)  # walks back to a standalone one
+            inflater = zstandard.ZstdDecompressor(
+                dict_data=None if raw is None else dictionary(raw))
+        start = entry.offset + FRAME.size
+        payload = self._data[start:start + entry.length]
+        try:
+            if zstandard.frame_content_size(payload) != entry.raw_length:
+                raise self._damaged(i, "it does not inflate to its stated size")
+            raw = inflater.decompress(payload, allow_extra_data=False)
+        except zstandard.ZstdError as error:
+            raise self._damaged(i, f"cannot decompress ({error})") from None
+        if len(raw) != entry.raw_length:
+            raise self._damaged(i, "it does not inflate to its stated size")
+        return raw
 
     def _damaged(self, i: int, reason: str) -> RecordingError:
         entry = self._entries[i]
@@ -139,6 +180,11 @@ class Recording:
         if message not in self.errors:
             self.errors.append(message)
         return RecordingError(message)
+
+
+_KEYFRAME = msgspec.msgpack.Decoder(Keyframe)
+_DELTA = msgspec.msgpack.Decoder(Delta)
+_HEAD = msgspec.msgpack.Decoder(FrameHead)
 
 
 def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:
@@ -155,6 +201,10 @@ def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:
         raise RecordingError(
             f"{name}: written in format {version} by a newer zmtop; this one reads format "
             f"{FORMAT_VERSION} (byte {len(MAGIC)})")
+    if version < FORMAT_VERSION and version >= 1:
+        raise RecordingError(
+            f"{name}: written in format {version}, which this zmtop no longer reads "
+            f"(byte {len(MAGIC)})")
     if version < 1 or length > MAX_METADATA_BYTES:
         raise RecordingError(f"{name}: header damaged at byte {len(MAGIC)}")
     end = HEADER.size + length
@@ -185,9 +235,10 @@ def _scan(name: str, data: bytes, offset: int) -> tuple[list[_Entry], list[str]]
             problem = f"is cut short ({len(data) - offset} of {end - offset} bytes)"
         elif zlib.crc32(view[offset + 4:end]) != crc:
             problem = "is damaged: checksum mismatch"
-        elif kind not in (KEYFRAME, DELTA) or (kind == DELTA and key < 0):
-            problem = f"is damaged: unknown frame kind {kind}" if kind not in (
-                KEYFRAME, DELTA) else "is damaged: a delta with no keyframe before it"
+        elif kind not in KINDS:
+            problem = f"is damaged: unknown frame kind {kind}"
+        elif kind != KEYFRAME and key < 0:
+            problem = "is damaged: it builds on a keyframe, and none comes before it"
         elif entries and tick <= entries[-1].tick:
             problem = f"is damaged: tick {tick} after tick {entries[-1].tick}"
         elif kind == DELTA and tick != entries[-1].tick + 1:
@@ -196,9 +247,10 @@ def _scan(name: str, data: bytes, offset: int) -> tuple[list[_Entry], list[str]]
             problem = (f"is refused: it would inflate to {raw_length:,} bytes "
                        f"(limit {MAX_FRAME_BYTES:,})")
         else:
-            if kind == KEYFRAME:
+            base = -1 if kind == KEYFRAME else key
+            if kind != DELTA:
                 key = len(entries)
-            entries.append(_Entry(offset, tick, kind, length, raw_length, key))
+            entries.append(_Entry(offset, tick, kind, length, raw_length, key, base))
             offset = end
     errors = []
     if problem is not None:

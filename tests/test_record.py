@@ -9,15 +9,20 @@ import zlib
 
 import msgspec
 import pytest
+import zstandard
 
 from engine.record import (
+    ANCHOR_EVERY,
+    CHAINED,
     DELTA,
     FORMAT_VERSION,
     FRAME,
+    KEYFRAME,
     MAX_FRAME_BYTES,
     Metadata,
     Recorder,
     RecordingError,
+    dictionary,
     header_bytes,
 )
 from engine.replay import Recording, ReplaySource
@@ -172,11 +177,25 @@ def test_random_damage_never_escapes_as_a_traceback(small):
     assert time.monotonic() - start < 20
 
 
-def test_a_newer_format_is_refused(tmp_path):
+def test_a_newer_or_older_format_is_refused(tmp_path):
     path = tmp_path / "new.zmrec"
     path.write_bytes(header_bytes(META, version=FORMAT_VERSION + 1) + b"\0" * 40)
-    with pytest.raises(RecordingError, match=r"new\.zmrec: written in format 2 by a newer"):
+    with pytest.raises(RecordingError,
+                       match=rf"new\.zmrec: written in format {FORMAT_VERSION + 1} by a newer"):
         Recording.open(path)
+    path.write_bytes(header_bytes(META, version=FORMAT_VERSION - 1) + b"\0" * 40)
+    with pytest.raises(RecordingError, match=r"format 1, which this zmtop no longer reads"):
+        Recording.open(path)
+
+
+def test_keyframes_chain_to_the_one_before_and_anchors_stand_alone(tmp_path, churn):
+    record(tmp_path / "r.zmrec", churn, keyframe_every=2)
+    recording = Recording.open(tmp_path / "r.zmrec")
+    keys = [e.kind for e in recording._entries if e.kind != DELTA]
+    assert keys == [KEYFRAME if n % ANCHOR_EVERY == 0 else CHAINED for n in range(len(keys))]
+    for tick in (40, 3, 39, 17, 16, 0):  # cold and warm, across anchors
+        assert same(recording.snapshot_at(tick), churn[tick])
+        assert same(Recording.open(tmp_path / "r.zmrec").snapshot_at(tick), churn[tick])
 
 
 @pytest.mark.parametrize("data, match", [
@@ -202,12 +221,15 @@ def test_a_decompression_bomb_is_refused(small):
     _, data = small
     good = Recording.from_bytes(data)
     head = data[:good._entries[1].offset]  # header and the first keyframe
-    bomb = zlib.compress(b"\0" * (16 << 20), 9)
+    bomb = zstandard.ZstdCompressor(level=9).compress(b"\0" * (16 << 20))
     claims_too_much = Recording.from_bytes(head + _frame(1, DELTA, bomb, MAX_FRAME_BYTES + 1))
     assert claims_too_much.ticks == [0] and "is refused" in claims_too_much.errors[0]
-    lies = Recording.from_bytes(head + _frame(1, DELTA, bomb, 1000), "rec")
-    with pytest.raises(RecordingError, match=r"rec: frame at byte \d+ \(tick 1\) is damaged"):
-        lies.snapshot_at(1)
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"\0" * 1000)
+    for payload in (bomb, unsized):
+        lies = Recording.from_bytes(head + _frame(1, DELTA, payload, 1000), "rec")
+        with pytest.raises(RecordingError,
+                           match=r"rec: frame at byte \d+ \(tick 1\) is damaged"):
+            lies.snapshot_at(1)
 
 
 class FullDisk(io.RawIOBase):
@@ -269,16 +291,20 @@ def test_an_uncreatable_file_is_one_line(tmp_path):
 def test_forged_frames_with_good_checksums_are_reported(small):
     """Damage a checksum cannot see: the typed decoding and patching must still hold."""
     _, data = small
-    entries = Recording.from_bytes(data)._entries
+    good = Recording.from_bytes(data)
+    entries = good._entries
+    recording_raws = [good._raw(i) for i in range(len(entries))]
     rng = random.Random(9)
     for _ in range(1500):
         i = rng.randrange(len(entries))
         e = entries[i]
         start = e.offset + FRAME.size
-        raw = bytearray(zlib.decompress(data[start:start + e.length]))
+        raw = bytearray(recording_raws[i])
         for _ in range(rng.choice((1, 2, 4))):
             raw[rng.randrange(len(raw))] = rng.randrange(256)
-        forged = _frame(e.tick, e.kind, zlib.compress(bytes(raw)), len(raw))
+        base = recording_raws[e.base] if e.base >= 0 else None
+        compressor = zstandard.ZstdCompressor(dict_data=base and dictionary(base))
+        forged = _frame(e.tick, e.kind, compressor.compress(bytes(raw)), len(raw))
         end = start + e.length
         recording = Recording.from_bytes(data[:e.offset] + forged + data[end:], "rec")
         try:
