@@ -20,6 +20,9 @@ from textual.screen import Screen
 from engine.driver import Driver, Source
 from engine.snapshot import Snapshot
 from zmtop import config
+from zmtop.kstats_history import KstatsHistory
+from zmtop.recording import RecordingControls
+from zmtop.watchdog import Watchdog
 from zmtop.widgets.task_rows import Figures
 
 HISTORY = 512  # free-memory samples kept for the sparkline
@@ -35,7 +38,7 @@ def _palette():
     return ZmtopCommands
 
 
-class ZmtopApp(App):
+class ZmtopApp(RecordingControls, App):
     """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
 
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
@@ -50,10 +53,14 @@ class ZmtopApp(App):
         Binding("u", "toggle_units", "Units", show=False, id="app.units"),
         Binding("t", "next_theme", "Theme", show=False, id="app.theme"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("D", "digest", "Digest", show=False, id="app.digest"),
+        Binding("W", "watchdog", "Watchdog", show=False, id="app.watchdog"),
+        Binding("K", "kernel", "Kernel", show=False, id="app.kernel"),
+        Binding("M", "treemap", "Memory map", show=False, id="app.treemap"),
     ]
 
     recording: reactive[bool] = reactive(False)
-    """Set by the recorder (a later issue); the header shows it."""
+    """True while a recorder is open (`--record`, `R`); the header shows it."""
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
@@ -74,6 +81,7 @@ class ZmtopApp(App):
         self.autostart = autostart
         self.exact = False
         self.recorder = recorder
+        self.watchdog = Watchdog()
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         self._use_source(source)
 
@@ -83,6 +91,7 @@ class ZmtopApp(App):
         self.driver = Driver(source, self.tick_seconds)
         self.snapshot: Snapshot = source.snapshot
         self.figures = Figures(source.snapshot)
+        self.kstats_history = KstatsHistory(source.snapshot.kmem)
         self.free_history: deque[int] = deque([source.snapshot.kmem.free_bytes],
                                               maxlen=HISTORY)
         self._record(source.snapshot)
@@ -119,6 +128,7 @@ class ZmtopApp(App):
         self.snapshot = snap
         self.figures.advance(snap)
         self.free_history.append(snap.kmem.free_bytes)
+        self.kstats_history.append(snap.kmem)
         with self.batch_update():
             screen = self.monitor_screen
             if screen is not None:
@@ -135,11 +145,14 @@ class ZmtopApp(App):
 
     def refresh_headers(self) -> None:
         from zmtop.widgets.header import KstatsHeader
+        from zmtop.widgets.source_notice import SourceNotice
 
         screen = self.monitor_screen
         if screen is not None:
             for header in screen.query(KstatsHeader):
                 header.refresh(layout=True)
+            for notice in screen.query(SourceNotice):
+                notice.update_from(self.source)
 
     def _record(self, snap: Snapshot) -> None:
         """Append to the recording, if any; a write error stops it and says so, once."""
@@ -203,6 +216,45 @@ class ZmtopApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_digest(self) -> None:
+        from zmtop.screens.digest import DigestScreen
+
+        if not isinstance(self.screen, DigestScreen):
+            self.push_screen(DigestScreen())
+
+    def action_watchdog(self) -> None:
+        """Ask for the watchdog's threshold, then list the processes at or over it."""
+        from zmtop.screens.watchdog import WatchdogPrompt
+
+        self.push_screen(WatchdogPrompt(), self.set_watchdog)
+
+    def set_watchdog(self, mb: int | None) -> None:
+        """Flag processes at or over `mb` MiB (0: off) and, when on, list them."""
+        from zmtop.screens.watchdog import HogsScreen
+
+        if mb is None:
+            return
+        self.watchdog.set(mb)
+        screen = self.monitor_screen
+        if screen is not None:
+            screen.catch_up(self.snapshot)
+        if mb and not isinstance(self.screen, HogsScreen):
+            self.push_screen(HogsScreen())
+        elif not mb:
+            self.notify("watchdog off", timeout=2)
+
+    def action_kernel(self) -> None:
+        from zmtop.screens.kernel import KernelScreen
+
+        if not isinstance(self.screen, KernelScreen):
+            self.push_screen(KernelScreen())
+
+    def action_treemap(self) -> None:
+        from zmtop.screens.treemap import TreemapScreen
+
+        if not isinstance(self.screen, TreemapScreen):
+            self.push_screen(TreemapScreen())
+
     def action_system_vmos(self) -> None:
         from zmtop.screens.system_vmos import SystemVmosScreen
 
@@ -260,7 +312,7 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
     """Run the monitor until the user quits (the CLI's entry point).
 
     `record` names a file to record every shown tick to. `replay` is the Recording behind
-    a replay source; the replay timeline is a later issue, so for now it simply plays.
+    a replay source: the monitor then runs as a ReplayApp (timeline, seeking, diff).
     """
     from zmtop.errors import CliError
 
@@ -273,8 +325,14 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
         except RecordingError as error:
             raise CliError(str(error)) from None
     try:
-        app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
-                       config_path=config.default_path(), recorder=recorder)
+        if replay is not None:
+            from zmtop.replay_app import ReplayApp
+
+            app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
+                            config_path=config.default_path())
+        else:
+            app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
+                           config_path=config.default_path(), recorder=recorder)
     except UnknownTheme as error:
         if recorder is not None:
             recorder.close()

@@ -7,6 +7,8 @@ fixed tick, so the pictures (and the snapshot tests that reuse these scenes) are
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ class Scene(NamedTuple):
     size: tuple[int, int]
     theme: str
     setup: Callable[[Pilot], Awaitable[None]]
+    source: Callable[[], object] | None = None  # default: the simulation
 
 
 async def _ticks(pilot: Pilot) -> None:
@@ -93,12 +96,129 @@ SCENES = [
 ]
 
 
+async def digest(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("D")
+    await pilot.pause()
+
+
+async def handles(pilot: Pilot) -> None:
+    await process(pilot)
+    await pilot.press("H")
+    await pilot.pause()
+
+
+async def imported(pilot: Pilot) -> None:
+    await _select(pilot, "bin/component_manager")
+
+
+def capture_source():
+    """The default scenario as booted, exported as a capture and imported back."""
+    from engine.capture import capture_json
+    from engine.imports import parse_source
+    from engine.simulation import Simulation
+
+    return parse_source(capture_json(Simulation("default", 1, 1.0).snapshot).encode(),
+                        "capture.json")
+
+
+# Scenes of the digest, handles and imports (their own snapshot test file).
+MORE_SCENES = [
+    Scene("digest", (120, 36), "zmtop-dark", digest),
+    Scene("process-handles", (120, 40), "zmtop-dark", handles),
+    Scene("import-main", (120, 36), "zmtop-dark", imported, capture_source),
+]
+
+
+async def kernel(pilot: Pilot) -> None:
+    for _ in range(10 * TICKS):  # enough history for the graphs to show a shape
+        await pilot.press("full_stop")
+    await pilot.press("K")
+    await pilot.pause()
+
+
+async def treemap(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("M")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    pilot.app.screen.query_one("TreemapView").select("kernel/vmo")
+    await pilot.press("enter", "enter")  # into VMOs/processes, then the root job
+
+
+# Scenes of the kernel screen and the memory map (their own snapshot test file).
+KERNEL_SCENES = [
+    Scene("kernel", (120, 36), "zmtop-dark", kernel),
+    Scene("kernel-80x24", (80, 24), "zmtop-dark", kernel),
+    Scene("treemap", (120, 36), "zmtop-dark", treemap),
+]
+
+
+REPLAY_TICKS = 60  # the oom scenario: pressure rises from tick 23, an OOM kill at 42
+
+
+@functools.cache
+def _replay_bytes() -> bytes:
+    from engine.record import Metadata, Recorder
+    from engine.simulation import Simulation
+
+    sim = Simulation("oom", 1, 1.0)
+    buffer = io.BytesIO()
+    recorder = Recorder("oom.zmrec", Metadata(scenario="oom", seed=1), file=buffer)
+    recorder.append(sim.snapshot)
+    for _ in range(REPLAY_TICKS):
+        recorder.append(sim.step())
+    return buffer.getvalue()
+
+
+def replay_source():
+    """A recording of the oom scenario, made in memory once per process."""
+    from engine.replay import Recording, ReplaySource
+
+    return ReplaySource(Recording.from_bytes(_replay_bytes(), "oom.zmrec"))
+
+
+async def _go_to(pilot: Pilot, text: str) -> None:
+    await pilot.press("g")
+    await pilot.pause()  # the prompt has the keys only once it shows
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+async def marked(pilot: Pilot) -> None:
+    """Marks A at tick 20 and B at the OOM kill (by its time), and the replay left there."""
+    await _go_to(pilot, "20")
+    await pilot.press("m")
+    await _go_to(pilot, "0:42")
+    await pilot.press("m")
+
+
+async def replay_diff(pilot: Pilot) -> None:
+    await marked(pilot)
+    await pilot.press("d")
+    await pilot.pause()
+
+
+# Scenes of the replay and the diff of two marks (their own snapshot test file).
+REPLAY_SCENES = [
+    Scene("replay", (120, 36), "zmtop-dark", marked, replay_source),
+    Scene("replay-80x24", (80, 24), "zmtop-dark", marked, replay_source),
+    Scene("diff", (120, 40), "zmtop-dark", replay_diff, replay_source),
+    Scene("diff-wide", (180, 45), "zmtop-dark", replay_diff, replay_source),
+]
+
+
 def scene_app(scene: Scene):
     """The app a scene runs on: default scenario, seed 1, no clock, no saved settings."""
     from engine.simulation import Simulation
     from zmtop.app import ZmtopApp
 
-    return ZmtopApp(Simulation("default", 1, 1.0), theme=scene.theme, autostart=False)
+    source = scene.source() if scene.source else Simulation("default", 1, 1.0)
+    if hasattr(source, "recording"):
+        from zmtop.replay_app import ReplayApp
+
+        return ReplayApp(source, theme=scene.theme, autostart=False)
+    return ZmtopApp(source, theme=scene.theme, autostart=False)
 
 
 async def shoot(scene: Scene, directory: Path) -> Path:
@@ -113,7 +233,8 @@ async def shoot(scene: Scene, directory: Path) -> Path:
 
 async def shoot_all(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    return [await shoot(scene, directory) for scene in SCENES]
+    return [await shoot(scene, directory) for scene in SCENES + MORE_SCENES + KERNEL_SCENES
+            + REPLAY_SCENES]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,12 +11,15 @@ from zmtop.widgets.find_bar import FindBar
 from zmtop.widgets.header import KstatsHeader
 from zmtop.widgets.key_footer import KeyFooter
 from zmtop.widgets.line_table import LineTable
+from zmtop.widgets.source_notice import SourceNotice
 
 
 class MonitorScreen(Screen):
     """A screen over the current snapshot; the app hands it each new one while it shows."""
 
     BINDINGS = [Binding("slash", "find('search')", "Search", id="screen.search")]
+    NOTICE_GAPS: tuple[str, ...] = ()
+    """What this screen would show that an imported source may lack (see SourceNotice)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,9 +29,14 @@ class MonitorScreen(Screen):
 
     def compose_header(self) -> ComposeResult:
         yield KstatsHeader()
+        yield SourceNotice(self.NOTICE_GAPS)
 
     def compose_footer(self) -> ComposeResult:
         yield FindBar()
+        if getattr(self.app, "replay", None) is not None:
+            from zmtop.widgets.timeline import Timeline
+
+            yield Timeline()
         yield KeyFooter()
 
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -47,6 +55,7 @@ class MonitorScreen(Screen):
     def on_screen_resume(self) -> None:
         self.catch_up(self.app.snapshot)
         self.query_one(KstatsHeader).refresh(layout=True)
+        self.query_one(SourceNotice).update_from(self.app.source)
 
     # -- search and filter ------------------------------------------------------------
 

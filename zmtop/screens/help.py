@@ -15,10 +15,14 @@ MOUSE = [("click", "select a row; click a column title to sort by it (again: rev
 
 def sections() -> list[tuple[str, list[Binding]]]:
     from zmtop.app import ZmtopApp
+    from zmtop.recording import RecordingControls
+    from zmtop.replay_app import REPLAY_BINDINGS
     from zmtop.screens.base import MonitorScreen
+    from zmtop.screens.kernel import kernel_keys
     from zmtop.screens.main import MainScreen
     from zmtop.screens.process import ProcessScreen
     from zmtop.screens.system_vmos import SystemVmosScreen
+    from zmtop.screens.treemap import treemap_keys
     from zmtop.widgets.find_bar import FindBar
     from zmtop.widgets.line_table import LineTable
     from zmtop.widgets.task_table import TaskTable
@@ -30,6 +34,11 @@ def sections() -> list[tuple[str, list[Binding]]]:
         ("Job tree", TaskTable.BINDINGS + MainScreen.BINDINGS),
         ("Process, VMO", ProcessScreen.BINDINGS + [Binding("tab", "", "Next pane")]),
         ("All VMOs", SystemVmosScreen.BINDINGS),
+        ("Kernel", kernel_keys()),
+        ("Memory map", treemap_keys()),
+        ("Recording", RecordingControls.BINDINGS),
+        ("Replay (zmtop replay FILE)", REPLAY_BINDINGS + [
+            Binding("h,l", "", "Fold the tree, move in the map (arrows, home, end, g: time)")]),
         ("Search and filter prompt", FindBar.BINDINGS + [Binding("enter", "", "Keep")]),
     ]
 

@@ -19,6 +19,7 @@ class MainScreen(MonitorScreen):
         Binding("v", "system_vmos", "All VMOs", id="main.vmos"),
         Binding("escape", "clear", "Clear", show=False, id="main.clear"),
     ]
+    NOTICE_GAPS = ("jobs", "task_stats", "handles")
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()

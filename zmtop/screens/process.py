@@ -1,4 +1,5 @@
-"""A process's memory: its totals, its vmaps tree and its vmos table, side by side."""
+"""A process's memory: its totals, its vmaps tree and its vmos table, side by side;
+`H` swaps in its handle table (`k zx ht`) and the VMOs it holds only by handle."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from engine.psutils import safe_name
 from engine.snapshot import FRACTION_ONE, Process, Snapshot
 from zmtop.screens.base import MonitorScreen
 from zmtop.widgets import cells
+from zmtop.widgets.handle_table import HandleTable, HandleVmoTable
 from zmtop.widgets.line_table import LineTable
 from zmtop.widgets.process_tables import ProcessVmoTable, VmapsTable
+from zmtop.widgets.source_notice import gap_text, missing
 
 
 class ProcessSummary(Widget):
@@ -36,7 +39,10 @@ class ProcessSummary(Widget):
         text.append(f"  job j: {p.job_koid}", label)
         if self.exited:
             text.append("  EXITED ", s("summary--gone"))
-        text.append(f"  handles {p.handle_count}  threads {len(p.threads)}", label)
+        gaps = missing(self.app.source)
+        handles = "n/a" if "handles" in gaps else p.handle_count
+        threads = "n/a" if "threads" in gaps else len(p.threads)
+        text.append(f"  handles {handles}  threads {threads}", label)
         rows = (
             ("legacy", (("PSS", p.pss_bytes), ("PRIVATE", p.private_bytes),
                         ("SHARED", p.shared_bytes))),
@@ -45,31 +51,54 @@ class ProcessSummary(Widget):
         )
         for title, fields in rows:
             text.append(f"\n {title:<10}", label)
+            known = title != "legacy" or "task_stats" not in gaps
             for name, nbytes in fields:
                 text.append(f" {name} ", label)
-                text.append(f"{cells.size(nbytes, exact):<8}", value)
+                text.append(f"{cells.size(nbytes, exact) if known else 'n/a':<8}", value)
         return text
 
 
 class ProcessScreen(MonitorScreen):
     """Enter on a mapping or a VMO opens the VMO; Escape goes back to the job tree."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="screen.back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="screen.back"),
+        Binding("H", "toggle_handles", "Handles", id="process.handles"),
+    ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    NOTICE_GAPS = ("task_stats", "threads")
 
     def __init__(self, koid: int) -> None:
         super().__init__()
         self.koid = koid
+        self.handles_shown = False  # the handle panes in place of vmaps and vmos
 
     def compose(self) -> ComposeResult:
         snap = self.app.snapshot
         process = snap.processes[self.koid]
         yield from self.compose_header()
         yield ProcessSummary(process)
+        source = self.app.source
         with Container(id="panes"):
-            yield VmapsTable(process, exact=self.app.exact)
+            vmaps = VmapsTable(process, exact=self.app.exact)
+            vmaps.empty_text = gap_text(source, "mappings")
+            yield vmaps
             yield ProcessVmoTable(process, snap, exact=self.app.exact)
+            handles = HandleTable(process)
+            handles.empty_text = gap_text(source, "handles")
+            only = HandleVmoTable(process, snap, exact=self.app.exact)
+            only.empty_text = gap_text(source, "via") or gap_text(source, "handles")
+            for table in (handles, only):
+                table.display = False
+                yield table
         yield from self.compose_footer()
+
+    def action_toggle_handles(self) -> None:
+        """Swap the vmaps and vmos panes for the handle table and handle-only VMOs."""
+        self.handles_shown = not self.handles_shown
+        for table in self.query(LineTable):
+            table.display = isinstance(table, (HandleTable, HandleVmoTable)) == self.handles_shown
+        next(t for t in self.query(LineTable) if t.display).focus()
 
     def show_snapshot(self, snap: Snapshot) -> None:
         summary = self.query_one(ProcessSummary)
@@ -81,12 +110,16 @@ class ProcessScreen(MonitorScreen):
         summary.process = process
         summary.refresh()
         self.query_one(VmapsTable).update(process)
-        self.query_one(ProcessVmoTable).update(process, snap)
+        self.query_one("#process-vmos", ProcessVmoTable).update(process, snap)
+        self.query_one(HandleTable).update(process)
+        self.query_one(HandleVmoTable).update(process, snap)
 
     def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
         if isinstance(event.table, VmapsTable):
             entry = event.table.entries[event.key]
             koid = entry.vmo_koid if entry.type == "M" else 0
+        elif isinstance(event.table, HandleTable):
+            koid = event.table.process.handles[event.key].koid
         else:
             koid = event.key[0]
         if koid in self.app.snapshot.vmos:

@@ -99,6 +99,7 @@ class LineTable(ScrollView, can_focus=True):
         self.cursor = 0
         self.needle = ""  # the search text, highlighted in matching rows
         self.title = title
+        self.empty_text = ""  # said in place of rows when there are none (e.g. a data gap)
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._columns_cache: tuple[int, list[tuple[int, Column, int]]] | None = None
         self._update_titles()
@@ -205,6 +206,9 @@ class LineTable(ScrollView, can_focus=True):
             strip = self._header_strip(total, base)
         else:
             index = scroll_y + y - 1
+            if index == 0 and not self.keys and self.empty_text:
+                dim = base + self._style("line-table--dim")
+                return Strip([Segment(fit(f" {self.empty_text}", width, "left"), dim)])
             if index >= len(self.keys):
                 return Strip.blank(width, base)
             strip = self._row_strip(index, total, base)

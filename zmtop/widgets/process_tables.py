@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from engine.psutils import safe_name
-from engine.snapshot import MapEntry, Process, Snapshot
+from engine.snapshot import MapEntry, Process, Snapshot, VmoRef
 
 from zmtop.widgets import cells
 from zmtop.widgets.line_table import Cell, Column, LineTable
@@ -101,12 +101,13 @@ class VmapsTable(LineTable):
 class ProcessVmoTable(LineTable):
     """One row per ZX_INFO_PROCESS_VMOS entry (handles, then mappings), as `vmos` lists."""
 
-    def __init__(self, process: Process, snap: Snapshot, *, exact: bool = False) -> None:
+    def __init__(self, process: Process, snap: Snapshot, *, exact: bool = False,
+                 title: str = "vmos", id: str = "process-vmos") -> None:
         self.process = process
         self.snap = snap
         self.exact = exact
         self.refs: dict[tuple[int, int], tuple[str, int]] = {}
-        super().__init__(self._columns(), sort="order", title="vmos", id="process-vmos")
+        super().__init__(self._columns(), sort="order", title=title, id=id)
         self.rebuild()
 
     def _columns(self) -> list[Column]:
@@ -123,7 +124,7 @@ class ProcessVmoTable(LineTable):
     def rebuild(self) -> None:
         refs: dict[tuple[int, int], tuple[str, int]] = {}
         seen: dict[int, int] = {}
-        for ref in self.process.vmo_refs:
+        for ref in self.listed_refs():
             n = seen[ref.vmo_koid] = seen.get(ref.vmo_koid, -1) + 1
             rights = cells.rights(ref.rights) if ref.via_handle else "-"
             refs[(ref.vmo_koid, n)] = (rights, len(refs))
@@ -136,6 +137,9 @@ class ProcessVmoTable(LineTable):
             value, vmos = VMO_SORTS[self.sort_key], self.snap.vmos
             keys = sorted(refs, key=lambda k: (value(vmos[k[0]]), refs[k][1]), reverse=descending)
         self.set_keys(keys)
+
+    def listed_refs(self) -> Sequence[VmoRef]:
+        return self.process.vmo_refs
 
     def set_exact(self, exact: bool) -> None:
         self.exact = exact

@@ -12,10 +12,12 @@ from typing import NamedTuple
 
 from engine.psutils import safe_name
 from engine.snapshot import Snapshot
+from zmtop.widgets.handle_rows import HANDLE_KEYS, handle_totals
 
 # column key -> whether it sorts largest first by default
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
              "delta": True, "name": False}
+SORT_KEYS |= dict.fromkeys(HANDLE_KEYS, True)
 
 
 class Slot(NamedTuple):
@@ -34,6 +36,7 @@ class Figures:
         self.snap = snap
         self.totals = job_totals(snap)
         self.deltas: dict[int, int] = {}
+        self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
 
     def advance(self, snap: Snapshot) -> None:
         """Move to the next tick's snapshot, paying only for what changed."""
@@ -41,6 +44,7 @@ class Figures:
         changes = snap.changes
         if structure_changed(snap):
             self.totals = job_totals(snap)
+            self._handles = {}
         deltas = {}
         for koid in changes.processes:
             new, old = snap.processes.get(koid), prev.processes.get(koid)
@@ -63,6 +67,13 @@ class Figures:
         proc = self.snap.processes[koid]
         return proc.pss_bytes, proc.private_bytes, proc.shared_bytes, proc.pss_fixed
 
+    def handles(self, koid: int, by_type: bool = False) -> tuple[int, ...]:
+        """#h, or #h and the `k zx ps` counts by type; computed when first asked per tick."""
+        table = self._handles.get(by_type)
+        if table is None:
+            table = self._handles[by_type] = handle_totals(self.snap, by_type)
+        return table[koid]
+
     def name(self, kind: str, koid: int) -> str:
         table = self.snap.jobs if kind == "j" else self.snap.processes
         return safe_name(table[koid].name)
@@ -74,6 +85,8 @@ class Figures:
             return self.name(kind, koid).casefold()
         if key == "delta":
             return self.deltas.get(koid, 0)
+        if key in HANDLE_KEYS:
+            return self.handles(koid, key != "#h")[HANDLE_KEYS.index(key)]
         pss, private, shared, apss = self.values(kind, koid)
         return {"pss": pss, "private": private, "shared": -1 if shared is None else shared,
                 "apss": apss}[key]

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from textual.binding import Binding
 
 from zmtop.widgets import cells
+from zmtop.widgets.handle_rows import HANDLE_KEYS
 from zmtop.widgets.line_table import Cell, Column, LineTable
+from zmtop.widgets.source_notice import missing
 from zmtop.widgets.task_rows import (
     SORT_KEYS,
     Figures,
@@ -24,28 +26,36 @@ from zmtop.widgets.task_rows import (
 )
 
 
-def task_columns(task_width: int, exact: bool) -> list[Column]:
+def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Column]:
+    """The memory columns and #h; `by_type` swaps in `k zx ps`'s handle counts by type."""
     w = cells.size_width(exact)
+    task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
+    name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
+    if by_type:
+        return [task, Column("pss", "PSS", w), Column("#h", "#h", 5),
+                *(Column(key, key, 4) for key in HANDLE_KEYS[1:]), name]
     return [
-        Column("task", "TASK", task_width, "left", SORT_KEYS["task"]),
+        task,
         Column("pss", "PSS", w),
         Column("private", "PRIVATE", w),
         Column("shared", "SHARED", w),
         Column("apss", "A.PSS", w),
         Column("delta", "ΔPSS", w + 1),
-        Column("name", "NAME", 0, "left", SORT_KEYS["name"]),
+        Column("#h", "#h", 5, optional=True),
+        name,
     ]
 
 
 class TaskTable(LineTable):
     """Jobs and processes as a collapsible, sortable, filterable tree."""
 
-    COMPONENT_CLASSES = {"task-table--job", "task-table--process"}
+    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog"}
     BINDINGS = [
         Binding("left,h", "collapse", "Collapse", show=False),
         Binding("right,l", "expand", "Expand", show=False),
         Binding("e", "expand_all", "Expand all", show=False),
         Binding("c", "collapse_all", "Collapse all", show=False),
+        Binding("H", "toggle_handles", "Handle counts", show=False, id="tasks.handles"),
     ]
 
     def __init__(self, figures: Figures, *, exact: bool = False, id: str | None = None) -> None:
@@ -54,6 +64,7 @@ class TaskTable(LineTable):
         self.collapsed: set[int] = set()
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
+        self.by_type = False  # handle counts by type in place of the memory columns
         super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
         self.rebuild()
 
@@ -68,6 +79,7 @@ class TaskTable(LineTable):
             self.rebuild()
         else:
             self.refresh()
+        self._update_titles()
 
     def rebuild(self) -> None:
         needle = self.filter_text.casefold()
@@ -76,12 +88,19 @@ class TaskTable(LineTable):
         self.slots = {slot.koid: slot for slot in rows}
         task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
         if task_width != self.columns[0].width:
-            self.set_columns(task_columns(task_width, self.exact))
+            self.set_columns(task_columns(task_width, self.exact, self.by_type))
         self.set_keys([slot.koid for slot in rows])
 
     def set_exact(self, exact: bool) -> None:
         self.exact = exact
-        self.set_columns(task_columns(self.columns[0].width, exact))
+        self.set_columns(task_columns(self.columns[0].width, exact, self.by_type))
+
+    def action_toggle_handles(self) -> None:
+        self.by_type = not self.by_type
+        self.set_columns(task_columns(self.columns[0].width, self.exact, self.by_type))
+        if self.sort_key not in {c.key for c in self.columns}:
+            self.sort_key, self.sort_reverse = "task", False
+        self.rebuild()
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
@@ -91,6 +110,10 @@ class TaskTable(LineTable):
         parts = [f"{len(self.keys):,} rows"]
         if self.filter_text:
             parts.append(f"filter '{self.filter_text}'")
+        mb = self.app.watchdog.mb if self.is_attached else None
+        if mb is not None:
+            hogs = len(self.app.watchdog.hogs(self.figures.snap))
+            parts.append(f"watchdog {mb}M: {hogs} over")
         return " · ".join(parts)
 
     # -- drawing ----------------------------------------------------------------------
@@ -105,18 +128,28 @@ class TaskTable(LineTable):
             marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
             task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
                         "task-table--job")
+        elif key in self.app.watchdog.hogs(figures.snap):
+            task = Cell(f"{indent}p: {key}", "task-table--hog")
         else:
             task = Cell(f"{indent}p: {key}", "task-table--process")
+        name = figures.name(slot.kind, key)
+        if task.style == "task-table--hog":
+            name = f"! {name}"
         trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
-        return (
-            task,
-            Cell(cells.size(pss, exact), trend),
-            Cell(cells.size(private, exact)),
-            Cell("" if shared is None else cells.size(shared, exact)),
-            Cell(cells.fixed_size(apss, exact)),
-            cells.change(delta, exact),
-            Cell(figures.name(slot.kind, key), task.style),
-        )
+        gaps = missing(self.app.source)
+        legacy = [Cell(cells.size(pss, exact), trend), Cell(cells.size(private, exact)),
+                  Cell("" if shared is None else cells.size(shared, exact))]
+        if "task_stats" in gaps:  # ps's figures need mappings: not known, not 0
+            legacy = [Cell("")] * 3
+        counts = self.figures.handles(key, self.by_type)
+        if "handles" in gaps:
+            handles = [Cell("")] * len(counts)
+        else:
+            handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
+        if self.by_type:
+            return (task, legacy[0], *handles, Cell(name, task.style))
+        return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
+                cells.change(delta, exact), *handles, Cell(name, task.style))
 
     def search_text(self, key: int) -> str:
         slot = self.slots.get(key)
