@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from engine.kernel import (
     PERMS_R,
+    USER_ASPACE_BASE,
     PERMS_RW,
     PERMS_RX,
     Kernel,
@@ -114,7 +115,7 @@ class Loader:
               heap_pages: int = 4, channels: int = 8) -> Program:
         """Start a process: its binary and libraries, the vDSO, the first heap and stacks."""
         kernel, rng = self.kernel, self.rng
-        aslr = 0x0000_0100_0000_0000 + rng.getrandbits(36) * PAGE_SIZE
+        aslr = USER_ASPACE_BASE + rng.getrandbits(33) * PAGE_SIZE  # in the lower half
         process = kernel.create_process(job, name, aslr)
         program = Program(process)
         for image in images:

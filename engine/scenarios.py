@@ -44,6 +44,10 @@ COMPONENTS = [
     ("session_manager.cm", 3, 50, 1, 3), ("trace_manager.cm", 2, 40, 1, 2),
     ("netcfg.cm", 2, 30, 0, 2), ("diagnostics-persistence.cm", 2, 40, 1, 2),
     ("cpu-ctrl.cm", 1, 12, 0, 1), ("thermal.cm", 1, 14, 0, 1),
+    ("scenic.cm", 8, 400, 10, 5), ("a11y_manager.cm", 3, 60, 1, 3),
+    ("audio_core.cm", 6, 150, 4, 4), ("vulkan_loader.cm", 2, 40, 1, 2),
+    ("input-pipeline.cm", 3, 50, 1, 3), ("activity.cm", 1, 16, 0, 1),
+    ("sampler.cm", 2, 30, 1, 2),
 ]
 DRIVER_HOSTS = [
     ("driver_host:root", 4, 60, 2), ("driver_host:sys", 20, 420, 200),
@@ -117,7 +121,7 @@ class FuchsiaDevice(Scenario):
                                          "bin/driver_host", "bin/blobfs", "bin/fshost")}
         self.jobs: list[Job] = []
         self.transient: list[tuple[Job, Program, int]] = []
-        sim.spawn(root, "bin/bootsvc", [self.boot_binary["bin/bootsvc"]] + self.boot_libs[:2],
+        sim.spawn(root, "bin/bootsvc", [self.boot_binary["bin/bootsvc"]] + self.boot_libs[:4],
                   threads=2, heap_pages=12)
         self.component_manager = sim.spawn(
             root, "bin/component_manager",
@@ -208,7 +212,7 @@ class FuchsiaDevice(Scenario):
             self.archivist = program
         if name == "cobalt.cm":
             self._leaker_koid = program.koid
-        for _ in range(handle_vmos + rng.randint(4, 40)):
+        for _ in range(handle_vmos + rng.randint(10, 50)):
             sim.loader.handle_only_vmo(program.process, rng.choice(LOOP_NAMES), 16 * KB, 1)
         inspect = sim.loader.handle_only_vmo(
             program.process, "InspectHeap", 256 * KB, rng.randint(1, 4),
@@ -272,7 +276,7 @@ class FuchsiaDevice(Scenario):
             job = self.kernel.create_job(self.kernel.root_job, "")
             name = rng.choice(("sh", "/boot/bin/sh", "system-update-checker.cm",
                                "/pkg/bin/sshd", "log_listener.cm"))
-            program = sim.spawn(job, name, self._package_images(rng.randint(1, 3)),
+            program = sim.spawn(job, name, self._package_images(rng.randint(2, 4)),
                                 threads=rng.randint(1, 4), heap_pages=rng.randint(8, 64))
             if program is not None:
                 self.transient.append((job, program, tick + rng.randint(10, 45)))

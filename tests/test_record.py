@@ -273,7 +273,8 @@ def test_a_full_disk_stops_the_recording_and_leaves_a_valid_file(tmp_path, small
             recorder.append(snap)
     saved = recorder.ticks_written
     assert str(stopped.value) == (f"{path}: recording stopped at tick {saved}: "
-                                  f"No space left on device; {saved} ticks saved")
+                                  f"No space left on device; {saved} tick"
+                                  f"{'' if saved == 1 else 's'} saved")
     assert recorder.closed
     recording = Recording.open(path)
     assert recording.ticks == list(range(saved))
