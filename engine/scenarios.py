@@ -120,7 +120,7 @@ class FuchsiaDevice(Scenario):
                             for name in ("bin/bootsvc", "bin/component_manager",
                                          "bin/driver_host", "bin/blobfs", "bin/fshost")}
         self.jobs: list[Job] = []
-        self.transient: list[tuple[Job, Program, int]] = []
+        self.transient: list[tuple[Job, int]] = []  # (job, tick it exits)
         sim.spawn(root, "bin/bootsvc", [self.boot_binary["bin/bootsvc"]] + self.boot_libs[:4],
                   threads=2, heap_pages=12)
         self.component_manager = sim.spawn(
@@ -263,15 +263,18 @@ class FuchsiaDevice(Scenario):
         except OutOfMemory:
             pass
 
+    def _end_transients(self) -> None:
+        """Transient components whose time is up exit, with their job."""
+        for job, until in list(self.transient):
+            if self.sim.tick >= until:
+                self.transient.remove((job, until))
+                if job.koid in self.kernel.jobs:
+                    self.sim.kill_job(job, "exited")
+
     def _churn_components(self) -> None:
         sim, rng = self.sim, self.rng
         tick = sim.tick
-        for entry in list(self.transient):
-            job, program, until = entry
-            if tick >= until:
-                self.transient.remove(entry)
-                if job.koid in self.kernel.jobs:
-                    sim.kill_job(job, "exited")
+        self._end_transients()
         if tick % 15 == 0:
             job = self.kernel.create_job(self.kernel.root_job, "")
             name = rng.choice(("sh", "/boot/bin/sh", "system-update-checker.cm",
@@ -279,7 +282,7 @@ class FuchsiaDevice(Scenario):
             program = sim.spawn(job, name, self._package_images(rng.randint(2, 4)),
                                 threads=rng.randint(1, 4), heap_pages=rng.randint(8, 64))
             if program is not None:
-                self.transient.append((job, program, tick + rng.randint(10, 45)))
+                self.transient.append((job, tick + rng.randint(10, 45)))
 
 
 class Boot(FuchsiaDevice):
@@ -313,12 +316,6 @@ class Leak(FuchsiaDevice):
         except OutOfMemory:
             pass
 
-    def _start_component(self, index: int) -> Program | None:
-        program = super()._start_component(index)
-        if program is not None and index == 12:  # cobalt.cm
-            self._leaker_koid = program.koid
-        return program
-
 
 class Churn(FuchsiaDevice):
     """Components start and stop every tick."""
@@ -329,17 +326,12 @@ class Churn(FuchsiaDevice):
 
     def _churn_components(self) -> None:
         sim, rng = self.sim, self.rng
-        for entry in list(self.transient):
-            job, _, until = entry
-            if sim.tick >= until:
-                self.transient.remove(entry)
-                if job.koid in self.kernel.jobs:
-                    sim.kill_job(job, "exited")
+        self._end_transients()
         for _ in range(rng.randint(1, 3)):
             index = rng.randrange(len(self.components))
             program = self._start_component(index)
             if program is not None:
-                self.transient.append((self.jobs[-1], program, sim.tick + rng.randint(2, 12)))
+                self.transient.append((self.jobs[-1], sim.tick + rng.randint(2, 12)))
 
 
 class CowStorm(FuchsiaDevice):

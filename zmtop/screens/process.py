@@ -7,7 +7,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.widget import Widget
 
 from engine.psutils import safe_name
 from engine.snapshot import FRACTION_ONE, Process, Snapshot
@@ -17,12 +16,11 @@ from zmtop.widgets.handle_table import HandleTable, HandleVmoTable
 from zmtop.widgets.line_table import LineTable
 from zmtop.widgets.process_tables import ProcessVmoTable, VmapsTable
 from zmtop.widgets.source_notice import gap_text, missing
+from zmtop.widgets.summary import Summary
 
 
-class ProcessSummary(Widget):
+class ProcessSummary(Summary):
     """The process's totals: legacy (ps) and attributed (RFC-0254), handles, threads."""
-
-    COMPONENT_CLASSES = {"summary--title", "summary--label", "summary--value", "summary--gone"}
 
     def __init__(self, process: Process) -> None:
         super().__init__()
@@ -31,31 +29,29 @@ class ProcessSummary(Widget):
 
     def render(self) -> Text:
         p, exact = self.process, self.app.exact
-        s = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
-        label, value = s("summary--label"), s("summary--value")
+        title, label = self.style_of("title"), self.style_of("label")
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" p: {p.koid} ", s("summary--title"))
-        text.append(f" {safe_name(p.name)}", s("summary--title"))
+        text.append(f" p: {p.koid} ", title)
+        text.append(f" {safe_name(p.name)}", title)
         text.append(f"  job j: {p.job_koid}", label)
         if self.exited:
-            text.append("  EXITED ", s("summary--gone"))
+            text.append("  EXITED ", self.style_of("gone"))
         gaps = missing(self.app.source)
         handles = "n/a" if "handles" in gaps else p.handle_count
         threads = "n/a" if "threads" in gaps else len(p.threads)
         text.append(f"  handles {handles}  threads {threads}", label)
-        rows = (
-            ("legacy", (("PSS", p.pss_bytes), ("PRIVATE", p.private_bytes),
-                        ("SHARED", p.shared_bytes))),
-            ("attributed", (("USS", p.uss_bytes), ("RSS", p.rss_bytes),
-                            ("PSS", p.pss_fixed // FRACTION_ONE))),
-        )
-        for title, fields in rows:
-            text.append(f"\n {title:<10}", label)
-            known = title != "legacy" or "task_stats" not in gaps
-            for name, nbytes in fields:
-                text.append(f" {name} ", label)
-                text.append(f"{cells.size(nbytes, exact) if known else 'n/a':<8}", value)
-        return text
+
+        def shown(nbytes: int, known: bool = True) -> str:
+            return cells.size(nbytes, exact) if known else "n/a"
+
+        legacy = "task_stats" not in gaps
+        return self.append_rows(text, (
+            ("legacy", (("PSS", shown(p.pss_bytes, legacy)),
+                        ("PRIVATE", shown(p.private_bytes, legacy)),
+                        ("SHARED", shown(p.shared_bytes, legacy)))),
+            ("attributed", (("USS", shown(p.uss_bytes)), ("RSS", shown(p.rss_bytes)),
+                            ("PSS", shown(p.pss_fixed // FRACTION_ONE)))),
+        ))
 
 
 class ProcessScreen(MonitorScreen):

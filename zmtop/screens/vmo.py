@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.widget import Widget
 
 from engine.psutils import safe_name
 from engine.snapshot import Snapshot, Vmo
 from zmtop.screens.base import MonitorScreen
 from zmtop.widgets import cells
 from zmtop.widgets.line_table import LineTable
+from zmtop.widgets.summary import Summary
 from zmtop.widgets.vmo_tables import FamilyTable, HoldersTable
 
 
@@ -23,10 +23,8 @@ def vmo_kind(vmo: Vmo) -> str:
     return ", ".join(kinds)
 
 
-class VmoSummary(Widget):
+class VmoSummary(Summary):
     """The VMO's own figures, legacy and attributed."""
-
-    COMPONENT_CLASSES = {"summary--title", "summary--label", "summary--value", "summary--gone"}
 
     def __init__(self, vmo: Vmo) -> None:
         super().__init__()
@@ -35,14 +33,13 @@ class VmoSummary(Widget):
 
     def render(self) -> Text:
         v, exact = self.vmo, self.app.exact
-        s = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
-        label, value = s("summary--label"), s("summary--value")
+        title, label = self.style_of("title"), self.style_of("label")
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" VMO {v.koid} ", s("summary--title"))
-        text.append(f" {safe_name(v.name) or '-'}", s("summary--title"))
+        text.append(f" VMO {v.koid} ", title)
+        text.append(f" {safe_name(v.name) or '-'}", title)
         text.append(f"  {vmo_kind(v)}", label)
         if self.gone:
-            text.append("  FREED ", s("summary--gone"))
+            text.append("  FREED ", self.style_of("gone"))
         rows = (
             ("legacy", (("size", cells.size(v.size_bytes, exact)),
                         ("alloc", cells.size(v.committed_bytes, exact)),
@@ -52,12 +49,7 @@ class VmoSummary(Widget):
                             ("total", cells.size(v.total_bytes, exact)),
                             ("procs", str(v.process_count)))),
         )
-        for title, fields in rows:
-            text.append(f"\n {title:<10}", label)
-            for name, number in fields:
-                text.append(f" {name} ", label)
-                text.append(f"{number:<8}", value)
-        return text
+        return self.append_rows(text, rows)
 
 
 class VmoScreen(MonitorScreen):
