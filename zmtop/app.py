@@ -150,7 +150,7 @@ class ZmtopApp(RecordingControls, App):
         screen = self.monitor_screen
         if screen is not None:
             for header in screen.query(KstatsHeader):
-                header.refresh(layout=True)
+                header.show_current()
             for notice in screen.query(SourceNotice):
                 notice.update_from(self.source)
 

@@ -95,6 +95,10 @@ class KstatsHeader(Widget):
         super().notify_style_update()
         self.refresh(layout=True)
 
+    def show_current(self) -> None:
+        """Repaint for the app's current state; lay out again only if the height changed."""
+        self.refresh(layout=len(self._lines(self.size.width)) != self.size.height)
+
     def _s(self, name: str):
         return self.get_component_rich_style(name, partial=True)
 

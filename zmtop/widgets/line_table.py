@@ -16,7 +16,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -144,6 +144,17 @@ class LineTable(ScrollView, can_focus=True):
         self.scroll_to_cursor()
         self.refresh()
 
+    def refresh_keys(self, keys) -> None:
+        """Repaint only the visible rows of these keys: a tick that moved a few values
+        costs those rows, not the whole pane."""
+        top = round(self.scroll_y)
+        bottom = min(top + self.scrollable_content_region.height - 1, len(self.keys))
+        width = self.scrollable_content_region.width
+        regions = [Region(0, index - top + 1, width, 1)
+                   for index in range(top, bottom) if self.keys[index] in keys]
+        if regions:
+            self.refresh(*regions)
+
     def move_to(self, key: Hashable) -> bool:
         index = self.index_of(key)
         if index is None:
@@ -265,8 +276,12 @@ class LineTable(ScrollView, can_focus=True):
         return strip
 
     def _update_titles(self) -> None:
-        self.border_title = self.title
-        self.border_subtitle = self.subtitle()
+        """Set the border's titles; an unchanged title must not repaint the whole pane."""
+        subtitle = self.subtitle()
+        if self.border_title != self.title:
+            self.border_title = self.title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     # -- sorting ----------------------------------------------------------------------
 

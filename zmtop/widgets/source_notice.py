@@ -50,6 +50,7 @@ class SourceNotice(Widget):
         super().__init__()
         self.gaps = gaps
         self.lines: list[tuple[str, str]] = []
+        self.display = False
 
     def on_mount(self) -> None:
         self.update_from(self.app.source)
@@ -60,9 +61,11 @@ class SourceNotice(Widget):
         error = getattr(source, "error", None)
         if error:
             lines.append(("source-notice--error", f"poll failed: {error}"))
-        self.lines = [(style, text) for style, text in lines if text]
-        self.display = bool(self.lines)
-        self.refresh(layout=True)
+        lines = [(style, text) for style, text in lines if text]
+        if lines != self.lines:
+            self.lines = lines
+            self.display = bool(lines)
+            self.refresh(layout=True)
 
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")

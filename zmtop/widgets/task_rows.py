@@ -93,8 +93,25 @@ class Figures:
 
 
 def structure_changed(snap: Snapshot) -> bool:
+    """Whether any task record changed, so job totals must be summed again."""
     c = snap.changes
     return bool(c.jobs or c.processes or c.removed_jobs or c.removed_processes)
+
+
+def shape_changed(snap: Snapshot) -> bool:
+    """Whether the tree's rows changed: a job's children or processes, or a task went."""
+    c = snap.changes
+    return bool(c.jobs or c.removed_jobs or c.removed_processes)
+
+
+def touched_rows(snap: Snapshot) -> set[int]:
+    """Rows whose figures may have moved: changed processes and every job above them."""
+    out: set[int] = set()
+    for koid in snap.changes.processes:
+        if koid in snap.processes and koid not in out:
+            out.add(koid)
+            out.update(ancestors(snap, "p", koid))
+    return out
 
 
 def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:

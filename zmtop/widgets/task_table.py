@@ -22,7 +22,8 @@ from zmtop.widgets.task_rows import (
     flatten,
     keep_matching,
     matches,
-    structure_changed,
+    shape_changed,
+    touched_rows,
 )
 
 
@@ -71,14 +72,14 @@ class TaskTable(LineTable):
     # -- data -------------------------------------------------------------------------
 
     def update(self, figures: Figures) -> None:
-        """A new tick: re-flatten only if the tree's shape (or a sorted value) changed."""
+        """A new tick: re-flatten only if the tree's shape (or a sorted value) changed,
+        else repaint the rows whose figures moved (and those that lose last tick's mark)."""
+        marked_before = self.figures.deltas
         self.figures = figures
-        if structure_changed(figures.snap) or (
-            self.sort_key == "delta" and figures.deltas
-        ):
+        if shape_changed(figures.snap) or self.sort_key != "task":
             self.rebuild()
         else:
-            self.refresh()
+            self.refresh_keys(touched_rows(figures.snap) | marked_before.keys())
         self._update_titles()
 
     def rebuild(self) -> None:
