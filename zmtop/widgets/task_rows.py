@@ -36,28 +36,56 @@ class Figures:
         self.snap = snap
         self.totals = job_totals(snap)
         self.deltas: dict[int, int] = {}
+        self.touched: set[int] = set()  # rows whose figures may have moved this tick
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
 
     def advance(self, snap: Snapshot) -> None:
-        """Move to the next tick's snapshot, paying only for what changed."""
-        prev, prev_totals = self.snap, self.totals
-        changes = snap.changes
-        if structure_changed(snap):
-            self.totals = job_totals(snap)
-            self._handles = {}
+        """Move to the next tick's snapshot, paying only for what changed: while the tree
+        keeps its shape, each changed process moves the totals of the jobs above it."""
+        prev = self.snap
+        if shape_changed(snap):
+            self._resum(prev, snap)
+            return
+        totals = dict(self.totals)
+        deltas: dict[int, int] = {}
+        touched: set[int] = set()
+        for koid in snap.changes.processes:
+            new, old = snap.processes[koid], prev.processes[koid]
+            moved = (new.pss_bytes - old.pss_bytes, new.private_bytes - old.private_bytes,
+                     new.pss_fixed - old.pss_fixed)
+            if new.handles != old.handles or new.handle_count != old.handle_count:
+                self._handles = {}
+            above = ancestors(snap, "p", koid)
+            touched.add(koid)
+            touched.update(above)
+            if not any(moved):
+                continue
+            deltas[koid] = moved[0]
+            for job in above:
+                pss, private, apss = totals[job]
+                totals[job] = (pss + moved[0], private + moved[1], apss + moved[2])
+                deltas[job] = deltas.get(job, 0) + moved[0]
+        self.snap, self.totals, self.touched = snap, totals, touched
+        self.deltas = {koid: d for koid, d in deltas.items() if d}
+
+    def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
+        """Tasks came or went: sum every job again and compare with the last tick."""
+        prev_totals = self.totals
+        self.totals = job_totals(snap)
+        self._handles = {}
         deltas = {}
-        for koid in changes.processes:
+        for koid in snap.changes.processes:
             new, old = snap.processes.get(koid), prev.processes.get(koid)
             if new is not None:
                 delta = new.pss_bytes - (old.pss_bytes if old is not None else 0)
                 if delta:
                     deltas[koid] = delta
-        if self.totals is not prev_totals:
-            for koid, (pss, _, _) in self.totals.items():
-                delta = pss - prev_totals.get(koid, (0, 0, 0))[0]
-                if delta:
-                    deltas[koid] = delta
+        for koid, (pss, _, _) in self.totals.items():
+            delta = pss - prev_totals.get(koid, (0, 0, 0))[0]
+            if delta:
+                deltas[koid] = delta
         self.snap, self.deltas = snap, deltas
+        self.touched = set(snap.processes) | set(snap.jobs)
 
     def values(self, kind: str, koid: int) -> tuple[int, int, int | None, int]:
         """PSS, PRIVATE, SHARED (None for jobs) and attributed PSS (fixed point)."""
@@ -92,26 +120,10 @@ class Figures:
                 "apss": apss}[key]
 
 
-def structure_changed(snap: Snapshot) -> bool:
-    """Whether any task record changed, so job totals must be summed again."""
-    c = snap.changes
-    return bool(c.jobs or c.processes or c.removed_jobs or c.removed_processes)
-
-
 def shape_changed(snap: Snapshot) -> bool:
     """Whether the tree's rows changed: a job's children or processes, or a task went."""
     c = snap.changes
     return bool(c.jobs or c.removed_jobs or c.removed_processes)
-
-
-def touched_rows(snap: Snapshot) -> set[int]:
-    """Rows whose figures may have moved: changed processes and every job above them."""
-    out: set[int] = set()
-    for koid in snap.changes.processes:
-        if koid in snap.processes and koid not in out:
-            out.add(koid)
-            out.update(ancestors(snap, "p", koid))
-    return out
 
 
 def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:

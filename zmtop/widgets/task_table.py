@@ -23,7 +23,6 @@ from zmtop.widgets.task_rows import (
     keep_matching,
     matches,
     shape_changed,
-    touched_rows,
 )
 
 
@@ -79,7 +78,7 @@ class TaskTable(LineTable):
         if shape_changed(figures.snap) or self.sort_key != "task":
             self.rebuild()
         else:
-            self.refresh_keys(touched_rows(figures.snap) | marked_before.keys())
+            self.refresh_keys(figures.touched | marked_before.keys())
         self._update_titles()
 
     def rebuild(self) -> None:
