@@ -36,16 +36,6 @@ from engine.snapshot import (
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 
 
-def _sole_private(vmo: Vmo) -> int:
-    """What a VMO adds to its process's USS: its private pages, if one process holds it."""
-    return vmo.private_bytes if vmo.process_count == 1 else 0
-
-
-def _share(vmo: Vmo) -> int:
-    """What a VMO adds to the PSS of each process holding or mapping it."""
-    return vmo.scaled_fixed // vmo.process_count if vmo.process_count else 0
-
-
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
     """Every VMO of a clone family: the root ancestor and all its descendants."""
     root = vmo
@@ -248,9 +238,14 @@ class Accountant:
                     else:
                         delta[1] += sign * nbytes
                         delta[2] += sign * (nbytes // record.share_count)
-            moved = (_sole_private(new) - _sole_private(old), new.total_bytes - old.total_bytes,
-                     _share(new) - _share(old))
-            if not any(moved):
+            # What the VMO adds to each holder's USS (its private pages, if one process
+            # holds it), RSS, and PSS (its scaled pages over the processes holding it).
+            d_uss = ((new.private_bytes if new.process_count == 1 else 0)
+                     - (old.private_bytes if old.process_count == 1 else 0))
+            d_rss = new.total_bytes - old.total_bytes
+            d_pss = ((new.scaled_fixed // new.process_count if new.process_count else 0)
+                     - (old.scaled_fixed // old.process_count if old.process_count else 0))
+            if not (d_uss or d_rss or d_pss):
                 continue
             for pkoid in vmo.holders:
                 if pkoid in structural:
@@ -258,9 +253,9 @@ class Accountant:
                 delta = deltas.get(pkoid)
                 if delta is None:
                     deltas[pkoid] = delta = [0] * 6
-                delta[3] += moved[0]
-                delta[4] += moved[1]
-                delta[5] += moved[2]
+                delta[3] += d_uss
+                delta[4] += d_rss
+                delta[5] += d_pss
         changed = set()
         for pkoid, delta in deltas.items():
             if not any(delta):
