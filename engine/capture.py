@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from msgspec import structs
 
-from engine.imports import ImportedSource, SourceError, count, expect, member
+from engine.imports import ImportedSource, SourceError, count, counts, expect, member
 from engine.pressure import LEVELS, Watermarks, raw_level
 from engine.snapshot import (
     FRACTION_ONE,
@@ -218,7 +218,7 @@ def _vmo_rows(doc: dict, prefix: str, name_count: int) -> dict[int, tuple[int, i
         row = expect(table[i], list, f"{path}[{i}]")
         if len(row) != width:
             raise SourceError(f"{path}[{i}]: {len(row)} values for {width} columns")
-        koid, name, parent, committed, size = (count(row[c], f"{path}[{i}][{c}]") for c in columns)
+        koid, name, parent, committed, size = counts(row, columns, f"{path}[{i}]")
         if koid == 0:
             raise SourceError(f"{path}[{i}][{columns[0]}]: koid 0 is invalid")
         if name >= name_count:

@@ -119,6 +119,17 @@ def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
     raise SourceError(f"{path}: expected {wanted}, got {_KIND_NAMES.get(type(value), 'a value')}")
 
 
+def counts(row: list, columns: list[int], path: str) -> list[int]:
+    """`row`'s values at `columns`, each checked as `count` does; the JSON path of a bad
+    value is only spelled out when there is one (this runs once per row of a capture)."""
+    values = [row[c] for c in columns]
+    for value in values:
+        if type(value) is not int or not 0 <= value < 1 << 64:
+            for c in columns:
+                count(row[c], f"{path}[{c}]")
+    return values
+
+
 def count(value: Any, path: str) -> int:
     """A byte count or koid: an integer from 0 to 2**64 - 1."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64:
