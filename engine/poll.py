@@ -34,8 +34,6 @@ def _share_unchanged(old: dict, new: dict) -> dict:
 class PollSource:
     """Source protocol over a command: `.snapshot`, `.step()`; `error` says what went wrong."""
 
-    blocking = True  # step() waits for a process: drivers should run it off the UI loop
-
     def __init__(self, command: str, tick_seconds: float, timeout: float | None = None) -> None:
         try:
             self.argv = shlex.split(command)
