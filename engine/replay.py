@@ -254,9 +254,9 @@ def _scan(name: str, data: bytes, offset: int) -> tuple[list[_Entry], list[str]]
             offset = end
     errors = []
     if problem is not None:
-        where = entries[-1].tick + 1 if entries else "first"
+        where = f"tick {entries[-1].tick + 1}" if entries else "the first tick"
         usable = len(entries)
-        errors.append(f"{name}: frame at byte {offset} (tick {where}) {problem}; "
+        errors.append(f"{name}: frame at byte {offset} ({where}) {problem}; "
                       f"{usable} tick{'' if usable == 1 else 's'} before it "
                       f"{'is' if usable == 1 else 'are'} usable")
     return entries, errors
