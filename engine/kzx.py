@@ -88,13 +88,7 @@ def walk_processes(snap: Snapshot) -> list[Process]:
 
 def walk_jobs(snap: Snapshot) -> list[int]:
     """Koids of the jobs below the root job, pre-order (JobWalker skips the root itself)."""
-    out: list[int] = []
-    stack = list(reversed(snap.jobs[snap.root_job].jobs))
-    while stack:
-        koid = stack.pop()
-        out.append(koid)
-        stack.extend(reversed(snap.jobs[koid].jobs))
-    return out
+    return snap.jobs_depth_first(snap.root_job)[1:]
 
 
 def handle_counts(proc: Process) -> dict[str, int]:

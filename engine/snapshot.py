@@ -227,12 +227,17 @@ class Snapshot(Struct, frozen=True, gc=False):
     changes: Changes
     events: tuple[Event, ...] = ()
 
-    def job_processes(self, job_koid: int) -> list[int]:
-        """Koids of every process under a job, depth first."""
+    def jobs_depth_first(self, job_koid: int) -> list[int]:
+        """Koids of a job and every job below it, pre-order, oldest child first (reversed,
+        every job comes after its children: the order for summing subtrees)."""
         out: list[int] = []
         stack = [job_koid]
         while stack:
-            job = self.jobs[stack.pop()]
-            out.extend(job.processes)
-            stack.extend(reversed(job.jobs))
+            koid = stack.pop()
+            out.append(koid)
+            stack.extend(reversed(self.jobs[koid].jobs))
         return out
+
+    def job_processes(self, job_koid: int) -> list[int]:
+        """Koids of every process under a job, depth first."""
+        return [p for job in self.jobs_depth_first(job_koid) for p in self.jobs[job].processes]

@@ -24,12 +24,7 @@ def handle_totals(snap: Snapshot, by_type: bool) -> dict[int, tuple[int, ...]]:
     """Counts of every process and job (a job's summed over its subtree)."""
     out = {koid: process_handles(p, by_type) for koid, p in snap.processes.items()}
     width = 1 + len(TYPE_COLUMNS) if by_type else 1
-    order, stack = [], [snap.root_job]
-    while stack:
-        koid = stack.pop()
-        order.append(koid)
-        stack.extend(snap.jobs[koid].jobs)
-    for koid in reversed(order):
+    for koid in reversed(snap.jobs_depth_first(snap.root_job)):
         job = snap.jobs[koid]
         total = [0] * width
         for kid in (*job.processes, *job.jobs):

@@ -128,14 +128,9 @@ def shape_changed(snap: Snapshot) -> bool:
 
 def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:
     """(PSS, PRIVATE, attributed PSS fixed) of every job, summed over descendant processes."""
-    order, stack = [], [snap.root_job]
-    while stack:
-        koid = stack.pop()
-        order.append(koid)
-        stack.extend(snap.jobs[koid].jobs)
     totals: dict[int, tuple[int, int, int]] = {}
     procs = snap.processes
-    for koid in reversed(order):
+    for koid in reversed(snap.jobs_depth_first(snap.root_job)):
         job = snap.jobs[koid]
         pss = private = apss = 0
         for pkoid in job.processes:
