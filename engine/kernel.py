@@ -228,9 +228,6 @@ class Process(KernelObject):
         self.mapped_pages = 0  # committed pages under its mappings, for page tables
         self.alive = True
 
-    def vmo_handles(self) -> list[Handle]:
-        return [h for h in self.handles if isinstance(h.obj, Vmo)]
-
 
 _TYPE_NAMES = {"Vmo": "vmo", "Process": "process", "Thread": "thread", "Job": "job",
                "Vmar": "vmar"}
@@ -467,13 +464,6 @@ class Kernel:
             self._mapped_pages_changed(vmo, gone, -1)
             self.dirty_vmos.add(vmo.koid)
         return pages
-
-    def resize(self, vmo: Vmo, size_bytes: int) -> None:
-        pages = -(-size_bytes // PAGE_SIZE)
-        if pages < vmo.size_pages:
-            self.decommit(vmo, pages, vmo.size_pages - pages)
-        vmo.size_pages = pages
-        self.dirty_vmos.add(vmo.koid)
 
     def _mapped_pages_changed(self, vmo: Vmo, pages: int, sign: int) -> None:
         for mapping in vmo.mappings:

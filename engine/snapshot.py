@@ -77,8 +77,6 @@ VMO_RIGHTS_LETTERS = (
     (RIGHT_TRANSFER, "t"),
 )
 
-PRESSURE_LEVELS = ("OOM", "Imminent-OOM", "Critical", "Warning", "Normal")
-
 
 class Kmem(Struct, frozen=True, array_like=True, gc=False):
     """Kernel memory counters, as zx_info_kmem_stats_v1_t (what `kstats -m` reads)."""
@@ -219,7 +217,7 @@ class Snapshot(Struct, frozen=True, gc=False):
     time_ns: int
     source: str  # e.g. "sim:default:1"
     kmem: Kmem
-    pressure: str  # one of PRESSURE_LEVELS
+    pressure: str  # one of engine.pressure.LEVELS
     root_job: int
     jobs: dict[int, Job]
     processes: dict[int, Process]

@@ -34,11 +34,6 @@ class Node:
         self.area = area
         self.children: list[Node] = []
 
-    @property
-    def tag(self) -> str:
-        """The K/J/P/V tag treemap.py prints before the name, or "" for untagged nodes."""
-        return self.type[:1].upper()
-
 
 def format_size(nbytes: int) -> str:
     """treemap.py's own format_size: like pretty's, but the decimal is `r//100`, half up."""
