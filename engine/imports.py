@@ -55,6 +55,16 @@ class ImportedSource:
         return self.snapshot
 
 
+def is_recording(path: str | Path) -> bool:
+    """Whether a file starts as a zmtop recording does (an unreadable one is left for
+    `load_source` to report), so a recording is not read whole just to be told apart."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
 def load_source(path: str | Path) -> ImportedSource | Recording:
     """Read `path` and detect its kind by content; raise SourceError on any bad input."""
     path = Path(path)

@@ -111,34 +111,28 @@ def build_parser() -> Parser:
 
 def run_monitor(args: argparse.Namespace) -> None:
     """The live monitor over the source the options name; --from a recording replays it."""
+    source = open_source(args, replay_from_start=True)
+    if hasattr(source, "recording"):
+        _replay(source, args.theme)
+        return
     from zmtop.app import run_app
 
-    if args.from_file is not None:
-        from engine.imports import Recording, SourceError, load_source
-
-        try:
-            kind = load_source(args.from_file)
-        except SourceError as error:
-            raise CliError(str(error)) from None
-        if isinstance(kind, Recording):
-            args.file = args.from_file
-            run_replay(args)
-            return
-    source = open_source(args)
     settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record)
 
 
 def run_replay(args: argparse.Namespace) -> str:
     from engine.replay import ReplaySource
+
+    _replay(ReplaySource(open_recording(args.file)), getattr(args, "theme", None))
+    return ""
+
+
+def _replay(source, theme: str | None) -> None:
     from zmtop.app import run_app
 
-    recording = open_recording(args.file)
-    source = ReplaySource(recording)
     settle_heap()
-    run_app(source, tick_seconds=source.tick_seconds, theme=getattr(args, "theme", None),
-            replay=recording)
-    return ""
+    run_app(source, tick_seconds=source.tick_seconds, theme=theme, replay=source.recording)
 
 
 COMMANDS = {

@@ -50,25 +50,25 @@ def snapshot_at(recording, tick: int):
         raise CliError(str(error)) from None
 
 
-def _from_file(args: argparse.Namespace):
-    from engine.imports import Recording, SourceError, load_source
+def _from_file(args: argparse.Namespace, replay_from_start: bool):
+    from engine.imports import SourceError, is_recording, load_source
     from engine.replay import ReplaySource
 
     if args.ticks:
         raise CliError("--ticks simulates; with --from, pick the tick with --at")
+    if is_recording(args.from_file):
+        recording = open_recording(args.from_file)
+        tick = args.at if args.at is not None else recording.ticks[0 if replay_from_start else -1]
+        snapshot_at(recording, tick)
+        return ReplaySource(recording, tick)
     try:
         loaded = load_source(args.from_file)
     except SourceError as error:
         raise CliError(str(error)) from None
-    if not isinstance(loaded, Recording):
-        if args.at is not None:
-            raise CliError(f"{args.from_file}: --at needs a recording; this is a "
-                           f"{loaded.kind} of one moment")
-        return loaded
-    recording = open_recording(args.from_file)
-    tick = recording.ticks[-1] if args.at is None else args.at
-    snapshot_at(recording, tick)
-    return ReplaySource(recording, tick)
+    if args.at is not None:
+        raise CliError(f"{args.from_file}: --at needs a recording; this is a "
+                       f"{loaded.kind} of one moment")
+    return loaded
 
 
 def _poll(args: argparse.Namespace):
@@ -85,14 +85,15 @@ def _poll(args: argparse.Namespace):
     return source
 
 
-def open_source(args: argparse.Namespace):
-    """The source the options name, stepped to where they say."""
+def open_source(args: argparse.Namespace, *, replay_from_start: bool = False):
+    """The source the options name, stepped to where they say. A recording stands at --at,
+    else at its last tick (what batch commands print) or, to be replayed, its first."""
     if args.from_file is not None and args.poll is not None:
         raise CliError("--from and --poll are two sources: choose one")
     if args.at is not None and args.from_file is None:
         raise CliError("--at needs --from FILE")
     if args.from_file is not None:
-        return _from_file(args)
+        return _from_file(args, replay_from_start)
     if args.poll is not None:
         return _poll(args)
     sim = boot_simulation(args)
