@@ -46,7 +46,10 @@ class Driver:
         self._wake.set()
 
     def toggle_pause(self) -> None:
-        self.resume() if self.paused else self.pause()
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
 
     def step_once(self) -> Snapshot:
         """Advance one tick now, whether paused or not."""

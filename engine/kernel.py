@@ -47,13 +47,6 @@ def _count(counts: dict[int, int], process_koid: int, delta: int) -> None:
         del counts[process_koid]
 
 
-def sum_bitmaps(bitmaps) -> int:
-    out = 0
-    for bitmap in bitmaps:
-        out |= bitmap
-    return out
-
-
 def clean_name(name: str) -> str:
     """Truncate a name as the kernel does (31 bytes of UTF-8)."""
     raw = name.encode("utf-8", "replace")[:MAX_NAME_LEN]
@@ -129,7 +122,10 @@ class Vmo(KernelObject):
 
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
-        return sum_bitmaps(window for _, window in self.reachable())
+        pages = 0
+        for _, window in self.reachable():
+            pages |= window
+        return pages
 
     def reachable(self) -> list[tuple[Vmo, int]]:
         """For this VMO and each ancestor, the pages of it this VMO reaches (own coordinates).

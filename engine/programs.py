@@ -108,8 +108,9 @@ class Loader:
         self.rng = rng
         self.vdso = vdso
 
-    def _gap(self, low_pages: int = 1, high_pages: int = 1 << 20) -> int:
-        return self.rng.randint(low_pages, high_pages) * PAGE_SIZE
+    def _gap(self) -> int:
+        """A random-looking gap before a new VMAR or mapping: up to 4 GiB, as ASLR spreads them."""
+        return self.rng.randint(1, 1 << 20) * PAGE_SIZE
 
     def spawn(self, job, name: str, images: list[Image], *, threads: int = 1,
               heap_pages: int = 4, channels: int = 8) -> Program:
