@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,7 @@ def _median_ms(samples: list[float]) -> float:
 
 def scale_tick(ticks: int = 15) -> list[tuple[str, float, str, str]]:
     sim = Simulation("scale", 1)
+    gc.freeze()  # as the monitor does once started: the booted system is long-lived
     step, accounting, changed = [], [], []
     accountant = sim.accountant
     original = accountant.snapshot

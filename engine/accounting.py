@@ -126,12 +126,20 @@ class Accountant:
                  events: tuple[Event, ...] = ()) -> Snapshot:
         kernel = self.kernel
         structural = set(kernel.dirty_processes)
-        changed_vmos, removed_vmos, updates = self._rebuild_vmos(
-            self._expand_families(kernel.dirty_vmos))
+        # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
+        deltas: dict[int, list[int]] = {}
+        changed_vmos: set[int] = set()
+        rest = self._account_writes(kernel.written_vmos - kernel.dirty_vmos, structural,
+                                    deltas, changed_vmos)
+        rebuilt, removed_vmos, updates = self._rebuild_vmos(
+            self._expand_families(kernel.dirty_vmos | rest))
+        changed_vmos |= rebuilt
         changed_processes, removed_processes = self._rebuild_processes(structural)
-        changed_processes |= self._apply_vmo_updates(updates, structural)
+        self._collect_update_deltas(updates, structural, deltas)
+        changed_processes |= self._apply_deltas(deltas)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
+        kernel.written_vmos.clear()
         kernel.dirty_processes.clear()
         kernel.dirty_jobs.clear()
         return Snapshot(
@@ -217,14 +225,55 @@ class Accountant:
             if previous is not None:
                 updates.append((vmo, previous, record))
 
-    def _apply_vmo_updates(self, updates, structural: set[int]) -> set[int]:
-        """Move the totals of processes whose own mappings and handles did not change.
+    def _account_writes(self, koids: set[int], structural: set[int],
+                        deltas: dict[int, list[int]], changed: set[int]) -> set[int]:
+        """The fast path: a VMO outside any clone family whose pages alone changed.
 
-        Such a process references the same VMOs as before, so its totals move by the
-        difference between each changed VMO's old and new contribution.
+        Only its byte figures move: it reaches its own pages only, so they are all private
+        and scaled whole. Its holders' USS, RSS and PSS move by the difference (processes
+        that map the changed pages are rebuilt anyway). Returns the written VMOs that need
+        the full path: clone family members and VMOs gone since.
         """
-        # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
-        deltas: dict[int, list[int]] = {}
+        vmos, records = self.kernel.vmos, self.vmos
+        rest = set()
+        for koid in koids:
+            vmo = vmos.get(koid)
+            if vmo is None or vmo.parent is not None or vmo.children:
+                rest.add(koid)
+                continue
+            old = records[koid]
+            committed = vmo.own.bit_count() * PAGE_SIZE
+            moved = committed - old.committed_bytes
+            if not moved:
+                continue
+            changed.add(koid)
+            count = old.process_count
+            if not count:
+                records[koid] = structs.replace(old, committed_bytes=committed,
+                                                total_bytes=committed)
+                continue
+            scaled = committed * FRACTION_ONE
+            records[koid] = structs.replace(old, committed_bytes=committed,
+                                            private_bytes=committed, scaled_fixed=scaled,
+                                            total_bytes=committed)
+            d_uss = moved if count == 1 else 0
+            d_pss = scaled // count - old.scaled_fixed // count
+            for pkoid in vmo.holders:
+                if pkoid in structural:
+                    continue
+                delta = deltas.get(pkoid)
+                if delta is None:
+                    deltas[pkoid] = delta = [0] * 6
+                delta[3] += d_uss
+                delta[4] += moved
+                delta[5] += d_pss
+        return rest
+
+    @staticmethod
+    def _collect_update_deltas(updates, structural: set[int],
+                               deltas: dict[int, list[int]]) -> None:
+        """How changed VMO records move the totals of processes whose own mappings and
+        handles did not change: such a process references the same VMOs as before."""
         for vmo, old, new in updates:
             for mapping in vmo.mappings if old.share_count != new.share_count else ():
                 pkoid = mapping.vmar.process.koid
@@ -256,6 +305,9 @@ class Accountant:
                 delta[3] += d_uss
                 delta[4] += d_rss
                 delta[5] += d_pss
+
+    def _apply_deltas(self, deltas: dict[int, list[int]]) -> set[int]:
+        """Move process totals by the collected deltas; returns the processes that moved."""
         changed = set()
         for pkoid, delta in deltas.items():
             if not any(delta):

@@ -233,7 +233,8 @@ class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
     `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt;
-    the accountant empties them each tick.
+    `written_vmos` those whose pages alone changed (a write or a decommit). The accountant
+    empties them each tick.
     """
 
     def __init__(self, total_bytes: int, wired_bytes: int, other_bytes: int,
@@ -251,6 +252,7 @@ class Kernel:
         self.jobs: dict[int, Job] = {}
         self.processes: dict[int, Process] = {}
         self.dirty_vmos: set[int] = set()
+        self.written_vmos: set[int] = set()
         self.dirty_processes: set[int] = set()
         self.dirty_jobs: set[int] = set()
         self.root_job = self.create_job(None, "root", kill_on_oom=False)
@@ -264,13 +266,9 @@ class Kernel:
         return -(-(self.heap_bytes + arena // 4) // arena) * arena
 
     @property
-    def used_bytes(self) -> int:
-        return (self.vmo_pages * PAGE_SIZE + self.heap_total_bytes + self.wired_bytes
-                + self.mmu_pages * PAGE_SIZE + self.ipc_bytes + self.other_bytes)
-
-    @property
     def free_bytes(self) -> int:
-        return self.total_pages * PAGE_SIZE - self.used_bytes
+        return ((self.total_pages - self.vmo_pages - self.mmu_pages) * PAGE_SIZE
+                - self.heap_total_bytes - self.wired_bytes - self.ipc_bytes - self.other_bytes)
 
     def _take_pages(self, count: int) -> None:
         if count * PAGE_SIZE > self.free_bytes - 4 * PAGE_SIZE:
@@ -444,8 +442,9 @@ class Kernel:
             return 0
         self._take_pages(pages)
         vmo.own |= new
-        self._mapped_pages_changed(vmo, new, +1)
-        self.dirty_vmos.add(vmo.koid)
+        if vmo.mappings:
+            self._mapped_pages_changed(vmo, new, +1)
+        self.written_vmos.add(vmo.koid)
         return pages
 
     def decommit(self, vmo: Vmo, first_page: int, count: int) -> int:
@@ -457,8 +456,9 @@ class Kernel:
         if pages:
             vmo.own &= ~gone
             self.vmo_pages -= pages
-            self._mapped_pages_changed(vmo, gone, -1)
-            self.dirty_vmos.add(vmo.koid)
+            if vmo.mappings:
+                self._mapped_pages_changed(vmo, gone, -1)
+            self.written_vmos.add(vmo.koid)
         return pages
 
     def _mapped_pages_changed(self, vmo: Vmo, pages: int, sign: int) -> None:

@@ -7,6 +7,8 @@ blobs that packaged processes run from.
 
 from __future__ import annotations
 
+import math
+
 from typing import TYPE_CHECKING
 
 from engine.kernel import PERMS_RW, Job, OutOfMemory
@@ -433,11 +435,19 @@ class Scale(FuchsiaDevice):
             self.scratch.append(vmo)
 
     def step(self) -> None:
-        kernel, rng = self.kernel, self.rng
-        count = min(len(self.scratch), len(self.kernel.vmos) // 20)  # 5% of all VMOs
-        for vmo, coin in zip(rng.sample(self.scratch, count), rng.choices((0, 1), k=count)):
+        kernel, rng, scratch = self.kernel, self.rng, self.scratch
+        pool = len(scratch)
+        count = min(pool, len(kernel.vmos) // 20)  # 5% of all VMOs
+        # A random start and a random stride prime to the pool's size pick `count` distinct
+        # scratch VMOs; visiting them in order keeps the walk through memory short.
+        start, stride = rng.randrange(pool), rng.randrange(1, pool)
+        while math.gcd(stride, pool) != 1:
+            stride += 1
+        picks = sorted((start + i * stride) % pool for i in range(count))
+        for index, coin in zip(picks, rng.randbytes(count)):
+            vmo = scratch[index]
             top = vmo.own.bit_length()
-            if top and (coin or top == vmo.size_pages):
+            if top and (coin & 1 or top == vmo.size_pages):
                 kernel.decommit(vmo, top - 1, 1)
             else:
                 try_write(kernel, vmo, top, 1)
