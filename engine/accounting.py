@@ -129,7 +129,7 @@ class Accountant:
         # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
         deltas: dict[int, list[int]] = {}
         changed_vmos: set[int] = set()
-        rest = self._account_writes(kernel.written_vmos - kernel.dirty_vmos, structural,
+        rest = self._account_writes(kernel.written_vmos, kernel.dirty_vmos, structural,
                                     deltas, changed_vmos)
         rebuilt, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos | rest))
@@ -225,20 +225,21 @@ class Accountant:
             if previous is not None:
                 updates.append((vmo, previous, record))
 
-    def _account_writes(self, koids: set[int], structural: set[int],
+    def _account_writes(self, written: dict[int, k.Vmo], dirty: set[int], structural: set[int],
                         deltas: dict[int, list[int]], changed: set[int]) -> set[int]:
         """The fast path: a VMO outside any clone family whose pages alone changed.
 
         Only its byte figures move: it reaches its own pages only, so they are all private
         and scaled whole. Its holders' USS, RSS and PSS move by the difference (processes
         that map the changed pages are rebuilt anyway). Returns the written VMOs that need
-        the full path: clone family members and VMOs gone since.
+        the full path: clone family members. VMOs also marked dirty take that path anyway.
         """
-        vmos, records = self.kernel.vmos, self.vmos
+        records = self.vmos
         rest = set()
-        for koid in koids:
-            vmo = vmos.get(koid)
-            if vmo is None or vmo.parent is not None or vmo.children:
+        for koid, vmo in written.items():
+            if koid in dirty:
+                continue
+            if vmo.parent is not None or vmo.children:
                 rest.add(koid)
                 continue
             old = records[koid]

@@ -233,8 +233,8 @@ class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
     `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt;
-    `written_vmos` those whose pages alone changed (a write or a decommit). The accountant
-    empties them each tick.
+    `written_vmos` holds, by koid, the VMOs whose pages changed (a write or a decommit).
+    The accountant empties them each tick.
     """
 
     def __init__(self, total_bytes: int, wired_bytes: int, other_bytes: int,
@@ -252,7 +252,7 @@ class Kernel:
         self.jobs: dict[int, Job] = {}
         self.processes: dict[int, Process] = {}
         self.dirty_vmos: set[int] = set()
-        self.written_vmos: set[int] = set()
+        self.written_vmos: dict[int, Vmo] = {}
         self.dirty_processes: set[int] = set()
         self.dirty_jobs: set[int] = set()
         self.root_job = self.create_job(None, "root", kill_on_oom=False)
@@ -444,7 +444,7 @@ class Kernel:
         vmo.own |= new
         if vmo.mappings:
             self._mapped_pages_changed(vmo, new, +1)
-        self.written_vmos.add(vmo.koid)
+        self.written_vmos[vmo.koid] = vmo
         return pages
 
     def decommit(self, vmo: Vmo, first_page: int, count: int) -> int:
@@ -458,7 +458,7 @@ class Kernel:
             self.vmo_pages -= pages
             if vmo.mappings:
                 self._mapped_pages_changed(vmo, gone, -1)
-            self.written_vmos.add(vmo.koid)
+            self.written_vmos[vmo.koid] = vmo
         return pages
 
     def _mapped_pages_changed(self, vmo: Vmo, pages: int, sign: int) -> None:

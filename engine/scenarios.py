@@ -8,7 +8,6 @@ blobs that packaged processes run from.
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING
 
 from engine.kernel import PERMS_RW, Job, OutOfMemory
