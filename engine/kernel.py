@@ -49,6 +49,8 @@ def _count(counts: dict[int, int], process_koid: int, delta: int) -> None:
 
 def clean_name(name: str) -> str:
     """Truncate a name as the kernel does (31 bytes of UTF-8)."""
+    if len(name) <= MAX_NAME_LEN and name.isascii():
+        return name
     raw = name.encode("utf-8", "replace")[:MAX_NAME_LEN]
     return raw.decode("utf-8", "ignore")
 
