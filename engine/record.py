@@ -3,11 +3,14 @@
 A file is a header (magic, format version, metadata) followed by frames. Each frame carries
 its length and a CRC32, so a file cut at any byte (kill -9, full disk) still replays every
 complete frame. A keyframe holds a whole snapshot; a delta holds the records `snap.changes`
-names, column by column: sorted koids as gaps, ints as differences (divided by their common
-factor), other fields only where they changed. Payloads are msgspec msgpack, compressed with
-zstd: a delta with its keyframe as the dictionary, a keyframe with the keyframe before it
-(every ANCHOR_EVERY-th stands alone, bounding the chain a seek decompresses). Everything is
-decoded into typed Structs only: nothing read from a file is ever executed.
+names, column by column: sorted koids as gaps, an int field as differences (a common factor
+times small values, another field's values again, or a multiple of another field), a tuple
+field as the slices and element fields that changed, other fields only where they changed.
+Payloads are msgspec msgpack, compressed with zstd: the deltas after a keyframe as one stream
+with the keyframe as its dictionary, flushed at each frame; a keyframe with the keyframe
+before it as its dictionary (every ANCHOR_EVERY-th stands alone, bounding the chain a seek
+decompresses). Everything is decoded into typed Structs only: nothing read from a file is
+ever executed.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import math
 import struct
 import time
 import zlib
-from contextlib import contextmanager
-from itertools import accumulate
-from operator import add, sub
+from functools import reduce
+from itertools import accumulate, compress, repeat, starmap
+from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
 from pathlib import Path
 from typing import Annotated, BinaryIO, get_origin
 
@@ -30,7 +33,7 @@ from msgspec import Meta, Struct, structs
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # magic, format version, metadata length, CRC32 of version + length + metadata
 HEADER = struct.Struct("<8sIII")
 # CRC32 of everything after it, payload length, decompressed length, tick, kind
@@ -41,7 +44,12 @@ MAX_METADATA_BYTES = 1 << 20
 MAX_FRAME_BYTES = 256 << 20  # refuse frames that claim or inflate past this
 KEYFRAME_EVERY = 240  # ticks per keyframe: a seek decodes one keyframe and < 240 deltas
 ANCHOR_EVERY = 8  # keyframes per self-contained keyframe
-DELTA_LEVEL, KEY_LEVEL = 3, 9  # zstd levels
+# zstd levels: a keyframe standing alone compresses as well at 6 as at 9, twice as fast;
+# below 9 the chained ones of 100k VMOs lose their dictionary (2 MB, not 150 KB)
+DELTA_LEVEL, ANCHOR_LEVEL, KEY_LEVEL = 3, 6, 9
+MAX_WINDOW_LOG = 27  # what a zstd decompressor accepts by default (128 MB)
+
+astuple = structs.astuple
 
 
 class RecordingError(Exception):
@@ -76,40 +84,117 @@ class Metadata(Struct, frozen=True, kw_only=True):
 # -- columnar table deltas ----------------------------------------------------------------
 
 Index = Annotated[int, Meta(ge=0)]
+INT, OTHER = 0, 1  # how a field is encoded, unless as a tuple (_Seq)
 
 
-class IntColumn(Struct, array_like=True, frozen=True):
-    """An int field's differences, new minus old, each divided by `factor`."""
+class Moved(Struct, array_like=True, frozen=True, tag=0):
+    """An int field's differences, new minus old: `factor` times `values`, of the rows
+    `rows` (as gaps) or, if None, of every row. Values given as a field's index are that
+    earlier field's values (and rows) in the same delta."""
 
     factor: int
-    values: list[int]
+    values: list[int] | Index
+    rows: list[Index] | None = None
 
 
-@contextmanager
-def _gc_paused():
+class Times(Struct, array_like=True, frozen=True, tag=1):
+    """An int field that is `factor` times an earlier int field in every changed record
+    (private and total bytes as committed bytes, say): checked on the new records only."""
+
+    factor: int
+    field: Index
+
+
+class _GcPaused:
     """Columns make many short-lived tuples and no cycles: collecting meanwhile is waste
-    (at 100k VMOs it doubled the cost of a delta)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+    (at 100k VMOs it doubled the cost of a delta). Nests; cheaper than a contextmanager."""
+
+    depth = 0
+    enabled = False
+
+    def __enter__(self) -> None:
+        if not self.depth:
+            self.enabled = gc.isenabled()
+            gc.disable()
+        self.depth += 1
+
+    def __exit__(self, *exc) -> None:
+        self.depth -= 1
+        if not self.depth and self.enabled:
             gc.enable()
+
+
+_gc_paused = _GcPaused()
 
 
 def _gaps(koids: list[int]) -> list[int]:
     return [koids[0], *map(sub, koids[1:], koids[:-1])] if koids else []
 
 
-def _column_type(kind) -> type:
-    """Ints as an IntColumn; other fields as (row, value) where changed, and tuples as
-    (row, whole tuple or None, the changed (position, element)s) when the length holds."""
-    if kind is int:
-        return IntColumn
-    if get_origin(kind) is tuple:
-        return list[tuple[Index, kind | None, list[tuple[Index, kind.__args__[0]]]]]
-    return list[tuple[Index, kind]]
+def _pick(table: dict, koids: list[int]):
+    """The records of `koids` (at least one), in their order."""
+    return itemgetter(*koids)(table) if len(koids) > 1 else (table[koids[0]],)
+
+
+class _Seq:
+    """A tuple field: its changes as slices to replace (start, stop, new items), in order,
+    then, for struct elements that kept their place, (position, field, value) patches."""
+
+    def __init__(self, element: type) -> None:
+        fields = structs.fields(element) if issubclass(element, Struct) else ()
+        self.names = [f.name for f in fields]
+        self.types = [f.type for f in fields]
+        value = reduce(or_, dict.fromkeys(self.types)) if fields else element
+        self.column = list[tuple[Index, list[tuple[Index, Index, list[element]]],
+                                 list[tuple[Index, Index, value]]]]
+
+    def edits(self, x: tuple, y: tuple) -> tuple[list, list]:
+        """What makes y of x: one slice around a change of length; else a patch per
+        changed field of a struct element, or a slice per other changed element."""
+        same = list(map(eq, x, y))
+        n = len(same)
+        start = same.index(False) if False in same else n
+        tail = list(map(eq, reversed(x), reversed(y)))
+        stop = len(x) - min(tail.index(False) if False in tail else n, n - start)
+        if len(x) != len(y):
+            return [(start, stop, list(y[start:stop + len(y) - len(x)]))], []
+        slices, patches = [], []
+        for k in range(start, stop):
+            if not same[k]:
+                if self.names:
+                    patches.extend((k, f, b) for f, (a, b)
+                                   in enumerate(zip(astuple(x[k]), astuple(y[k]))) if a != b)
+                else:
+                    slices.append((k, k + 1, [y[k]]))
+        return slices, patches
+
+    def patch(self, items: tuple | list, slices: list, patches: list) -> list:
+        """The items patched, as a list: in place if they are one already."""
+        if type(items) is not list:
+            items = list(items)
+        for start, stop, new in slices:
+            if not start <= stop <= len(items):
+                raise ValueError("a slice out of range")
+            items[start:stop] = new
+        for k, f, value in patches:
+            if f >= len(self.names) or type(value) is not self.types[f]:
+                raise ValueError("a patch of no field of that type")
+            items[k] = structs.replace(items[k], **{self.names[f]: value})
+        return items
+
+
+def _kind(annotation) -> int | _Seq:
+    if annotation is int:
+        return INT
+    return _Seq(annotation.__args__[0]) if get_origin(annotation) is tuple else OTHER
+
+
+def _column_type(kind: int | _Seq, annotation) -> type:
+    """Ints as Moved or Times; tuples as _Seq says; other fields as (row, value) where
+    changed."""
+    if kind == INT:
+        return Moved | Times
+    return kind.column if isinstance(kind, _Seq) else list[tuple[Index, annotation]]
 
 
 class _Table:
@@ -119,78 +204,139 @@ class _Table:
     def __init__(self, record: type[Struct]) -> None:
         self.record = record
         fields = structs.fields(record)[1:]  # the koid leads and is never a column
-        self.ints = [f.type is int for f in fields]
-        self.seqs = [get_origin(f.type) is tuple for f in fields]
+        self.kinds = [_kind(f.type) for f in fields]
+        self.seqs = [i + 1 for i, kind in enumerate(self.kinds) if isinstance(kind, _Seq)]
         self.delta = msgspec.defstruct(
             f"{record.__name__}Delta",
             [("removed", list[int]), ("koids", list[int]), ("added", list[record])]
-            + [(f.name, _column_type(f.type) | None) for f in fields],
+            + [(f.name, _column_type(k, f.type) | None) for f, k in zip(fields, self.kinds)],
             array_like=True, frozen=True)
 
     def encode(self, old: dict, new: dict, changed: frozenset, removed: frozenset) -> Struct:
-        kept = sorted(changed & old.keys())
-        added = changed - old.keys()
-        columns: list = [None] * len(self.ints)
+        added = changed.difference(old)
+        kept = sorted(changed.difference(added) if added else changed)
+        columns: list = [None] * len(self.kinds)
         if kept:
-            before = list(zip(*map(structs.astuple, map(old.__getitem__, kept))))
-            after = list(zip(*map(structs.astuple, map(new.__getitem__, kept))))
-            for i, is_int in enumerate(self.ints, 1):
-                a, b = before[i], after[i]
+            before = list(zip(*map(astuple, _pick(old, kept))))
+            after = list(zip(*map(astuple, _pick(new, kept))))
+            ints: list = []
+            for i, kind in enumerate(self.kinds):
+                a, b = before[i + 1], after[i + 1]
                 if a == b:
                     continue
-                if is_int:
-                    diffs = list(map(sub, b, a))
-                    factor = math.gcd(*diffs)
-                    if factor > 1:
-                        diffs = list(map(factor.__rfloordiv__, diffs))
-                    columns[i - 1] = IntColumn(factor, diffs)
-                elif self.seqs[i - 1]:
-                    columns[i - 1] = [
-                        (j, None, [(k, e) for k, (d, e) in enumerate(zip(x, y)) if d != e])
-                        if len(x) == len(y) else (j, y, [])
-                        for j, (x, y) in enumerate(zip(a, b)) if x is not y and x != y]
+                if kind == INT:
+                    columns[i] = _int_column(i, a, b, ints)
+                elif kind != OTHER:
+                    columns[i] = [(j, *kind.edits(x, y)) for j, (x, y) in enumerate(zip(a, b))
+                                  if x is not y and x != y]
                 else:
-                    columns[i - 1] = [(j, y) for j, (x, y) in enumerate(zip(a, b))
-                                      if x is not y and x != y]
-        return self.delta(_gaps(sorted(removed)), _gaps(kept), _in_order(new, added),
-                          *columns)
+                    columns[i] = [(j, y) for j, (x, y) in enumerate(zip(a, b))
+                                  if x is not y and x != y]
+        gone = sorted(koid for koid in removed if koid in old)
+        return self.delta(_gaps(gone), _gaps(kept), _in_order(new, added), *columns)
 
-    def apply(self, table: dict, delta: Struct) -> tuple[frozenset, frozenset]:
-        """Apply in place; the changed and removed koids."""
+    def apply(self, records: dict, rows: dict, delta: Struct) -> tuple[list, list]:
+        """Apply to `records`, keeping changed ones as mutable `rows` (koid -> field list,
+        a patched tuple as a list) until `settle`; the changed (or added) and removed koids."""
         removed = list(accumulate(delta.removed))
         for koid in removed:
-            table.pop(koid, None)
+            del records[koid]
+            rows.pop(koid, None)
         koids = list(accumulate(delta.koids))
         if koids:
-            columns = list(zip(*map(structs.astuple, map(table.__getitem__, koids))))
-            for i, column in enumerate(structs.astuple(delta)[3:], 1):
+            work = []
+            for koid in koids:
+                row = rows.get(koid)
+                if row is None:
+                    rows[koid] = row = list(astuple(records[koid]))
+                work.append(row)
+            values_of: dict[int, tuple] = {}  # int column -> its values and rows
+            for i, column in enumerate(astuple(delta)[3:]):
                 if column is None:
                     continue
-                if self.ints[i - 1]:
-                    if len(column.values) != len(koids):
+                kind, f = self.kinds[i], i + 1
+                if kind == INT:
+                    factor = column.factor
+                    if type(column) is Times:
+                        j = column.field
+                        if j >= i or self.kinds[j] != INT:
+                            raise ValueError("a column is a multiple of no earlier int field")
+                        for row in work:
+                            row[f] = factor * row[j + 1]
+                        continue
+                    values, moved = column.values, column.rows
+                    if type(values) is not list:
+                        if values not in values_of:
+                            raise ValueError("a column refers to no earlier int column")
+                        values, moved = values_of[values]
+                    elif len(values) != (len(koids) if moved is None else len(moved)):
                         raise ValueError("a column of the wrong length")
-                    values = column.values
-                    if column.factor != 1:
-                        values = map(column.factor.__mul__, values)
-                    columns[i] = map(add, columns[i], values)
-                elif self.seqs[i - 1]:
-                    values = list(columns[i])
-                    for j, whole, elements in column:
-                        if whole is None:
-                            whole = list(values[j])
-                            for k, element in elements:
-                                whole[k] = element
-                        values[j] = tuple(whole)
-                    columns[i] = values
+                    values_of[i] = values, moved
+                    if moved is None:
+                        for row, value in zip(work, values):
+                            row[f] += value * factor
+                    else:
+                        for j, value in zip(accumulate(moved), values):
+                            work[j][f] += value * factor
+                elif kind != OTHER:
+                    for j, slices, patches in column:
+                        work[j][f] = kind.patch(work[j][f], slices, patches)
                 else:
-                    values = list(columns[i])
                     for j, value in column:
-                        values[j] = value
-                    columns[i] = values
-            table.update(zip(koids, map(self.record, *columns)))
+                        work[j][f] = value
         for record in delta.added:
-            table[record.koid] = record
-        return frozenset(koids).union([r.koid for r in delta.added]), frozenset(removed)
+            records[record.koid] = record
+            rows.pop(record.koid, None)
+            koids.append(record.koid)
+        return koids, removed
+
+    def settle(self, records: dict, rows: dict) -> None:
+        """Make the pending rows records again (their patched tuples tuples again)."""
+        if rows:
+            for row in rows.values():
+                for f in self.seqs:
+                    if type(row[f]) is list:
+                        row[f] = tuple(row[f])
+            records.update(zip(rows, starmap(self.record, rows.values())))
+            rows.clear()
+
+
+def _int_column(i: int, a: tuple, b: tuple, ints: list) -> Moved | Times:
+    """An int field's column. A field that is a multiple of an earlier one, or moves as one
+    does, names that field instead of repeating values. `ints` holds (index, new values,
+    differences, factor, values) of the int columns so far, the last three None for Times."""
+    for j, bj, _, _, _ in ints:
+        factor = 1 if b == bj else _ratio(b, bj)
+        if factor is not None:
+            ints.append((i, b, None, None, None))
+            return Times(factor, j)
+    diffs = list(map(sub, b, a))
+    for j, _, earlier, factor, _ in ints:
+        if diffs == earlier:
+            ints.append((i, b, None, None, None))
+            return Moved(factor, j)
+    factor = math.gcd(*diffs)
+    values = diffs if factor == 1 else list(map(floordiv, diffs, repeat(factor)))
+    for j, _, _, _, earlier in ints:
+        if values == earlier:
+            ints.append((i, b, diffs, factor, earlier))
+            return Moved(factor, j)
+    ints.append((i, b, diffs, factor, values))
+    if values.count(0) * 2 > len(values):  # mostly still: list the rows that moved
+        return Moved(factor, list(filter(None, values)),
+                     _gaps(list(compress(range(len(values)), values))))
+    return Moved(factor, values)
+
+
+def _ratio(b: tuple, c: tuple) -> int | None:
+    """k if b == k * c element by element (k not 0 or 1), else None."""
+    first = next(filter(None, c), 0)
+    if not first:
+        return None
+    k, rest = divmod(b[c.index(first)], first)
+    if rest or k in (0, 1) or b[-1] != k * c[-1]:
+        return None
+    return k if b == tuple(map(mul, c, repeat(k))) else None
 
 
 def _in_order(new: dict, added: set) -> list:
@@ -208,6 +354,7 @@ def _in_order(new: dict, added: set) -> list:
 
 
 JOBS, PROCESSES, VMOS = _Table(Job), _Table(Process), _Table(Vmo)
+TABLES = (JOBS, PROCESSES, VMOS)
 
 
 class FrameHead(Struct, array_like=True, frozen=True):
@@ -258,11 +405,11 @@ def encode_keyframe(snap: Snapshot) -> Keyframe:
 
 def encode_delta(snap: Snapshot, previous: Snapshot) -> Delta:
     c = snap.changes
-    with _gc_paused():
+    with _gc_paused:
         return Delta(
             snap.tick, snap.time_ns, snap.pressure, snap.events,
             None if snap.source == previous.source else snap.source, snap.root_job,
-            list(map(sub, structs.astuple(snap.kmem), structs.astuple(previous.kmem))),
+            list(map(sub, astuple(snap.kmem), astuple(previous.kmem))),
             JOBS.encode(previous.jobs, snap.jobs, c.jobs, c.removed_jobs),
             PROCESSES.encode(previous.processes, snap.processes, c.processes,
                              c.removed_processes),
@@ -270,34 +417,60 @@ def encode_delta(snap: Snapshot, previous: Snapshot) -> Delta:
 
 
 def apply_keyframe(key: Keyframe) -> Snapshot:
+    koid = attrgetter("koid")
     return Snapshot(tick=key.tick, time_ns=key.time_ns, source=key.source, kmem=key.kmem,
                     pressure=key.pressure, root_job=key.root_job,
-                    jobs={r.koid: r for r in key.jobs},
-                    processes={r.koid: r for r in key.processes},
-                    vmos={r.koid: r for r in key.vmos}, changes=key.changes,
+                    jobs=dict(zip(map(koid, key.jobs), key.jobs)),
+                    processes=dict(zip(map(koid, key.processes), key.processes)),
+                    vmos=dict(zip(map(koid, key.vmos), key.vmos)), changes=key.changes,
                     events=key.events)
 
 
-def apply_delta(delta: Delta, previous: Snapshot, reuse: bool = False) -> Snapshot:
-    """The snapshot a delta makes of the tick before. With `reuse`, the previous snapshot's
-    dicts are updated in place: only for throwaway snapshots."""
-    jobs, processes, vmos = previous.jobs, previous.processes, previous.vmos
-    if not reuse:
-        jobs, processes, vmos = dict(jobs), dict(processes), dict(vmos)
-    if len(delta.kmem) != len(Kmem.__struct_fields__):
-        raise ValueError("kmem of the wrong length")
-    kmem = Kmem(*map(add, structs.astuple(previous.kmem), delta.kmem))
-    with _gc_paused():
-        changed_jobs, removed_jobs = JOBS.apply(jobs, delta.jobs)
-        changed_processes, removed_processes = PROCESSES.apply(processes, delta.processes)
-        changed_vmos, removed_vmos = VMOS.apply(vmos, delta.vmos)
-    return Snapshot(
-        tick=delta.tick, time_ns=delta.time_ns,
-        source=previous.source if delta.source is None else delta.source, kmem=kmem,
-        pressure=delta.pressure, root_job=delta.root_job, jobs=jobs, processes=processes,
-        vmos=vmos, changes=Changes(changed_jobs, changed_processes, changed_vmos,
-                                   removed_jobs, removed_processes, removed_vmos),
-        events=delta.events)
+class Rebuild:
+    """The snapshot that deltas make of a snapshot, one delta at a time. Changed records
+    stay field lists until `snapshot()` asks for the result, so a seek past many deltas
+    builds each record it touches once."""
+
+    def __init__(self, start: Snapshot) -> None:
+        self._snap = start
+        self._tables: list[dict] | None = None  # copies of the snapshot's, once changed
+        self._rows: tuple[dict, ...] = ({}, {}, {})
+        self._kmem = astuple(start.kmem)
+        self._source = start.source
+        self._last: tuple[Delta, list] | None = None  # the last delta and what it moved
+
+    def apply(self, delta: Delta) -> None:
+        if self._tables is None:
+            snap = self._snap
+            self._tables = [dict(snap.jobs), dict(snap.processes), dict(snap.vmos)]
+        if len(delta.kmem) != len(self._kmem):
+            raise ValueError("kmem of the wrong length")
+        with _gc_paused:
+            moved = [table.apply(records, rows, part) for table, records, rows, part
+                     in zip(TABLES, self._tables, self._rows,
+                            (delta.jobs, delta.processes, delta.vmos))]
+        self._kmem = tuple(map(add, self._kmem, delta.kmem))
+        if delta.source is not None:
+            self._source = delta.source
+        self._last = delta, moved
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot after the deltas applied so far."""
+        if self._tables is not None:
+            with _gc_paused:
+                for table, records, rows in zip(TABLES, self._tables, self._rows):
+                    table.settle(records, rows)
+            delta, moved = self._last
+            jobs, processes, vmos = self._tables
+            self._snap = Snapshot(
+                tick=delta.tick, time_ns=delta.time_ns, source=self._source,
+                kmem=Kmem(*self._kmem), pressure=delta.pressure, root_job=delta.root_job,
+                jobs=jobs, processes=processes, vmos=vmos,
+                changes=Changes(*(frozenset(changed) for changed, _ in moved),
+                                *(frozenset(removed) for _, removed in moved)),
+                events=delta.events)
+            self._tables = None
+        return self._snap
 
 
 # -- writer -------------------------------------------------------------------------------
@@ -322,6 +495,24 @@ def dictionary(raw: bytes) -> zstandard.ZstdCompressionDict:
     return zstandard.ZstdCompressionDict(raw, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+def delta_stream(key_raw: bytes) -> zstandard.ZstdCompressionObj:
+    """Where the deltas after a keyframe are compressed: one zstd stream with the keyframe as
+    its dictionary, flushed at the end of each frame (so every complete frame decodes), in
+    which a delta also reaches back to the deltas before it."""
+    return compressor(DELTA_LEVEL, len(key_raw) // 2, key_raw).compressobj()
+
+
+def compressor(level: int, size: int, base: bytes | None = None) -> zstandard.ZstdCompressor:
+    """A zstd compressor whose window spans `size` bytes and the dictionary `base`: by
+    default it would reach back only a few MB, and miss a big keyframe's twin."""
+    span = size + (len(base) if base is not None else 0)
+    window = min(MAX_WINDOW_LOG, max(zstandard.WINDOWLOG_MIN, span.bit_length()))
+    return zstandard.ZstdCompressor(
+        compression_params=zstandard.ZstdCompressionParameters.from_level(
+            level, window_log=window),
+        dict_data=None if base is None else dictionary(base))
+
+
 class Recorder:
     """Appends snapshots to a recording, one flushed frame each.
 
@@ -340,8 +531,8 @@ class Recorder:
         self._previous: Snapshot | None = None
         self._since_key = 0
         self._keys = 0  # keyframes written
-        self._key_dict: zstandard.ZstdCompressionDict | None = None
-        self._deltas: zstandard.ZstdCompressor | None = None
+        self._key_raw: bytes | None = None
+        self._deltas: zstandard.ZstdCompressionObj | None = None
         self._file: BinaryIO | None = None
         try:
             self._file = file if file is not None else open(path, "wb")
@@ -371,18 +562,20 @@ class Recorder:
                 or self._since_key >= self.keyframe_every):
             raw = _ENCODER.encode(encode_keyframe(snap))
             kind = CHAINED if self._keys % ANCHOR_EVERY else KEYFRAME
-            compressor = zstandard.ZstdCompressor(
-                level=KEY_LEVEL, dict_data=self._key_dict if kind == CHAINED else None)
-            self._write(frame_bytes(snap.tick, kind, compressor.compress(raw), len(raw)),
-                        snap.tick)
-            self._key_dict = dictionary(raw)
-            self._deltas = zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=self._key_dict)
+            if kind == CHAINED:
+                payload = compressor(KEY_LEVEL, len(raw), self._key_raw).compress(raw)
+            else:
+                payload = compressor(ANCHOR_LEVEL, len(raw)).compress(raw)
+            self._write(frame_bytes(snap.tick, kind, payload, len(raw)), snap.tick)
+            self._key_raw = raw
+            self._deltas = delta_stream(raw)
             self._keys += 1
             self._since_key = 1
         else:
             raw = _ENCODER.encode(encode_delta(snap, previous))
-            self._write(frame_bytes(snap.tick, DELTA, self._deltas.compress(raw), len(raw)),
-                        snap.tick)
+            payload = (self._deltas.compress(raw)
+                       + self._deltas.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
+            self._write(frame_bytes(snap.tick, DELTA, payload, len(raw)), snap.tick)
             self._since_key += 1
         self._previous = snap
         self.ticks_written += 1

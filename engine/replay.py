@@ -3,7 +3,8 @@
 Opening checks every frame's length and CRC (cheap) and stops at the first bad one: what
 came before stays usable, and the damage is reported in `errors`. Frames are decompressed
 and decoded only when a tick is asked for, with a bound on how far they may inflate; the
-last keyframe's raw bytes (the dictionary of the frames built on it) are kept.
+last keyframe's raw bytes and the stream of the deltas after it are kept, so stepping on
+decompresses one frame.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from engine.record import (
     FrameHead,
     Keyframe,
     Metadata,
+    Rebuild,
     RecordingError,
-    apply_delta,
     apply_keyframe,
     dictionary,
 )
 from engine.snapshot import Event, Snapshot
+
+PIECE = 256  # bytes of a delta fed to its decompressor at a time
 
 
 class _Entry(NamedTuple):
@@ -64,8 +67,10 @@ class Recording:
         self._key: tuple[int, Snapshot] | None = None
         self._events: list[tuple[int, Event]] | None = None
         self._times: list[int] | None = None
+        self._view = memoryview(data)
         self._raw_key: tuple[int, bytes] | None = None
-        self._dicts: tuple[int, zstandard.ZstdDecompressor] | None = None
+        # the deltas' stream of one keyframe: [keyframe index, next frame, decompressor]
+        self._stream: list | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> Recording:
@@ -96,10 +101,12 @@ class Recording:
         elif self._key is not None and self._key[0] == key:
             start, snap = self._key
         else:
-            start, snap = key, self._apply(key, None)
+            start, snap = key, self._keyframe(key)
             self._key = (key, snap)
+        rebuild = Rebuild(snap)
         for j in range(start + 1, i + 1):
-            snap = self._apply(j, snap, reuse=j > start + 1)
+            self._apply(j, rebuild.apply, self._decode(j, _DELTA))
+        snap = self._apply(i, rebuild.snapshot)
         self._last = (i, snap)
         return snap
 
@@ -128,11 +135,13 @@ class Recording:
             return "it holds no complete frame"
         return f"it holds ticks {self.ticks[0]} to {self.ticks[-1]}"
 
-    def _apply(self, i: int, previous: Snapshot | None, reuse: bool = False) -> Snapshot:
+    def _keyframe(self, i: int) -> Snapshot:
+        return self._apply(i, apply_keyframe, self._decode(i, _KEYFRAME))
+
+    def _apply(self, i: int, function, *args):
+        """function(*args), reporting what damage in frame i makes it raise."""
         try:
-            if previous is None:
-                return apply_keyframe(self._decode(i, _KEYFRAME))
-            return apply_delta(self._decode(i, _DELTA), previous, reuse)
+            return function(*args)
         except (ValueError, KeyError, TypeError, IndexError) as error:
             raise self._damaged(i, str(error)) from None
 
@@ -143,24 +152,50 @@ class Recording:
             raise self._damaged(i, str(error)) from None
 
     def _raw(self, i: int) -> bytes:
-        """Frame i decompressed, with the keyframes it builds on as dictionaries."""
+        """Frame i decompressed: a keyframe with the keyframes it builds on as dictionaries,
+        a delta with the stream of deltas before it since its keyframe."""
         entry = self._entries[i]
         if entry.kind != DELTA:
             if self._raw_key is None or self._raw_key[0] != i:
-                self._raw_key = (i, self._inflate(i, None))
+                self._raw_key = (i, self._inflate(i))
             return self._raw_key[1]
-        if self._dicts is None or self._dicts[0] != entry.key:
-            raw = self._raw(entry.key)
-            self._dicts = (entry.key, zstandard.ZstdDecompressor(dict_data=dictionary(raw)))
-        return self._inflate(i, self._dicts[1])
+        stream, self._stream = self._stream, None  # none is kept half-fed by damage
+        if stream is None or stream[0] != entry.key or stream[1] > i:
+            inflater = zstandard.ZstdDecompressor(dict_data=dictionary(self._raw(entry.key)))
+            stream = [entry.key, entry.key + 1, inflater.decompressobj()]
+        while stream[1] <= i:
+            raw = self._feed(stream[1], stream[2])
+            stream[1] += 1
+        self._stream = stream
+        return raw
 
-    def _inflate(self, i: int, inflater: zstandard.ZstdDecompressor | None) -> bytes:
+    def _feed(self, i: int, inflater) -> bytes:
+        """Frame i's part of its stream, fed in pieces: a frame that would inflate past its
+        stated size is refused at most about 11 MB past it (a zstd block takes 3 bytes or
+        more and inflates to 128 KB or less, so a piece completes PIECE // 3 + 1 at most)."""
         entry = self._entries[i]
-        if inflater is None:
-            base = entry.base
-            raw = None if base < 0 else self._raw(base)  # walks back to a standalone one
-            inflater = zstandard.ZstdDecompressor(
-                dict_data=None if raw is None else dictionary(raw))
+        start = entry.offset + FRAME.size
+        end = start + entry.length
+        parts, size = [], 0
+        try:
+            for at in range(start, end, PIECE):
+                part = inflater.decompress(self._view[at:min(at + PIECE, end)])
+                size += len(part)
+                if size > entry.raw_length:
+                    raise self._damaged(i, "it inflates past its stated size")
+                parts.append(part)
+        except zstandard.ZstdError as error:
+            raise self._damaged(i, f"cannot decompress ({error})") from None
+        if size != entry.raw_length:
+            raise self._damaged(i, "it does not inflate to its stated size")
+        return b"".join(parts)
+
+    def _inflate(self, i: int) -> bytes:
+        """Keyframe i decompressed (at once: its header states its size)."""
+        entry = self._entries[i]
+        base = None if entry.base < 0 else self._raw(entry.base)  # back to a standalone one
+        inflater = zstandard.ZstdDecompressor(
+            dict_data=None if base is None else dictionary(base))
         start = entry.offset + FRAME.size
         payload = self._data[start:start + entry.length]
         try:

@@ -13,19 +13,24 @@ import zstandard
 
 from engine.record import (
     ANCHOR_EVERY,
+    ANCHOR_LEVEL,
     CHAINED,
     DELTA,
     FORMAT_VERSION,
     FRAME,
+    KEY_LEVEL,
     KEYFRAME,
     MAX_FRAME_BYTES,
     Metadata,
+    Moved,
     Recorder,
     RecordingError,
-    dictionary,
+    Times,
+    compressor,
+    delta_stream,
     header_bytes,
 )
-from engine.replay import Recording, ReplaySource
+from engine.replay import _DELTA, Recording, ReplaySource
 from engine.simulation import Simulation
 from engine.snapshot import Changes, Snapshot
 
@@ -184,7 +189,8 @@ def test_a_newer_or_older_format_is_refused(tmp_path):
                        match=rf"new\.zmrec: written in format {FORMAT_VERSION + 1} by a newer"):
         Recording.open(path)
     path.write_bytes(header_bytes(META, version=FORMAT_VERSION - 1) + b"\0" * 40)
-    with pytest.raises(RecordingError, match=r"format 1, which this zmtop no longer reads"):
+    with pytest.raises(RecordingError,
+                       match=rf"format {FORMAT_VERSION - 1}, which this zmtop no longer reads"):
         Recording.open(path)
 
 
@@ -264,7 +270,8 @@ def test_a_full_disk_stops_the_recording_and_leaves_a_valid_file(tmp_path, small
                                                                  can_truncate):
     snaps, data = small
     path = tmp_path / "full.zmrec"
-    disk = FullDisk(path, room=len(data) // 2)
+    middle = Recording.from_bytes(data)._entries[len(snaps) // 2]
+    disk = FullDisk(path, room=middle.offset + middle.length // 2)
     if not can_truncate:
         monkeypatch.setattr(disk, "truncate", lambda size=None: (_ for _ in ()).throw(OSError()))
     recorder = Recorder(path, META, keyframe_every=6, file=disk)
@@ -289,28 +296,86 @@ def test_an_uncreatable_file_is_one_line(tmp_path):
         Recorder(tmp_path / "no" / "such" / "dir.zmrec", META)
 
 
+def compress_again(data: bytes, raws: list[bytes]) -> bytes:
+    """The recording `data` with these raw frames, compressed as the recorder does."""
+    entries = Recording.from_bytes(data)._entries
+    out = [data[:entries[0].offset]]
+    key = stream = None
+    for entry, raw in zip(entries, raws):
+        if entry.kind == DELTA:
+            payload = stream.compress(raw) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        else:
+            chained = entry.kind == CHAINED
+            payload = compressor(KEY_LEVEL if chained else ANCHOR_LEVEL, len(raw),
+                                 key if chained else None).compress(raw)
+            key, stream = raw, delta_stream(raw)
+        out.append(_frame(entry.tick, entry.kind, payload, len(raw)))
+    return b"".join(out)
+
+
 def test_forged_frames_with_good_checksums_are_reported(small):
     """Damage a checksum cannot see: the typed decoding and patching must still hold."""
     _, data = small
     good = Recording.from_bytes(data)
-    entries = good._entries
-    recording_raws = [good._raw(i) for i in range(len(entries))]
+    raws = [good._raw(i) for i in range(len(good.ticks))]
+    assert compress_again(data, raws) == data
     rng = random.Random(9)
     for _ in range(1500):
-        i = rng.randrange(len(entries))
-        e = entries[i]
-        start = e.offset + FRAME.size
-        raw = bytearray(recording_raws[i])
+        i = rng.randrange(len(raws))
+        raw = bytearray(raws[i])
         for _ in range(rng.choice((1, 2, 4))):
             raw[rng.randrange(len(raw))] = rng.randrange(256)
-        base = recording_raws[e.base] if e.base >= 0 else None
-        compressor = zstandard.ZstdCompressor(dict_data=base and dictionary(base))
-        forged = _frame(e.tick, e.kind, compressor.compress(bytes(raw)), len(raw))
-        end = start + e.length
-        recording = Recording.from_bytes(data[:e.offset] + forged + data[end:], "rec")
+        recording = Recording.from_bytes(compress_again(data, [*raws[:i], raw, *raws[i + 1:]]),
+                                         "rec")
         try:
             recording.events()
             for tick in recording.ticks:
                 recording.snapshot_at(tick)
         except RecordingError as error:
             assert str(error) in recording.errors
+
+
+def test_every_form_of_column_round_trips(tmp_path, churn):
+    """A hand-made tick: an int field as differences (dense and sparse), as another field's
+    differences, as a multiple of another field; tuples as slices and element patches; other
+    fields as values; records removed and added."""
+    s0 = tiny(churn[:1], keep=6)[0]
+    replace = msgspec.structs.replace
+    v = list(s0.vmos.values())[:6]
+    vmos = dict(s0.vmos)
+    for n, vmo in enumerate(v[:4]):
+        committed = vmo.committed_bytes + (4096 * (n + 1) if n < 2 else 0)
+        vmos[vmo.koid] = replace(
+            vmo, committed_bytes=committed, private_bytes=committed - 4096,
+            scaled_fixed=3 * committed, total_bytes=committed,
+            name=vmo.name + "!" if n == 2 else vmo.name, num_mappings=vmo.num_mappings + (n == 3))
+    for n in 0, 1, 2, 3:  # the tick before: private moves with committed from here
+        s0.vmos[v[n].koid] = replace(v[n], private_bytes=v[n].committed_bytes - 4096)
+    del vmos[v[4].koid]
+    vmos[99_999] = replace(v[5], koid=99_999)
+    p0, p1 = [p for p in s0.processes.values() if len(p.maps) > 2][:2]
+    entry = p0.maps[1]
+    processes = dict(s0.processes)
+    processes[p0.koid] = replace(p0, maps=(p0.maps[0], replace(entry, committed_bytes=8192),
+                                           *p0.maps[2:]))
+    processes[p1.koid] = replace(p1, name="renamed", maps=(*p1.maps[:2], entry, *p1.maps[2:]))
+    job = next(j for j in s0.jobs.values() if j.processes)
+    jobs = dict(s0.jobs)
+    jobs[job.koid] = replace(job, processes=(*job.processes, 12_345))
+    s1 = replace(s0, tick=1, jobs=jobs, processes=processes, vmos=vmos, changes=Changes(
+        frozenset([job.koid]), frozenset([p0.koid, p1.koid]),
+        frozenset([*(r.koid for r in v[:4]), 99_999]), removed_vmos=frozenset([v[4].koid])))
+    record(tmp_path / "r.zmrec", [s0, s1])
+    recording = Recording.open(tmp_path / "r.zmrec")
+    assert same(recording.snapshot_at(1), s1) and same(recording.snapshot_at(0), s0)
+    delta = recording._decode(1, _DELTA)
+    assert delta.vmos.committed_bytes == Moved(4096, [1, 2, 0, 0])
+    assert delta.vmos.private_bytes == Moved(4096, 6)  # as committed_bytes, field 6
+    assert delta.vmos.scaled_fixed == Times(3, 6) and delta.vmos.total_bytes == Times(1, 6)
+    assert delta.vmos.num_mappings == Moved(1, [1], [3])  # only row 3 moved
+    assert delta.vmos.name == [(2, v[2].name + "!")]
+    assert [r.koid for r in delta.vmos.added] == [99_999]
+    assert delta.processes.maps == [(0, [], [(1, 8, 8192)]), (1, [(2, 2, [entry])], [])]
+    assert delta.processes.name == [(1, "renamed")]
+    assert delta.jobs.processes == [(0, [(len(job.processes), len(job.processes), [12_345])],
+                                     [])]
