@@ -14,8 +14,6 @@ Two answers, side by side:
 
 from __future__ import annotations
 
-from msgspec import structs
-
 from engine import kernel as k
 from engine.snapshot import (
     FRACTION_ONE,
@@ -128,15 +126,16 @@ class Accountant:
         structural = set(kernel.dirty_processes)
         # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
         deltas: dict[int, list[int]] = {}
-        changed_vmos: set[int] = set()
+        vmo_moves: dict[int, int] = {}
         rest = self._account_writes(kernel.written_vmos, kernel.dirty_vmos, structural,
-                                    deltas, changed_vmos)
-        rebuilt, removed_vmos, updates = self._rebuild_vmos(
+                                    deltas, vmo_moves)
+        changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos | rest))
-        changed_vmos |= rebuilt
+        changed_vmos.update(vmo_moves)
         changed_processes, removed_processes = self._rebuild_processes(structural)
         self._collect_update_deltas(updates, structural, deltas)
-        changed_processes |= self._apply_deltas(deltas)
+        process_moves = self._apply_deltas(deltas)
+        changed_processes.update(process_moves)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
         kernel.written_vmos.clear()
@@ -159,6 +158,8 @@ class Accountant:
                 removed_jobs=frozenset(removed_jobs),
                 removed_processes=frozenset(removed_processes),
                 removed_vmos=frozenset(removed_vmos),
+                vmo_moves=vmo_moves,
+                process_moves=process_moves,
             ),
             events=events,
         )
@@ -226,13 +227,13 @@ class Accountant:
                 updates.append((vmo, previous, record))
 
     def _account_writes(self, written: dict[int, k.Vmo], dirty: set[int], structural: set[int],
-                        deltas: dict[int, list[int]], changed: set[int]) -> set[int]:
+                        deltas: dict[int, list[int]], moves: dict[int, int]) -> set[int]:
         """The fast path: a VMO outside any clone family whose pages alone changed.
 
-        Only its byte figures move: it reaches its own pages only, so they are all private
-        and scaled whole. Its holders' USS, RSS and PSS move by the difference (processes
-        that map the changed pages are rebuilt anyway). Returns the written VMOs that need
-        the full path: clone family members. VMOs also marked dirty take that path anyway.
+        Only its byte figures move (`Vmo.moved`), by the bytes put in `moves`. Its holders'
+        USS, RSS and PSS move by the difference (processes that map the changed pages are
+        rebuilt anyway). Returns the written VMOs that need the full path: clone family
+        members. VMOs also marked dirty take that path anyway.
         """
         records = self.vmos
         rest = set()
@@ -247,18 +248,13 @@ class Accountant:
             moved = committed - old.committed_bytes
             if not moved:
                 continue
-            changed.add(koid)
+            moves[koid] = moved
+            records[koid] = new = old.moved(moved)
             count = old.process_count
             if not count:
-                records[koid] = structs.replace(old, committed_bytes=committed,
-                                                total_bytes=committed)
                 continue
-            scaled = committed * FRACTION_ONE
-            records[koid] = structs.replace(old, committed_bytes=committed,
-                                            private_bytes=committed, scaled_fixed=scaled,
-                                            total_bytes=committed)
             d_uss = moved if count == 1 else 0
-            d_pss = scaled // count - old.scaled_fixed // count
+            d_pss = new.scaled_fixed // count - old.scaled_fixed // count
             for pkoid in vmo.holders:
                 if pkoid in structural:
                     continue
@@ -307,24 +303,15 @@ class Accountant:
                 delta[4] += d_rss
                 delta[5] += d_pss
 
-    def _apply_deltas(self, deltas: dict[int, list[int]]) -> set[int]:
-        """Move process totals by the collected deltas; returns the processes that moved."""
-        changed = set()
+    def _apply_deltas(self, deltas: dict[int, list[int]]) -> dict[int, tuple]:
+        """Move process totals by the collected deltas; returns the moves made, by koid."""
+        processes = self.processes
+        moves = {}
         for pkoid, delta in deltas.items():
-            if not any(delta):
-                continue
-            record = self.processes[pkoid]
-            self.processes[pkoid] = structs.replace(
-                record,
-                private_bytes=record.private_bytes + delta[0],
-                shared_bytes=record.shared_bytes + delta[1],
-                scaled_shared_bytes=record.scaled_shared_bytes + delta[2],
-                uss_bytes=record.uss_bytes + delta[3],
-                rss_bytes=record.rss_bytes + delta[4],
-                pss_fixed=record.pss_fixed + delta[5],
-            )
-            changed.add(pkoid)
-        return changed
+            if any(delta):
+                moves[pkoid] = moved = tuple(delta)
+                processes[pkoid] = processes[pkoid].moved(moved)
+        return moves
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:

@@ -5,7 +5,8 @@ its length and a CRC32, so a file cut at any byte (kill -9, full disk) still rep
 complete frame. A keyframe holds a whole snapshot; a delta holds the records `snap.changes`
 names, column by column: sorted koids as gaps, an int field as differences (a common factor
 times small values, another field's values again, or a multiple of another field), a tuple
-field as the slices and element fields that changed, other fields only where they changed.
+field as the slices and element fields that changed, other fields only where they changed;
+records that only moved (`Changes.vmo_moves`, `.process_moves`) as a column per move.
 Payloads are msgspec msgpack, compressed with zstd: the deltas after a keyframe as one stream
 with the keyframe as its dictionary, flushed at each frame; a keyframe with the keyframe
 before it as its dictionary (every ANCHOR_EVERY-th stands alone, bounding the chain a seek
@@ -21,7 +22,7 @@ import struct
 import time
 import zlib
 from functools import reduce
-from itertools import accumulate, compress, repeat, starmap
+from itertools import accumulate, compress, repeat
 from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
 from pathlib import Path
 from typing import Annotated, BinaryIO, get_origin
@@ -290,15 +291,24 @@ class _Table:
             koids.append(record.koid)
         return koids, removed
 
+    def move(self, records: dict, rows: dict, moves: dict) -> None:
+        """Apply `Changes` moves (the record's own `moved`), settling pending rows first."""
+        for koid, by in moves.items():
+            row = rows.pop(koid, None)
+            record = records[koid] if row is None else self._settled(row)
+            records[koid] = record.moved(by)
+
     def settle(self, records: dict, rows: dict) -> None:
         """Make the pending rows records again (their patched tuples tuples again)."""
         if rows:
-            for row in rows.values():
-                for f in self.seqs:
-                    if type(row[f]) is list:
-                        row[f] = tuple(row[f])
-            records.update(zip(rows, starmap(self.record, rows.values())))
+            records.update(zip(rows, map(self._settled, rows.values())))
             rows.clear()
+
+    def _settled(self, row: list) -> Struct:
+        for f in self.seqs:
+            if type(row[f]) is list:
+                row[f] = tuple(row[f])
+        return self.record(*row)
 
 
 def _int_column(i: int, a: tuple, b: tuple, ints: list) -> Moved | Times:
@@ -322,10 +332,78 @@ def _int_column(i: int, a: tuple, b: tuple, ints: list) -> Moved | Times:
             ints.append((i, b, diffs, factor, earlier))
             return Moved(factor, j)
     ints.append((i, b, diffs, factor, values))
-    if values.count(0) * 2 > len(values):  # mostly still: list the rows that moved
+    return _moved(factor, values)
+
+
+def _moved(factor: int, values: list[int]) -> Moved:
+    """`factor` times `values`, listing only the rows that moved when most did not."""
+    if values.count(0) * 2 > len(values):
         return Moved(factor, list(filter(None, values)),
                      _gaps(list(compress(range(len(values)), values))))
     return Moved(factor, values)
+
+
+class Moves(Struct, array_like=True, frozen=True):
+    """Records that only moved (`Changes.vmo_moves`, `.process_moves`): their sorted koids
+    as gaps, and a column per moved figure."""
+
+    koids: list[int]
+    columns: list[Moved]
+
+
+def _unmoved(changed: frozenset, moves: dict) -> frozenset:
+    """The changed koids whose records did more than move."""
+    return changed.difference(moves) if len(moves) < len(changed) else frozenset()
+
+
+def _encode_moves(moves: dict) -> Moves:
+    koids = sorted(moves)
+    if not koids:
+        return Moves([], [])
+    rows = _pick(moves, koids)
+    columns = list(zip(*rows)) if type(rows[0]) is tuple else [rows]
+    out = []
+    for i, column in enumerate(columns):
+        same = columns.index(column)  # a column as an earlier one names it
+        if same < i:
+            out.append(Moved(out[same].factor, same))
+            continue
+        factor = math.gcd(*column)
+        if not factor:
+            out.append(Moved(1, [], []))
+        elif factor == 1:
+            out.append(_moved(1, list(column)))
+        else:
+            out.append(_moved(factor, list(map(floordiv, column, repeat(factor)))))
+    return Moves(_gaps(koids), out)
+
+
+def _decode_moves(moves: Moves, width: int) -> dict:
+    """koid -> move (a tuple of `width` moves if width > 1); ValueError if malformed."""
+    koids = list(accumulate(moves.koids))
+    if not koids:
+        return {}
+    if len(moves.columns) != width:
+        raise ValueError("moves of the wrong width")
+    raw: list[list[int]] = []  # each column's values before its factor
+    for column in moves.columns:
+        values = column.values
+        if type(values) is not list:
+            if values >= len(raw):
+                raise ValueError("moves that refer to no earlier column")
+            values = raw[values]
+        elif column.rows is not None:
+            if len(column.rows) != len(values):
+                raise ValueError("moves of more or fewer rows than values")
+            values = [0] * len(koids)
+            for j, value in zip(accumulate(column.rows), column.values):
+                values[j] = value
+        if len(values) != len(koids):
+            raise ValueError("a column of moves of the wrong length")
+        raw.append(values)
+    columns = [list(map(mul, values, repeat(column.factor)))
+               for values, column in zip(raw, moves.columns)]
+    return dict(zip(koids, zip(*columns) if width > 1 else columns[0]))
 
 
 def _ratio(b: tuple, c: tuple) -> int | None:
@@ -395,6 +473,8 @@ class Delta(Struct, array_like=True, frozen=True):
     jobs: JOBS.delta  # type: ignore[valid-type]
     processes: PROCESSES.delta  # type: ignore[valid-type]
     vmos: VMOS.delta  # type: ignore[valid-type]
+    process_moves: Moves
+    vmo_moves: Moves
 
 
 def encode_keyframe(snap: Snapshot) -> Keyframe:
@@ -411,9 +491,11 @@ def encode_delta(snap: Snapshot, previous: Snapshot) -> Delta:
             None if snap.source == previous.source else snap.source, snap.root_job,
             list(map(sub, astuple(snap.kmem), astuple(previous.kmem))),
             JOBS.encode(previous.jobs, snap.jobs, c.jobs, c.removed_jobs),
-            PROCESSES.encode(previous.processes, snap.processes, c.processes,
-                             c.removed_processes),
-            VMOS.encode(previous.vmos, snap.vmos, c.vmos, c.removed_vmos))
+            PROCESSES.encode(previous.processes, snap.processes,
+                             _unmoved(c.processes, c.process_moves), c.removed_processes),
+            VMOS.encode(previous.vmos, snap.vmos, _unmoved(c.vmos, c.vmo_moves),
+                        c.removed_vmos),
+            _encode_moves(c.process_moves), _encode_moves(c.vmo_moves))
 
 
 def apply_keyframe(key: Keyframe) -> Snapshot:
@@ -437,7 +519,8 @@ class Rebuild:
         self._rows: tuple[dict, ...] = ({}, {}, {})
         self._kmem = astuple(start.kmem)
         self._source = start.source
-        self._last: tuple[Delta, list] | None = None  # the last delta and what it moved
+        # the last delta, what it changed and removed, and its moves
+        self._last: tuple[Delta, list, tuple[dict, dict]] | None = None
 
     def apply(self, delta: Delta) -> None:
         if self._tables is None:
@@ -449,10 +532,15 @@ class Rebuild:
             moved = [table.apply(records, rows, part) for table, records, rows, part
                      in zip(TABLES, self._tables, self._rows,
                             (delta.jobs, delta.processes, delta.vmos))]
+            moves = (_decode_moves(delta.process_moves, 6), _decode_moves(delta.vmo_moves, 1))
+            for table, records, rows, (changed, _), by_koid in zip(
+                    TABLES[1:], self._tables[1:], self._rows[1:], moved[1:], moves):
+                table.move(records, rows, by_koid)
+                changed.extend(by_koid)
         self._kmem = tuple(map(add, self._kmem, delta.kmem))
         if delta.source is not None:
             self._source = delta.source
-        self._last = delta, moved
+        self._last = delta, moved, moves
 
     def snapshot(self) -> Snapshot:
         """The snapshot after the deltas applied so far."""
@@ -460,14 +548,15 @@ class Rebuild:
             with _gc_paused:
                 for table, records, rows in zip(TABLES, self._tables, self._rows):
                     table.settle(records, rows)
-            delta, moved = self._last
+            delta, moved, (process_moves, vmo_moves) = self._last
             jobs, processes, vmos = self._tables
             self._snap = Snapshot(
                 tick=delta.tick, time_ns=delta.time_ns, source=self._source,
                 kmem=Kmem(*self._kmem), pressure=delta.pressure, root_job=delta.root_job,
                 jobs=jobs, processes=processes, vmos=vmos,
                 changes=Changes(*(frozenset(changed) for changed, _ in moved),
-                                *(frozenset(removed) for _, removed in moved)),
+                                *(frozenset(removed) for _, removed in moved),
+                                vmo_moves=vmo_moves, process_moves=process_moves),
                 events=delta.events)
             self._tables = None
         return self._snap

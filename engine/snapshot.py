@@ -7,7 +7,7 @@ and the recorder pay for changes rather than for the size of the system.
 
 from __future__ import annotations
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
 PAGE_SIZE = 4096
 # Fixed point of the attributed (RFC-0254) scaled figures: FRACTION_ONE is one whole byte.
@@ -166,6 +166,17 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     def attributed_pss(self) -> float:
         return self.pss_fixed / FRACTION_ONE
 
+    def moved(self, moves: tuple[int, int, int, int, int, int]) -> Process:
+        """This record with its byte totals moved: private, shared, scaled shared, USS,
+        RSS and PSS, in that order (a `Changes.process_moves` entry)."""
+        private, shared, scaled, uss, rss, pss = moves
+        return structs.replace(
+            self, private_bytes=self.private_bytes + private,
+            shared_bytes=self.shared_bytes + shared,
+            scaled_shared_bytes=self.scaled_shared_bytes + scaled,
+            uss_bytes=self.uss_bytes + uss, rss_bytes=self.rss_bytes + rss,
+            pss_fixed=self.pss_fixed + pss)
+
 
 class Vmo(Struct, frozen=True, array_like=True, gc=False):
     """zx_info_vmo_t plus the attributed figures of RFC-0254."""
@@ -192,9 +203,24 @@ class Vmo(Struct, frozen=True, array_like=True, gc=False):
     def is_clone(self) -> bool:
         return bool(self.flags & VMO_IS_COW_CLONE)
 
+    def moved(self, nbytes: int) -> Vmo:
+        """This record of a VMO outside any clone family after its pages moved by `nbytes`
+        (a `Changes.vmo_moves` entry): it reaches its own pages only, so its total follows,
+        and so do its private and scaled figures if a process holds it."""
+        committed = self.committed_bytes + nbytes
+        if not self.process_count:
+            return structs.replace(self, committed_bytes=committed,
+                                   total_bytes=self.total_bytes + nbytes)
+        return structs.replace(self, committed_bytes=committed, private_bytes=committed,
+                               scaled_fixed=committed * FRACTION_ONE, total_bytes=committed)
+
 
 class Changes(Struct, frozen=True, array_like=True, gc=False):
-    """Koids whose records are new in this snapshot, and those that went away."""
+    """Koids whose records are new in this snapshot, and those that went away.
+
+    Of the changed records, those that only moved say by how much (`Vmo.moved`,
+    `Process.moved`), so that a reader can follow them without comparing records.
+    """
 
     jobs: frozenset[int] = frozenset()
     processes: frozenset[int] = frozenset()
@@ -202,6 +228,8 @@ class Changes(Struct, frozen=True, array_like=True, gc=False):
     removed_jobs: frozenset[int] = frozenset()
     removed_processes: frozenset[int] = frozenset()
     removed_vmos: frozenset[int] = frozenset()
+    vmo_moves: dict[int, int] = {}
+    process_moves: dict[int, tuple[int, int, int, int, int, int]] = {}
 
 
 class Event(Struct, frozen=True, array_like=True, gc=False):

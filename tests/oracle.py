@@ -208,3 +208,8 @@ def assert_changes_accurate(previous, snapshot) -> None:
                 assert old.get(koid) != record, (kind, koid)  # no spurious changes
             else:
                 assert old[koid] is record, (kind, koid)
+    for kind, moves in (("vmos", changes.vmo_moves), ("processes", changes.process_moves)):
+        old, new = getattr(previous, kind), getattr(snapshot, kind)
+        assert moves.keys() <= getattr(changes, kind), kind
+        for koid, moved in moves.items():
+            assert old[koid].moved(moved) == new[koid], (kind, koid)

@@ -23,12 +23,14 @@ from engine.record import (
     MAX_FRAME_BYTES,
     Metadata,
     Moved,
+    Moves,
     Recorder,
     RecordingError,
     Times,
     compressor,
     delta_stream,
     header_bytes,
+    _decode_moves,
 )
 from engine.replay import _DELTA, Recording, ReplaySource
 from engine.simulation import Simulation
@@ -379,3 +381,43 @@ def test_every_form_of_column_round_trips(tmp_path, churn):
     assert delta.processes.name == [(1, "renamed")]
     assert delta.jobs.processes == [(0, [(len(job.processes), len(job.processes), [12_345])],
                                      [])]
+
+
+def test_records_that_only_moved_go_as_moves(tmp_path, churn):
+    """Changes' moves are written as columns: all-zero ones empty, one equal to an earlier
+    column by its index, the rest as a factor times values; replay rebuilds them."""
+    s0 = tiny(churn[:1], keep=6)[0]
+    v = sorted(s0.vmos)[:3]
+    p = sorted(s0.processes)[:3]
+    vmo_moves = {v[0]: 4096, v[1]: -8192, v[2]: 12288}
+    page = 4096 << 24
+    process_moves = {p[0]: (0, 0, 0, 4096, 4096, page), p[1]: (0, 0, 0, 0, 0, 5),
+                     p[2]: (0, 0, 0, -4096, -4096, -page)}
+    vmos = dict(s0.vmos)
+    vmos.update((koid, vmos[koid].moved(by)) for koid, by in vmo_moves.items())
+    processes = dict(s0.processes)
+    processes.update((koid, processes[koid].moved(by)) for koid, by in process_moves.items())
+    s1 = msgspec.structs.replace(
+        s0, tick=1, vmos=vmos, processes=processes,
+        changes=Changes(processes=frozenset(process_moves), vmos=frozenset(vmo_moves),
+                        vmo_moves=vmo_moves, process_moves=process_moves))
+    record(tmp_path / "m.zmrec", [s0, s1])
+    recording = Recording.open(tmp_path / "m.zmrec")
+    assert same(recording.snapshot_at(1), s1)
+    delta = recording._decode(1, _DELTA)
+    assert delta.vmo_moves.columns == [Moved(4096, [1, -2, 3])]
+    assert delta.process_moves.columns == [
+        Moved(1, [], []), Moved(1, 0), Moved(1, 0), Moved(4096, [1, 0, -1]), Moved(4096, 3),
+        Moved(1, [page, 5, -page])]
+    assert delta.vmos.koids == [] and delta.processes.koids == []
+
+
+@pytest.mark.parametrize("moves, width, match", [
+    (Moves([5], [Moved(1, [1])]), 6, "wrong width"),
+    (Moves([5], [Moved(1, 0)]), 1, "no earlier column"),
+    (Moves([5, 1], [Moved(1, [1])]), 1, "wrong length"),
+    (Moves([5, 1], [Moved(1, [1], [0, 1])]), 1, "more or fewer rows"),
+])
+def test_malformed_moves_are_refused(moves, width, match):
+    with pytest.raises(ValueError, match=match):
+        _decode_moves(moves, width)
