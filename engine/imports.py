@@ -9,7 +9,7 @@ what is wrong and where: a line and column for bad JSON, a JSON path such as
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,8 @@ class ImportedSource:
     `missing` names what the data lacks ("jobs", "threads", "mappings", ...) so views can say
     so plainly instead of showing zeros as facts. `buckets` is the bucket config a wrapped
     capture carries; `kernel_extended` holds a capture's extra Kernel counters (pager,
-    discardable) that Kmem has no field for.
+    discardable) that Kmem has no field for. `index` is what a capture's parser keeps so that
+    the next parse of the same source reuses its work (engine.capture.CaptureIndex).
     """
 
     snapshot: Snapshot
@@ -48,6 +49,7 @@ class ImportedSource:
     missing: frozenset[str]
     buckets: list | None = None
     kernel_extended: dict[str, int] = field(default_factory=dict)
+    index: Any = field(default=None, repr=False, compare=False)
 
     def step(self) -> Snapshot:
         if self.snapshot.changes != Changes():
@@ -78,20 +80,56 @@ def load_source(path: str | Path) -> ImportedSource | Recording:
         raise SourceError(f"{path}: {e}") from None
 
 
-def parse_source(data: bytes, label: str) -> ImportedSource | Recording:
-    """Detect and parse in-memory content; `label` names the source in the snapshot."""
+def parse_source(data: bytes, label: str, previous: ImportedSource | None = None
+                 ) -> ImportedSource | Recording:
+    """Detect and parse in-memory content; `label` names the source in the snapshot.
+
+    `previous` is the last parse of the same source (a poll's last tick): records equal to
+    its records are its objects, and the snapshot's `changes` say what differs from it.
+    """
     if data.startswith(MAGIC):
         return Recording(Path(label))
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{":
         from engine.capture import parse_capture
 
-        return parse_capture(decode_json(data), label)
-    if start == b"[":
+        index = previous.index if previous is not None else None
+        source = parse_capture(decode_json(data), label, index)
+        if index is not None:  # already told apart from the previous capture
+            return source
+    elif start == b"[":
         from engine.memgraph import parse_memgraph
 
-        return parse_memgraph(data, label)
-    raise SourceError("not a memory_monitor capture, memgraph JSON or zmtop recording")
+        source = parse_memgraph(data, label)
+    else:
+        raise SourceError("not a memory_monitor capture, memgraph JSON or zmtop recording")
+    return source if previous is None else _after(previous.snapshot, source)
+
+
+def _after(old: Snapshot, source: ImportedSource) -> ImportedSource:
+    """`source` with its snapshot's records shared with `old` where equal and its `changes`
+    saying what differs from `old`."""
+    new = source.snapshot
+    jobs, gone_jobs = changed_koids(old.jobs, new.jobs)
+    processes, gone_processes = changed_koids(old.processes, new.processes)
+    vmos, gone_vmos = changed_koids(old.vmos, new.vmos)
+    snap = structs.replace(
+        new, jobs=_share_unchanged(old.jobs, new.jobs),
+        processes=_share_unchanged(old.processes, new.processes),
+        vmos=_share_unchanged(old.vmos, new.vmos),
+        changes=Changes(jobs, processes, vmos, gone_jobs, gone_processes, gone_vmos))
+    return replace(source, snapshot=snap)
+
+
+def changed_koids(old: dict, new: dict) -> tuple[frozenset[int], frozenset[int]]:
+    """Koids whose records are new or different, and koids that went away."""
+    changed = frozenset(k for k, record in new.items() if old.get(k) != record)
+    return changed, frozenset(old.keys() - new.keys())
+
+
+def _share_unchanged(old: dict, new: dict) -> dict:
+    """Reuse the previous record object where the new one is equal, as live snapshots do."""
+    return {k: (old[k] if k in old and old[k] == record else record) for k, record in new.items()}
 
 
 def decode_json(data: bytes) -> Any:

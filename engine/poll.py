@@ -2,7 +2,8 @@
 
 The command line is split like a shell's but run without one, under a timeout. A command
 that fails, hangs or prints something unreadable leaves the last good snapshot in place and
-sets `error`; the next tick tries again.
+sets `error`; the next tick tries again. Each tick is parsed against the last good one, so
+unchanged records are shared and `changes` says what differs.
 """
 
 from __future__ import annotations
@@ -20,17 +21,6 @@ class PollError(ValueError):
     """The command line itself is unusable (empty, or unbalanced quotes)."""
 
 
-def changed_koids(old: dict, new: dict) -> tuple[frozenset[int], frozenset[int]]:
-    """Koids whose records are new or different, and koids that went away."""
-    changed = frozenset(k for k, record in new.items() if old.get(k) != record)
-    return changed, frozenset(old.keys() - new.keys())
-
-
-def _share_unchanged(old: dict, new: dict) -> dict:
-    """Reuse the previous record object where the new one is equal, as live snapshots do."""
-    return {k: (old[k] if k in old and old[k] == record else record) for k, record in new.items()}
-
-
 class PollSource:
     """Source protocol over a command: `.snapshot`, `.step()`; `error` says what went wrong."""
 
@@ -46,6 +36,7 @@ class PollSource:
         self.timeout = timeout if timeout is not None else max(1.0, tick_seconds * 0.9)
         self.error: str | None = None
         self.tick = 0
+        self.imported: ImportedSource | None = None
         first = self._poll()
         if first is None:
             raise PollError(self.error or "--poll: no data")
@@ -74,7 +65,7 @@ class PollSource:
                 f": {detail[-1]}" if detail else "")
             return None
         try:
-            source = parse_source(done.stdout, label)
+            source = parse_source(done.stdout, label, self.imported)
         except SourceError as error:
             self.error = f"{label}: {error}"
             return None
@@ -93,18 +84,10 @@ class PollSource:
                                             time_ns=previous.time_ns + self._tick_ns,
                                             changes=Changes(), events=())
             return self.snapshot
-        self.imported = fresh
-        snap = fresh.snapshot
-        jobs, gone_jobs = changed_koids(previous.jobs, snap.jobs)
-        processes, gone_processes = changed_koids(previous.processes, snap.processes)
-        vmos, gone_vmos = changed_koids(previous.vmos, snap.vmos)
-        self.snapshot = structs.replace(
-            snap, tick=self.tick, time_ns=previous.time_ns + self._tick_ns,
-            source=previous.source,
-            jobs=_share_unchanged(previous.jobs, snap.jobs),
-            processes=_share_unchanged(previous.processes, snap.processes),
-            vmos=_share_unchanged(previous.vmos, snap.vmos),
-            changes=Changes(jobs, processes, vmos, gone_jobs, gone_processes, gone_vmos))
+        self.imported = fresh  # parsed against the last good tick: records shared, changes set
+        self.snapshot = structs.replace(fresh.snapshot, tick=self.tick,
+                                        time_ns=previous.time_ns + self._tick_ns,
+                                        source=previous.source)
         return self.snapshot
 
     @property

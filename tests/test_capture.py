@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +15,9 @@ import pytest
 from engine.capture import capture_json, summarize, to_capture, to_csv
 from engine.digest import digest, load_buckets
 from engine.imports import ImportedSource, SourceError, load_source, parse_source
+from engine.poll import PollSource
 from engine.simulation import Simulation
-from engine.snapshot import FRACTION_ONE
+from engine.snapshot import FRACTION_ONE, Changes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
@@ -211,3 +216,158 @@ def test_step_keeps_the_snapshot_and_clears_changes():
     again = src.step()
     assert again.processes == first.processes and not again.changes.processes
     assert src.step() is again
+
+
+# --- parsing the next capture of the same source (a poll) against the previous one -----------
+
+
+def _reparse(doc: dict, previous: ImportedSource | None = None) -> ImportedSource:
+    return parse_source(json.dumps(doc).encode(), "poll", previous)
+
+
+def _expected_changes(old: dict, new: dict) -> tuple[set, set]:
+    """Koids whose records are new or different, and koids that went: the slow way."""
+    return {k for k, record in new.items() if old.get(k) != record}, set(old) - set(new)
+
+
+def test_an_identical_capture_reuses_every_record():
+    doc = to_capture(Simulation("default", 1).snapshot)
+    first = _reparse(doc)
+    again = _reparse(doc | {"Time": doc["Time"] + 1}, first)
+    old, new = first.snapshot, again.snapshot
+    assert new.time_ns == old.time_ns + 1 and new.changes == Changes()
+    assert new.jobs[new.root_job] is old.jobs[old.root_job]
+    assert all(new.processes[k] is record for k, record in old.processes.items())
+    assert all(new.vmos[k] is record for k, record in old.vmos.items())
+
+
+def test_a_changed_row_is_rebuilt_and_the_rest_reused():
+    doc = to_capture(Simulation("default", 1).snapshot)
+    first = _reparse(doc)
+    vmos = first.snapshot.vmos
+    row = next(r for r in doc["Vmos"][1:]
+               if vmos[r[0]].share_count == 1 and vmos[r[0]].process_count == 1)
+    koid = row[0]
+    row[3] += 4096
+    again = _reparse(doc, first)
+    old, new = first.snapshot, again.snapshot
+    assert new.vmos[koid].committed_bytes == old.vmos[koid].committed_bytes + 4096
+    assert new.changes.vmos == {koid} and not new.changes.removed_vmos
+    assert all(new.vmos[k] is record for k, record in old.vmos.items() if k != koid)
+    payer = next(k for k, p in old.processes.items() if koid in {r.vmo_koid for r in p.vmo_refs})
+    assert new.changes.processes == {payer}
+    assert new.processes[payer].uss_bytes == old.processes[payer].uss_bytes + 4096
+    assert list(new.vmos) == list(old.vmos) and new.vmos == _reparse(doc).snapshot.vmos
+
+
+def _edit(doc: dict, rng: random.Random) -> dict:
+    """A copy of the capture with one random change of the kind a device makes between
+    polls, or one that makes it invalid."""
+    doc = copy.deepcopy(doc)
+    rows, procs, names = doc["Vmos"][1:], doc["Processes"], doc["VmoNames"]
+    top = max([r[0] for r in rows] + [p[0] for p in procs[1:]])
+    row = rng.choice(rows)
+    kind = rng.randrange(15)
+    if kind == 0:  # heaps grow and shrink
+        for r in rng.sample(rows, 20):
+            r[3] = 4096 * rng.randrange(1 << 12)
+    elif kind == 1:  # VMOs appear, some of them clones, anywhere in the table
+        for i in range(rng.randint(1, 8)):
+            parent = rng.choice(rows)[0] if rng.random() < 0.5 else 0
+            doc["Vmos"].insert(rng.randrange(1, len(rows)), [top + 1 + i, 0, parent, 4096, 8192])
+    elif kind == 2:  # VMOs no process lists go
+        listed = {v for p in procs[1:] for v in p[2]}
+        unlisted = [r for r in rows if r[0] not in listed]
+        for r in rng.sample(unlisted, min(3, len(unlisted))):
+            doc["Vmos"].remove(r)
+    elif kind == 3:  # a clone gets another parent, or none
+        row[2] = rng.choice([0, rng.choice(rows)[0]])
+    elif kind == 4:  # the table comes in another order
+        rng.shuffle(rows)
+        doc["Vmos"][1:] = rows
+    elif kind == 5:  # VmoNames reordered, as memory_monitor sorts it by use
+        order = rng.sample(range(len(names)), len(names))
+        doc["VmoNames"] = [names[i] for i in order]
+        moved_to = {old: new for new, old in enumerate(order)}
+        for r in rows:
+            r[1] = moved_to[r[1]]
+    elif kind == 6:  # a name changes in place, the rows keeping their index
+        names[row[1]] = "renamed"
+    elif kind == 7:  # a process exits, another starts
+        procs.pop(rng.randrange(1, len(procs)))
+        procs.append([top + 1, "started", [r[0] for r in rng.sample(rows, 5)]])
+    elif kind == 8:  # a process maps another VMO, or the parent of a clone it maps
+        listed = rng.choice(procs[1:])[2]
+        parents = {r[0]: r[2] for r in rows}
+        listed.append(next((parents[v] for v in listed if parents.get(v) in parents), row[0]))
+    elif kind == 9:  # a process is renamed
+        rng.choice(procs[1:])[1] = "renamed"
+    elif kind == 10:  # a parent cycle, short or long
+        row[2] = row[0] if rng.random() < 0.5 else rng.choice(rows)[0]
+    elif kind == 11:  # a value of the wrong kind, or out of range
+        row[rng.randrange(5)] = rng.choice([True, 1.0, -1, 1 << 64, "x", None, 0])
+    elif kind == 12:  # a koid listed twice
+        doc["Vmos"].append(list(row))
+    elif kind == 13:  # VmoNames loses its last name, which rows still use
+        names.pop()
+    else:  # a process lists a VMO that is not there
+        procs[1][2].append(top + 9)
+    return doc
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_parsing_against_the_previous_capture_matches_a_fresh_parse(seed):
+    """Record for record, in the same order, with the changes a comparison finds, each
+    unchanged record the previous object; a bad capture fails as a fresh parse does and
+    leaves the previous one usable."""
+    rng = random.Random(seed)
+    sim = Simulation("default", seed + 1)
+    good = to_capture(sim.snapshot)
+    previous = _reparse(good)
+    for _ in range(12):
+        if rng.random() < 0.25:
+            sim.step()
+            good = to_capture(sim.snapshot)
+        doc = _edit(good, rng)
+        try:
+            fresh = _reparse(doc)
+        except SourceError as error:
+            with pytest.raises(SourceError) as again:
+                _reparse(doc, previous)
+            assert str(again.value) == str(error)
+            continue
+        parsed = _reparse(doc, previous)
+        old, new, want = previous.snapshot, parsed.snapshot, fresh.snapshot
+        for table in ("jobs", "processes", "vmos"):
+            before, after = getattr(old, table), getattr(new, table)
+            assert after == getattr(want, table) and list(after) == list(getattr(want, table))
+            changed, removed = _expected_changes(before, after)
+            assert getattr(new.changes, table) == changed
+            assert getattr(new.changes, f"removed_{table}") == removed
+            assert all((record is before.get(k)) == (k not in changed)
+                       for k, record in after.items())
+        assert new.root_job == want.root_job and new.kmem == want.kmem
+        good, previous = doc, parsed
+
+
+def test_a_poll_parses_each_tick_against_the_last_good_one(tmp_path):
+    doc = to_capture(Simulation("default", 1).snapshot)
+    path = tmp_path / "capture.json"
+    path.write_text(json.dumps(doc))
+    printer = "import sys; sys.stdout.write(open(sys.argv[1]).read())"
+    source = PollSource(shlex.join([sys.executable, "-c", printer, str(path)]), 1.0, timeout=20)
+    first = source.snapshot
+    second = source.step()
+    assert second.changes == Changes() and second.tick == 1
+    assert all(second.vmos[k] is record for k, record in first.vmos.items())
+    row = doc["Vmos"][1]
+    row[3] += 4096
+    path.write_text(json.dumps(doc))
+    third = source.step()
+    assert third.changes.vmos == {row[0]} and third.vmos[row[0]].committed_bytes == row[3]
+    path.write_text("{")
+    assert source.step().vmos is third.vmos and "invalid JSON" in source.error
+    path.write_text(json.dumps(doc))
+    fifth = source.step()
+    assert source.error is None and fifth.changes == Changes()
+    assert all(fifth.vmos[k] is record for k, record in third.vmos.items())

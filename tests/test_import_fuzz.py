@@ -139,3 +139,23 @@ def test_mutations_raise_only_source_error(base):
         except Exception as e:  # noqa: BLE001 - the point of the test
             pytest.fail(f"seed {seed}: {type(e).__name__}: {e}")
     assert rejected > CASES // 4 and accepted > 0
+
+
+def test_mutations_parsed_against_the_base_fail_or_load_as_a_fresh_parse():
+    """A poll parses each capture against the last good one: that must neither accept what
+    a fresh parse refuses (nor say it differently) nor give other records."""
+    data, strict = _capture_base()
+    base = parse_source(data, "base")
+    for seed in range(CASES):
+        mutated = _mutate(data, strict, random.Random(seed))
+        try:
+            fresh = parse_source(mutated, "fuzz")
+        except SourceError as e:
+            with pytest.raises(SourceError) as again:
+                parse_source(mutated, "fuzz", base)
+            assert str(again.value) == str(e), seed
+            continue
+        snap = parse_source(mutated, "fuzz", base).snapshot
+        want = fresh.snapshot
+        assert (snap.processes, snap.vmos, snap.jobs) == (want.processes, want.vmos, want.jobs)
+        assert list(snap.vmos) == list(want.vmos), seed

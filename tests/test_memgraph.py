@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from msgspec import structs
 
 from engine.imports import SourceError, parse_source
 from engine.memgraph import RIGHTS, to_memgraph
@@ -144,3 +145,19 @@ def test_bad_memgraph_is_one_line(text, message):
     with pytest.raises(SourceError) as err:
         parse_source(text, "bad")
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_memgraph_parsed_against_the_previous_one_shares_what_is_unchanged(sim_snapshot):
+    first = parse_source(to_memgraph(sim_snapshot).encode(), "poll")
+    listed = next(r.vmo_koid for p in sim_snapshot.processes.values() for r in p.vmo_refs)
+    changed = sim_snapshot.vmos[listed]
+    vmos = dict(sim_snapshot.vmos) | {changed.koid: structs.replace(
+        changed, committed_bytes=changed.committed_bytes + 4096)}
+    text = to_memgraph(structs.replace(sim_snapshot, vmos=vmos))
+    again = parse_source(text.encode(), "poll", first).snapshot
+    old = first.snapshot
+    assert again.changes.vmos == {changed.koid} and not again.changes.removed_vmos
+    assert all(again.vmos[k] is v for k, v in old.vmos.items() if k != changed.koid)
+    assert again.jobs == old.jobs and all(again.jobs[k] is v for k, v in old.jobs.items())
+    assert again.changes.processes == {k for k, p in again.processes.items()
+                                       if p != old.processes[k]}
