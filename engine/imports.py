@@ -41,7 +41,7 @@ class ImportedSource:
     so plainly instead of showing zeros as facts. `buckets` is the bucket config a wrapped
     capture carries; `kernel_extended` holds a capture's extra Kernel counters (pager,
     discardable) that Kmem has no field for. `index` is what a capture's parser keeps so that
-    the next parse of the same source reuses its work (engine.capture.CaptureIndex).
+    the next parse of the same source reuses its work (engine.capture_import.CaptureIndex).
     """
 
     snapshot: Snapshot
@@ -91,7 +91,7 @@ def parse_source(data: bytes, label: str, previous: ImportedSource | None = None
         return Recording(Path(label))
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{":
-        from engine.capture import parse_capture
+        from engine.capture_import import parse_capture
 
         index = previous.index if previous is not None else None
         source = parse_capture(decode_json(data), label, index)
