@@ -1,12 +1,21 @@
-"""The monitor over other sources: recording what it shows, and replaying a recording."""
+"""The monitor over other sources: recording what it shows, replaying a recording, and the
+simulation booted in a forked child."""
 
 from __future__ import annotations
+
+import gc
+
+import pytest
 
 from engine.record import Metadata, Recorder
 from engine.replay import Recording, ReplaySource
 from engine.simulation import Simulation
 from zmtop.app import ZmtopApp
+from zmtop.errors import CliError
+from zmtop.forked_boot import ForkedBoot
+from zmtop.sources import boot
 from zmtop.widgets.header import KstatsHeader
+from zmtop.widgets.task_rows import job_totals
 
 
 async def test_recording_what_the_monitor_shows(tmp_path):
@@ -16,7 +25,7 @@ async def test_recording_what_the_monitor_shows(tmp_path):
     app = ZmtopApp(sim, autostart=False, recorder=recorder)
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.recording
-        assert "REC" in app.screen.query_one(KstatsHeader).render().plain
+        assert "REC" in app.screen.query_one(KstatsHeader).text
         await pilot.press("full_stop", "full_stop", "full_stop")
     assert recorder.closed
     recording = Recording.open(path)
@@ -32,7 +41,7 @@ async def test_a_failing_recording_stops_and_says_so(tmp_path):
         recorder.close()  # the next append fails
         await pilot.press("full_stop")
         assert not app.recording and app.recorder is None
-        assert "REC" not in app.screen.query_one(KstatsHeader).render().plain
+        assert "REC" not in app.screen.query_one(KstatsHeader).text
         assert app.snapshot.tick == 1
 
 
@@ -51,3 +60,56 @@ async def test_replaying_a_recording_steps_through_its_ticks(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "MainScreen"  # Enter on the root job folds it
+
+
+@pytest.fixture
+def boots_here(monkeypatch):
+    """Records the boots this process does (a forked child records in its own copy), and
+    thaws the heap a boot freezes (as the monitor does) after the test."""
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return boot(*args)
+
+    monkeypatch.setattr("zmtop.forked_boot.boot", spy)
+    yield calls
+    gc.unfreeze()
+
+
+async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(boots_here):
+    source = ForkedBoot("default", 1, 1.0, 2, wait=30)
+    twin = boot("default", 1, 1.0, 2)
+    app = ZmtopApp(source, autostart=False)
+    assert not boots_here  # the snapshot to start with is the child's
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.snapshot == twin.snapshot
+        assert "tick 2" in app.screen.query_one(KstatsHeader).text
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # booted here after the first frame
+        assert boots_here == [("default", 1, 1.0, 2)]
+        assert source.snapshot == app.snapshot and source.snapshot is not app.snapshot
+        await pilot.press("full_stop")
+        assert app.snapshot == twin.step()
+        assert app.figures.totals == job_totals(app.snapshot)
+        assert "tick 3" in app.screen.query_one(KstatsHeader).text
+
+
+def test_a_late_child_is_stopped_and_the_system_booted_here(boots_here):
+    source = ForkedBoot("default", 1, 1.0, 0, wait=0)
+    assert source.snapshot == boot("default", 1, 1.0, 0).snapshot
+    assert boots_here == [("default", 1, 1.0, 0)]
+
+
+def test_a_forked_boot_of_an_unknown_scenario_says_so():
+    with pytest.raises(CliError, match="unknown scenario 'nope'"):
+        ForkedBoot("nope", 1, 1.0, 0, wait=30).snapshot
+
+
+def test_a_forked_boot_whose_child_fails_boots_here_and_fails_the_same(monkeypatch):
+    def broken(*_):
+        raise RuntimeError("boot failed")
+
+    monkeypatch.setattr("zmtop.forked_boot.boot", broken)
+    with pytest.raises(RuntimeError, match="boot failed"):
+        ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot

@@ -76,7 +76,12 @@ class ZmtopApp(RecordingControls, App):
             raise UnknownTheme(f"unknown theme '{theme}' (choose from "
                                f"{', '.join(self.zmtop_themes)} or a Textual theme)")
         saved = self.settings.get("theme")
-        self.theme = theme or (saved if saved in self.available_themes else config.DEFAULT_THEME)
+        chosen = theme or (saved if saved in self.available_themes else config.DEFAULT_THEME)
+        # Setting the theme queues a CSS refresh (a second parse of every rule) for after
+        # start-up; giving the stylesheet the theme's variables now makes it unneeded.
+        self._css_refresh_queued = chosen != self.theme
+        self.theme = chosen
+        self.stylesheet.set_variables(self.get_css_variables())
         self.tick_seconds = tick_seconds
         self.autostart = autostart
         self.exact = False
@@ -97,7 +102,13 @@ class ZmtopApp(RecordingControls, App):
         self._record(source.snapshot)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return config.variable_defaults()
+        return dict(config.variable_defaults())
+
+    def refresh_css(self, animate: bool = True) -> None:
+        if self._css_refresh_queued:  # the one the constructor's theme queued: see there
+            self._css_refresh_queued = False
+            return
+        super().refresh_css(animate)
 
     def get_default_screen(self) -> Screen:
         from zmtop.screens.main import MainScreen
@@ -105,6 +116,9 @@ class ZmtopApp(RecordingControls, App):
         return MainScreen()
 
     def on_mount(self) -> None:
+        prepare = getattr(self.source, "prepare", None)  # see zmtop.forked_boot
+        if prepare is not None:
+            self.call_after_refresh(self.run_worker, prepare, name="prepare", thread=True)
         if self.autostart:
             self.start_clock()
 

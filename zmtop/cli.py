@@ -8,7 +8,6 @@ import argparse
 import gc
 import sys
 
-from zmtop import batch
 from zmtop.errors import CliError
 from zmtop.sources import open_recording, open_source
 
@@ -111,7 +110,7 @@ def build_parser() -> Parser:
 
 def run_monitor(args: argparse.Namespace) -> None:
     """The live monitor over the source the options name; --from a recording replays it."""
-    source = open_source(args, replay_from_start=True)
+    source = open_source(args, replay_from_start=True, forked=True)
     if hasattr(source, "recording"):
         _replay(source, args.theme)
         return
@@ -135,18 +134,26 @@ def _replay(source, theme: str | None) -> None:
     run_app(source, tick_seconds=source.tick_seconds, theme=theme, replay=source.recording)
 
 
-COMMANDS = {
-    "ps": batch.run_ps, "vmaps": batch.run_vmaps, "vmos": batch.run_vmos,
-    "kstats": batch.run_kstats, "record": batch.run_record, "replay": run_replay,
-    "diff": batch.run_diff, "digest": batch.run_digest, "export": batch.run_export,
-    "kzx": batch.run_kzx, "treemap": batch.run_treemap,
-}
+def run_command(args: argparse.Namespace) -> str:
+    """What a batch command prints (`zmtop ps` runs `batch.run_ps`, and so on); `batch`
+    loads only here, off the live monitor's start-up path."""
+    if args.command == "replay":
+        return run_replay(args)
+    from zmtop import batch
+
+    return getattr(batch, f"run_{args.command}")(args)
+
+
+GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
 
 
 def settle_heap() -> None:
-    """Start-up builds a large, long-lived heap (Textual, the booted system): move it out of
-    the collector's sight, then let the collector run again."""
+    """Start-up builds a large, long-lived heap (Textual, the booted system; a forked boot
+    freezes its own later): move it out of the collector's sight, then let the collector
+    run again, less often than by default: each tick allocates thousands of short-lived
+    objects (strips, segments, figures) that reference counting frees anyway."""
     gc.freeze()
+    gc.set_threshold(GC_YOUNG)
     gc.enable()
 
 
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             run_monitor(args)
             return 0
         gc.enable()
-        sys.stdout.write(COMMANDS[args.command](args))
+        sys.stdout.write(run_command(args))
         sys.stdout.flush()
         return 0
     except CliError as error:

@@ -6,6 +6,7 @@ Settings live in `config.toml` under platformdirs' user config dir; themes are T
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def load_themes(directory: Path = THEMES_DIR) -> list:
     return sorted(themes, key=lambda t: t.name)
 
 
+@functools.cache
 def variable_defaults(directory: Path = THEMES_DIR) -> dict[str, str]:
-    """zmtop's semantic colour variables, for themes (like Textual's own) that lack them."""
+    """zmtop's semantic colour variables, for themes (like Textual's own) that lack them
+    (read once: Textual asks each time it builds the CSS variables; callers copy it)."""
     data = tomllib.loads((directory / "defaults.toml").read_text(encoding="utf-8"))
     return dict(data["variables"])

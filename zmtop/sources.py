@@ -6,22 +6,38 @@ Every source offers `.snapshot` and `.step()`. Problems become `CliError`: one l
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from zmtop.errors import CliError
 
 
-def boot_simulation(args: argparse.Namespace):
+def boot(scenario: str, seed: int, tick_seconds: float, ticks: int = 0):
+    """The simulation stepped to `ticks`; an unknown scenario is a CliError."""
     from engine.simulation import Simulation, UnknownScenario
 
+    try:
+        sim = Simulation(scenario, seed, tick_seconds)
+    except UnknownScenario as error:
+        raise CliError(str(error)) from None
+    for _ in range(ticks):
+        sim.step()
+    return sim
+
+
+def _simulation(args: argparse.Namespace, forked: bool):
     if args.ticks < 0:
         raise CliError("--ticks must be 0 or more")
     if args.tick <= 0:
         raise CliError("--tick must be more than 0 seconds")
-    try:
-        return Simulation(args.scenario, args.seed, args.tick)
-    except UnknownScenario as error:
-        raise CliError(str(error)) from None
+    if forked and hasattr(os, "fork"):
+        from zmtop.forked_boot import ForkedBoot
+
+        try:
+            return ForkedBoot(args.scenario, args.seed, args.tick, args.ticks)
+        except OSError:  # no process or pipe to spare: boot here
+            pass
+    return boot(args.scenario, args.seed, args.tick, args.ticks)
 
 
 def open_recording(path):
@@ -85,9 +101,11 @@ def _poll(args: argparse.Namespace):
     return source
 
 
-def open_source(args: argparse.Namespace, *, replay_from_start: bool = False):
+def open_source(args: argparse.Namespace, *, replay_from_start: bool = False,
+                forked: bool = False):
     """The source the options name, stepped to where they say. A recording stands at --at,
-    else at its last tick (what batch commands print) or, to be replayed, its first."""
+    else at its last tick (what batch commands print) or, to be replayed, its first.
+    `forked` boots a simulation in a child process (see zmtop.forked_boot)."""
     if args.from_file is not None and args.poll is not None:
         raise CliError("--from and --poll are two sources: choose one")
     if args.at is not None and args.from_file is None:
@@ -96,7 +114,4 @@ def open_source(args: argparse.Namespace, *, replay_from_start: bool = False):
         return _from_file(args, replay_from_start)
     if args.poll is not None:
         return _poll(args)
-    sim = boot_simulation(args)
-    for _ in range(args.ticks):
-        sim.step()
-    return sim
+    return _simulation(args, forked)
