@@ -7,6 +7,7 @@ import asyncio
 from engine.psutils import walk_tasks
 from zmtop.screens.main import MainScreen
 from zmtop.widgets.header import KstatsHeader
+from zmtop.widgets.task_rows import shape_changed
 from zmtop.widgets.task_table import TaskTable
 
 
@@ -15,7 +16,7 @@ def lines(table, count: int = 200) -> list[str]:
 
 
 def header_text(app) -> str:
-    return app.screen.query_one(KstatsHeader).render().plain
+    return app.screen.query_one(KstatsHeader).text
 
 
 async def test_opens_on_the_job_tree_with_every_task(make_app):
@@ -241,6 +242,27 @@ async def test_values_that_changed_are_marked(make_app):
         arrow = "▲" if deltas[koid] > 0 else "▼"
         assert cells[5].text.startswith(arrow)
         assert cells[1].style == ("line-table--rise" if deltas[koid] > 0 else "line-table--fall")
+
+
+async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(140, 60)):
+        table = app.screen.query_one(TaskTable)
+        repainted = []
+        monkeypatch.setattr(table, "refresh", lambda *regions, **_: repainted.extend(regions))
+        checked = 0
+        for _ in range(10):
+            before = lines(table)
+            repainted.clear()
+            app.action_step()
+            if shape_changed(app.snapshot):
+                continue  # rows came or went: the whole table is redrawn
+            checked += 1
+            after = lines(table)
+            assert {r.y for r in repainted} == {y for y in range(1, len(after))
+                                                if after[y] != before[y]}
+            assert all(r.height == 1 for r in repainted)
+        assert checked >= 3
 
 
 async def test_resize_small_large_and_back(make_app):

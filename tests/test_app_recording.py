@@ -33,7 +33,7 @@ class FullDisk(io.RawIOBase):
 
 
 def header_text(app) -> str:
-    return app.screen.query_one(KstatsHeader).render().plain
+    return app.screen.query_one(KstatsHeader).text
 
 
 def messages(app) -> list[tuple[str, str]]:

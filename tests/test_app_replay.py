@@ -69,7 +69,7 @@ async def test_opens_paused_on_the_first_tick_with_a_timeline(make_replay):
             assert text in status
         assert track[1] == "●"
         assert "✖" in track and "◆" in track and "+" in track
-        assert "PAUSED" in app.screen.query_one(KstatsHeader).render().plain
+        assert "PAUSED" in app.screen.query_one(KstatsHeader).text
 
 
 async def test_step_forward_and_back(make_replay):
@@ -206,7 +206,7 @@ async def test_drill_down_follows_the_replay(make_replay):
         assert type(app.screen).__name__ == "ProcessScreen"
         await pilot.press("home", "shift+right", "right")
         assert app.snapshot.tick == 11
-        assert "tick 11" in app.screen.query_one(KstatsHeader).render().plain
+        assert "tick 11" in app.screen.query_one(KstatsHeader).text
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.query_one(TaskTable).figures.snap is app.snapshot

@@ -46,7 +46,7 @@ class MonitorScreen(Screen):
     def set_exact(self, exact: bool) -> None:
         for table in self.query(LineTable):
             table.set_exact(exact)
-        self.query_one(KstatsHeader).refresh(layout=True)
+        self.query_one(KstatsHeader).show_current()
 
     def catch_up(self, snap: Snapshot) -> None:
         """Back on top after other screens: ticks may have passed, so redo everything."""
@@ -54,7 +54,7 @@ class MonitorScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.catch_up(self.app.snapshot)
-        self.query_one(KstatsHeader).refresh(layout=True)
+        self.query_one(KstatsHeader).show_current()
         self.query_one(SourceNotice).update_from(self.app.source)
 
     # -- search and filter ------------------------------------------------------------

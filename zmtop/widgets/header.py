@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Size
+from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.psutils import safe_name
@@ -70,8 +73,15 @@ def uptime(time_ns: int) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+Piece = tuple[str, str]  # text and its component class ("": the header's own style)
+
+
 class KstatsHeader(Widget):
-    """Counters and state of the whole system, from the app's current snapshot."""
+    """Counters and state of the whole system, from the app's current snapshot.
+
+    Drawn with the Line API: each line is built as segments once per shown state, not
+    as Rich text to be parsed again on every repaint.
+    """
 
     COMPONENT_CLASSES = {
         "header--title",
@@ -85,92 +95,143 @@ class KstatsHeader(Widget):
         *PRESSURE_CLASS.values(),
     }
 
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[int, list[Strip]] | None = None  # (width, lines) on screen
+        self._looks: dict[str, Style] = {}
 
-    def render(self) -> Text:
-        return Text("\n").join(self._lines(self.size.width))
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._current(width))
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._current(self.size.width)
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self._look(""))
+
+    @property
+    def text(self) -> str:
+        """What the header says, one line per row."""
+        return "\n".join(line.text.rstrip() for line in self._current(self.size.width))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._shown = None
+        self._looks.clear()
         self.refresh(layout=True)
 
     def show_current(self) -> None:
-        """Repaint for the app's current state; lay out again only if the height changed."""
-        self.refresh(layout=len(self._lines(self.size.width)) != self.size.height)
+        """Repaint for the app's current state (every change of what the header shows
+        comes through here); lay out again only if the height changed."""
+        self._shown = None
+        self.refresh(layout=len(self._current(self.size.width)) != self.size.height)
 
-    def _s(self, name: str):
-        return self.get_component_rich_style(name, partial=True)
+    def _current(self, width: int) -> list[Strip]:
+        """The lines built at the last `show_current`, however often layout and rendering
+        ask for them."""
+        width = max(width, 1)
+        if self._shown is None or self._shown[0] != width:
+            lines = self._lines(width)
+            self._shown = (width, [self._strip(line, width, y) for y, line in enumerate(lines)])
+        return self._shown[1]
 
-    def _lines(self, width: int) -> list[Text]:
+    def _look(self, name: str) -> Style:
+        look = self._looks.get(name)
+        if look is None:
+            look = self.rich_style
+            if name:
+                look += self.get_component_rich_style(name, partial=True)
+            self._looks[name] = look
+        return look
+
+    def _strip(self, pieces: list[Piece], width: int, y: int) -> Strip:
+        """Line `y` as segments, padded to `width`, or cut to it with an ellipsis in the
+        style of the piece it replaces. Each piece carries its offset, as Textual's text
+        does, for selection (and so that like-styled pieces stay apart, as before)."""
+        look = self._look
+        cut = sum(cell_len(text) for text, _ in pieces) > width
+        segments = []
+        used = x = 0
+        for text, name in pieces:
+            if not text:
+                continue
+            length = cell_len(text)
+            last = cut and used + length >= width
+            if last:
+                text = set_cell_size(text, width - 1 - used) + "…"
+            segments.append(Segment(text, look(name) + Style.from_meta({"offset": (x, y)})))
+            if last:
+                return Strip(segments, width)
+            used += length
+            x += len(text)
+        if used < width:  # padded as Textual pads text: the background alone
+            segments.append(Segment(" " * (width - used), Style(bgcolor=look("").bgcolor)))
+        return Strip(segments, width)
+
+    def _lines(self, width: int) -> list[list[Piece]]:
         app = self.app
         snap = app.snapshot
-        width = max(width, 1)
         lines = [self._status_line(app, snap)]
         lines += self._pack(self._counter_items(snap.kmem, app.exact), width)
         lines.append(self._meter_line(snap.kmem, app.free_history, width))
-        for line in lines:
-            line.truncate(width, overflow="ellipsis")
         return lines
 
-    def _status_line(self, app, snap) -> Text:
-        line = Text()
-        line.append(" zmtop ", self._s("header--title"))
-        line.append(f" {safe_name(snap.source)}  ", self._s("header--label"))
-        line.append(f"tick {snap.tick}", self._s("header--value"))
-        line.append("  up ", self._s("header--label"))
-        line.append(uptime(snap.time_ns), self._s("header--value"))
-        line.append(f"  ×{app.speed:g}  ", self._s("header--label"))
-        line.append(f" {snap.pressure} ", self._s(PRESSURE_CLASS.get(snap.pressure, "header--value")))
+    @staticmethod
+    def _status_line(app, snap) -> list[Piece]:
+        line = [
+            (" zmtop ", "header--title"),
+            (f" {safe_name(snap.source)}  ", "header--label"),
+            (f"tick {snap.tick}", "header--value"),
+            ("  up ", "header--label"),
+            (uptime(snap.time_ns), "header--value"),
+            (f"  ×{app.speed:g}  ", "header--label"),
+            (f" {snap.pressure} ", PRESSURE_CLASS.get(snap.pressure, "header--value")),
+        ]
         if app.paused:
-            line.append("  ")
-            line.append(" ❚❚ PAUSED ", self._s("header--paused"))
+            line += [("  ", ""), (" ❚❚ PAUSED ", "header--paused")]
         if app.recording:
-            line.append("  ")
-            line.append(" ● REC ", self._s("header--recording"))
+            line += [("  ", ""), (" ● REC ", "header--recording")]
         return line
 
-    def _counter_items(self, kmem: Kmem, exact: bool) -> list[Text]:
-        label, value = self._s("header--label"), self._s("header--value")
-        items = []
-        for name, nbytes in kstats_fields(kmem):
-            item = Text()
-            item.append(f"{name} ", label)
-            item.append(format_size(nbytes, "B" if exact else "M"), value)
-            items.append(item)
-        return items
+    @staticmethod
+    def _counter_items(kmem: Kmem, exact: bool) -> list[list[Piece]]:
+        unit = "B" if exact else "M"
+        return [[(f"{name} ", "header--label"), (format_size(nbytes, unit), "header--value")]
+                for name, nbytes in kstats_fields(kmem)]
 
     @staticmethod
-    def _pack(items: list[Text], width: int) -> list[Text]:
+    def _pack(items: list[list[Piece]], width: int) -> list[list[Piece]]:
         """Lay items out left to right, two spaces apart, starting a new line when full."""
-        lines: list[Text] = []
-        line = Text(" ")
+        lines: list[list[Piece]] = []
+        line: list[Piece] = [(" ", "")]
+        used = 1
         for item in items:
-            if line.cell_len > 1 and line.cell_len + 2 + item.cell_len > width:
+            length = sum(cell_len(text) for text, _ in item)
+            if used > 1 and used + 2 + length > width:
                 lines.append(line)
-                line = Text(" ")
-            elif line.cell_len > 1:
-                line.append("  ")
-            line.append_text(item)
+                line, used = [(" ", "")], 1
+            elif used > 1:
+                line.append(("  ", ""))
+                used += 2
+            line += item
+            used += length
         lines.append(line)
         return lines
 
-    def _meter_line(self, kmem: Kmem, history: Sequence[int], width: int) -> Text:
+    @staticmethod
+    def _meter_line(kmem: Kmem, history: Sequence[int], width: int) -> list[Piece]:
         total = max(kmem.total_bytes, 1)
         used = total - kmem.free_bytes
         bar_width = max(min(40, width // 2 - 12), 4)
-        line = Text(" ")
-        line.append("mem ", self._s("header--label"))
+        line = [(" ", ""), ("mem ", "header--label")]
         filled = 0
         for part, nbytes in bar_parts(kmem):
             cells = round(nbytes * bar_width / total)
             cells = min(max(cells, 1 if nbytes else 0), bar_width - filled)
-            line.append("█" * cells, self._s(f"header--bar-{part}"))
+            line.append(("█" * cells, f"header--bar-{part}"))
             filled += cells
-        line.append("▪" * (bar_width - filled), self._s("header--bar-free"))
-        line.append(f" {used * 100 / total:4.1f}% used", self._s("header--value"))
-        spark_width = width - line.cell_len - 8
+        line.append(("▪" * (bar_width - filled), "header--bar-free"))
+        line.append((f" {used * 100 / total:4.1f}% used", "header--value"))
+        spark_width = width - sum(cell_len(text) for text, _ in line) - 8
         if spark_width >= 4:
-            line.append("   free ", self._s("header--label"))
-            line.append(sparkline(history, spark_width), self._s("header--spark"))
+            line.append(("   free ", "header--label"))
+            line.append((sparkline(history, spark_width), "header--spark"))
         return line

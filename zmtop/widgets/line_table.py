@@ -2,7 +2,8 @@
 
 Subclasses give the row keys (`rebuild`) and each row's cells (`cells`); the table keeps
 the cursor on its key when rows move, sorts on a key or a header click, searches, and
-caches rendered lines so a tick that changes nothing visible costs almost nothing.
+caches rendered lines. It remembers the cells painted on each screen line, so a tick
+repaints only the lines whose text changed.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class LineTable(ScrollView, can_focus=True):
         self.empty_text = ""  # said in place of rows when there are none (e.g. a data gap)
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._columns_cache: tuple[int, list[tuple[int, Column, int]]] | None = None
+        self._looks: dict[tuple[str, str, bool], Style] = {}  # see `_look`
+        self._painted: dict[int, tuple] = {}  # screen line -> (row key, cells) drawn there
         self._update_titles()
 
     # -- for subclasses -----------------------------------------------------------------
@@ -144,16 +147,16 @@ class LineTable(ScrollView, can_focus=True):
         self.scroll_to_cursor()
         self.refresh()
 
-    def refresh_keys(self, keys) -> None:
-        """Repaint only the visible rows of these keys: a tick that moved a few values
-        costs those rows, not the whole pane."""
+    def refresh_changed(self) -> None:
+        """Repaint only the visible lines whose cells differ from those painted there: a
+        tick that moved a few values costs those lines, not the whole pane."""
+        region = self.scrollable_content_region
         top = round(self.scroll_y)
-        bottom = min(top + self.scrollable_content_region.height - 1, len(self.keys))
-        width = self.scrollable_content_region.width
-        regions = [Region(0, index - top + 1, width, 1)
-                   for index in range(top, bottom) if self.keys[index] in keys]
-        if regions:
-            self.refresh(*regions)
+        keys, painted, cells = self.keys, self._painted, self.cells
+        lines = [y for y in range(1, min(region.height, len(keys) - top + 1))
+                 if painted.get(y) != (keys[top + y - 1], tuple(cells(keys[top + y - 1])))]
+        if lines:
+            self.refresh(*(Region(0, y, region.width, 1) for y in lines))
 
     def move_to(self, key: Hashable) -> bool:
         index = self.index_of(key)
@@ -204,6 +207,7 @@ class LineTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._looks.clear()
 
     def on_resize(self) -> None:
         self.scroll_to_cursor()
@@ -212,21 +216,38 @@ class LineTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         total = max(width, self.virtual_size.width)
-        base = self.rich_style
+        base = self._look()
         if y == 0:
             strip = self._header_strip(total, base)
         else:
             index = scroll_y + y - 1
             if index == 0 and not self.keys and self.empty_text:
-                dim = base + self._style("line-table--dim")
+                dim = self._look("line-table--dim")
                 return Strip([Segment(fit(f" {self.empty_text}", width, "left"), dim)])
             if index >= len(self.keys):
+                self._painted.pop(y, None)
                 return Strip.blank(width, base)
-            strip = self._row_strip(index, total, base)
+            strip = self._row_strip(index, y, total)
+        if scroll_x == 0 and strip.cell_length == width:
+            return strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
+
+    def _look(self, name: str = "", cursor: str = "", matched: bool = False) -> Style:
+        """The widget's style plus a cell's component style, the search match and the
+        cursor, combined once per style update rather than once per cell."""
+        key = (name, cursor, matched)
+        look = self._looks.get(key)
+        if look is None:
+            look = self.rich_style
+            for part, wanted in ((name, name), ("line-table--match", matched),
+                                 (cursor, cursor)):
+                if wanted:
+                    look += self._style(part)
+            self._looks[key] = look
+        return look
 
     def _header_strip(self, total: int, base: Style) -> Strip:
         key = ("header", total, self.sort_key, self.sort_reverse)
@@ -247,31 +268,42 @@ class LineTable(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
-    def _row_strip(self, index: int, total: int, base: Style) -> Strip:
+    def _row_strip(self, index: int, y: int, total: int) -> Strip:
         row_key = self.keys[index]
         cells = tuple(self.cells(row_key))
+        self._painted[y] = (row_key, cells)
         at_cursor = index == self.cursor
         matched = bool(self.needle) and self.needle in self.search_text(row_key)
         key = (cells, at_cursor and self.has_focus, at_cursor, matched, total)
         strip = self._cache.get(key)
         if strip is None:
-            cursor = None
+            cursor = ""
             if at_cursor:
-                cursor = self._style(
-                    "line-table--cursor" if self.has_focus else "line-table--cursor-blurred")
-            gap = base + cursor if cursor else base
-            match = self._style("line-table--match")
-            segments = []
+                cursor = "line-table--cursor" if self.has_focus else "line-table--cursor-blurred"
+            look = self._look
+            gap = look("", cursor)
+            runs: list[list] = []  # [text, style]: one segment per run of a style
+
+            def add(text: str, style: Style) -> None:
+                if runs and runs[-1][1] == style:
+                    runs[-1][0] += text
+                else:
+                    runs.append([text, style])
+
+            length = 0
             for i, column, width in self._layout(total):
                 cell = cells[i]
-                style = base + self._style(cell.style) if cell.style else base
-                if matched and column.width == 0:
-                    style += match
-                if cursor:
-                    style += cursor
-                segments += [Segment(fit(cell.text, width, column.align), style),
-                             Segment(" ", gap)]
-            strip = Strip(segments).extend_cell_length(total, gap)
+                add(fit(cell.text, width, column.align),
+                    look(cell.style, cursor, matched and column.width == 0))
+                add(" ", gap)
+                length += width + 1
+            if length > total:  # a flexible column filled the line: its gap falls outside
+                runs[-1][0] = runs[-1][0][:-1]
+                length -= 1
+            elif length < total:
+                add(" " * (total - length), gap)
+                length = total
+            strip = Strip([Segment(text, style) for text, style in runs if text], length)
             self._cache[key] = strip
         return strip
 

@@ -36,36 +36,55 @@ class Figures:
         self.snap = snap
         self.totals = job_totals(snap)
         self.deltas: dict[int, int] = {}
-        self.touched: set[int] = set()  # rows whose figures may have moved this tick
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
 
     def advance(self, snap: Snapshot) -> None:
         """Move to the next tick's snapshot, paying only for what changed: while the tree
-        keeps its shape, each changed process moves the totals of the jobs above it."""
+        keeps its shape, the changed processes move their jobs' totals, and the moves go
+        up one level at a time, summed per parent, so a job is visited once per level."""
         prev = self.snap
         if shape_changed(snap):
             self._resum(prev, snap)
             return
-        totals = dict(self.totals)
+        procs, before = snap.processes, prev.processes
         deltas: dict[int, int] = {}
-        touched: set[int] = set()
+        moved: dict[int, list[int]] = {}  # job -> PSS, PRIVATE, A.PSS moved below it
         for koid in snap.changes.processes:
-            new, old = snap.processes[koid], prev.processes[koid]
-            moved = (new.pss_bytes - old.pss_bytes, new.private_bytes - old.private_bytes,
-                     new.pss_fixed - old.pss_fixed)
-            if new.handles != old.handles or new.handle_count != old.handle_count:
+            new, old = procs[koid], before[koid]
+            if new.handle_count != old.handle_count or (
+                    new.handles is not old.handles and new.handles != old.handles):
                 self._handles = {}
-            above = ancestors(snap, "p", koid)
-            touched.add(koid)
-            touched.update(above)
-            if not any(moved):
-                continue
-            deltas[koid] = moved[0]
-            for job in above:
-                pss, private, apss = totals[job]
-                totals[job] = (pss + moved[0], private + moved[1], apss + moved[2])
-                deltas[job] = deltas.get(job, 0) + moved[0]
-        self.snap, self.totals, self.touched = snap, totals, touched
+            private = new.private_bytes - old.private_bytes
+            pss = private + new.scaled_shared_bytes - old.scaled_shared_bytes
+            apss = new.pss_fixed - old.pss_fixed
+            if pss or private or apss:
+                deltas[koid] = pss
+                sums = moved.get(new.job_koid)
+                if sums is None:
+                    moved[new.job_koid] = [pss, private, apss]
+                else:
+                    sums[0] += pss
+                    sums[1] += private
+                    sums[2] += apss
+        totals, jobs = self.totals, snap.jobs
+        while moved:
+            above: dict[int, list[int]] = {}
+            for job, (pss, private, apss) in moved.items():
+                total = totals[job]
+                total[0] += pss
+                total[1] += private
+                total[2] += apss
+                deltas[job] = deltas.get(job, 0) + pss
+                parent = jobs[job].parent_koid
+                sums = above.get(parent) if parent else None
+                if sums is not None:
+                    sums[0] += pss
+                    sums[1] += private
+                    sums[2] += apss
+                elif parent:
+                    above[parent] = [pss, private, apss]
+            moved = above
+        self.snap = snap
         self.deltas = {koid: d for koid, d in deltas.items() if d}
 
     def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
@@ -81,11 +100,10 @@ class Figures:
                 if delta:
                     deltas[koid] = delta
         for koid, (pss, _, _) in self.totals.items():
-            delta = pss - prev_totals.get(koid, (0, 0, 0))[0]
+            delta = pss - prev_totals.get(koid, (0,))[0]
             if delta:
                 deltas[koid] = delta
         self.snap, self.deltas = snap, deltas
-        self.touched = set(snap.processes) | set(snap.jobs)
 
     def values(self, kind: str, koid: int) -> tuple[int, int, int | None, int]:
         """PSS, PRIVATE, SHARED (None for jobs) and attributed PSS (fixed point)."""
@@ -126,9 +144,10 @@ def shape_changed(snap: Snapshot) -> bool:
     return bool(c.jobs or c.removed_jobs or c.removed_processes)
 
 
-def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:
-    """(PSS, PRIVATE, attributed PSS fixed) of every job, summed over descendant processes."""
-    totals: dict[int, tuple[int, int, int]] = {}
+def job_totals(snap: Snapshot) -> dict[int, list[int]]:
+    """[PSS, PRIVATE, attributed PSS fixed] of every job, summed over descendant processes
+    (lists: a tick moves them in place)."""
+    totals: dict[int, list[int]] = {}
     procs = snap.processes
     for koid in reversed(snap.jobs_depth_first(snap.root_job)):
         job = snap.jobs[koid]
@@ -143,7 +162,7 @@ def job_totals(snap: Snapshot) -> dict[int, tuple[int, int, int]]:
             pss += c_pss
             private += c_private
             apss += c_apss
-        totals[koid] = (pss, private, apss)
+        totals[koid] = [pss, private, apss]
     return totals
 
 

@@ -72,13 +72,12 @@ class TaskTable(LineTable):
 
     def update(self, figures: Figures) -> None:
         """A new tick: re-flatten only if the tree's shape (or a sorted value) changed,
-        else repaint the rows whose figures moved (and those that lose last tick's mark)."""
-        marked_before = self.figures.deltas
+        else repaint the visible rows whose text changed."""
         self.figures = figures
         if shape_changed(figures.snap) or self.sort_key != "task":
             self.rebuild()
         else:
-            self.refresh_keys(figures.touched | marked_before.keys())
+            self.refresh_changed()
         self._update_titles()
 
     def rebuild(self) -> None:
