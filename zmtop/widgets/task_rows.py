@@ -47,16 +47,22 @@ class Figures:
             self._resum(prev, snap)
             return
         procs, before = snap.processes, prev.processes
+        process_moves = snap.changes.process_moves
         deltas: dict[int, int] = {}
         moved: dict[int, list[int]] = {}  # job -> PSS, PRIVATE, A.PSS moved below it
         for koid in snap.changes.processes:
-            new, old = procs[koid], before[koid]
-            if new.handle_count != old.handle_count or (
-                    new.handles is not old.handles and new.handles != old.handles):
-                self._handles = {}
-            private = new.private_bytes - old.private_bytes
-            pss = private + new.scaled_shared_bytes - old.scaled_shared_bytes
-            apss = new.pss_fixed - old.pss_fixed
+            new = procs[koid]
+            move = process_moves.get(koid)
+            if move is not None:  # only byte totals moved, and by how much is known
+                private, pss, apss = move[0], move[0] + move[2], move[5]
+            else:
+                old = before[koid]
+                if new.handle_count != old.handle_count or (
+                        new.handles is not old.handles and new.handles != old.handles):
+                    self._handles = {}
+                private = new.private_bytes - old.private_bytes
+                pss = private + new.scaled_shared_bytes - old.scaled_shared_bytes
+                apss = new.pss_fixed - old.pss_fixed
             if pss or private or apss:
                 deltas[koid] = pss
                 sums = moved.get(new.job_koid)
