@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct, structs
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.sizes import format_size
 from engine.snapshot import FRACTION_ONE, Snapshot
 

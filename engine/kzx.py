@@ -11,7 +11,7 @@ Choices where a device has no single answer:
   private + shared bytes, shared pages counted whole) with `mb` MiB, and prints pages / 256.
 - `koid <koid>` answers as the kernel does, "no handles found" included; `ht`, `vmos <pid>`
   and `asd <pid>` raise KeyError("process N not found!") for an unknown process.
-Names are escaped with psutils.safe_name in text and left raw in JSON.
+Names are escaped with names.safe_name in text and left raw in JSON.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from engine.kernel_aspace import (
     kernel_only_vmos,
     object_address,
 )
+from engine.names import safe_name
 from engine.psutils import (
     dump_vmos_text,
     hidden_vmos,
     kernel_address,
-    safe_name,
     vmo_dump_header,
     vmo_dump_row,
 )

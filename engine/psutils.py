@@ -2,7 +2,7 @@
 
 Pure functions over a Snapshot. Each returns exactly what the real tool prints, so output
 can be diffed against a device's; the one deliberate difference is that control characters
-in names are escaped (see `safe_name`), since names come from devices and reach a terminal.
+in names are escaped (engine.names.safe_name): names come from devices and reach a terminal.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from engine.kernel_aspace import kernel_only_vmos
+from engine.names import safe_name
 from engine.sizes import format_size
 from engine.snapshot import (
     PERM_EXECUTE,
@@ -24,13 +25,7 @@ from engine.snapshot import (
     Vmo,
 )
 
-_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def safe_name(name: str) -> str:
-    """Escape C0/C1 controls and DEL as `\\xNN`: names from a device must not drive a terminal."""
-    return name.translate(_CONTROL_ESCAPES)
 
 
 def iso_timestamp(time_ns: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import Process, Snapshot
 from engine.treemap_page import PAGE
 

@@ -286,7 +286,7 @@ class ZmtopApp(RecordingControls, App):
         return self.screen_stack[-1]
 
     def describe_koid(self, koid: int) -> str:
-        from engine.psutils import safe_name
+        from engine.names import safe_name
 
         snap = self.snapshot
         for kind, table in (("job", snap.jobs), ("process", snap.processes), ("VMO", snap.vmos)):

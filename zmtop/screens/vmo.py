@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import Snapshot, Vmo
 from zmtop.screens.base import MonitorScreen
 from zmtop.widgets import cells

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from engine.kzx import PAGES_PER_MB
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import PAGE_SIZE, Snapshot
 from zmtop.screens.base import MonitorScreen
 from zmtop.widgets import cells

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from textual.binding import Binding
 
 from engine.kernel_aspace import AspaceNode, kernel_aspace
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import PAGE_SIZE, Snapshot
 
 from zmtop.widgets import cells

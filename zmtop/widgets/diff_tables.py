@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import NamedTuple
 
 from engine.diff import Diff, KmemDelta, ProcessGrowth, VmoGrowth
-from engine.psutils import safe_name
+from engine.names import safe_name
 from zmtop.widgets import cells
 from zmtop.widgets.line_table import Cell, Column, LineTable
 

@@ -16,7 +16,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.sizes import format_size
 from engine.snapshot import Kmem
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from engine.kernel_aspace import kernel_only_vmos
 from engine.kzx import PS_COLUMNS, type_name
-from engine.psutils import hidden_vmos, safe_name
+from engine.names import safe_name
+from engine.psutils import hidden_vmos
 from engine.snapshot import Process, Snapshot, Vmo
 
 from zmtop.widgets import cells

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import MapEntry, Process, Snapshot, VmoRef
 
 from zmtop.widgets import cells

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import Snapshot
 from zmtop.widgets.handle_rows import HANDLE_KEYS, handle_totals
 

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.treemap import Node, format_size, label
 from engine.treemap_layout import Cell, layout
 from zmtop.widgets.line_table import fit

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
-from engine.psutils import safe_name
+from engine.names import safe_name
 from engine.snapshot import FRACTION_ONE, Snapshot, Vmo
 
 from zmtop.widgets import cells
