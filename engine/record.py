@@ -360,7 +360,8 @@ def _encode_moves(moves: dict) -> Moves:
     koids = sorted(moves)
     if not koids:
         return Moves([], [])
-    rows = _pick(moves, koids)
+    in_order = list(moves)  # the accountant's order, often sorted already
+    rows = tuple(moves.values()) if in_order == koids else _pick(moves, koids)
     columns = list(zip(*rows)) if type(rows[0]) is tuple else [rows]
     out = []
     for i, column in enumerate(columns):
