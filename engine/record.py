@@ -437,12 +437,16 @@ TABLES = (JOBS, PROCESSES, VMOS)
 
 
 class FrameHead(Struct, array_like=True, frozen=True):
-    """Both kinds of frame lead with these fields: decoding stops there, for timelines."""
+    """Both kinds of frame lead with these fields: decoding stops there, for timelines and
+    the kstats history before a tick."""
 
     tick: int
     time_ns: int
     pressure: str
     events: tuple[Event, ...]
+    source: str | None
+    root_job: int
+    kmem: list[int]  # a keyframe's Kmem; a delta's differences from the tick before
 
 
 class Keyframe(Struct, array_like=True, frozen=True):

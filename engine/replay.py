@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import zlib
+from operator import add
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,7 +37,7 @@ from engine.record import (
     apply_keyframe,
     dictionary,
 )
-from engine.snapshot import Event, Snapshot
+from engine.snapshot import Event, Kmem, Snapshot
 
 PIECE = 256  # bytes of a delta fed to its decompressor at a time
 
@@ -67,6 +68,7 @@ class Recording:
         self._key: tuple[int, Snapshot] | None = None
         self._events: list[tuple[int, Event]] | None = None
         self._times: list[int] | None = None
+        self._kmems: list[tuple[int, ...]] | None = None  # each frame's Kmem fields
         self._view = memoryview(data)
         self._raw_key: tuple[int, bytes] | None = None
         # the deltas' stream of one keyframe: [keyframe index, next frame, decompressor]
@@ -122,13 +124,25 @@ class Recording:
             self._read_heads()
         return self._times
 
+    def kmems_until(self, tick: int, count: int) -> list[Kmem]:
+        """The kstats of up to `count` recorded ticks ending at `tick`, oldest first: the
+        history a monitor would have gathered had it played up to there."""
+        if self._kmems is None:
+            self._read_heads()
+        end = bisect.bisect_right(self.ticks, tick)
+        return [Kmem(*fields) for fields in self._kmems[max(0, end - count):end]]
+
     def _read_heads(self) -> None:
-        events, times = [], []
+        events, times, kmems = [], [], []
+        fields: tuple[int, ...] = ()
         for i, entry in enumerate(self._entries):
             head = self._decode(i, _HEAD)
             times.append(head.time_ns)
             events.extend((entry.tick, event) for event in head.events)
-        self._events, self._times = events, times
+            fields = self._apply(i, _kmem_after, fields if entry.kind == DELTA else None,
+                                 head.kmem)
+            kmems.append(fields)
+        self._events, self._times, self._kmems = events, times, kmems
 
     def _span(self) -> str:
         if not self.ticks:
@@ -220,6 +234,14 @@ class Recording:
 _KEYFRAME = msgspec.msgpack.Decoder(Keyframe)
 _DELTA = msgspec.msgpack.Decoder(Delta)
 _HEAD = msgspec.msgpack.Decoder(FrameHead)
+KMEM_FIELDS = len(Kmem.__struct_fields__)
+
+
+def _kmem_after(before: tuple[int, ...] | None, kmem: list[int]) -> tuple[int, ...]:
+    """A frame's Kmem fields: a keyframe's own (`before` None), a delta's added to them."""
+    if len(kmem) != KMEM_FIELDS:
+        raise ValueError("kmem of the wrong length")
+    return tuple(kmem) if before is None else tuple(map(add, before, kmem))
 
 
 def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:

@@ -169,7 +169,7 @@ async def test_playing_steps_and_stops_at_the_end(make_replay):
         app.seek(LAST - 2)
         app.action_play()
         await until(lambda: app.paused)
-        assert app.snapshot.tick == LAST and len(app.free_history) == 3
+        assert app.snapshot.tick == LAST and len(app.free_history) == LAST + 1
         app.action_play()  # at the end: play again from the start
         assert not app.paused and app.snapshot.tick == 0
 
@@ -186,12 +186,15 @@ async def test_a_seek_rebuilds_the_view_state(make_replay, recording_path):
         expected.advance(recording.snapshot_at(12))
         assert app.figures.snap is snap
         assert app.figures.deltas == expected.deltas and app.figures.totals == expected.totals
-        assert list(app.free_history) == [snap.kmem.free_bytes]
+        # the graphs hold what playing from the start to here would have gathered
+        played = [recording.snapshot_at(t).kmem for t in range(13)]
+        assert list(app.free_history) == [kmem.free_bytes for kmem in played]
+        assert list(app.kstats_history.fields["free"]) == [k.free_bytes for k in played]
         table = app.screen.query_one(TaskTable)
         assert table.figures is app.figures
         assert table.keys == [r.koid for r in walk_tasks(snap)]
         await pilot.press("right")  # one on is a plain tick: history grows
-        assert len(app.free_history) == 2 and app.snapshot.tick == 13
+        assert len(app.free_history) == 14 and app.snapshot.tick == 13
 
 
 async def test_drill_down_follows_the_replay(make_replay):

@@ -4,7 +4,7 @@ Every screen is the live one; only the clock and the keys differ. Playing or ste
 tick on hands the next snapshot to the app like a live tick (its changes are relative to
 what is shown). Any other move (back, a jump, a seek) rebuilds the per-tick view state
 instead: a snapshot's changes are relative to the tick before it in the recording, not to
-what was on screen. The clock steps on the event loop, so a seek never races a step.
+what was on screen; the sparkline and kernel graphs take their samples from the recording. The clock steps on the event loop, so a seek never races a step.
 """
 
 from __future__ import annotations
@@ -56,6 +56,16 @@ class ReplayApp(ZmtopApp):
         self.replay = source.recording
         self.marks: list[Snapshot] = []  # A, then B
         self.driver.pause()
+        self._recall_histories(self.snapshot.tick)
+
+    def _recall_histories(self, tick: int) -> None:
+        """The sparkline's and the kernel graphs' samples up to `tick`, from the recording,
+        as if it had played to there."""
+        kmems = self.replay.kmems_until(tick, HISTORY)
+        self.free_history = deque((kmem.free_bytes for kmem in kmems), maxlen=HISTORY)
+        self.kstats_history = KstatsHistory(kmems[0])
+        for kmem in kmems[1:]:
+            self.kstats_history.append(kmem)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in REPLAY_ACTIONS and (isinstance(self.focused, Input)
@@ -98,8 +108,8 @@ class ReplayApp(ZmtopApp):
     def seek(self, tick: int) -> None:
         """Show the recorded tick at or before `tick` (the first, if `tick` is earlier).
 
-        One tick on is a plain delivery; any other move starts the histories afresh and
-        takes ΔPSS from the tick recorded before the new one.
+        One tick on is a plain delivery; any other move takes the histories from the
+        recording and ΔPSS from the tick recorded before the new one.
         """
         ticks = self.replay.ticks
         i = max(0, bisect.bisect_right(ticks, tick) - 1)
@@ -115,8 +125,7 @@ class ReplayApp(ZmtopApp):
         if previous is not None:
             figures.advance(snap)  # ΔPSS: this tick against the one recorded before it
         self.snapshot, self.figures = snap, figures
-        self.free_history = deque([snap.kmem.free_bytes], maxlen=HISTORY)
-        self.kstats_history = KstatsHistory(snap.kmem)
+        self._recall_histories(snap.tick)
         with self.batch_update():
             screen = self.monitor_screen
             if screen is not None:
