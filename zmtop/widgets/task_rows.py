@@ -37,6 +37,7 @@ class Figures:
         self.totals = job_totals(snap)
         self.deltas: dict[int, int] = {}
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
+        self._parents = parents(snap)
 
     def advance(self, snap: Snapshot) -> None:
         """Move to the next tick's snapshot, paying only for what changed: while the tree
@@ -48,15 +49,15 @@ class Figures:
             return
         procs, before = snap.processes, prev.processes
         process_moves = snap.changes.process_moves
+        parent_of = self._parents
         deltas: dict[int, int] = {}
         moved: dict[int, list[int]] = {}  # job -> PSS, PRIVATE, A.PSS moved below it
         for koid in snap.changes.processes:
-            new = procs[koid]
             move = process_moves.get(koid)
             if move is not None:  # only byte totals moved, and by how much is known
                 private, pss, apss = move[0], move[0] + move[2], move[5]
             else:
-                old = before[koid]
+                new, old = procs[koid], before[koid]
                 if new.handle_count != old.handle_count or (
                         new.handles is not old.handles and new.handles != old.handles):
                     self._handles = {}
@@ -65,14 +66,15 @@ class Figures:
                 apss = new.pss_fixed - old.pss_fixed
             if pss or private or apss:
                 deltas[koid] = pss
-                sums = moved.get(new.job_koid)
+                job = parent_of[koid]
+                sums = moved.get(job)
                 if sums is None:
-                    moved[new.job_koid] = [pss, private, apss]
+                    moved[job] = [pss, private, apss]
                 else:
                     sums[0] += pss
                     sums[1] += private
                     sums[2] += apss
-        totals, jobs = self.totals, snap.jobs
+        totals = self.totals
         while moved:
             above: dict[int, list[int]] = {}
             for job, (pss, private, apss) in moved.items():
@@ -81,7 +83,7 @@ class Figures:
                 total[1] += private
                 total[2] += apss
                 deltas[job] = deltas.get(job, 0) + pss
-                parent = jobs[job].parent_koid
+                parent = parent_of[job]
                 sums = above.get(parent) if parent else None
                 if sums is not None:
                     sums[0] += pss
@@ -97,6 +99,7 @@ class Figures:
         """Tasks came or went: sum every job again and compare with the last tick."""
         prev_totals = self.totals
         self.totals = job_totals(snap)
+        self._parents = parents(snap)
         self._handles = {}
         deltas = {}
         for koid in snap.changes.processes:
@@ -148,6 +151,14 @@ def shape_changed(snap: Snapshot) -> bool:
     """Whether the tree's rows changed: a job's children or processes, or a task went."""
     c = snap.changes
     return bool(c.jobs or c.removed_jobs or c.removed_processes)
+
+
+def parents(snap: Snapshot) -> dict[int, int]:
+    """Each task's job (0 above the root job): the tree's shape, fixed until tasks come or
+    go, where walking it costs no record lookups."""
+    out = {koid: job.parent_koid for koid, job in snap.jobs.items()}
+    out.update((koid, proc.job_koid) for koid, proc in snap.processes.items())
+    return out
 
 
 def job_totals(snap: Snapshot) -> dict[int, list[int]]:
