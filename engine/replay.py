@@ -343,11 +343,6 @@ class ReplaySource:
             self._go(self._i + 1)
         return self.snapshot
 
-    def back(self) -> Snapshot:
-        if not self.at_start:
-            self._go(self._i - 1)
-        return self.snapshot
-
     def seek(self, tick: int) -> Snapshot:
         self._go(self._position(tick))
         return self.snapshot

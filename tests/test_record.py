@@ -102,11 +102,11 @@ def test_every_tick_replays_exactly(tmp_path, scenario):
     assert recording.events() == [(s.tick, e) for s in snaps for e in s.events]
 
 
-def test_replay_source_steps_backs_and_seeks(tmp_path, churn):
+def test_replay_source_steps_and_seeks(tmp_path, churn):
     record(tmp_path / "r.zmrec", churn)
     source = ReplaySource(Recording.open(tmp_path / "r.zmrec"))
     assert source.snapshot == churn[0] and not source.at_end
-    assert source.step() == churn[1] and source.back() == churn[0] and source.back() == churn[0]
+    assert source.step() == churn[1] and source.seek(0) == churn[0] and source.at_start
     assert source.seek(33) == churn[33] and source.seek(10_000) == churn[-1] and source.at_end
     assert source.step() == churn[-1]
     assert source.seek(-5) == churn[0]
