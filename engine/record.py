@@ -236,20 +236,29 @@ class _Table:
         gone = sorted(koid for koid in removed if koid in old)
         return self.delta(_gaps(gone), _gaps(kept), _in_order(new, added), *columns)
 
-    def apply(self, records: dict, rows: dict, delta: Struct) -> tuple[list, list]:
+    def apply(self, records: dict, rows: dict, pending: dict,
+              delta: Struct) -> tuple[list, list]:
         """Apply to `records`, keeping changed ones as mutable `rows` (koid -> field list,
-        a patched tuple as a list) until `settle`; the changed (or added) and removed koids."""
+        a patched tuple as a list) and moves as `pending` ones until `settle`; the changed
+        (or added) and removed koids."""
         removed = list(accumulate(delta.removed))
         for koid in removed:
             del records[koid]
             rows.pop(koid, None)
+            pending.pop(koid, None)
         koids = list(accumulate(delta.koids))
         if koids:
             work = []
             for koid in koids:
-                row = rows.get(koid)
-                if row is None:
-                    rows[koid] = row = list(astuple(records[koid]))
+                by = pending.pop(koid, None)
+                if by is not None:  # moved before: its fields move now, then change
+                    row = rows.pop(koid, None)
+                    record = records[koid] if row is None else self._settled(row)
+                    rows[koid] = row = list(astuple(record.moved(by)))
+                else:
+                    row = rows.get(koid)
+                    if row is None:
+                        rows[koid] = row = list(astuple(records[koid]))
                 work.append(row)
             values_of: dict[int, tuple] = {}  # int column -> its values and rows
             for i, column in enumerate(astuple(delta)[3:]):
@@ -291,15 +300,24 @@ class _Table:
             koids.append(record.koid)
         return koids, removed
 
-    def move(self, records: dict, rows: dict, moves: dict) -> None:
-        """Apply `Changes` moves (the record's own `moved`), settling pending rows first."""
-        for koid, by in moves.items():
-            row = rows.pop(koid, None)
-            record = records[koid] if row is None else self._settled(row)
-            records[koid] = record.moved(by)
+    @staticmethod
+    def move(records: dict, pending: dict, moves: dict) -> None:
+        """Add `Changes` moves to the `pending` ones: moves add up (`Vmo.moved` by a then b
+        is `moved` by a + b), so a seek past many deltas moves each record once."""
+        if not records.keys() >= moves.keys():
+            raise KeyError("a move of a record that is not there")
+        summed = {koid: _plus(pending[koid], moves[koid])
+                  for koid in moves.keys() & pending.keys()}
+        pending.update(moves)
+        pending.update(summed)
 
-    def settle(self, records: dict, rows: dict) -> None:
-        """Make the pending rows records again (their patched tuples tuples again)."""
+    def settle(self, records: dict, rows: dict, pending: dict) -> None:
+        """Make the pending rows records again (their patched tuples tuples again), and
+        move the records with pending moves."""
+        for koid, by in pending.items():
+            row = rows.pop(koid, None)
+            records[koid] = (records[koid] if row is None else self._settled(row)).moved(by)
+        pending.clear()
         if rows:
             records.update(zip(rows, map(self._settled, rows.values())))
             rows.clear()
@@ -309,6 +327,11 @@ class _Table:
             if type(row[f]) is list:
                 row[f] = tuple(row[f])
         return self.record(*row)
+
+
+def _plus(a: int | tuple, b: int | tuple) -> int | tuple:
+    """Two moves as one: a VMO's bytes, or a process's totals field by field."""
+    return a + b if type(a) is int else tuple(map(add, a, b))
 
 
 def _int_column(i: int, a: tuple, b: tuple, ints: list) -> Moved | Times:
@@ -522,6 +545,7 @@ class Rebuild:
         self._snap = start
         self._tables: list[dict] | None = None  # copies of the snapshot's, once changed
         self._rows: tuple[dict, ...] = ({}, {}, {})
+        self._pending: tuple[dict, ...] = ({}, {}, {})  # moves not yet made, by koid
         self._kmem = astuple(start.kmem)
         self._source = start.source
         # the last delta, what it changed and removed, and its moves
@@ -534,13 +558,14 @@ class Rebuild:
         if len(delta.kmem) != len(self._kmem):
             raise ValueError("kmem of the wrong length")
         with _gc_paused:
-            moved = [table.apply(records, rows, part) for table, records, rows, part
-                     in zip(TABLES, self._tables, self._rows,
+            moved = [table.apply(records, rows, pending, part)
+                     for table, records, rows, pending, part
+                     in zip(TABLES, self._tables, self._rows, self._pending,
                             (delta.jobs, delta.processes, delta.vmos))]
             moves = (_decode_moves(delta.process_moves, 6), _decode_moves(delta.vmo_moves, 1))
-            for table, records, rows, (changed, _), by_koid in zip(
-                    TABLES[1:], self._tables[1:], self._rows[1:], moved[1:], moves):
-                table.move(records, rows, by_koid)
+            for table, records, pending, (changed, _), by_koid in zip(
+                    TABLES[1:], self._tables[1:], self._pending[1:], moved[1:], moves):
+                table.move(records, pending, by_koid)
                 changed.extend(by_koid)
         self._kmem = tuple(map(add, self._kmem, delta.kmem))
         if delta.source is not None:
@@ -551,8 +576,9 @@ class Rebuild:
         """The snapshot after the deltas applied so far."""
         if self._tables is not None:
             with _gc_paused:
-                for table, records, rows in zip(TABLES, self._tables, self._rows):
-                    table.settle(records, rows)
+                for table, records, rows, pending in zip(TABLES, self._tables, self._rows,
+                                                         self._pending):
+                    table.settle(records, rows, pending)
             delta, moved, (process_moves, vmo_moves) = self._last
             jobs, processes, vmos = self._tables
             self._snap = Snapshot(

@@ -421,3 +421,28 @@ def test_records_that_only_moved_go_as_moves(tmp_path, churn):
 def test_malformed_moves_are_refused(moves, width, match):
     with pytest.raises(ValueError, match=match):
         _decode_moves(moves, width)
+
+
+def test_moves_add_up_across_a_seek_and_meet_later_changes(tmp_path, churn):
+    """A seek past several deltas sums a record's moves, and makes them before a later
+    delta changes the same record's other fields."""
+    replace = msgspec.structs.replace
+    s0 = tiny(churn[:1], keep=6)[0]
+    v, p = sorted(s0.vmos)[0], sorted(s0.processes)[0]
+    snaps = [s0]
+    for tick, vmo_by, proc_by in ((1, 4096, (0, 0, 0, 4096, 4096, 7)),
+                                  (2, -8192, (0, 0, 0, 8, 8, 9))):
+        last = snaps[-1]
+        snaps.append(replace(
+            last, tick=tick, vmos={**last.vmos, v: last.vmos[v].moved(vmo_by)},
+            processes={**last.processes, p: last.processes[p].moved(proc_by)},
+            changes=Changes(processes=frozenset([p]), vmos=frozenset([v]),
+                            vmo_moves={v: vmo_by}, process_moves={p: proc_by})))
+    last = snaps[-1]
+    held = last.vmos[v].process_count
+    changed = replace(last.vmos[v], process_count=0 if held else 1)  # moves depend on it
+    snaps.append(replace(last, tick=3, vmos={**last.vmos, v: changed},
+                         changes=Changes(vmos=frozenset([v]))))
+    record(tmp_path / "s.zmrec", snaps, keyframe_every=100)
+    for tick in (3, 2, 1):  # each cold: one seek from the keyframe
+        assert same(Recording.open(tmp_path / "s.zmrec").snapshot_at(tick), snaps[tick])
