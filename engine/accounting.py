@@ -110,6 +110,29 @@ def _offsets_up(vmo: k.Vmo) -> dict[int, int]:
     return out
 
 
+def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
+                  deltas: dict[int, list[int]]) -> None:
+    """Add to the deltas of the VMO's holders (bar the structural ones, rebuilt anyway) how
+    its record's change moves what it adds to each one's USS (its private pages, if one
+    process holds it), RSS, and PSS (its scaled pages over the processes holding it)."""
+    d_uss = ((new.private_bytes if new.process_count == 1 else 0)
+             - (old.private_bytes if old.process_count == 1 else 0))
+    d_rss = new.total_bytes - old.total_bytes
+    d_pss = ((new.scaled_fixed // new.process_count if new.process_count else 0)
+             - (old.scaled_fixed // old.process_count if old.process_count else 0))
+    if not (d_uss or d_rss or d_pss):
+        return
+    for pkoid in vmo.holders:
+        if pkoid in structural:
+            continue
+        delta = deltas.get(pkoid)
+        if delta is None:
+            deltas[pkoid] = delta = [0] * 6
+        delta[3] += d_uss
+        delta[4] += d_rss
+        delta[5] += d_pss
+
+
 class Accountant:
     """Keeps the latest records and rebuilds only those the kernel marked dirty."""
 
@@ -250,20 +273,8 @@ class Accountant:
                 continue
             moves[koid] = moved
             records[koid] = new = old.moved(moved)
-            count = old.process_count
-            if not count:
-                continue
-            d_uss = moved if count == 1 else 0
-            d_pss = new.scaled_fixed // count - old.scaled_fixed // count
-            for pkoid in vmo.holders:
-                if pkoid in structural:
-                    continue
-                delta = deltas.get(pkoid)
-                if delta is None:
-                    deltas[pkoid] = delta = [0] * 6
-                delta[3] += d_uss
-                delta[4] += moved
-                delta[5] += d_pss
+            if old.process_count:
+                _move_holders(vmo, old, new, structural, deltas)
         return rest
 
     @staticmethod
@@ -284,24 +295,7 @@ class Accountant:
                     else:
                         delta[1] += sign * nbytes
                         delta[2] += sign * (nbytes // record.share_count)
-            # What the VMO adds to each holder's USS (its private pages, if one process
-            # holds it), RSS, and PSS (its scaled pages over the processes holding it).
-            d_uss = ((new.private_bytes if new.process_count == 1 else 0)
-                     - (old.private_bytes if old.process_count == 1 else 0))
-            d_rss = new.total_bytes - old.total_bytes
-            d_pss = ((new.scaled_fixed // new.process_count if new.process_count else 0)
-                     - (old.scaled_fixed // old.process_count if old.process_count else 0))
-            if not (d_uss or d_rss or d_pss):
-                continue
-            for pkoid in vmo.holders:
-                if pkoid in structural:
-                    continue
-                delta = deltas.get(pkoid)
-                if delta is None:
-                    deltas[pkoid] = delta = [0] * 6
-                delta[3] += d_uss
-                delta[4] += d_rss
-                delta[5] += d_pss
+            _move_holders(vmo, old, new, structural, deltas)
 
     def _apply_deltas(self, deltas: dict[int, list[int]]) -> dict[int, tuple]:
         """Move process totals by the collected deltas; returns the moves made, by koid."""
