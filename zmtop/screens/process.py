@@ -29,17 +29,12 @@ class ProcessSummary(Summary):
 
     def render(self) -> Text:
         p, exact = self.process, self.app.exact
-        title, label = self.style_of("title"), self.style_of("label")
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" p: {p.koid} ", title)
-        text.append(f" {safe_name(p.name)}", title)
-        text.append(f"  job j: {p.job_koid}", label)
-        if self.exited:
-            text.append("  EXITED ", self.style_of("gone"))
+        text = self.title_line(f"p: {p.koid}", safe_name(p.name), f"job j: {p.job_koid}",
+                               "EXITED" if self.exited else None)
         gaps = missing(self.app.source)
         handles = "n/a" if "handles" in gaps else p.handle_count
         threads = "n/a" if "threads" in gaps else len(p.threads)
-        text.append(f"  handles {handles}  threads {threads}", label)
+        text.append(f"  handles {handles}  threads {threads}", self.style_of("label"))
 
         def shown(nbytes: int, known: bool = True) -> str:
             return cells.size(nbytes, exact) if known else "n/a"

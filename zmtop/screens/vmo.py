@@ -33,13 +33,8 @@ class VmoSummary(Summary):
 
     def render(self) -> Text:
         v, exact = self.vmo, self.app.exact
-        title, label = self.style_of("title"), self.style_of("label")
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" VMO {v.koid} ", title)
-        text.append(f" {safe_name(v.name) or '-'}", title)
-        text.append(f"  {vmo_kind(v)}", label)
-        if self.gone:
-            text.append("  FREED ", self.style_of("gone"))
+        text = self.title_line(f"VMO {v.koid}", safe_name(v.name) or "-", vmo_kind(v),
+                               "FREED" if self.gone else None)
         rows = (
             ("legacy", (("size", cells.size(v.size_bytes, exact)),
                         ("alloc", cells.size(v.committed_bytes, exact)),

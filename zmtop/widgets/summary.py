@@ -14,6 +14,17 @@ class Summary(Widget):
     def style_of(self, name: str):
         return self.get_component_rich_style(f"summary--{name}", partial=True)
 
+    def title_line(self, heading: str, name: str, detail: str, gone: str | None) -> Text:
+        """` heading  name  detail`, then the word `gone` in its style when given."""
+        title, label = self.style_of("title"), self.style_of("label")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {heading} ", title)
+        text.append(f" {name}", title)
+        text.append(f"  {detail}", label)
+        if gone:
+            text.append(f"  {gone} ", self.style_of("gone"))
+        return text
+
     def append_rows(self, text: Text, rows) -> Text:
         """Rows of (title, ((label, shown value), ...)), one line each."""
         label, value = self.style_of("label"), self.style_of("value")
