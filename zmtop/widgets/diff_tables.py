@@ -58,17 +58,36 @@ class GrowthTable(LineTable):
         self.set_columns(self.make_columns(exact))
 
 
-class ProcessDiffTable(GrowthTable):
-    """Processes by legacy PSS growth, then attributed PSS growth (as `zmtop diff`)."""
+class TaskGrowthTable(GrowthTable):
+    """Rows of processes or VMOs: KOID and STATE lead, the figures follow, NAME ends; a
+    search looks at names and koids."""
 
     SORTS = {
         "koid": lambda r: r.growth.koid,
         "state": lambda r: r.state,
+        "name": lambda r: r.growth.name.casefold(),
+    }
+
+    @staticmethod
+    def framed(figures: list[Column]) -> list[Column]:
+        return [Column("koid", "KOID", 7, descending=False),
+                Column("state", "STATE", 5, "left", descending=False),
+                *figures,
+                Column("name", "NAME", 0, "left", descending=False)]
+
+    def search_text(self, key: int) -> str:
+        return f"{self.rows[key].growth.name.casefold()}\0{key}"
+
+
+class ProcessDiffTable(TaskGrowthTable):
+    """Processes by legacy PSS growth, then attributed PSS growth (as `zmtop diff`)."""
+
+    SORTS = {
+        **TaskGrowthTable.SORTS,
         "pss": lambda r: r.growth.pss_bytes,
         "delta": lambda r: (r.growth.pss_delta, r.growth.attributed_delta),
         "apss": lambda r: r.growth.attributed_pss,
         "adelta": lambda r: (r.growth.attributed_delta, r.growth.pss_delta),
-        "name": lambda r: r.growth.name.casefold(),
     }
 
     def __init__(self, d: Diff, *, exact: bool = False) -> None:
@@ -77,15 +96,12 @@ class ProcessDiffTable(GrowthTable):
 
     def make_columns(self, exact: bool) -> list[Column]:
         w = cells.size_width(exact)
-        return [
-            Column("koid", "KOID", 7, descending=False),
-            Column("state", "STATE", 5, "left", descending=False),
+        return self.framed([
             Column("pss", "PSS", w),
             Column("delta", "ΔPSS", w + 1),
             Column("apss", "A.PSS", w, optional=True),
             Column("adelta", "ΔA.PSS", w + 1),
-            Column("name", "NAME", 0, "left", descending=False),
-        ]
+        ])
 
     def cells(self, key: int) -> Sequence[Cell]:
         state, g = self.rows[key]
@@ -95,19 +111,14 @@ class ProcessDiffTable(GrowthTable):
                 Cell(cells.size(round(g.attributed_pss), exact)),
                 cells.change(round(g.attributed_delta), exact), Cell(safe_name(g.name))]
 
-    def search_text(self, key: int) -> str:
-        return f"{self.rows[key].growth.name.casefold()}\0{key}"
 
-
-class VmoDiffTable(GrowthTable):
+class VmoDiffTable(TaskGrowthTable):
     """VMOs by committed bytes growth."""
 
     SORTS = {
-        "koid": lambda r: r.growth.koid,
-        "state": lambda r: r.state,
+        **TaskGrowthTable.SORTS,
         "alloc": lambda r: r.growth.committed_bytes,
         "delta": lambda r: r.growth.committed_delta,
-        "name": lambda r: r.growth.name.casefold(),
     }
 
     def __init__(self, d: Diff, *, exact: bool = False) -> None:
@@ -116,21 +127,12 @@ class VmoDiffTable(GrowthTable):
 
     def make_columns(self, exact: bool) -> list[Column]:
         w = cells.size_width(exact)
-        return [
-            Column("koid", "KOID", 7, descending=False),
-            Column("state", "STATE", 5, "left", descending=False),
-            Column("alloc", "ALLOC", w),
-            Column("delta", "ΔALLOC", w + 1),
-            Column("name", "NAME", 0, "left", descending=False),
-        ]
+        return self.framed([Column("alloc", "ALLOC", w), Column("delta", "ΔALLOC", w + 1)])
 
     def cells(self, key: int) -> Sequence[Cell]:
         state, g = self.rows[key]
         return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.committed_bytes, self.exact)),
                 cells.change(g.committed_delta, self.exact), Cell(safe_name(g.name) or "-")]
-
-    def search_text(self, key: int) -> str:
-        return f"{self.rows[key].growth.name.casefold()}\0{key}"
 
 
 class KstatsDiffTable(GrowthTable):
