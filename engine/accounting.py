@@ -29,6 +29,7 @@ from engine.snapshot import (
     Thread,
     Vmo,
     VmoRef,
+    leaf_figures,
 )
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
@@ -314,10 +315,8 @@ class Accountant:
         committed = pages * PAGE_SIZE
         if figures is not None:
             private, scaled, total = figures[0] * PAGE_SIZE, figures[1], figures[2] * PAGE_SIZE
-        elif process_count:  # outside any clone family a VMO reaches only its own pages
-            private, scaled, total = committed, committed * FRACTION_ONE, committed
         else:
-            private, scaled, total = 0, 0, committed
+            private, scaled, total = leaf_figures(committed, bool(process_count))
         parent = vmo.parent
         return Vmo(vmo.koid, vmo.name, vmo.size_pages * PAGE_SIZE,
                    parent.koid if parent is not None else 0, len(vmo.children),

@@ -208,11 +208,16 @@ class Vmo(Struct, frozen=True, array_like=True, gc=False):
         (a `Changes.vmo_moves` entry): it reaches its own pages only, so its total follows,
         and so do its private and scaled figures if a process holds it."""
         committed = self.committed_bytes + nbytes
-        if not self.process_count:
-            return structs.replace(self, committed_bytes=committed,
-                                   total_bytes=self.total_bytes + nbytes)
-        return structs.replace(self, committed_bytes=committed, private_bytes=committed,
-                               scaled_fixed=committed * FRACTION_ONE, total_bytes=committed)
+        private, scaled, total = leaf_figures(committed, bool(self.process_count))
+        return structs.replace(self, committed_bytes=committed, private_bytes=private,
+                               scaled_fixed=scaled, total_bytes=total)
+
+
+def leaf_figures(committed: int, held: bool) -> tuple[int, int, int]:
+    """Attributed private, scaled (fixed point) and total bytes of a VMO outside any clone
+    family: it reaches only its own pages, which are private and scaled whole if a process
+    holds it, and nobody's share otherwise."""
+    return (committed, committed * FRACTION_ONE, committed) if held else (0, 0, committed)
 
 
 class Changes(Struct, frozen=True, array_like=True, gc=False):
