@@ -14,6 +14,8 @@ Two answers, side by side:
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine import kernel as k
 from engine.snapshot import (
     FRACTION_ONE,
@@ -30,7 +32,10 @@ from engine.snapshot import (
     Vmo,
     VmoRef,
     leaf_figures,
+    process_joined,
+    vmo_joined,
 )
+from engine.tables import Columns, FigureTable
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 
@@ -135,34 +140,48 @@ def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
 
 
 class Accountant:
-    """Keeps the latest records and rebuilds only those the kernel marked dirty."""
+    """Keeps the latest records and rebuilds only those the kernel marked dirty.
+
+    A VMO outside any clone family whose pages alone changed, and a process whose totals
+    alone moved, keep their records: their figures move in columns (engine.tables), a
+    tick's worth at a time.
+    """
 
     def __init__(self, kernel: k.Kernel, source: str) -> None:
         self.kernel = kernel
         self.source = source
+        # Records as last built. Each tick that rebuilds some copies the dict first: the
+        # previous snapshot keeps the old one.
         self.vmos: dict[int, Vmo] = {}
         self.processes: dict[int, Process] = {}
         self.jobs: dict[int, Job] = {}
+        # Per VMO: committed bytes, the number of processes holding it, and the row of
+        # its one holder (-1 if none or several).
+        self.vmo_columns = Columns(3)
+        self.process_columns = Columns(6)  # Process.figures
+
+    def vmo(self, koid: int) -> Vmo:
+        """The VMO's current record."""
+        return vmo_joined(self.vmos[koid], self.vmo_columns.view, self.vmo_columns.rows[koid])
 
     def snapshot(self, tick: int, time_ns: int, pressure: str,
                  events: tuple[Event, ...] = ()) -> Snapshot:
         kernel = self.kernel
         structural = set(kernel.dirty_processes)
-        # process koid -> moves of private, shared, scaled shared, USS, RSS, PSS
+        # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
-        vmo_moves: dict[int, int] = {}
-        rest = self._account_writes(kernel.written_vmos, kernel.dirty_vmos, structural,
-                                    deltas, vmo_moves)
+        vmo_moves, moves = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
+                                            deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
-            self._expand_families(kernel.dirty_vmos | rest))
+            self._expand_families(kernel.dirty_vmos))
         changed_vmos.update(vmo_moves)
         changed_processes, removed_processes = self._rebuild_processes(structural)
         self._collect_update_deltas(updates, structural, deltas)
-        process_moves = self._apply_deltas(deltas)
+        process_moves = self._apply_deltas(moves, deltas)
         changed_processes.update(process_moves)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
-        kernel.written_vmos.clear()
+        kernel.page_moves.clear()
         kernel.dirty_processes.clear()
         kernel.dirty_jobs.clear()
         return Snapshot(
@@ -172,9 +191,11 @@ class Accountant:
             kmem=self.kmem(),
             pressure=pressure,
             root_job=kernel.root_job.koid,
-            jobs=dict(self.jobs),
-            processes=dict(self.processes),
-            vmos=dict(self.vmos),
+            jobs=self.jobs,
+            processes=FigureTable(self.processes, self.process_columns.rows,
+                                  self.process_columns.frozen(6), process_joined),
+            vmos=FigureTable(self.vmos, self.vmo_columns.rows, self.vmo_columns.frozen(1),
+                             vmo_joined),
             changes=Changes(
                 jobs=frozenset(changed_jobs),
                 processes=frozenset(changed_processes),
@@ -224,6 +245,8 @@ class Accountant:
         vmos = self.kernel.vmos
         changed, removed = set(), set()
         updates: list[tuple[k.Vmo, Vmo, Vmo]] = []
+        if dirty:
+            self.vmos = dict(self.vmos)
         done_families: set[int] = set()
         for koid in dirty:
             vmo = vmos.get(koid)
@@ -243,40 +266,53 @@ class Accountant:
 
     def _update_vmo(self, vmo: k.Vmo, figures, changed: set[int], updates: list) -> None:
         record = self._vmo_record(vmo, figures)
-        previous = self.vmos.get(vmo.koid)
+        previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         if record != previous:
             self.vmos[vmo.koid] = record
+            holder = next(iter(vmo.holders)) if len(vmo.holders) == 1 else None
+            holder_row = -1 if holder is None else self.process_columns.row(holder)
+            row = self.vmo_columns.row(vmo.koid)
+            self.vmo_columns.values[:, row] = (record.committed_bytes, record.process_count,
+                                               holder_row)
             changed.add(vmo.koid)
             if previous is not None:
                 updates.append((vmo, previous, record))
 
-    def _account_writes(self, written: dict[int, k.Vmo], dirty: set[int], structural: set[int],
-                        deltas: dict[int, list[int]], moves: dict[int, int]) -> set[int]:
-        """The fast path: a VMO outside any clone family whose pages alone changed.
+    def _move_pages(self, page_moves: dict[int, int], dirty: set[int], structural: set[int],
+                    deltas: dict[int, list[int]]) -> tuple[dict[int, int], np.ndarray]:
+        """The fast path: VMOs outside any clone family whose pages alone changed (the
+        kernel's `page_moves`, bar the dirty VMOs, rebuilt in full anyway).
 
-        Only its byte figures move (`Vmo.moved`), by the bytes put in `moves`. Its holders'
-        USS, RSS and PSS move by the difference (processes that map the changed pages are
-        rebuilt anyway). Returns the written VMOs that need the full path: clone family
-        members. VMOs also marked dirty take that path anyway.
+        Their committed bytes move in the VMO columns, a tick's worth at once; returns
+        those moves by koid, and how they move each process's figures, by row. A process
+        holding such a VMO alone gets its bytes as USS, RSS and PSS; one of several
+        holders gets its RSS move and its PSS share in `deltas`. Processes rebuilt anyway
+        (`structural`) are left out.
         """
-        records = self.vmos
-        rest = set()
-        for koid, vmo in written.items():
-            if koid in dirty:
-                continue
-            if vmo.parent is not None or vmo.children:
-                rest.add(koid)
-                continue
-            old = records[koid]
-            committed = vmo.own.bit_count() * PAGE_SIZE
-            moved = committed - old.committed_bytes
-            if not moved:
-                continue
-            moves[koid] = moved
-            records[koid] = new = old.moved(moved)
-            if old.process_count:
-                _move_holders(vmo, old, new, structural, deltas)
-        return rest
+        moves = np.zeros((6, len(self.process_columns.rows)), np.int64)
+        koids = [koid for koid, pages in page_moves.items() if pages and koid not in dirty]
+        if not koids:
+            return {}, moves
+        columns = self.vmo_columns
+        rows = columns.rows_of(koids)
+        nbytes = np.fromiter(map(page_moves.__getitem__, koids), np.int64, len(koids))
+        nbytes *= PAGE_SIZE
+        old = columns.values[0, rows]
+        columns.values[0, rows] = old + nbytes
+        count, holder = columns.values[1, rows], columns.values[2, rows]
+        blocked = np.zeros(moves.shape[1], bool)
+        blocked[self.process_columns.rows_of([p for p in structural
+                                              if p in self.process_columns.rows])] = True
+        alone = count == 1
+        alone[alone] = ~blocked[holder[alone]]
+        for column, scale in ((3, 1), (4, 1), (5, FRACTION_ONE)):
+            np.add.at(moves[column], holder[alone], nbytes[alone] * scale)
+        for i in np.flatnonzero(count > 1).tolist():
+            base = self.vmos[koids[i]]
+            before = base.moved(int(old[i]) - base.committed_bytes)
+            _move_holders(self.kernel.vmos[koids[i]], before, before.moved(int(nbytes[i])),
+                          structural, deltas)
+        return dict(zip(koids, nbytes.tolist())), moves
 
     @staticmethod
     def _collect_update_deltas(updates, structural: set[int],
@@ -298,15 +334,16 @@ class Accountant:
                         delta[2] += sign * (nbytes // record.share_count)
             _move_holders(vmo, old, new, structural, deltas)
 
-    def _apply_deltas(self, deltas: dict[int, list[int]]) -> dict[int, tuple]:
-        """Move process totals by the collected deltas; returns the moves made, by koid."""
-        processes = self.processes
-        moves = {}
+    def _apply_deltas(self, moves: np.ndarray, deltas: dict[int, list[int]]) -> dict[int, tuple]:
+        """Move process figures by the fast path's moves (by row) and the other deltas (by
+        koid); returns the moves made, by koid."""
+        columns = self.process_columns
         for pkoid, delta in deltas.items():
-            if any(delta):
-                moves[pkoid] = moved = tuple(delta)
-                processes[pkoid] = processes[pkoid].moved(moved)
-        return moves
+            moves[:, columns.rows[pkoid]] += delta
+        rows = np.flatnonzero(moves.any(axis=0))
+        moved = moves[:, rows]
+        columns.values[:, rows] += moved
+        return dict(zip(columns.koids[rows].tolist(), map(tuple, moved.T.tolist())))
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
@@ -326,6 +363,9 @@ class Accountant:
     def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
         processes = self.kernel.processes
         changed, removed = set(), set()
+        if dirty:
+            self.processes = dict(self.processes)
+        columns = self.process_columns
         for koid in dirty:
             process = processes.get(koid)
             if process is None:
@@ -333,8 +373,12 @@ class Accountant:
                     removed.add(koid)
                 continue
             record = self._process_record(process)
-            if record != self.processes.get(koid):
+            previous = self.processes.get(koid)
+            if previous is None or record != process_joined(previous, columns.view,
+                                                             columns.rows[koid]):
                 self.processes[koid] = record
+                row = columns.row(koid)
+                columns.values[:, row] = record.figures
                 changed.add(koid)
         return changed, removed
 
@@ -344,23 +388,25 @@ class Accountant:
         root = process.root_vmar
         maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
         self._walk_vmar(root, 1, maps, mappings)
-        vmos = self.vmos
+        records = self.vmos  # as last built: their share counts are current
         mapped = private = shared = scaled = 0
-        for mapping in mappings:
-            record = vmos[mapping.vmo.koid]
-            nbytes = mapping.committed_pages() * PAGE_SIZE
+        for entry in maps:
+            if entry.type != "M":
+                continue
+            nbytes = entry.committed_bytes
+            share_count = records[entry.vmo_koid].share_count
             mapped += nbytes
-            if record.share_count == 1:
+            if share_count == 1:
                 private += nbytes
             else:
                 shared += nbytes
-                scaled += nbytes // record.share_count
+                scaled += nbytes // share_count
         handles = [h for h in process.handles if isinstance(h.obj, k.Vmo)]
         refs = [VmoRef(h.obj.koid, True, h.rights) for h in handles]
         refs.extend(VmoRef(m.vmo.koid, False) for m in mappings)
         uss = rss = pss = 0
         for vmo_koid in {ref.vmo_koid for ref in refs}:
-            record = vmos[vmo_koid]
+            record = self.vmo(vmo_koid)
             rss += record.total_bytes
             if record.process_count == 1:
                 uss += record.private_bytes
@@ -401,6 +447,8 @@ class Accountant:
     def _rebuild_jobs(self, dirty: set[int]) -> tuple[set[int], set[int]]:
         jobs = self.kernel.jobs
         changed, removed = set(), set()
+        if dirty:
+            self.jobs = dict(self.jobs)
         for koid in dirty:
             job = jobs.get(koid)
             if job is None:

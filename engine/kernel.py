@@ -234,9 +234,10 @@ _TYPE_NAMES = {"Vmo": "vmo", "Process": "process", "Thread": "thread", "Job": "j
 class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
-    `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt;
-    `written_vmos` holds, by koid, the VMOs whose pages changed (a write or a decommit).
-    The accountant empties them each tick.
+    `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt
+    (a clone family member whose pages changed among them); `page_moves` sums, by koid,
+    the pages committed (or, negative, decommitted) in VMOs outside any clone family. The
+    accountant empties them each tick.
     """
 
     def __init__(self, total_bytes: int, wired_bytes: int, other_bytes: int,
@@ -254,7 +255,7 @@ class Kernel:
         self.jobs: dict[int, Job] = {}
         self.processes: dict[int, Process] = {}
         self.dirty_vmos: set[int] = set()
-        self.written_vmos: dict[int, Vmo] = {}
+        self.page_moves: dict[int, int] = {}
         self.dirty_processes: set[int] = set()
         self.dirty_jobs: set[int] = set()
         self.root_job = self.create_job(None, "root", kill_on_oom=False)
@@ -446,7 +447,7 @@ class Kernel:
         vmo.own |= new
         if vmo.mappings:
             self._mapped_pages_changed(vmo, new, +1)
-        self.written_vmos[vmo.koid] = vmo
+        self._pages_moved(vmo, pages)
         return pages
 
     def decommit(self, vmo: Vmo, first_page: int, count: int) -> int:
@@ -460,8 +461,14 @@ class Kernel:
             self.vmo_pages -= pages
             if vmo.mappings:
                 self._mapped_pages_changed(vmo, gone, -1)
-            self.written_vmos[vmo.koid] = vmo
+            self._pages_moved(vmo, -pages)
         return pages
+
+    def _pages_moved(self, vmo: Vmo, pages: int) -> None:
+        if vmo.parent is None:  # and, being written, without clones
+            self.page_moves[vmo.koid] = self.page_moves.get(vmo.koid, 0) + pages
+        else:
+            self.dirty_vmos.add(vmo.koid)
 
     def _mapped_pages_changed(self, vmo: Vmo, pages: int, sign: int) -> None:
         for mapping in vmo.mappings:

@@ -7,6 +7,8 @@ and the recorder pay for changes rather than for the size of the system.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from msgspec import Struct, structs
 
 PAGE_SIZE = 4096
@@ -166,9 +168,15 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     def attributed_pss(self) -> float:
         return self.pss_fixed / FRACTION_ONE
 
+    @property
+    def figures(self) -> tuple[int, int, int, int, int, int]:
+        """The byte totals that move: private, shared, scaled shared, USS, RSS and PSS."""
+        return (self.private_bytes, self.shared_bytes, self.scaled_shared_bytes,
+                self.uss_bytes, self.rss_bytes, self.pss_fixed)
+
     def moved(self, moves: tuple[int, int, int, int, int, int]) -> Process:
-        """This record with its byte totals moved: private, shared, scaled shared, USS,
-        RSS and PSS, in that order (a `Changes.process_moves` entry)."""
+        """This record with its byte totals (`figures`) moved by a `Changes.process_moves`
+        entry."""
         private, shared, scaled, uss, rss, pss = moves
         return structs.replace(
             self, private_bytes=self.private_bytes + private,
@@ -220,6 +228,19 @@ def leaf_figures(committed: int, held: bool) -> tuple[int, int, int]:
     return (committed, committed * FRACTION_ONE, committed) if held else (0, 0, committed)
 
 
+def vmo_joined(record: Vmo, figures, row: int) -> Vmo:
+    """A VMO's record as of its committed bytes, `figures[0, row]`; only a VMO outside any
+    clone family moves (see engine.tables)."""
+    moved = figures[0, row] - record.committed_bytes
+    return record.moved(moved) if moved else record
+
+
+def process_joined(record: Process, figures, row: int) -> Process:
+    """A process's record as of its `figures`, `figures[i, row]` (see engine.tables)."""
+    moves = tuple(figures[i, row] - then for i, then in enumerate(record.figures))
+    return record.moved(moves) if any(moves) else record
+
+
 class Changes(Struct, frozen=True, array_like=True, gc=False):
     """Koids whose records are new in this snapshot, and those that went away.
 
@@ -252,9 +273,9 @@ class Snapshot(Struct, frozen=True, gc=False):
     kmem: Kmem
     pressure: str  # one of engine.pressure.LEVELS
     root_job: int
-    jobs: dict[int, Job]
-    processes: dict[int, Process]
-    vmos: dict[int, Vmo]
+    jobs: Mapping[int, Job]
+    processes: Mapping[int, Process]
+    vmos: Mapping[int, Vmo]
     changes: Changes
     events: tuple[Event, ...] = ()
 

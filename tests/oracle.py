@@ -195,7 +195,7 @@ def assert_snapshot_matches(snapshot, kernel: k.Kernel) -> Oracle:
 
 def assert_changes_accurate(previous, snapshot) -> None:
     """`snapshot.changes` against the previous snapshot: a record not listed as changed is
-    the previous snapshot's very object, a listed one is new or different."""
+    the previous snapshot's, a listed one is new or different."""
     changes = snapshot.changes
     for kind in ("jobs", "processes", "vmos"):
         old, new = getattr(previous, kind), getattr(snapshot, kind)
@@ -207,7 +207,7 @@ def assert_changes_accurate(previous, snapshot) -> None:
             if koid in changed:
                 assert old.get(koid) != record, (kind, koid)  # no spurious changes
             else:
-                assert old[koid] is record, (kind, koid)
+                assert old[koid] == record, (kind, koid)
     for kind, moves in (("vmos", changes.vmo_moves), ("processes", changes.process_moves)):
         old, new = getattr(previous, kind), getattr(snapshot, kind)
         assert moves.keys() <= getattr(changes, kind), kind

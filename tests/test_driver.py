@@ -6,7 +6,7 @@ from engine.driver import SPEEDS, Driver
 from engine.simulation import Simulation
 
 
-async def test_steps_on_the_clock_and_shares_unchanged_records():
+async def test_steps_on_the_clock_and_lists_what_changed():
     sim = Simulation("default", 1)
     driver = Driver(sim, tick_seconds=0.01)
     seen = []
@@ -21,7 +21,7 @@ async def test_steps_on_the_clock_and_shares_unchanged_records():
     before, after = seen[1], seen[2]
     for koid, record in after.vmos.items():
         if koid not in after.changes.vmos and koid in before.vmos:
-            assert record is before.vmos[koid]
+            assert record == before.vmos[koid]
     assert after.changes.vmos, "the default scenario keeps moving"
 
 

@@ -122,7 +122,10 @@ def _send_snapshot(fd: int, scenario: str, seed: int, tick_seconds: float, ticks
     try:
         from msgspec.msgpack import encode
 
-        data = b"S" + encode(boot(scenario, seed, tick_seconds, ticks).snapshot)
+        from engine.tables import encode_hook
+
+        snapshot = boot(scenario, seed, tick_seconds, ticks).snapshot
+        data = b"S" + encode(snapshot, enc_hook=encode_hook)
         if len(data) > PIPE_BYTES:
             data = b""
     except CliError as error:

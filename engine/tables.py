@@ -1,0 +1,118 @@
+"""Snapshot tables whose byte figures move in columns, so that a tick pays per change.
+
+Most records change only because some byte figures moved (`Vmo.moved`, `Process.moved`).
+Such a record is not rebuilt: the table keeps the record as last built (its base) and the
+figures' current values in a row of an int64 column block, moved a whole tick at a time.
+Reading a record joins the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Generic, TypeVar
+
+import numpy as np
+
+R = TypeVar("R")
+
+
+class Columns:
+    """The accountant's figures: `width` int64 figures per koid ever seen, figure i of row r
+    at `values[i, r]` (and `view[i, r]`, the fast way to read one).
+
+    A koid keeps its row for good, so the koid-to-row map only grows and every table
+    published from these columns can share it.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.rows: dict[int, int] = {}
+        self.values = np.zeros((width, 1024), np.int64)
+        self.view = memoryview(self.values)
+        self.koids = np.zeros(1024, np.int64)  # by row
+
+    def row(self, koid: int) -> int:
+        """The koid's row, given it now if it has none."""
+        row = self.rows.get(koid)
+        if row is None:
+            row = self.rows[koid] = len(self.rows)
+            if row == len(self.koids):
+                self.values = np.concatenate([self.values, np.zeros_like(self.values)], 1)
+                self.view = memoryview(self.values)
+                self.koids = np.concatenate([self.koids, np.zeros_like(self.koids)])
+            self.koids[row] = koid
+        return row
+
+    def rows_of(self, koids: list[int]) -> np.ndarray:
+        """The rows of koids that have one."""
+        return np.fromiter(map(self.rows.__getitem__, koids), np.int64, len(koids))
+
+    def frozen(self, width: int) -> memoryview:
+        """A copy of the first `width` figures of every row, for a table to keep."""
+        return memoryview(self.values[:width, :len(self.rows)].copy())
+
+
+class FigureTable(Mapping[int, R], Generic[R]):
+    """An immutable koid -> record table: base records joined with their current figures.
+
+    `join(record, figures, row)` returns the record as of its figures (`figures[i, row]`).
+    """
+
+    __slots__ = ("_base", "_rows", "_figures", "_join")
+
+    def __init__(self, base: dict[int, R], rows: dict[int, int], figures: memoryview,
+                 join: Callable[[R, memoryview, int], R]) -> None:
+        self._base = base
+        self._rows = rows
+        self._figures = figures
+        self._join = join
+
+    def __getitem__(self, koid: int) -> R:
+        return self._join(self._base[koid], self._figures, self._rows[koid])
+
+    def get(self, koid: int, default=None):
+        record = self._base.get(koid)
+        if record is None:
+            return default
+        return self._join(record, self._figures, self._rows[koid])
+
+    def __contains__(self, koid: object) -> bool:
+        return koid in self._base
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._base)
+
+    def __reversed__(self) -> Iterator[int]:
+        return reversed(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+    def keys(self):  # type: ignore[override]
+        return self._base.keys()
+
+    def values(self) -> list[R]:  # type: ignore[override]
+        join, figures, rows = self._join, self._figures, self._rows
+        return [join(record, figures, rows[koid]) for koid, record in self._base.items()]
+
+    def items(self) -> list[tuple[int, R]]:  # type: ignore[override]
+        join, figures, rows = self._join, self._figures, self._rows
+        return [(koid, join(record, figures, rows[koid]))
+                for koid, record in self._base.items()]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return len(self) == len(other) and all(
+            other.get(koid) == record for koid, record in self.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FigureTable({len(self)} records)"
+
+
+def encode_hook(obj: object) -> object:
+    """msgspec's `enc_hook` for snapshots: a FigureTable encodes as the dict it stands for."""
+    if isinstance(obj, FigureTable):
+        return dict(obj.items())
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
