@@ -271,9 +271,11 @@ class Accountant:
             self.vmos[vmo.koid] = record
             holder = next(iter(vmo.holders)) if len(vmo.holders) == 1 else None
             holder_row = -1 if holder is None else self.process_columns.row(holder)
-            row = self.vmo_columns.row(vmo.koid)
-            self.vmo_columns.values[:, row] = (record.committed_bytes, record.process_count,
-                                               holder_row)
+            columns = self.vmo_columns
+            row = columns.row(vmo.koid)
+            view = columns.view
+            view[0, row], view[1, row], view[2, row] = (
+                record.committed_bytes, record.process_count, holder_row)
             changed.add(vmo.koid)
             if previous is not None:
                 updates.append((vmo, previous, record))
@@ -290,23 +292,28 @@ class Accountant:
         (`structural`) are left out.
         """
         moves = np.zeros((6, len(self.process_columns.rows)), np.int64)
-        koids = [koid for koid, pages in page_moves.items() if pages and koid not in dirty]
-        if not koids:
+        koids = np.fromiter(page_moves.keys(), np.int64, len(page_moves))
+        nbytes = np.fromiter(page_moves.values(), np.int64, len(page_moves))
+        keep = nbytes != 0
+        if dirty:
+            keep &= ~np.isin(koids, np.fromiter(dirty, np.int64, len(dirty)))
+        koids, nbytes = koids[keep], nbytes[keep] * PAGE_SIZE
+        if not len(koids):
             return {}, moves
         columns = self.vmo_columns
         rows = columns.rows_of(koids)
-        nbytes = np.fromiter(map(page_moves.__getitem__, koids), np.int64, len(koids))
-        nbytes *= PAGE_SIZE
         old = columns.values[0, rows]
         columns.values[0, rows] = old + nbytes
         count, holder = columns.values[1, rows], columns.values[2, rows]
         blocked = np.zeros(moves.shape[1], bool)
-        blocked[self.process_columns.rows_of([p for p in structural
-                                              if p in self.process_columns.rows])] = True
+        if structural:
+            held = self.process_columns.rows_of(np.fromiter(structural, np.int64))
+            blocked[held[held >= 0]] = True
         alone = count == 1
         alone[alone] = ~blocked[holder[alone]]
         for column, scale in ((3, 1), (4, 1), (5, FRACTION_ONE)):
             np.add.at(moves[column], holder[alone], nbytes[alone] * scale)
+        koids = koids.tolist()
         for i in np.flatnonzero(count > 1).tolist():
             base = self.vmos[koids[i]]
             before = base.moved(int(old[i]) - base.committed_bytes)
@@ -378,7 +385,8 @@ class Accountant:
                                                              columns.rows[koid]):
                 self.processes[koid] = record
                 row = columns.row(koid)
-                columns.values[:, row] = record.figures
+                for i, figure in enumerate(record.figures):
+                    columns.view[i, row] = figure
                 changed.add(koid)
         return changed, removed
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from engine.kernel import PERMS_RW, Job, OutOfMemory
 from engine.programs import KB, MB, Image, Program, make_blob, make_bootfs_image, try_write
 from engine.snapshot import PAGE_SIZE
@@ -442,14 +444,18 @@ class Scale(FuchsiaDevice):
         start, stride = rng.randrange(pool), rng.randrange(1, pool)
         while math.gcd(stride, pool) != 1:
             stride += 1
-        picks = sorted((start + i * stride) % pool for i in range(count))
+        picks = np.sort((start + np.arange(count, dtype=np.int64) * stride) % pool).tolist()
+        # Each VMO gives back its top page or writes the next one.
+        writes, decommits = [], []
         for index, coin in zip(picks, rng.randbytes(count)):
             vmo = scratch[index]
             top = vmo.own.bit_length()
             if top and (coin & 1 or top == vmo.size_pages):
-                kernel.decommit(vmo, top - 1, 1)
+                decommits.append((vmo, top - 1))
             else:
-                try_write(kernel, vmo, top, 1)
+                writes.append((vmo, top))
+        kernel.decommit_pages(decommits)
+        kernel.write_pages(writes)
 
 
 SCENARIOS = {

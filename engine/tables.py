@@ -29,6 +29,7 @@ class Columns:
         self.values = np.zeros((width, 1024), np.int64)
         self.view = memoryview(self.values)
         self.koids = np.zeros(1024, np.int64)  # by row
+        self._index = np.full(4096, -1, np.int64)  # by koid: its row, or -1
 
     def row(self, koid: int) -> int:
         """The koid's row, given it now if it has none."""
@@ -40,11 +41,15 @@ class Columns:
                 self.view = memoryview(self.values)
                 self.koids = np.concatenate([self.koids, np.zeros_like(self.koids)])
             self.koids[row] = koid
+            while koid >= len(self._index):
+                self._index = np.concatenate([self._index, np.full_like(self._index, -1)])
+            self._index[koid] = row
         return row
 
-    def rows_of(self, koids: list[int]) -> np.ndarray:
-        """The rows of koids that have one."""
-        return np.fromiter(map(self.rows.__getitem__, koids), np.int64, len(koids))
+    def rows_of(self, koids: np.ndarray) -> np.ndarray:
+        """The rows of koids, -1 for those without one."""
+        inside = koids < len(self._index)
+        return np.where(inside, self._index[np.where(inside, koids, 0)], -1)
 
     def frozen(self, width: int) -> memoryview:
         """A copy of the first `width` figures of every row, for a table to keep."""

@@ -159,6 +159,38 @@ def test_freeing_one_clone_keeps_its_siblings_parent(kernel, process):
     assert kernel.vmo_pages == 4
 
 
+def test_page_batches_do_what_one_page_calls_do():
+    """write_pages and decommit_pages against write and decommit, page by page, on plain,
+    mapped and cloned VMOs, with pages past the end and pages held already."""
+    kernels = [Kernel(total_bytes=64 * MB, wired_bytes=4 * MB, other_bytes=MB)
+               for _ in range(2)]
+    pages = []
+    for kernel in kernels:
+        process = kernel.create_process(kernel.create_job(kernel.root_job, "j"), "p", 1 << 28)
+        plain = kernel.create_vmo(process, "plain", 8 * PAGE_SIZE)
+        mapped = kernel.create_vmo(process, "mapped", 8 * PAGE_SIZE)
+        kernel.map(process.root_vmar, mapped, 0, 8 * PAGE_SIZE, PERMS_RW)
+        image = kernel.create_vmo(process, "image", 8 * PAGE_SIZE)
+        kernel.write(image, 0, 4)
+        clone = kernel.clone_vmo(process, image, "clone", 0, 8 * PAGE_SIZE)
+        kernel.page_moves.clear()
+        kernel.dirty_vmos.clear()
+        kernel.dirty_processes.clear()
+        pages.append([(vmo, page) for vmo in (plain, mapped, clone) for page in (0, 3, 3, 8)])
+    (one, batch), (one_pages, batch_pages) = kernels, pages
+    written = [one.write(vmo, page, 1) for vmo, page in one_pages]
+    freed = [one.decommit(vmo, page, 1) for vmo, page in one_pages[::2]]
+    assert (sum(written), sum(freed)) == (6, 6)  # two pages a VMO, each decommitted again
+    assert batch.write_pages(batch_pages) == 6
+    assert batch.decommit_pages(batch_pages[::2]) == 6
+    for kernel in kernels:
+        assert conserved(kernel)
+    assert [v.own for v, _ in one_pages] == [v.own for v, _ in batch_pages]
+    assert counters(one) == counters(batch)
+    assert (one.page_moves, one.dirty_vmos, one.dirty_processes) == (
+        batch.page_moves, batch.dirty_vmos, batch.dirty_processes)
+
+
 # -- out of memory ----------------------------------------------------------------------
 
 
@@ -171,6 +203,15 @@ def test_write_beyond_free_memory_raises_and_commits_nothing(kernel, process):
     kernel.write(vmo, 0, free_pages - 4)  # a few pages stay in reserve
     with pytest.raises(OutOfMemory):
         kernel.write(vmo, free_pages, 1)
+    assert conserved(kernel)
+
+
+def test_page_batches_skip_pages_beyond_free_memory(kernel, process):
+    vmos = [kernel.create_vmo(process, "one", 4 * PAGE_SIZE) for _ in range(3)]
+    hog = kernel.create_vmo(process, "hog", 128 * MB)
+    kernel.write(hog, 0, kernel.free_bytes // PAGE_SIZE - 6)  # room for two pages
+    assert kernel.write_pages([(vmo, 0) for vmo in vmos]) == 2
+    assert [vmo.committed_pages for vmo in vmos] == [1, 1, 0]
     assert conserved(kernel)
 
 
