@@ -35,7 +35,7 @@ from engine.snapshot import (
     process_joined,
     vmo_joined,
 )
-from engine.tables import Columns, FigureTable
+from engine.tables import Columns, FigureTable, MoveColumns
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 
@@ -174,11 +174,11 @@ class Accountant:
                                             deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
-        changed_vmos.update(vmo_moves)
+        changed_vmos.update(vmo_moves.koids.tolist())
         changed_processes, removed_processes = self._rebuild_processes(structural)
         self._collect_update_deltas(updates, structural, deltas)
         process_moves = self._apply_deltas(moves, deltas)
-        changed_processes.update(process_moves)
+        changed_processes.update(process_moves.koids.tolist())
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
@@ -281,7 +281,7 @@ class Accountant:
                 updates.append((vmo, previous, record))
 
     def _move_pages(self, page_moves: dict[int, int], dirty: set[int], structural: set[int],
-                    deltas: dict[int, list[int]]) -> tuple[dict[int, int], np.ndarray]:
+                    deltas: dict[int, list[int]]) -> tuple[MoveColumns, np.ndarray]:
         """The fast path: VMOs outside any clone family whose pages alone changed (the
         kernel's `page_moves`, bar the dirty VMOs, rebuilt in full anyway).
 
@@ -299,7 +299,7 @@ class Accountant:
             keep &= ~np.isin(koids, np.fromiter(dirty, np.int64, len(dirty)))
         koids, nbytes = koids[keep], nbytes[keep] * PAGE_SIZE
         if not len(koids):
-            return {}, moves
+            return MoveColumns(koids, nbytes[:, None]), moves
         columns = self.vmo_columns
         rows = columns.rows_of(koids)
         old = columns.values[0, rows]
@@ -313,13 +313,13 @@ class Accountant:
         alone[alone] = ~blocked[holder[alone]]
         for column, scale in ((3, 1), (4, 1), (5, FRACTION_ONE)):
             np.add.at(moves[column], holder[alone], nbytes[alone] * scale)
-        koids = koids.tolist()
         for i in np.flatnonzero(count > 1).tolist():
-            base = self.vmos[koids[i]]
+            koid = int(koids[i])
+            base = self.vmos[koid]
             before = base.moved(int(old[i]) - base.committed_bytes)
-            _move_holders(self.kernel.vmos[koids[i]], before, before.moved(int(nbytes[i])),
+            _move_holders(self.kernel.vmos[koid], before, before.moved(int(nbytes[i])),
                           structural, deltas)
-        return dict(zip(koids, nbytes.tolist())), moves
+        return MoveColumns(koids, nbytes[:, None]), moves
 
     @staticmethod
     def _collect_update_deltas(updates, structural: set[int],
@@ -341,7 +341,7 @@ class Accountant:
                         delta[2] += sign * (nbytes // record.share_count)
             _move_holders(vmo, old, new, structural, deltas)
 
-    def _apply_deltas(self, moves: np.ndarray, deltas: dict[int, list[int]]) -> dict[int, tuple]:
+    def _apply_deltas(self, moves: np.ndarray, deltas: dict[int, list[int]]) -> MoveColumns:
         """Move process figures by the fast path's moves (by row) and the other deltas (by
         koid); returns the moves made, by koid."""
         columns = self.process_columns
@@ -350,7 +350,7 @@ class Accountant:
         rows = np.flatnonzero(moves.any(axis=0))
         moved = moves[:, rows]
         columns.values[:, rows] += moved
-        return dict(zip(columns.koids[rows].tolist(), map(tuple, moved.T.tolist())))
+        return MoveColumns(columns.koids[rows], moved.T)
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:

@@ -21,17 +21,20 @@ import math
 import struct
 import time
 import zlib
+from collections.abc import Mapping
 from functools import reduce
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
 from pathlib import Path
 from typing import Annotated, BinaryIO, get_origin
 
 import msgspec
+import numpy as np
 import zstandard
 from msgspec import Meta, Struct, structs
 
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
+from engine.tables import MoveColumns, encode_hook
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
 FORMAT_VERSION = 3
@@ -213,8 +216,9 @@ class _Table:
             + [(f.name, _column_type(k, f.type) | None) for f, k in zip(fields, self.kinds)],
             array_like=True, frozen=True)
 
-    def encode(self, old: dict, new: dict, changed: frozenset, removed: frozenset) -> Struct:
-        added = changed.difference(old)
+    def encode(self, old: Mapping, new: Mapping, changed: frozenset,
+               removed: frozenset) -> Struct:
+        added = frozenset(koid for koid in changed if koid not in old)
         kept = sorted(changed.difference(added) if added else changed)
         columns: list = [None] * len(self.kinds)
         if kept:
@@ -374,32 +378,45 @@ class Moves(Struct, array_like=True, frozen=True):
     columns: list[Moved]
 
 
-def _unmoved(changed: frozenset, moves: dict) -> frozenset:
+def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
     """The changed koids whose records did more than move."""
-    return changed.difference(moves) if len(moves) < len(changed) else frozenset()
+    if len(moves) == len(changed):
+        return frozenset()
+    return changed.difference(moves.koids.tolist() if isinstance(moves, MoveColumns)
+                              else moves)
 
 
-def _encode_moves(moves: dict) -> Moves:
-    koids = sorted(moves)
-    if not koids:
+def _move_columns(moves: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """Koids and moves (one row each) of `Changes.vmo_moves` or `.process_moves`."""
+    if isinstance(moves, MoveColumns):
+        return moves.koids, moves.values
+    count = len(moves)
+    first = next(iter(moves.values()))
+    width = len(first) if type(first) is tuple else 1
+    rows = chain.from_iterable(moves.values()) if width > 1 else moves.values()
+    return (np.fromiter(moves, np.int64, count),
+            np.fromiter(rows, np.int64, count * width).reshape(count, width))
+
+
+def _encode_moves(moves: Mapping) -> Moves:
+    if not moves:
         return Moves([], [])
-    in_order = list(moves)  # the accountant's order, often sorted already
-    rows = tuple(moves.values()) if in_order == koids else _pick(moves, koids)
-    columns = list(zip(*rows)) if type(rows[0]) is tuple else [rows]
+    koids, values = _move_columns(moves)
+    width = values.shape[1]
+    if (koids[1:] <= koids[:-1]).any():  # the accountant's order is often sorted already
+        order = np.argsort(koids)
+        koids, values = koids[order], values[order]
     out = []
-    for i, column in enumerate(columns):
-        same = columns.index(column)  # a column as an earlier one names it
-        if same < i:
+    for i in range(width):
+        column = values[:, i]
+        same = next(j for j in range(i + 1) if np.array_equal(values[:, j], column))
+        if same < i:  # a column as an earlier one names it
             out.append(Moved(out[same].factor, same))
             continue
-        factor = math.gcd(*column)
-        if not factor:
-            out.append(Moved(1, [], []))
-        elif factor == 1:
-            out.append(_moved(1, list(column)))
-        else:
-            out.append(_moved(factor, list(map(floordiv, column, repeat(factor)))))
-    return Moves(_gaps(koids), out)
+        factor = abs(int(np.gcd.reduce(column)))
+        out.append(_moved(factor, (column // factor).tolist()) if factor
+                   else Moved(1, [], []))
+    return Moves(_gaps(koids.tolist()), out)
 
 
 def _decode_moves(moves: Moves, width: int) -> dict:
@@ -595,7 +612,7 @@ class Rebuild:
 
 # -- writer -------------------------------------------------------------------------------
 
-_ENCODER = msgspec.msgpack.Encoder()
+_ENCODER = msgspec.msgpack.Encoder(enc_hook=encode_hook)
 
 
 def header_bytes(metadata: Metadata, version: int = FORMAT_VERSION) -> bytes:

@@ -254,8 +254,8 @@ class Changes(Struct, frozen=True, array_like=True, gc=False):
     removed_jobs: frozenset[int] = frozenset()
     removed_processes: frozenset[int] = frozenset()
     removed_vmos: frozenset[int] = frozenset()
-    vmo_moves: dict[int, int] = {}
-    process_moves: dict[int, tuple[int, int, int, int, int, int]] = {}
+    vmo_moves: Mapping[int, int] = {}
+    process_moves: Mapping[int, tuple[int, int, int, int, int, int]] = {}
 
 
 class Event(Struct, frozen=True, array_like=True, gc=False):

@@ -116,8 +116,55 @@ class FigureTable(Mapping[int, R], Generic[R]):
         return f"FigureTable({len(self)} records)"
 
 
+class MoveColumns(Mapping[int, object]):
+    """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid i
+    moved by `values[i]`, `width` figures. As a mapping, a move is an int if the width is
+    1, else a tuple; the dict behind it is built on first use."""
+
+    __slots__ = ("koids", "values", "_dict")
+
+    def __init__(self, koids: np.ndarray, values: np.ndarray) -> None:
+        self.koids = koids
+        self.values = values  # shape (len(koids), width)
+        self._dict: dict[int, object] | None = None
+
+    @property
+    def _moves(self) -> dict[int, object]:
+        if self._dict is None:
+            values = self.values
+            moves = values[:, 0].tolist() if values.shape[1] == 1 else map(tuple,
+                                                                            values.tolist())
+            self._dict = dict(zip(self.koids.tolist(), moves))
+        return self._dict
+
+    def __getitem__(self, koid: int) -> object:
+        return self._moves[koid]
+
+    def get(self, koid: int, default=None):
+        return self._moves.get(koid, default)
+
+    def __contains__(self, koid: object) -> bool:
+        return koid in self._moves
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.koids.tolist())
+
+    def __len__(self) -> int:
+        return len(self.koids)
+
+    def __eq__(self, other: object) -> bool:
+        return self._moves == other if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MoveColumns({self._moves!r})"
+
+
 def encode_hook(obj: object) -> object:
-    """msgspec's `enc_hook` for snapshots: a FigureTable encodes as the dict it stands for."""
+    """msgspec's `enc_hook` for snapshots: a table encodes as the dict it stands for."""
     if isinstance(obj, FigureTable):
+        return dict(obj.items())
+    if isinstance(obj, MoveColumns):
         return dict(obj.items())
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
