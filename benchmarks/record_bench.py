@@ -75,13 +75,16 @@ def scale_ticks(directory: str, ticks: int = 8) -> list[Row]:
     key = (keys[0][0] + chained * (ANCHOR_EVERY - 1)) / ANCHOR_EVERY
     delta = statistics.mean(size for size, _ in deltas)
     per_tick = (key + delta * (KEYFRAME_EVERY - 1)) / KEYFRAME_EVERY
+    delta_ms = statistics.median(t for _, t in deltas) * 1000
+    key_ms = (keys[0][1] + keys[1][1] * (ANCHOR_EVERY - 1)) / ANCHOR_EVERY * 1000
+    per_tick_ms = (key_ms + delta_ms * (KEYFRAME_EVERY - 1)) / KEYFRAME_EVERY
     return [
         ("scale: bytes per tick, keyframes amortized", per_tick / 1000, "KB", "<= 10"),
         ("scale: delta size, mean", delta / 1000, "KB", ""),
         ("scale: keyframe size, standalone", keys[0][0] / 1000, "KB", ""),
         ("scale: keyframe size, chained", chained / 1000, "KB", ""),
-        ("scale: recording a delta tick, median",
-         statistics.median(t for _, t in deltas) * 1000, "ms", "<= 2"),
+        ("scale: recording per tick, keyframes amortized", per_tick_ms, "ms", "<= 2"),
+        ("scale: recording a delta tick, median", delta_ms, "ms", ""),
         ("scale: recording a keyframe, standalone", keys[0][1] * 1000, "ms", ""),
         ("scale: recording a keyframe, chained", keys[1][1] * 1000, "ms", ""),
     ]
