@@ -14,7 +14,9 @@ Two answers, side by side:
 
 from __future__ import annotations
 
-import numpy as np
+from collections import deque
+from itertools import compress, repeat
+from operator import add, eq, itemgetter
 
 from engine import kernel as k
 from engine.snapshot import (
@@ -38,6 +40,12 @@ from engine.snapshot import (
 from engine.tables import Columns, FigureTable, MoveColumns
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
+NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds it
+
+
+def _gather(table, keys: list[int]) -> tuple:
+    """table[key] for each key (at least one), C-level."""
+    return itemgetter(*keys)(table) if len(keys) > 1 else (table[keys[0]],)
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
@@ -155,14 +163,15 @@ class Accountant:
         self.vmos: dict[int, Vmo] = {}
         self.processes: dict[int, Process] = {}
         self.jobs: dict[int, Job] = {}
-        # Per VMO: committed bytes, the number of processes holding it, and the row of
-        # its one holder (-1 if none or several).
-        self.vmo_columns = Columns(3)
+        # Per VMO: committed bytes, and the row of the one process holding it (or
+        # NO_HOLDER, or HOLDERS if several do).
+        self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
-        return vmo_joined(self.vmos[koid], self.vmo_columns.view, self.vmo_columns.rows[koid])
+        return vmo_joined(self.vmos[koid], self.vmo_columns.values,
+                          self.vmo_columns.rows[koid])
 
     def snapshot(self, tick: int, time_ns: int, pressure: str,
                  events: tuple[Event, ...] = ()) -> Snapshot:
@@ -170,15 +179,15 @@ class Accountant:
         structural = set(kernel.dirty_processes)
         # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
-        vmo_moves, moves = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
+        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
                                             deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
-        changed_vmos.update(vmo_moves.koids.tolist())
+        changed_vmos.update(vmo_moves.koids)
         changed_processes, removed_processes = self._rebuild_processes(structural)
         self._collect_update_deltas(updates, structural, deltas)
-        process_moves = self._apply_deltas(moves, deltas)
-        changed_processes.update(process_moves.koids.tolist())
+        process_moves = self._apply_deltas(alone, deltas)
+        changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
@@ -269,57 +278,54 @@ class Accountant:
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         if record != previous:
             self.vmos[vmo.koid] = record
-            holder = next(iter(vmo.holders)) if len(vmo.holders) == 1 else None
-            holder_row = -1 if holder is None else self.process_columns.row(holder)
+            holders = vmo.holders
+            holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
+                      else HOLDERS if holders else NO_HOLDER)
             columns = self.vmo_columns
             row = columns.row(vmo.koid)
-            view = columns.view
-            view[0, row], view[1, row], view[2, row] = (
-                record.committed_bytes, record.process_count, holder_row)
+            columns.values[0][row], columns.values[1][row] = record.committed_bytes, holder
             changed.add(vmo.koid)
             if previous is not None:
                 updates.append((vmo, previous, record))
 
     def _move_pages(self, page_moves: dict[int, int], dirty: set[int], structural: set[int],
-                    deltas: dict[int, list[int]]) -> tuple[MoveColumns, np.ndarray]:
+                    deltas: dict[int, list[int]]) -> tuple[MoveColumns, dict[int, int]]:
         """The fast path: VMOs outside any clone family whose pages alone changed (the
         kernel's `page_moves`, bar the dirty VMOs, rebuilt in full anyway).
 
-        Their committed bytes move in the VMO columns, a tick's worth at once; returns
-        those moves by koid, and how they move each process's figures, by row. A process
-        holding such a VMO alone gets its bytes as USS, RSS and PSS; one of several
-        holders gets its RSS move and its PSS share in `deltas`. Processes rebuilt anyway
-        (`structural`) are left out.
+        Their committed bytes move in the VMO columns; returns those moves, and the bytes
+        moved in VMOs that one process holds alone, by that process's row: they move its
+        USS, RSS and PSS alike. A VMO that several processes hold moves each one's RSS and
+        PSS share in `deltas`. Processes rebuilt anyway (`structural`) are left out.
         """
-        moves = np.zeros((6, len(self.process_columns.rows)), np.int64)
-        koids = np.fromiter(page_moves.keys(), np.int64, len(page_moves))
-        nbytes = np.fromiter(page_moves.values(), np.int64, len(page_moves))
-        keep = nbytes != 0
-        if dirty:
-            keep &= ~np.isin(koids, np.fromiter(dirty, np.int64, len(dirty)))
-        koids, nbytes = koids[keep], nbytes[keep] * PAGE_SIZE
-        if not len(koids):
-            return MoveColumns(koids, nbytes[:, None]), moves
-        columns = self.vmo_columns
-        rows = columns.rows_of(koids)
-        old = columns.values[0, rows]
-        columns.values[0, rows] = old + nbytes
-        count, holder = columns.values[1, rows], columns.values[2, rows]
-        blocked = np.zeros(moves.shape[1], bool)
-        if structural:
-            held = self.process_columns.rows_of(np.fromiter(structural, np.int64))
-            blocked[held[held >= 0]] = True
-        alone = count == 1
-        alone[alone] = ~blocked[holder[alone]]
-        for column, scale in ((3, 1), (4, 1), (5, FRACTION_ONE)):
-            np.add.at(moves[column], holder[alone], nbytes[alone] * scale)
-        for i in np.flatnonzero(count > 1).tolist():
-            koid = int(koids[i])
+        if dirty or 0 in page_moves.values():
+            page_moves = {koid: pages for koid, pages in page_moves.items()
+                          if pages and koid not in dirty}
+        if not page_moves:
+            return MoveColumns([], [[]]), {}
+        # Column at a time: C-level gathers cost a fraction of a loop's steps.
+        committed, holder = self.vmo_columns.values
+        koids = list(page_moves)
+        moved = [pages * PAGE_SIZE for pages in page_moves.values()]
+        rows = _gather(self.vmo_columns.rows, koids)
+        old = _gather(committed, rows)
+        deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
+        holders = _gather(holder, rows)
+        alone: dict[int, int] = {}
+        get = alone.get
+        for process, nbytes in zip(holders, moved):
+            alone[process] = get(process, 0) + nbytes
+        process_rows = self.process_columns.rows
+        for process in {NO_HOLDER, HOLDERS, *(process_rows[p] for p in structural
+                                              if p in process_rows)}:
+            alone.pop(process, None)
+        for i in compress(range(len(koids)), map(eq, holders, repeat(HOLDERS))):
+            koid = koids[i]
             base = self.vmos[koid]
-            before = base.moved(int(old[i]) - base.committed_bytes)
-            _move_holders(self.kernel.vmos[koid], before, before.moved(int(nbytes[i])),
+            before = base.moved(old[i] - base.committed_bytes)
+            _move_holders(self.kernel.vmos[koid], before, before.moved(moved[i]),
                           structural, deltas)
-        return MoveColumns(koids, nbytes[:, None]), moves
+        return MoveColumns(koids, [moved]), alone
 
     @staticmethod
     def _collect_update_deltas(updates, structural: set[int],
@@ -341,16 +347,33 @@ class Accountant:
                         delta[2] += sign * (nbytes // record.share_count)
             _move_holders(vmo, old, new, structural, deltas)
 
-    def _apply_deltas(self, moves: np.ndarray, deltas: dict[int, list[int]]) -> MoveColumns:
-        """Move process figures by the fast path's moves (by row) and the other deltas (by
-        koid); returns the moves made, by koid."""
+    def _apply_deltas(self, alone: dict[int, int], deltas: dict[int, list[int]]) -> MoveColumns:
+        """Move process figures by the bytes of the VMOs they hold alone (by row) and by the
+        other deltas (by koid); returns the moves made."""
         columns = self.process_columns
+        for pkoid, delta in deltas.items():  # few: fold what they hold alone in
+            nbytes = alone.pop(columns.rows[pkoid], 0)
+            delta[3] += nbytes
+            delta[4] += nbytes
+            delta[5] += nbytes * FRACTION_ONE
+        private, shared, scaled, uss, rss, pss = columns.values
+        rows = [row for row, nbytes in alone.items() if nbytes]
+        moved = [alone[row] for row in rows]
+        for row, nbytes in zip(rows, moved):
+            uss[row] += nbytes
+            rss[row] += nbytes
+            pss[row] += nbytes * FRACTION_ONE
+        koids = [columns.koids[row] for row in rows]
+        figures = [[0] * len(rows), [0] * len(rows), [0] * len(rows), moved, moved[:],
+                   [nbytes * FRACTION_ONE for nbytes in moved]]
         for pkoid, delta in deltas.items():
-            moves[:, columns.rows[pkoid]] += delta
-        rows = np.flatnonzero(moves.any(axis=0))
-        moved = moves[:, rows]
-        columns.values[:, rows] += moved
-        return MoveColumns(columns.koids[rows], moved.T)
+            if any(delta):
+                row = columns.rows[pkoid]
+                koids.append(pkoid)
+                for figure, column, move in zip(figures, columns.values, delta):
+                    figure.append(move)
+                    column[row] += move
+        return MoveColumns(koids, figures)
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
@@ -381,12 +404,12 @@ class Accountant:
                 continue
             record = self._process_record(process)
             previous = self.processes.get(koid)
-            if previous is None or record != process_joined(previous, columns.view,
+            if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
                 self.processes[koid] = record
                 row = columns.row(koid)
-                for i, figure in enumerate(record.figures):
-                    columns.view[i, row] = figure
+                for column, figure in zip(columns.values, record.figures):
+                    column[row] = figure
                 changed.add(koid)
         return changed, removed
 

@@ -23,13 +23,12 @@ import time
 import zlib
 from collections.abc import Mapping
 from functools import reduce
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
 from pathlib import Path
 from typing import Annotated, BinaryIO, get_origin
 
 import msgspec
-import numpy as np
 import zstandard
 from msgspec import Meta, Struct, structs
 
@@ -382,41 +381,40 @@ def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
     """The changed koids whose records did more than move."""
     if len(moves) == len(changed):
         return frozenset()
-    return changed.difference(moves.koids.tolist() if isinstance(moves, MoveColumns)
-                              else moves)
+    return changed.difference(moves.koids if isinstance(moves, MoveColumns) else moves)
 
 
-def _move_columns(moves: Mapping) -> tuple[np.ndarray, np.ndarray]:
-    """Koids and moves (one row each) of `Changes.vmo_moves` or `.process_moves`."""
+def _move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
+    """Koids and a column per figure of `Changes.vmo_moves` or `.process_moves`."""
     if isinstance(moves, MoveColumns):
-        return moves.koids, moves.values
-    count = len(moves)
+        return list(moves.koids), [list(column) for column in moves.columns]
     first = next(iter(moves.values()))
-    width = len(first) if type(first) is tuple else 1
-    rows = chain.from_iterable(moves.values()) if width > 1 else moves.values()
-    return (np.fromiter(moves, np.int64, count),
-            np.fromiter(rows, np.int64, count * width).reshape(count, width))
+    rows = moves.values()
+    return list(moves), list(map(list, zip(*rows))) if type(first) is tuple else [list(rows)]
 
 
 def _encode_moves(moves: Mapping) -> Moves:
     if not moves:
         return Moves([], [])
-    koids, values = _move_columns(moves)
-    width = values.shape[1]
-    if (koids[1:] <= koids[:-1]).any():  # the accountant's order is often sorted already
-        order = np.argsort(koids)
-        koids, values = koids[order], values[order]
+    koids, columns = _move_columns(moves)
+    if koids != sorted(koids):  # the accountant's order is often sorted already
+        order = sorted(range(len(koids)), key=koids.__getitem__)
+        koids = [koids[j] for j in order]
+        columns = [[column[j] for j in order] for column in columns]
     out = []
-    for i in range(width):
-        column = values[:, i]
-        same = next(j for j in range(i + 1) if np.array_equal(values[:, j], column))
-        if same < i:  # a column as an earlier one names it
+    for i, column in enumerate(columns):
+        same = columns.index(column)  # a column as an earlier one names it
+        if same < i:
             out.append(Moved(out[same].factor, same))
             continue
-        factor = abs(int(np.gcd.reduce(column)))
-        out.append(_moved(factor, (column // factor).tolist()) if factor
-                   else Moved(1, [], []))
-    return Moves(_gaps(koids.tolist()), out)
+        factor = math.gcd(*column)
+        if not factor:
+            out.append(Moved(1, [], []))
+        elif factor == 1:
+            out.append(_moved(1, column))
+        else:
+            out.append(_moved(factor, list(map(floordiv, column, repeat(factor)))))
+    return Moves(_gaps(koids), out)
 
 
 def _decode_moves(moves: Moves, width: int) -> dict:

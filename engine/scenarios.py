@@ -8,9 +8,9 @@ blobs that packaged processes run from.
 from __future__ import annotations
 
 import math
+from itertools import repeat
+from operator import mod
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from engine.kernel import PERMS_RW, Job, OutOfMemory
 from engine.programs import KB, MB, Image, Program, make_blob, make_bootfs_image, try_write
@@ -444,7 +444,7 @@ class Scale(FuchsiaDevice):
         start, stride = rng.randrange(pool), rng.randrange(1, pool)
         while math.gcd(stride, pool) != 1:
             stride += 1
-        picks = np.sort((start + np.arange(count, dtype=np.int64) * stride) % pool).tolist()
+        picks = sorted(map(mod, range(start, start + count * stride, stride), repeat(pool)))
         # Each VMO gives back its top page or writes the next one.
         writes, decommits = [], []
         for index, coin in zip(picks, rng.randbytes(count)):

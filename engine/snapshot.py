@@ -229,15 +229,15 @@ def leaf_figures(committed: int, held: bool) -> tuple[int, int, int]:
 
 
 def vmo_joined(record: Vmo, figures, row: int) -> Vmo:
-    """A VMO's record as of its committed bytes, `figures[0, row]`; only a VMO outside any
+    """A VMO's record as of its committed bytes, `figures[0][row]`; only a VMO outside any
     clone family moves (see engine.tables)."""
-    moved = figures[0, row] - record.committed_bytes
+    moved = figures[0][row] - record.committed_bytes
     return record.moved(moved) if moved else record
 
 
 def process_joined(record: Process, figures, row: int) -> Process:
-    """A process's record as of its `figures`, `figures[i, row]` (see engine.tables)."""
-    moves = tuple(figures[i, row] - then for i, then in enumerate(record.figures))
+    """A process's record as of its `figures`, `figures[i][row]` (see engine.tables)."""
+    moves = tuple(now[row] - then for now, then in zip(figures, record.figures))
     return record.moved(moves) if any(moves) else record
 
 

@@ -8,17 +8,17 @@ Reading a record joins the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
-import numpy as np
-
 R = TypeVar("R")
+Figures = list[array]  # figure i of row r at [i][r]
 
 
 class Columns:
     """The accountant's figures: `width` int64 figures per koid ever seen, figure i of row r
-    at `values[i, r]` (and `view[i, r]`, the fast way to read one).
+    at `values[i][r]`.
 
     A koid keeps its row for good, so the koid-to-row map only grows and every table
     published from these columns can share it.
@@ -26,46 +26,34 @@ class Columns:
 
     def __init__(self, width: int) -> None:
         self.rows: dict[int, int] = {}
-        self.values = np.zeros((width, 1024), np.int64)
-        self.view = memoryview(self.values)
-        self.koids = np.zeros(1024, np.int64)  # by row
-        self._index = np.full(4096, -1, np.int64)  # by koid: its row, or -1
+        self.koids = array("q")  # by row
+        self.values: Figures = [array("q") for _ in range(width)]
 
     def row(self, koid: int) -> int:
         """The koid's row, given it now if it has none."""
         row = self.rows.get(koid)
         if row is None:
-            row = self.rows[koid] = len(self.rows)
-            if row == len(self.koids):
-                self.values = np.concatenate([self.values, np.zeros_like(self.values)], 1)
-                self.view = memoryview(self.values)
-                self.koids = np.concatenate([self.koids, np.zeros_like(self.koids)])
-            self.koids[row] = koid
-            while koid >= len(self._index):
-                self._index = np.concatenate([self._index, np.full_like(self._index, -1)])
-            self._index[koid] = row
+            row = self.rows[koid] = len(self.koids)
+            self.koids.append(koid)
+            for column in self.values:
+                column.append(0)
         return row
 
-    def rows_of(self, koids: np.ndarray) -> np.ndarray:
-        """The rows of koids, -1 for those without one."""
-        inside = koids < len(self._index)
-        return np.where(inside, self._index[np.where(inside, koids, 0)], -1)
-
-    def frozen(self, width: int) -> memoryview:
+    def frozen(self, width: int) -> Figures:
         """A copy of the first `width` figures of every row, for a table to keep."""
-        return memoryview(self.values[:width, :len(self.rows)].copy())
+        return [column[:] for column in self.values[:width]]
 
 
 class FigureTable(Mapping[int, R], Generic[R]):
     """An immutable koid -> record table: base records joined with their current figures.
 
-    `join(record, figures, row)` returns the record as of its figures (`figures[i, row]`).
+    `join(record, figures, row)` returns the record as of its figures (`figures[i][row]`).
     """
 
     __slots__ = ("_base", "_rows", "_figures", "_join")
 
-    def __init__(self, base: dict[int, R], rows: dict[int, int], figures: memoryview,
-                 join: Callable[[R, memoryview, int], R]) -> None:
+    def __init__(self, base: dict[int, R], rows: dict[int, int], figures: Figures,
+                 join: Callable[[R, Figures, int], R]) -> None:
         self._base = base
         self._rows = rows
         self._figures = figures
@@ -117,24 +105,23 @@ class FigureTable(Mapping[int, R], Generic[R]):
 
 
 class MoveColumns(Mapping[int, object]):
-    """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid i
-    moved by `values[i]`, `width` figures. As a mapping, a move is an int if the width is
-    1, else a tuple; the dict behind it is built on first use."""
+    """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid
+    `koids[j]` moved by `columns[i][j]` in figure i. As a mapping, a move is an int if there
+    is one column, else a tuple; the dict behind it is built on first use."""
 
-    __slots__ = ("koids", "values", "_dict")
+    __slots__ = ("koids", "columns", "_dict")
 
-    def __init__(self, koids: np.ndarray, values: np.ndarray) -> None:
+    def __init__(self, koids: Sequence[int], columns: list[Sequence[int]]) -> None:
         self.koids = koids
-        self.values = values  # shape (len(koids), width)
+        self.columns = columns
         self._dict: dict[int, object] | None = None
 
     @property
     def _moves(self) -> dict[int, object]:
         if self._dict is None:
-            values = self.values
-            moves = values[:, 0].tolist() if values.shape[1] == 1 else map(tuple,
-                                                                            values.tolist())
-            self._dict = dict(zip(self.koids.tolist(), moves))
+            columns = self.columns
+            moves = columns[0] if len(columns) == 1 else zip(*columns)
+            self._dict = dict(zip(self.koids, moves))
         return self._dict
 
     def __getitem__(self, koid: int) -> object:
@@ -147,7 +134,7 @@ class MoveColumns(Mapping[int, object]):
         return koid in self._moves
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.koids.tolist())
+        return iter(self.koids)
 
     def __len__(self) -> int:
         return len(self.koids)
