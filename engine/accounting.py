@@ -177,6 +177,9 @@ class Accountant:
                  events: tuple[Event, ...] = ()) -> Snapshot:
         kernel = self.kernel
         structural = set(kernel.dirty_processes)
+        for koid in sorted(structural):  # new processes get rows in koid order, so that
+            if koid in kernel.processes:  # moves by row are moves by koid
+                self.process_columns.row(koid)
         # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
         vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
@@ -305,8 +308,8 @@ class Accountant:
             return MoveColumns([], [[]]), {}
         # Column at a time: C-level gathers cost a fraction of a loop's steps.
         committed, holder = self.vmo_columns.values
-        koids = list(page_moves)
-        moved = [pages * PAGE_SIZE for pages in page_moves.values()]
+        koids = sorted(page_moves)
+        moved = [pages * PAGE_SIZE for pages in _gather(page_moves, koids)]
         rows = _gather(self.vmo_columns.rows, koids)
         old = _gather(committed, rows)
         deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
@@ -357,7 +360,7 @@ class Accountant:
             delta[4] += nbytes
             delta[5] += nbytes * FRACTION_ONE
         private, shared, scaled, uss, rss, pss = columns.values
-        rows = [row for row, nbytes in alone.items() if nbytes]
+        rows = sorted(row for row, nbytes in alone.items() if nbytes)
         moved = [alone[row] for row in rows]
         for row, nbytes in zip(rows, moved):
             uss[row] += nbytes
