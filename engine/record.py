@@ -33,7 +33,7 @@ import zstandard
 from msgspec import Meta, Struct, structs
 
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
-from engine.tables import MoveColumns, encode_hook
+from engine.tables import MoveColumns, encode_hook, move_columns
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
 FORMAT_VERSION = 3
@@ -384,19 +384,10 @@ def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
     return changed.difference(moves.koids if isinstance(moves, MoveColumns) else moves)
 
 
-def _move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
-    """Koids and a column per figure of `Changes.vmo_moves` or `.process_moves`."""
-    if isinstance(moves, MoveColumns):
-        return list(moves.koids), [list(column) for column in moves.columns]
-    first = next(iter(moves.values()))
-    rows = moves.values()
-    return list(moves), list(map(list, zip(*rows))) if type(first) is tuple else [list(rows)]
-
-
 def _encode_moves(moves: Mapping) -> Moves:
     if not moves:
         return Moves([], [])
-    koids, columns = _move_columns(moves)
+    koids, columns = move_columns(moves)
     if koids != sorted(koids):  # the accountant's order is often sorted already
         order = sorted(range(len(koids)), key=koids.__getitem__)
         koids = [koids[j] for j in order]

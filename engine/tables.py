@@ -148,6 +148,18 @@ class MoveColumns(Mapping[int, object]):
         return f"MoveColumns({self._moves!r})"
 
 
+def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
+    """Koids and a column per figure of `Changes.vmo_moves` or `.process_moves` (a
+    MoveColumns, or a dict as a replay rebuilds it). No moves: no koids and no columns."""
+    if isinstance(moves, MoveColumns):
+        return list(moves.koids), [list(column) for column in moves.columns]
+    if not moves:
+        return [], []
+    first = next(iter(moves.values()))
+    rows = moves.values()
+    return list(moves), list(map(list, zip(*rows))) if type(first) is tuple else [list(rows)]
+
+
 def encode_hook(obj: object) -> object:
     """msgspec's `enc_hook` for snapshots: a table encodes as the dict it stands for."""
     if isinstance(obj, FigureTable):

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from engine.names import safe_name
 from engine.snapshot import Snapshot
+from engine.tables import move_columns
 from zmtop.widgets.handle_rows import HANDLE_KEYS, handle_totals
 
 # column key -> whether it sorts largest first by default
@@ -48,22 +49,22 @@ class Figures:
             self._resum(prev, snap)
             return
         procs, before = snap.processes, prev.processes
-        process_moves = snap.changes.process_moves
+        koids, columns = move_columns(snap.changes.process_moves)
+        # Moves say by how much a process's byte totals moved; others changed more.
+        changes = list(zip(koids, columns[0], columns[2], columns[5])) if koids else []
+        for koid in snap.changes.processes.difference(koids):
+            new, old = procs[koid], before[koid]
+            if new.handle_count != old.handle_count or (
+                    new.handles is not old.handles and new.handles != old.handles):
+                self._handles = {}
+            changes.append((koid, new.private_bytes - old.private_bytes,
+                            new.scaled_shared_bytes - old.scaled_shared_bytes,
+                            new.pss_fixed - old.pss_fixed))
         parent_of = self._parents
         deltas: dict[int, int] = {}
         moved: dict[int, list[int]] = {}  # job -> PSS, PRIVATE, A.PSS moved below it
-        for koid in snap.changes.processes:
-            move = process_moves.get(koid)
-            if move is not None:  # only byte totals moved, and by how much is known
-                private, pss, apss = move[0], move[0] + move[2], move[5]
-            else:
-                new, old = procs[koid], before[koid]
-                if new.handle_count != old.handle_count or (
-                        new.handles is not old.handles and new.handles != old.handles):
-                    self._handles = {}
-                private = new.private_bytes - old.private_bytes
-                pss = private + new.scaled_shared_bytes - old.scaled_shared_bytes
-                apss = new.pss_fixed - old.pss_fixed
+        for koid, private, scaled, apss in changes:
+            pss = private + scaled
             if pss or private or apss:
                 deltas[koid] = pss
                 job = parent_of[koid]

@@ -92,17 +92,21 @@ class SystemVmoTable(LineTable):
             self.refresh()
 
     def rebuild(self) -> None:
-        """Sort the records themselves by attribute (C speed), then take their koids."""
+        """Sort the records themselves by attribute (C speed), then take their koids; in
+        koid order, the koids alone."""
+        column = next(c for c in self.columns if c.key == self.sort_key)
+        descending = column.descending != self.sort_reverse
+        self.title = "Hidden VMOs" if self.hidden_only else "VMOs"
+        if self.sort_key == "koid" and not self.hidden_only:
+            self.set_keys(sorted(self.snap.vmos, reverse=descending))
+            return
         vmos = self.snap.vmos.values()
         records = [v for v in vmos if v.num_mappings == 0] if self.hidden_only else list(vmos)
         records.sort(key=VMO_SORTS["koid"])
-        column = next(c for c in self.columns if c.key == self.sort_key)
-        descending = column.descending != self.sort_reverse
         if self.sort_key != "koid":
             records.sort(key=VMO_SORTS[self.sort_key], reverse=descending)
         elif descending:
             records.reverse()
-        self.title = "Hidden VMOs" if self.hidden_only else "VMOs"
         self.set_keys([v.koid for v in records])
 
     def set_exact(self, exact: bool) -> None:
