@@ -279,14 +279,17 @@ class Accountant:
     def _update_vmo(self, vmo: k.Vmo, figures, changed: set[int], updates: list) -> None:
         record = self._vmo_record(vmo, figures)
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
+        # The holder column follows the kernel even when the record stays the same (a
+        # handle passed from one process to another).
+        holders = vmo.holders
+        holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
+                  else HOLDERS if holders else NO_HOLDER)
+        columns = self.vmo_columns
+        row = columns.row(vmo.koid)
+        columns.values[1][row] = holder
         if record != previous:
             self.vmos[vmo.koid] = record
-            holders = vmo.holders
-            holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
-                      else HOLDERS if holders else NO_HOLDER)
-            columns = self.vmo_columns
-            row = columns.row(vmo.koid)
-            columns.values[0][row], columns.values[1][row] = record.committed_bytes, holder
+            columns.values[0][row] = record.committed_bytes
             changed.add(vmo.koid)
             if previous is not None:
                 updates.append((vmo, previous, record))
