@@ -362,7 +362,7 @@ class Accountant:
             delta[3] += nbytes
             delta[4] += nbytes
             delta[5] += nbytes * FRACTION_ONE
-        private, shared, scaled, uss, rss, pss = columns.values
+        uss, rss, pss = columns.values[3:]
         rows = sorted(row for row, nbytes in alone.items() if nbytes)
         moved = [alone[row] for row in rows]
         for row, nbytes in zip(rows, moved):

@@ -1,8 +1,10 @@
 """The immutable per-tick view of a Zircon system: the one type between sources and views.
 
 Records mirror the kernel's `zx_info_*` structs. A snapshot shares every unchanged record
-with the previous one, and `changed` says which koids got new records this tick, so views
-and the recorder pay for changes rather than for the size of the system.
+with the previous one (a record whose byte figures alone moved keeps its base, see
+engine.tables), and `changes` says which koids changed this tick and, for those that only
+moved, by how much, so views and the recorder pay for changes rather than for the size of
+the system.
 """
 
 from __future__ import annotations
