@@ -33,7 +33,7 @@ import zstandard
 from msgspec import Meta, Struct, structs
 
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
-from engine.tables import MoveColumns, encode_hook, move_columns
+from engine.tables import encode_hook, move_columns
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
 FORMAT_VERSION = 3
@@ -378,10 +378,9 @@ class Moves(Struct, array_like=True, frozen=True):
 
 
 def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
-    """The changed koids whose records did more than move."""
-    if len(moves) == len(changed):
-        return frozenset()
-    return changed.difference(moves.koids if isinstance(moves, MoveColumns) else moves)
+    """The changed koids whose records did more than move (a MoveColumns iterates its
+    koids without building its dict)."""
+    return changed.difference(moves) if len(moves) < len(changed) else frozenset()
 
 
 def _encode_moves(moves: Mapping) -> Moves:

@@ -2,7 +2,7 @@
 
 Most records change only because some byte figures moved (`Vmo.moved`, `Process.moved`).
 Such a record is not rebuilt: the table keeps the record as last built (its base) and the
-figures' current values in a row of an int64 column block, moved a whole tick at a time.
+figures' current values in int64 columns, a row per koid, moved a whole tick at a time.
 Reading a record joins the two.
 """
 
@@ -150,7 +150,7 @@ class MoveColumns(Mapping[int, object]):
 
 def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
     """Koids and a column per figure of `Changes.vmo_moves` or `.process_moves` (a
-    MoveColumns, or a dict as a replay rebuilds it). No moves: no koids and no columns."""
+    MoveColumns, or a dict as a replay rebuilds it); an empty dict gives no columns."""
     if isinstance(moves, MoveColumns):
         return list(moves.koids), [list(column) for column in moves.columns]
     if not moves:
@@ -162,8 +162,6 @@ def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
 
 def encode_hook(obj: object) -> object:
     """msgspec's `enc_hook` for snapshots: a table encodes as the dict it stands for."""
-    if isinstance(obj, FigureTable):
-        return dict(obj.items())
-    if isinstance(obj, MoveColumns):
+    if isinstance(obj, (FigureTable, MoveColumns)):
         return dict(obj.items())
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
