@@ -220,7 +220,7 @@ async def test_units_toggle_shows_exact_bytes(make_app):
     async with app.run_test(size=(160, 40)) as pilot:
         table = app.screen.query_one(TaskTable)
         root = app.snapshot.root_job
-        pss = table.figures.totals[root][0]
+        pss = table.figures.total(root)[0]
         await pilot.press("u")
         assert app.exact
         assert f"{pss}B" in lines(table, 3)[1]
@@ -235,13 +235,12 @@ async def test_values_that_changed_are_marked(make_app):
         table = app.screen.query_one(TaskTable)
         for _ in range(3):
             await pilot.press("full_stop")
-        deltas = app.figures.deltas
-        assert deltas
-        koid = next(k for k in table.keys if deltas.get(k))
+        delta = app.figures.delta
+        koid = next(k for k in table.keys if delta(k))
         cells = table.cells(koid)
-        arrow = "▲" if deltas[koid] > 0 else "▼"
+        arrow = "▲" if delta(koid) > 0 else "▼"
         assert cells[5].text.startswith(arrow)
-        assert cells[1].style == ("line-table--rise" if deltas[koid] > 0 else "line-table--fall")
+        assert cells[1].style == ("line-table--rise" if delta(koid) > 0 else "line-table--fall")
 
 
 async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, monkeypatch):

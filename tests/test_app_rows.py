@@ -82,9 +82,9 @@ def test_deltas_are_pss_changes_since_the_last_tick(sim_ticks):
         for koid, proc in snap.processes.items():
             old = prev.processes.get(koid)
             expected = proc.pss_bytes - (old.pss_bytes if old else 0)
-            assert figures.deltas.get(koid, 0) == expected
+            assert figures.delta(koid) == expected
         for koid in snap.jobs:
-            assert figures.deltas.get(koid, 0) == after[koid][0] - before.get(koid, (0,))[0]
+            assert figures.delta(koid) == after[koid][0] - before.get(koid, (0,))[0]
 
 
 def test_header_fields_are_kstats_columns(sim_ticks):
@@ -112,10 +112,15 @@ def test_fit_pads_aligns_and_cuts():
 
 @pytest.mark.parametrize("scenario", ["default", "churn"])
 def test_totals_moved_tick_by_tick_equal_totals_summed_afresh(scenario):
-    """Ticks that keep the tree's shape move job totals incrementally; they must stay equal
-    to a full sum."""
+    """Ticks that keep the tree's shape move job totals incrementally (and single-child
+    jobs show their child's); they must stay equal to a full sum, and so must the deltas."""
     sim = Simulation(scenario, 3, 1.0)
     figures = Figures(sim.snapshot)
+    before = job_totals(sim.snapshot)
     for _ in range(40):
         figures.advance(sim.step())
-        assert figures.totals == job_totals(sim.snapshot)
+        after = job_totals(sim.snapshot)
+        assert {koid: list(figures.total(koid)) for koid in sim.snapshot.jobs} == after
+        assert {koid: figures.delta(koid) for koid in after} == {
+            koid: pss - before.get(koid, (0,))[0] for koid, (pss, _, _) in after.items()}
+        before = after

@@ -7,7 +7,9 @@ kept in FRACTION_ONE fixed point until it is printed.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from operator import add
 from typing import NamedTuple
 
 from engine.names import safe_name
@@ -31,50 +33,51 @@ class Slot(NamedTuple):
 
 
 class Figures:
-    """Per-tick figures the tree shows beside the snapshot: job totals and PSS deltas."""
+    """Per-tick figures the tree shows beside the snapshot: job totals and PSS deltas.
+
+    A job with a single child (one process, or one job) shows that child's figures: it
+    keeps no totals of its own, and a tick's moves pass it by. Only the jobs that sum
+    several children (and empty jobs) hold totals.
+    """
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
-        self.totals = job_totals(snap)
-        self.deltas: dict[int, int] = {}
+        self.deltas: dict[int, int] = {}  # processes and summing jobs; see `delta`
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
-        self._parents = parents(snap)
+        self._read_shape(snap)
+
+    def _read_shape(self, snap: Snapshot) -> None:
+        self._alias, self._sink = tree_shape(snap)
+        self.totals = {koid: total for koid, total in job_totals(snap).items()
+                       if koid not in self._alias}
 
     def advance(self, snap: Snapshot) -> None:
         """Move to the next tick's snapshot, paying only for what changed: while the tree
-        keeps its shape, the changed processes move their jobs' totals, and the moves go
-        up one level at a time, summed per parent, so a job is visited once per level."""
+        keeps its shape, the changed processes move the totals of the summing jobs above
+        them, one level at a time, summed per job, so a job is visited once per level."""
         prev = self.snap
         if shape_changed(snap):
             self._resum(prev, snap)
             return
-        procs, before = snap.processes, prev.processes
         koids, columns = move_columns(snap.changes.process_moves)
+        private, scaled, apss = (columns[0], columns[2], columns[5]) if koids else ([], [], [])
         # Moves say by how much a process's byte totals moved; others changed more.
-        changes = list(zip(koids, columns[0], columns[2], columns[5])) if koids else []
+        procs, before = snap.processes, prev.processes
         for koid in snap.changes.processes.difference(koids):
             new, old = procs[koid], before[koid]
             if new.handle_count != old.handle_count or (
                     new.handles is not old.handles and new.handles != old.handles):
                 self._handles = {}
-            changes.append((koid, new.private_bytes - old.private_bytes,
-                            new.scaled_shared_bytes - old.scaled_shared_bytes,
-                            new.pss_fixed - old.pss_fixed))
-        parent_of = self._parents
-        deltas: dict[int, int] = {}
-        moved: dict[int, list[int]] = {}  # job -> PSS, PRIVATE, A.PSS moved below it
-        for koid, private, scaled, apss in changes:
-            pss = private + scaled
-            if pss or private or apss:
-                deltas[koid] = pss
-                job = parent_of[koid]
-                sums = moved.get(job)
-                if sums is None:
-                    moved[job] = [pss, private, apss]
-                else:
-                    sums[0] += pss
-                    sums[1] += private
-                    sums[2] += apss
+            koids.append(koid)
+            private.append(new.private_bytes - old.private_bytes)
+            scaled.append(new.scaled_shared_bytes - old.scaled_shared_bytes)
+            apss.append(new.pss_fixed - old.pss_fixed)
+        pss = list(map(add, private, scaled))
+        deltas = dict(zip(koids, pss))
+        sink = self._sink
+        # job -> PSS, PRIVATE, A.PSS moved below it
+        moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
+        moved.pop(0, None)
         totals = self.totals
         while moved:
             above: dict[int, list[int]] = {}
@@ -84,7 +87,7 @@ class Figures:
                 total[1] += private
                 total[2] += apss
                 deltas[job] = deltas.get(job, 0) + pss
-                parent = parent_of[job]
+                parent = sink[job]
                 sums = above.get(parent) if parent else None
                 if sums is not None:
                     sums[0] += pss
@@ -94,13 +97,14 @@ class Figures:
                     above[parent] = [pss, private, apss]
             moved = above
         self.snap = snap
-        self.deltas = {koid: d for koid, d in deltas.items() if d}
+        self.deltas = deltas
 
     def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
-        """Tasks came or went: sum every job again and compare with the last tick."""
-        prev_totals = self.totals
-        self.totals = job_totals(snap)
-        self._parents = parents(snap)
+        """Tasks came or went: sum every job again and compare with the last tick. Every
+        job's delta is kept: a single-child job's may differ from its child's."""
+        before = {koid: self.total(koid)[0] for koid in prev.jobs}
+        self.snap = snap
+        self._read_shape(snap)
         self._handles = {}
         deltas = {}
         for koid in snap.changes.processes:
@@ -109,16 +113,31 @@ class Figures:
                 delta = new.pss_bytes - (old.pss_bytes if old is not None else 0)
                 if delta:
                     deltas[koid] = delta
-        for koid, (pss, _, _) in self.totals.items():
-            delta = pss - prev_totals.get(koid, (0,))[0]
-            if delta:
-                deltas[koid] = delta
-        self.snap, self.deltas = snap, deltas
+        for koid in snap.jobs:
+            deltas[koid] = self.total(koid)[0] - before.get(koid, 0)
+        self.deltas = deltas
+
+    def total(self, koid: int) -> tuple[int, int, int]:
+        """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
+        kind, koid = self._alias.get(koid, ("j", koid))
+        if kind == "j":
+            pss, private, apss = self.totals[koid]
+            return pss, private, apss
+        proc = self.snap.processes[koid]
+        return proc.pss_bytes, proc.private_bytes, proc.pss_fixed
+
+    def delta(self, koid: int) -> int:
+        """How much a task's PSS moved since the last tick."""
+        delta = self.deltas.get(koid)
+        if delta is None:
+            alias = self._alias.get(koid)
+            delta = self.deltas.get(alias[1], 0) if alias else 0
+        return delta
 
     def values(self, kind: str, koid: int) -> tuple[int, int, int | None, int]:
         """PSS, PRIVATE, SHARED (None for jobs) and attributed PSS (fixed point)."""
         if kind == "j":
-            pss, private, apss = self.totals[koid]
+            pss, private, apss = self.total(koid)
             return pss, private, None, apss
         proc = self.snap.processes[koid]
         return proc.pss_bytes, proc.private_bytes, proc.shared_bytes, proc.pss_fixed
@@ -140,7 +159,7 @@ class Figures:
         if key == "name":
             return self.name(kind, koid).casefold()
         if key == "delta":
-            return self.deltas.get(koid, 0)
+            return self.delta(koid)
         if key in HANDLE_KEYS:
             return self.handles(koid, key != "#h")[HANDLE_KEYS.index(key)]
         pss, private, shared, apss = self.values(kind, koid)
@@ -154,12 +173,44 @@ def shape_changed(snap: Snapshot) -> bool:
     return bool(c.jobs or c.removed_jobs or c.removed_processes)
 
 
-def parents(snap: Snapshot) -> dict[int, int]:
-    """Each task's job (0 above the root job): the tree's shape, fixed until tasks come or
-    go, where walking it costs no record lookups."""
-    out = {koid: job.parent_koid for koid, job in snap.jobs.items()}
-    out.update((koid, proc.job_koid) for koid, proc in snap.processes.items())
-    return out
+def sums_by(groups: list[int], columns: list[list[int]]) -> dict[int, list[int]]:
+    """Each group's sum of each column, by the group of each row: rows sorted by group,
+    then a slice sum per group and column, so the loops over rows run in C."""
+    order = sorted(range(len(groups)), key=groups.__getitem__)
+    groups = list(map(groups.__getitem__, order))
+    columns = [list(map(column.__getitem__, order)) for column in columns]
+    sums: dict[int, list[int]] = {}
+    start, end = 0, len(groups)
+    while start < end:
+        stop = bisect_right(groups, groups[start], start)
+        sums[groups[start]] = [sum(column[start:stop]) for column in columns]
+        start = stop
+    return sums
+
+
+def tree_shape(snap: Snapshot) -> tuple[dict[int, tuple[str, int]], dict[int, int]]:
+    """The tree's shape, fixed until tasks come or go: each single-child job's alias (the
+    task whose figures it shows, down a chain of such jobs), and each process's and summing
+    job's sink (the nearest summing job above it, 0 for none), where moves go."""
+    alias: dict[int, tuple[str, int]] = {}
+    order = snap.jobs_depth_first(snap.root_job)
+    for koid in reversed(order):
+        job = snap.jobs[koid]
+        if len(job.processes) + len(job.jobs) == 1:
+            only = ("p", job.processes[0]) if job.processes else ("j", job.jobs[0])
+            alias[koid] = alias.get(only[1], only)
+    sink: dict[int, int] = {}
+    nearest: dict[int, int] = {}  # job -> itself if it sums, else its nearest summing ancestor
+    for koid in order:
+        job = snap.jobs[koid]
+        above = nearest.get(job.parent_koid, 0)
+        if koid in alias:
+            nearest[koid] = above
+        else:
+            nearest[koid] = koid
+            sink[koid] = above
+        sink.update(dict.fromkeys(job.processes, nearest[koid]))
+    return alias, sink
 
 
 def job_totals(snap: Snapshot) -> dict[int, list[int]]:

@@ -121,7 +121,7 @@ class TaskTable(LineTable):
         slot = self.slots[key]
         figures, exact = self.figures, self.exact
         pss, private, shared, apss = figures.values(slot.kind, key)
-        delta = figures.deltas.get(key, 0)
+        delta = figures.delta(key)
         indent = "  " * slot.depth
         if slot.kind == "j":
             marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
