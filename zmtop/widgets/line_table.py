@@ -9,7 +9,7 @@ repaints only the lines whose text changed.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -105,6 +105,7 @@ class LineTable(ScrollView, can_focus=True):
         self._columns_cache: tuple[int, list[tuple[int, Column, int]]] | None = None
         self._looks: dict[tuple[str, str, bool], Style] = {}  # see `_look`
         self._painted: dict[int, tuple] = {}  # screen line -> (row key, cells) drawn there
+        self._fresh: dict[int, tuple] = {}  # screen line -> (row key, cells) to draw there
         self._update_titles()
 
     # -- for subclasses -----------------------------------------------------------------
@@ -153,10 +154,20 @@ class LineTable(ScrollView, can_focus=True):
         region = self.scrollable_content_region
         top = round(self.scroll_y)
         keys, painted, cells = self.keys, self._painted, self.cells
-        lines = [y for y in range(1, min(region.height, len(keys) - top + 1))
-                 if painted.get(y) != (keys[top + y - 1], tuple(cells(keys[top + y - 1])))]
-        if lines:
-            self.refresh(*(Region(0, y, region.width, 1) for y in lines))
+        fresh = {}
+        for y in range(1, min(region.height, len(keys) - top + 1)):
+            key = keys[top + y - 1]
+            row = (key, tuple(cells(key)))
+            if painted.get(y) != row:
+                fresh[y] = row
+        if fresh:
+            self.refresh(*(Region(0, y, region.width, 1) for y in fresh))
+        self._fresh = fresh  # drawn as they are unless something repaints the whole pane
+
+    def refresh(self, *regions: Region, **kwargs) -> Self:
+        if not regions:
+            self._fresh = {}
+        return super().refresh(*regions, **kwargs)
 
     def move_to(self, key: Hashable) -> bool:
         index = self.index_of(key)
@@ -270,7 +281,8 @@ class LineTable(ScrollView, can_focus=True):
 
     def _row_strip(self, index: int, y: int, total: int) -> Strip:
         row_key = self.keys[index]
-        cells = tuple(self.cells(row_key))
+        fresh = self._fresh.pop(y, None)
+        cells = fresh[1] if fresh and fresh[0] == row_key else tuple(self.cells(row_key))
         self._painted[y] = (row_key, cells)
         at_cursor = index == self.cursor
         matched = bool(self.needle) and self.needle in self.search_text(row_key)
