@@ -158,15 +158,10 @@ class ZmtopApp(RecordingControls, App):
                     None)
 
     def refresh_headers(self) -> None:
-        from zmtop.widgets.header import KstatsHeader
-        from zmtop.widgets.source_notice import SourceNotice
-
         screen = self.monitor_screen
-        if screen is not None:
-            for header in screen.query(KstatsHeader):
-                header.show_current()
-            for notice in screen.query(SourceNotice):
-                notice.update_from(self.source)
+        if screen is not None and screen.header.is_mounted:
+            screen.header.show_current()
+            screen.notice.update_from(self.source)
 
     def _record(self, snap: Snapshot) -> None:
         """Append to the recording, if any; a write error stops it and says so, once."""

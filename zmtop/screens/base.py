@@ -26,10 +26,12 @@ class MonitorScreen(Screen):
         self._target: LineTable | None = None
         self._origin: object = None
         self._before = ""
+        self.header = KstatsHeader()
+        self.notice = SourceNotice(self.NOTICE_GAPS)
 
     def compose_header(self) -> ComposeResult:
-        yield KstatsHeader()
-        yield SourceNotice(self.NOTICE_GAPS)
+        yield self.header
+        yield self.notice
 
     def compose_footer(self) -> ComposeResult:
         yield FindBar()
@@ -46,7 +48,7 @@ class MonitorScreen(Screen):
     def set_exact(self, exact: bool) -> None:
         for table in self.query(LineTable):
             table.set_exact(exact)
-        self.query_one(KstatsHeader).show_current()
+        self.header.show_current()
 
     def catch_up(self, snap: Snapshot) -> None:
         """Back on top after other screens: ticks may have passed, so redo everything."""
@@ -54,8 +56,8 @@ class MonitorScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.catch_up(self.app.snapshot)
-        self.query_one(KstatsHeader).show_current()
-        self.query_one(SourceNotice).update_from(self.app.source)
+        self.header.show_current()
+        self.notice.update_from(self.app.source)
 
     # -- search and filter ------------------------------------------------------------
 

@@ -98,7 +98,7 @@ class KstatsHeader(Widget):
     def __init__(self) -> None:
         super().__init__()
         self._shown: tuple[int, list[Strip]] | None = None  # (width, lines) on screen
-        self._looks: dict[str, Style] = {}
+        self._looks: dict[tuple[str, tuple[int, int] | None], Style] = {}
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._current(width))
@@ -133,13 +133,20 @@ class KstatsHeader(Widget):
             self._shown = (width, [self._strip(line, width, y) for y, line in enumerate(lines)])
         return self._shown[1]
 
-    def _look(self, name: str) -> Style:
-        look = self._looks.get(name)
+    def _look(self, name: str, offset: tuple[int, int] | None = None) -> Style:
+        """A piece's style, with the offset Textual's selection reads when given; kept
+        until the styles change (pieces move a few places, but the keep is bounded)."""
+        key = (name, offset)
+        look = self._looks.get(key)
         if look is None:
+            if len(self._looks) > 1024:
+                self._looks.clear()
             look = self.rich_style
             if name:
                 look += self.get_component_rich_style(name, partial=True)
-            self._looks[name] = look
+            if offset is not None:
+                look += Style.from_meta({"offset": offset})
+            self._looks[key] = look
         return look
 
     def _strip(self, pieces: list[Piece], width: int, y: int) -> Strip:
@@ -157,7 +164,7 @@ class KstatsHeader(Widget):
             last = cut and used + length >= width
             if last:
                 text = set_cell_size(text, width - 1 - used) + "…"
-            segments.append(Segment(text, look(name) + Style.from_meta({"offset": (x, y)})))
+            segments.append(Segment(text, look(name, (x, y))))
             if last:
                 return Strip(segments, width)
             used += length
