@@ -47,9 +47,9 @@ MAX_METADATA_BYTES = 1 << 20
 MAX_FRAME_BYTES = 256 << 20  # refuse frames that claim or inflate past this
 KEYFRAME_EVERY = 240  # ticks per keyframe: a seek decodes one keyframe and < 240 deltas
 ANCHOR_EVERY = 8  # keyframes per self-contained keyframe
-# zstd levels: a keyframe standing alone compresses as well at 6 as at 9, twice as fast;
-# below 9 the chained ones of 100k VMOs lose their dictionary (2 MB, not 150 KB)
-DELTA_LEVEL, ANCHOR_LEVEL, KEY_LEVEL = 3, 6, 9
+# zstd levels: a keyframe standing alone compresses as well at 6 as at 9, twice as fast; one
+# chained on the keyframe before finds it whole at 1, given a hash table to reach all of it
+DELTA_LEVEL, ANCHOR_LEVEL, KEY_LEVEL = 3, 6, 1
 MAX_WINDOW_LOG = 27  # what a zstd decompressor accepts by default (128 MB)
 
 astuple = structs.astuple
@@ -627,15 +627,30 @@ def delta_stream(key_raw: bytes) -> zstandard.ZstdCompressionObj:
     return compressor(DELTA_LEVEL, len(key_raw) // 2, key_raw).compressobj()
 
 
-def compressor(level: int, size: int, base: bytes | None = None) -> zstandard.ZstdCompressor:
+def compressor(level: int, size: int, base: bytes | None = None, *,
+               whole_base: bool = False) -> zstandard.ZstdCompressor:
     """A zstd compressor whose window spans `size` bytes and the dictionary `base`: by
-    default it would reach back only a few MB, and miss a big keyframe's twin."""
+    default it would reach back only a few MB, and miss a big keyframe's twin.
+
+    zstd loads only the last 1 << (hash log + 3) bytes of a dictionary at its fast levels;
+    `whole_base` sizes the hash table so that all of `base` is loaded.
+    """
     span = size + (len(base) if base is not None else 0)
-    window = min(MAX_WINDOW_LOG, max(zstandard.WINDOWLOG_MIN, span.bit_length()))
+    params = {"window_log": min(MAX_WINDOW_LOG, max(zstandard.WINDOWLOG_MIN, span.bit_length()))}
+    if whole_base and base is not None:
+        default = zstandard.ZstdCompressionParameters.from_level(level).hash_log
+        params["hash_log"] = min(max(default, len(base).bit_length() - 3), MAX_WINDOW_LOG)
     return zstandard.ZstdCompressor(
-        compression_params=zstandard.ZstdCompressionParameters.from_level(
-            level, window_log=window),
+        compression_params=zstandard.ZstdCompressionParameters.from_level(level, **params),
         dict_data=None if base is None else dictionary(base))
+
+
+def keyframe_payload(raw: bytes, base: bytes | None) -> bytes:
+    """A keyframe compressed standing alone (`base` None) or chained on `base`, the raw
+    keyframe before it."""
+    if base is None:
+        return compressor(ANCHOR_LEVEL, len(raw)).compress(raw)
+    return compressor(KEY_LEVEL, len(raw), base, whole_base=True).compress(raw)
 
 
 class Recorder:
@@ -687,10 +702,7 @@ class Recorder:
                 or self._since_key >= self.keyframe_every):
             raw = _ENCODER.encode(encode_keyframe(snap))
             kind = CHAINED if self._keys % ANCHOR_EVERY else KEYFRAME
-            if kind == CHAINED:
-                payload = compressor(KEY_LEVEL, len(raw), self._key_raw).compress(raw)
-            else:
-                payload = compressor(ANCHOR_LEVEL, len(raw)).compress(raw)
+            payload = keyframe_payload(raw, self._key_raw if kind == CHAINED else None)
             self._write(frame_bytes(snap.tick, kind, payload, len(raw)), snap.tick)
             self._key_raw = raw
             self._deltas = delta_stream(raw)

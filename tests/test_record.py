@@ -13,12 +13,10 @@ import zstandard
 
 from engine.record import (
     ANCHOR_EVERY,
-    ANCHOR_LEVEL,
     CHAINED,
     DELTA,
     FORMAT_VERSION,
     FRAME,
-    KEY_LEVEL,
     KEYFRAME,
     MAX_FRAME_BYTES,
     Metadata,
@@ -27,9 +25,9 @@ from engine.record import (
     Recorder,
     RecordingError,
     Times,
-    compressor,
     delta_stream,
     header_bytes,
+    keyframe_payload,
     _decode_moves,
 )
 from engine.replay import _DELTA, Recording, ReplaySource
@@ -312,9 +310,7 @@ def compress_again(data: bytes, raws: list[bytes]) -> bytes:
         if entry.kind == DELTA:
             payload = stream.compress(raw) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
         else:
-            chained = entry.kind == CHAINED
-            payload = compressor(KEY_LEVEL if chained else ANCHOR_LEVEL, len(raw),
-                                 key if chained else None).compress(raw)
+            payload = keyframe_payload(raw, key if entry.kind == CHAINED else None)
             key, stream = raw, delta_stream(raw)
         out.append(_frame(entry.tick, entry.kind, payload, len(raw)))
     return b"".join(out)
