@@ -100,7 +100,7 @@ class Vmo(KernelObject):
     __slots__ = (
         "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
         "resizable", "pager_backed", "mappings", "handles", "alive", "mappers", "holders",
-        "flags",
+        "flags", "plain",
     )
 
     def __init__(self, koid: int, name: str, size_pages: int, *, paged: bool = True,
@@ -123,6 +123,14 @@ class Vmo(KernelObject):
         self.holders: dict[int, int] = {}
         self.flags = ((VMO_TYPE_PAGED if paged else 0) | (VMO_RESIZABLE if resizable else 0)
                       | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
+        self.plain = paged  # see `relinked`
+
+    def relinked(self) -> None:
+        """Note a change of mappings or clones: `plain` says, without reading the lists,
+        whether the VMO is paged, unmapped and outside any clone family (page batches
+        take a short path for it)."""
+        self.plain = (self.paged and self.parent is None and not self.children
+                      and not self.mappings)
 
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
@@ -421,6 +429,8 @@ class Kernel:
         clone.flags |= VMO_IS_COW_CLONE
         clone.parent_offset = offset_bytes // PAGE_SIZE
         parent.children.append(clone)
+        clone.relinked()
+        parent.relinked()
         self.vmos[clone.koid] = clone
         self.dirty_vmos.add(parent.koid)
         self._heap(OBJECT_HEAP_BYTES)
@@ -473,7 +483,7 @@ class Kernel:
         moves, done = self.page_moves, 0
         room = self._room()
         for vmo, page in pages:
-            if vmo.mappings or vmo.parent is not None or vmo.children or not vmo.paged:
+            if not vmo.plain:
                 try:
                     done += self.write(vmo, page, 1)
                 except OutOfMemory:
@@ -495,7 +505,7 @@ class Kernel:
         one. Returns the pages freed. Plain VMOs take a short path."""
         moves, done = self.page_moves, 0
         for vmo, page in pages:
-            if vmo.mappings or vmo.parent is not None or vmo.children or page < 0:
+            if not vmo.plain or page < 0:
                 done += self.decommit(vmo, page, 1)
                 continue
             bit = 1 << page
@@ -542,6 +552,7 @@ class Kernel:
             parent = vmo.parent
             if parent is not None:
                 parent.children.remove(vmo)
+                parent.relinked()
                 self.dirty_vmos.add(parent.koid)
             vmo = parent
 
@@ -565,6 +576,7 @@ class Kernel:
         mapping = Mapping(vmar, base, size, perms, vmo, offset_bytes // PAGE_SIZE)
         vmar.children.append(mapping)
         vmo.mappings.append(mapping)
+        vmo.relinked()
         process = vmar.process
         _count(vmo.mappers, process.koid, +1)
         _count(vmo.holders, process.koid, +1)
@@ -579,6 +591,7 @@ class Kernel:
         vmar, vmo, process = mapping.vmar, mapping.vmo, mapping.vmar.process
         vmar.children.remove(mapping)
         vmo.mappings.remove(mapping)
+        vmo.relinked()
         _count(vmo.mappers, process.koid, -1)
         _count(vmo.holders, process.koid, -1)
         before = self._table_pages(process.mapped_pages)

@@ -43,6 +43,9 @@ def check_records(snapshot, kernel, previous) -> None:
                  records[koid].num_mappings)
              != (vmo.own.bit_count() * PAGE_SIZE, len(vmo.children), len(vmo.mappings))]
     assert not stale, f"VMO records out of date: {stale[:10]}"
+    unplain = [koid for koid, vmo in kernel.vmos.items() if vmo.plain != (
+        vmo.paged and vmo.parent is None and not vmo.children and not vmo.mappings)]
+    assert not unplain, f"VMOs' plain flag out of date: {unplain[:10]}"
     for koid, job in kernel.jobs.items():
         record = snapshot.jobs[koid]
         assert record.jobs == tuple(j.koid for j in job.jobs), koid
