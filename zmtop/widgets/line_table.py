@@ -297,7 +297,7 @@ class LineTable(ScrollView, can_focus=True):
             runs: list[list] = []  # [text, style]: one segment per run of a style
 
             def add(text: str, style: Style) -> None:
-                if runs and runs[-1][1] == style:
+                if runs and runs[-1][1] is style:  # styles come from `_look`, each once
                     runs[-1][0] += text
                 else:
                     runs.append([text, style])
