@@ -23,7 +23,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from functools import reduce
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
 from pathlib import Path
 from typing import Annotated, BinaryIO, get_origin
@@ -131,7 +131,7 @@ _gc_paused = _GcPaused()
 
 
 def _gaps(koids: list[int]) -> list[int]:
-    return [koids[0], *map(sub, koids[1:], koids[:-1])] if koids else []
+    return list(map(sub, koids, chain((0,), koids)))
 
 
 def _pick(table: dict, koids: list[int]):
@@ -387,10 +387,6 @@ def _encode_moves(moves: Mapping) -> Moves:
     if not moves:
         return Moves([], [])
     koids, columns = move_columns(moves)
-    if koids != sorted(koids):  # the accountant's order is often sorted already
-        order = sorted(range(len(koids)), key=koids.__getitem__)
-        koids = [koids[j] for j in order]
-        columns = [[column[j] for j in order] for column in columns]
     out = []
     for i, column in enumerate(columns):
         same = columns.index(column)  # a column as an earlier one names it

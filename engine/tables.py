@@ -106,8 +106,9 @@ class FigureTable(Mapping[int, R], Generic[R]):
 
 class MoveColumns(Mapping[int, object]):
     """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid
-    `koids[j]` moved by `columns[i][j]` in figure i. As a mapping, a move is an int if there
-    is one column, else a tuple; the dict behind it is built on first use."""
+    `koids[j]` moved by `columns[i][j]` in figure i, the koids in increasing order. As a
+    mapping, a move is an int if there is one column, else a tuple; the dict behind it is
+    built on first use."""
 
     __slots__ = ("koids", "columns", "_dict")
 
@@ -149,15 +150,16 @@ class MoveColumns(Mapping[int, object]):
 
 
 def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
-    """Koids and a column per figure of `Changes.vmo_moves` or `.process_moves` (a
-    MoveColumns, or a dict as a replay rebuilds it); an empty dict gives no columns."""
+    """Koids in increasing order and a column per figure of `Changes.vmo_moves` or
+    `.process_moves` (a MoveColumns, or a dict as a replay rebuilds it); an empty dict
+    gives no columns."""
     if isinstance(moves, MoveColumns):
         return list(moves.koids), [list(column) for column in moves.columns]
     if not moves:
         return [], []
-    first = next(iter(moves.values()))
-    rows = moves.values()
-    return list(moves), list(map(list, zip(*rows))) if type(first) is tuple else [list(rows)]
+    koids = sorted(moves)
+    rows = [moves[koid] for koid in koids]
+    return koids, list(map(list, zip(*rows))) if type(rows[0]) is tuple else [rows]
 
 
 def encode_hook(obj: object) -> object:
