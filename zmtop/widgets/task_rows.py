@@ -14,7 +14,7 @@ from operator import add
 from typing import NamedTuple
 
 from engine.names import safe_name
-from engine.snapshot import Snapshot
+from engine.snapshot import Process, Snapshot
 from engine.tables import move_columns
 from zmtop.widgets.handle_rows import HANDLE_KEYS, handle_totals
 
@@ -45,6 +45,7 @@ class Figures:
         self.snap = snap
         self.deltas: dict[int, int] = {}  # processes and summing jobs; see `delta`
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
+        self._records: tuple[Snapshot, dict[int, Process]] = (snap, {})  # see `process`
         self._read_shape(snap)
 
     def _read_shape(self, snap: Snapshot) -> None:
@@ -124,8 +125,20 @@ class Figures:
         if kind == "j":
             pss, private, apss = self.totals[koid]
             return pss, private, apss
-        proc = self.snap.processes[koid]
+        proc = self.process(koid)
         return proc.pss_bytes, proc.private_bytes, proc.pss_fixed
+
+    def process(self, koid: int) -> Process:
+        """The snapshot's record of a process, read once a tick however often it is shown
+        (a read joins the record with its figures)."""
+        snap, records = self._records
+        if snap is not self.snap:
+            records = {}
+            self._records = (self.snap, records)
+        record = records.get(koid)
+        if record is None:
+            record = records[koid] = self.snap.processes[koid]
+        return record
 
     def delta(self, koid: int) -> int:
         """How much a task's PSS moved since the last tick."""
@@ -140,7 +153,7 @@ class Figures:
         if kind == "j":
             pss, private, apss = self.total(koid)
             return pss, private, None, apss
-        proc = self.snap.processes[koid]
+        proc = self.process(koid)
         return proc.pss_bytes, proc.private_bytes, proc.shared_bytes, proc.pss_fixed
 
     def handles(self, koid: int, by_type: bool = False) -> tuple[int, ...]:
@@ -151,8 +164,8 @@ class Figures:
         return table[koid]
 
     def name(self, kind: str, koid: int) -> str:
-        table = self.snap.jobs if kind == "j" else self.snap.processes
-        return safe_name(table[koid].name)
+        record = self.snap.jobs[koid] if kind == "j" else self.process(koid)
+        return safe_name(record.name)
 
     def sort_value(self, kind: str, koid: int, key: str):
         if key == "task":
@@ -295,7 +308,7 @@ def flatten(
         out.append(Slot("j", koid, depth, len(kids)))
         if keep is None and koid in collapsed:
             continue
-        if sort != "task":
+        if sort != "task" and len(kids) > 1:
             kids.sort(key=lambda kid: (value(kid[0], kid[1], sort), kid[1]), reverse=descending)
         elif descending:
             kids.reverse()
