@@ -239,8 +239,13 @@ def vmo_joined(record: Vmo, figures, row: int) -> Vmo:
 
 def process_joined(record: Process, figures, row: int) -> Process:
     """A process's record as of its `figures`, `figures[i][row]` (see engine.tables)."""
-    moves = tuple(now[row] - then for now, then in zip(figures, record.figures))
-    return record.moved(moves) if any(moves) else record
+    private, shared, scaled, uss, rss, pss = figures
+    now = (private[row], shared[row], scaled[row], uss[row], rss[row], pss[row])
+    if now == record.figures:
+        return record
+    return structs.replace(
+        record, private_bytes=now[0], shared_bytes=now[1], scaled_shared_bytes=now[2],
+        uss_bytes=now[3], rss_bytes=now[4], pss_fixed=now[5])
 
 
 class Changes(Struct, frozen=True, array_like=True, gc=False):
