@@ -93,7 +93,7 @@ async def _open_system_vmos(runs: int) -> float:
 
 
 def _scale_rows() -> list[tuple[str, float, str, str]]:
-    ui_work, release = asyncio.run(_scale_ticks(20))
+    ui_work, release = asyncio.run(_scale_ticks(40))
     opened = asyncio.run(_open_system_vmos(5))
     return [
         ("ui scale: UI work per tick beyond Simulation.step, median", ui_work, "ms", "<= 5"),
