@@ -48,7 +48,7 @@ MAX_FRAME_BYTES = 256 << 20  # refuse frames that claim or inflate past this
 KEYFRAME_EVERY = 240  # ticks per keyframe: a seek decodes one keyframe and < 240 deltas
 ANCHOR_EVERY = 8  # keyframes per self-contained keyframe
 # zstd levels: a keyframe standing alone compresses as well at 6 as at 9, twice as fast; one
-# chained on the keyframe before finds it whole at 1, given a hash table to reach all of it
+# chained on the keyframe before finds it as well at 1 (fast), loaded whole (keyframe_payload)
 DELTA_LEVEL, ANCHOR_LEVEL, KEY_LEVEL = 3, 6, 1
 MAX_WINDOW_LOG = 27  # what a zstd decompressor accepts by default (128 MB)
 
@@ -623,30 +623,34 @@ def delta_stream(key_raw: bytes) -> zstandard.ZstdCompressionObj:
     return compressor(DELTA_LEVEL, len(key_raw) // 2, key_raw).compressobj()
 
 
-def compressor(level: int, size: int, base: bytes | None = None, *,
-               whole_base: bool = False) -> zstandard.ZstdCompressor:
+def compressor(level: int, size: int, base: bytes | None = None,
+               **params: int) -> zstandard.ZstdCompressor:
     """A zstd compressor whose window spans `size` bytes and the dictionary `base`: by
-    default it would reach back only a few MB, and miss a big keyframe's twin.
-
-    zstd loads only the last 1 << (hash log + 3) bytes of a dictionary at its fast levels;
-    `whole_base` sizes the hash table so that all of `base` is loaded.
-    """
+    default it would reach back only a few MB, and miss a big keyframe's twin. `params`
+    override the level's other parameters."""
     span = size + (len(base) if base is not None else 0)
-    params = {"window_log": min(MAX_WINDOW_LOG, max(zstandard.WINDOWLOG_MIN, span.bit_length()))}
-    if whole_base and base is not None:
-        default = zstandard.ZstdCompressionParameters.from_level(level).hash_log
-        params["hash_log"] = min(max(default, len(base).bit_length() - 3), MAX_WINDOW_LOG)
+    window = min(MAX_WINDOW_LOG, max(zstandard.WINDOWLOG_MIN, span.bit_length()))
     return zstandard.ZstdCompressor(
-        compression_params=zstandard.ZstdCompressionParameters.from_level(level, **params),
+        compression_params=zstandard.ZstdCompressionParameters.from_level(
+            level, window_log=window, **params),
         dict_data=None if base is None else dictionary(base))
 
 
 def keyframe_payload(raw: bytes, base: bytes | None) -> bytes:
     """A keyframe compressed standing alone (`base` None) or chained on `base`, the raw
-    keyframe before it."""
+    keyframe before it.
+
+    zstd loads only the last 1 << max(hash log + 3, chain log + 1) bytes of a dictionary.
+    The fast strategy (KEY_LEVEL) keeps no chain table, so a chain log that spans `base`
+    costs nothing; a hash table of a slot per 32 bytes of it finds its records again.
+    """
     if base is None:
         return compressor(ANCHOR_LEVEL, len(raw)).compress(raw)
-    return compressor(KEY_LEVEL, len(raw), base, whole_base=True).compress(raw)
+    bits = len(base).bit_length()
+    fast = zstandard.ZstdCompressionParameters.from_level(KEY_LEVEL)
+    return compressor(KEY_LEVEL, len(raw), base,
+                      chain_log=min(max(fast.chain_log, bits), zstandard.CHAINLOG_MAX),
+                      hash_log=max(fast.hash_log, bits - 5)).compress(raw)
 
 
 class Recorder:
