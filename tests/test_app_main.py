@@ -7,7 +7,7 @@ import asyncio
 from engine.psutils import walk_tasks
 from zmtop.screens.main import MainScreen
 from zmtop.widgets.header import KstatsHeader
-from zmtop.widgets.task_rows import shape_changed
+from zmtop.widgets.task_rows import flatten, shape_changed
 from zmtop.widgets.task_table import TaskTable
 
 
@@ -86,6 +86,20 @@ async def test_selection_follows_its_koid_when_rows_move(make_app):
             assert table.cursor_key == koid
         await pilot.press("r")
         assert table.sort_reverse and table.cursor_key == koid
+
+
+async def test_a_sorted_tree_keeps_its_order_tick_after_tick(make_app):
+    """Sorted by name the tree re-flattens only when names may have changed; by a size,
+    every tick. Either way its rows are those a fresh flatten gives."""
+    app = make_app()  # the default system: sizes reorder it on most ticks
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        for key in ("name", "pss"):
+            table.sort_by(key)
+            for _ in range(15):
+                await pilot.press("full_stop")
+                fresh = flatten(app.figures, table.collapsed, key, table.sort_reverse)
+                assert table.keys == [slot.koid for slot in fresh]
 
 
 async def test_sort_cycles_and_header_click_sorts(make_app):

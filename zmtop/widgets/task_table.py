@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from textual.binding import Binding
 
+from engine.snapshot import Snapshot
 from zmtop.widgets import cells
 from zmtop.widgets.handle_rows import HANDLE_KEYS
 from zmtop.widgets.line_table import Cell, Column, LineTable
@@ -71,14 +72,23 @@ class TaskTable(LineTable):
     # -- data -------------------------------------------------------------------------
 
     def update(self, figures: Figures) -> None:
-        """A new tick: re-flatten only if the tree's shape (or a sorted value) changed,
+        """A new tick: re-flatten only if the tree's shape or its order may have changed,
         else repaint the visible rows whose text changed."""
         self.figures = figures
-        if shape_changed(figures.snap) or self.sort_key != "task":
+        if shape_changed(figures.snap) or self._order_may_change(figures.snap):
             self.rebuild()
         else:
             self.refresh_changed()
         self._update_titles()
+
+    def _order_may_change(self, snap: Snapshot) -> bool:
+        """Koid order never does; names only with records that did more than move."""
+        if self.sort_key == "task":
+            return False
+        if self.sort_key == "name":
+            changes = snap.changes
+            return bool(changes.jobs) or len(changes.processes) > len(changes.process_moves)
+        return True
 
     def rebuild(self) -> None:
         needle = self.filter_text.casefold()
