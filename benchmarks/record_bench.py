@@ -43,7 +43,9 @@ def default_hour(directory: str, ticks: int = 3600) -> list[Row]:
     recording = Recording.open(path)
     opened = time.perf_counter() - start
     seeks = []
-    for tick in random.Random(1).sample(recording.ticks, 40):
+    # 40 random ticks, and the last before each keyframe: the most deltas to apply
+    before_keys = [tick for tick in recording.ticks if (tick + 1) % KEYFRAME_EVERY == 0]
+    for tick in random.Random(1).sample(recording.ticks, 40) + before_keys:
         recording = Recording.open(path)  # cold: nothing decoded yet
         start = time.perf_counter()
         recording.snapshot_at(tick)
@@ -56,9 +58,8 @@ def default_hour(directory: str, ticks: int = 3600) -> list[Row]:
         ("default: recording size per hour at 1 s ticks", size / (ticks + 1) * 3600 / 1e6,
          "MB", "<= 3"),
         (f"default: open a {ticks:,}-tick recording", opened * 1000, "ms", "<= 500"),
-        ("default: seek to a random tick (cold), worst of 40", max(seeks) * 1000, "ms",
-         "<= 50"),
-        ("default: seek to a random tick (cold), median", statistics.median(seeks) * 1000,
+        ("default: seek to any tick (cold), worst", max(seeks) * 1000, "ms", "<= 50"),
+        ("default: seek to any tick (cold), median", statistics.median(seeks) * 1000,
          "ms", ""),
         ("default: step forward one tick, mean", step * 1000, "ms", ""),
     ]
