@@ -67,7 +67,8 @@ def test_sort_orders_siblings_largest_first(sim_ticks):
     figures = Figures(snap)
     rows = flatten(figures, sort="pss")
     root_children = [s for s in rows if s.depth == 1]
-    values = [figures.sort_value(s.kind, s.koid, "pss") for s in root_children]
+    pss = figures.sort_key("pss")
+    values = [pss(s.kind, s.koid) for s in root_children]
     assert values == sorted(values, reverse=True)
     reverse = flatten(figures, sort="pss", reverse=True)
     assert [s.koid for s in reverse if s.depth == 1] == [s.koid for s in root_children][::-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from operator import add
+from operator import add, attrgetter
 from typing import NamedTuple
 
 from engine.names import safe_name
@@ -167,18 +167,23 @@ class Figures:
         record = self.snap.jobs[koid] if kind == "j" else self.process(koid)
         return safe_name(record.name)
 
-    def sort_value(self, kind: str, koid: int, key: str):
+    def sort_key(self, key: str) -> Callable[[str, int], object]:
+        """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
         if key == "task":
-            return koid
+            return lambda kind, koid: koid
         if key == "name":
-            return self.name(kind, koid).casefold()
+            return lambda kind, koid: self.name(kind, koid).casefold()
         if key == "delta":
-            return self.delta(koid)
+            return lambda kind, koid: self.delta(koid)
         if key in HANDLE_KEYS:
-            return self.handles(koid, key != "#h")[HANDLE_KEYS.index(key)]
-        pss, private, shared, apss = self.values(kind, koid)
-        return {"pss": pss, "private": private, "shared": -1 if shared is None else shared,
-                "apss": apss}[key]
+            index, by_type = HANDLE_KEYS.index(key), key != "#h"
+            return lambda kind, koid: self.handles(koid, by_type)[index]
+        process = self.process
+        if key == "shared":  # a job's is blank: below every process's
+            return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
+        total, index = self.total, ("pss", "private", "apss").index(key)
+        figure = attrgetter(("pss_bytes", "private_bytes", "pss_fixed")[index])
+        return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
 
 
 def shape_changed(snap: Snapshot) -> bool:
@@ -293,7 +298,7 @@ def flatten(
     """
     snap = figures.snap
     descending = SORT_KEYS[sort] != reverse
-    value: Callable = figures.sort_value
+    value = figures.sort_key(sort)
     out: list[Slot] = []
     stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
     while stack:
@@ -309,7 +314,7 @@ def flatten(
         if keep is None and koid in collapsed:
             continue
         if sort != "task" and len(kids) > 1:
-            kids.sort(key=lambda kid: (value(kid[0], kid[1], sort), kid[1]), reverse=descending)
+            kids.sort(key=lambda kid: (value(*kid), kid[1]), reverse=descending)
         elif descending:
             kids.reverse()
         stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
