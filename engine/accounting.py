@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from itertools import compress, repeat
-from operator import add, eq, itemgetter
+from operator import add, eq, itemgetter, mul
 
 from engine import kernel as k
 from engine.snapshot import (
@@ -312,7 +312,8 @@ class Accountant:
         # Column at a time: C-level gathers cost a fraction of a loop's steps.
         committed, holder = self.vmo_columns.values
         koids = sorted(page_moves)
-        moved = [pages * PAGE_SIZE for pages in _gather(page_moves, koids)]
+        pages = _gather(page_moves, koids)
+        moved = list(map(mul, pages, repeat(PAGE_SIZE)))
         rows = _gather(self.vmo_columns.rows, koids)
         old = _gather(committed, rows)
         deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
@@ -331,7 +332,7 @@ class Accountant:
             before = base.moved(old[i] - base.committed_bytes)
             _move_holders(self.kernel.vmos[koid], before, before.moved(moved[i]),
                           structural, deltas)
-        return MoveColumns(koids, [moved]), alone
+        return MoveColumns(koids, [pages], [PAGE_SIZE]), alone
 
     @staticmethod
     def _collect_update_deltas(updates, structural: set[int],

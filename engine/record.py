@@ -33,7 +33,7 @@ import zstandard
 from msgspec import Meta, Struct, structs
 
 from engine.snapshot import Changes, Event, Job, Kmem, Process, Snapshot, Vmo
-from engine.tables import encode_hook, move_columns
+from engine.tables import encode_hook, factored_move_columns
 
 MAGIC = b"\x89ZMREC\r\n"  # a high byte and CRLF catch text-mode mangling, as in PNG
 FORMAT_VERSION = 3
@@ -386,20 +386,20 @@ def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
 def _encode_moves(moves: Mapping) -> Moves:
     if not moves:
         return Moves([], [])
-    koids, columns = move_columns(moves)
+    koids, columns, scales = factored_move_columns(moves)
     out = []
-    for i, column in enumerate(columns):
+    for i, (column, scale) in enumerate(zip(columns, scales)):
         same = columns.index(column)  # a column as an earlier one names it
-        if same < i:
+        if same < i and scales[same] == scale:
             out.append(Moved(out[same].factor, same))
             continue
         factor = math.gcd(*column)
         if not factor:
             out.append(Moved(1, [], []))
         elif factor == 1:
-            out.append(_moved(1, column))
+            out.append(_moved(scale, column))
         else:
-            out.append(_moved(factor, list(map(floordiv, column, repeat(factor)))))
+            out.append(_moved(factor * scale, list(map(floordiv, column, repeat(factor)))))
     return Moves(_gaps(koids), out)
 
 

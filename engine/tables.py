@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import repeat
+from operator import mul
 from typing import Generic, TypeVar
 
 R = TypeVar("R")
@@ -106,21 +108,23 @@ class FigureTable(Mapping[int, R], Generic[R]):
 
 class MoveColumns(Mapping[int, object]):
     """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid
-    `koids[j]` moved by `columns[i][j]` in figure i, the koids in increasing order. As a
-    mapping, a move is an int if there is one column, else a tuple; the dict behind it is
-    built on first use."""
+    `koids[j]` moved by `columns[i][j] * factors[i]` in figure i (a factor of 1 unless
+    given), the koids in increasing order. As a mapping, a move is an int if there is one
+    column, else a tuple; the dict behind it is built on first use."""
 
-    __slots__ = ("koids", "columns", "_dict")
+    __slots__ = ("koids", "columns", "factors", "_dict")
 
-    def __init__(self, koids: Sequence[int], columns: list[Sequence[int]]) -> None:
+    def __init__(self, koids: Sequence[int], columns: list[Sequence[int]],
+                 factors: list[int] | None = None) -> None:
         self.koids = koids
         self.columns = columns
+        self.factors = factors if factors is not None else [1] * len(columns)
         self._dict: dict[int, object] | None = None
 
     @property
     def _moves(self) -> dict[int, object]:
         if self._dict is None:
-            columns = self.columns
+            columns = _scaled(self.columns, self.factors)
             moves = columns[0] if len(columns) == 1 else zip(*columns)
             self._dict = dict(zip(self.koids, moves))
         return self._dict
@@ -149,17 +153,30 @@ class MoveColumns(Mapping[int, object]):
         return f"MoveColumns({self._moves!r})"
 
 
-def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
-    """Koids in increasing order and a column per figure of `Changes.vmo_moves` or
-    `.process_moves` (a MoveColumns, or a dict as a replay rebuilds it); an empty dict
-    gives no columns."""
+def factored_move_columns(moves: Mapping) -> tuple[list[int], list[list[int]], list[int]]:
+    """Koids in increasing order, a column per figure and the column's factor, of
+    `Changes.vmo_moves` or `.process_moves` (a MoveColumns, or a dict as a replay rebuilds
+    it: factors of 1); an empty dict gives no columns."""
     if isinstance(moves, MoveColumns):
-        return list(moves.koids), [list(column) for column in moves.columns]
+        return (list(moves.koids), [list(column) for column in moves.columns],
+                list(moves.factors))
     if not moves:
-        return [], []
+        return [], [], []
     koids = sorted(moves)
     rows = [moves[koid] for koid in koids]
-    return koids, list(map(list, zip(*rows))) if type(rows[0]) is tuple else [rows]
+    columns = list(map(list, zip(*rows))) if type(rows[0]) is tuple else [rows]
+    return koids, columns, [1] * len(columns)
+
+
+def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
+    """As `factored_move_columns`, each column times its factor."""
+    koids, columns, factors = factored_move_columns(moves)
+    return koids, _scaled(columns, factors)
+
+
+def _scaled(columns: list, factors: list[int]) -> list:
+    return [column if factor == 1 else list(map(mul, column, repeat(factor)))
+            for column, factor in zip(columns, factors)]
 
 
 def encode_hook(obj: object) -> object:

@@ -29,10 +29,12 @@ from engine.record import (
     header_bytes,
     keyframe_payload,
     _decode_moves,
+    _encode_moves,
 )
 from engine.replay import _DELTA, Recording, ReplaySource
 from engine.simulation import Simulation
 from engine.snapshot import Changes, Snapshot
+from engine.tables import MoveColumns
 
 META = Metadata(scenario="test", seed=1)
 
@@ -405,6 +407,15 @@ def test_records_that_only_moved_go_as_moves(tmp_path, churn):
         Moved(1, [], []), Moved(1, 0), Moved(1, 0), Moved(4096, [1, 0, -1]), Moved(4096, 3),
         Moved(1, [page, 5, -page])]
     assert delta.vmos.koids == [] and delta.processes.koids == []
+
+
+def test_factored_move_columns_encode_as_the_moves_they_stand_for():
+    """The accountant hands VMO moves over as pages times PAGE_SIZE: written as if bytes."""
+    columns = [[1, -2, 3], [1, -2, 3], [0, 0, 0], [2, 4, -6]]
+    factored = MoveColumns([3, 7, 9], columns, [4096, 1, 4096, 8])
+    moves = dict(factored.items())
+    assert moves == {3: (4096, 1, 0, 16), 7: (-8192, -2, 0, 32), 9: (12288, 3, 0, -48)}
+    assert _encode_moves(factored) == _encode_moves(moves)
 
 
 @pytest.mark.parametrize("moves, width, match", [
