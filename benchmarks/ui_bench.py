@@ -19,10 +19,12 @@ CAPTURE = SHARED / "fixtures" / "fuchsia-capture-2021.json"
 KEYS = " ".join(["Down"] * 12 + ["Up"] * 8 + ["End", "Home"])
 
 
-def _tuibench(name: str, args: list[str], seconds: float, keys: str) -> dict:
+def _tuibench(name: str, args: list[str], seconds: float, keys: str = "", *,
+              repeat: int = 1, warmup: float = 3) -> dict:
     command = [sys.executable, str(TUIBENCH), "--name", name, "--marker", "TASK",
-               "--seconds", str(seconds), "--warmup", "3", "--timeout", "90",
-               "--keys", keys, "--", sys.executable, "-m", "zmtop", *args]
+               "--seconds", str(seconds), "--warmup", str(warmup), "--timeout", "90",
+               "--repeat", str(repeat), *(["--keys", keys] if keys else []),
+               "--", sys.executable, "-m", "zmtop", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -105,13 +107,17 @@ def _scale_rows() -> list[tuple[str, float, str, str]]:
 def run() -> list[tuple[str, float, str, str]]:
     if not TUIBENCH.exists():
         return [(f"ui: skipped, {TUIBENCH} not found", 0.0, "", ""), *_scale_rows()]
+    starts = _tuibench("zmtop-start", [], 1, repeat=5, warmup=0.5)["summary"]
     live = _tuibench("zmtop-default", [], 30, KEYS)
     scale = _tuibench("zmtop-scale", ["--scenario", "scale"], 15, KEYS)
     imported = _tuibench("zmtop-capture", ["--from", str(CAPTURE)], 5, "Down")
     return [
         ("ui capture: first frame of the real capture", imported["first_frame_ms"], "ms",
          "<= 300 beyond start-up"),
-        ("ui default: first frame", live["first_frame_ms"], "ms", "<= 300"),
+        ("ui default: first frame, median of 5 starts", starts["first_frame_ms"]["median"],
+         "ms", "<= 300"),
+        ("ui default: first frame, slowest of 5 starts", starts["first_frame_ms"]["max"],
+         "ms", ""),
         ("ui default: CPU at 1 s ticks", live["cpu_pct"], "%", "<= 1"),
         ("ui default: RSS", live["peak_rss_mb"], "MB", "<= 60"),
         ("ui default: key to repaint, p95", _p95(_key_latencies(live)), "ms", "<= 30"),
