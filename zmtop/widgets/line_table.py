@@ -257,6 +257,8 @@ class LineTable(ScrollView, can_focus=True):
                                  (cursor, cursor)):
                 if wanted:
                     look += self._style(part)
+            # equal looks are one object: a row's runs merge by identity (`_row_strip`)
+            look = next((seen for seen in self._looks.values() if seen == look), look)
             self._looks[key] = look
         return look
 
@@ -297,7 +299,7 @@ class LineTable(ScrollView, can_focus=True):
             runs: list[list] = []  # [text, style]: one segment per run of a style
 
             def add(text: str, style: Style) -> None:
-                if runs and runs[-1][1] is style:  # styles come from `_look`, each once
+                if runs and runs[-1][1] is style:  # one object per look (`_look`)
                     runs[-1][0] += text
                 else:
                     runs.append([text, style])
