@@ -8,11 +8,8 @@ import subprocess
 import sys
 import time
 
+from benchmarks import median_ms
 from engine.simulation import Simulation
-
-
-def _median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
 
 
 def scale_tick(ticks: int = 15) -> list[tuple[str, float, str, str]]:
@@ -36,8 +33,8 @@ def scale_tick(ticks: int = 15) -> list[tuple[str, float, str, str]]:
         changed.append(len(snap.changes.vmos))
     per_vmo = statistics.median(a / c for a, c in zip(accounting, changed)) * 1e6
     return [
-        ("scale: one tick (scenario + accounting), median", _median_ms(step), "ms", "<= 10"),
-        ("scale: accounting per tick, median", _median_ms(accounting), "ms", ""),
+        ("scale: one tick (scenario + accounting), median", median_ms(step), "ms", "<= 10"),
+        ("scale: accounting per tick, median", median_ms(accounting), "ms", ""),
         ("scale: VMOs changed per tick, median", statistics.median(changed), "", "~5,000"),
         ("scale: accounting per changed VMO", per_vmo, "us", "<= 1"),
     ]
@@ -49,7 +46,7 @@ def default_boot(runs: int = 5) -> list[tuple[str, float, str, str]]:
         start = time.perf_counter()
         Simulation("default", 1)
         samples.append(time.perf_counter() - start)
-    return [("default: boot to first snapshot, median", _median_ms(samples), "ms", "<= 100")]
+    return [("default: boot to first snapshot, median", median_ms(samples), "ms", "<= 100")]
 
 
 def ps_end_to_end(runs: int = 5) -> list[tuple[str, float, str, str]]:
@@ -59,7 +56,7 @@ def ps_end_to_end(runs: int = 5) -> list[tuple[str, float, str, str]]:
         subprocess.run([sys.executable, "-m", "zmtop", "ps"], check=True,
                        stdout=subprocess.DEVNULL)
         samples.append(time.perf_counter() - start)
-    return [("default: `zmtop ps` end to end, median", _median_ms(samples), "ms", "<= 500")]
+    return [("default: `zmtop ps` end to end, median", median_ms(samples), "ms", "<= 500")]
 
 
 def run() -> list[tuple[str, float, str, str]]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks import median_ms
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TUIBENCH = SHARED / "tools" / "tuibench.py"
@@ -36,10 +37,6 @@ def _p95(values: list[float]) -> float:
 
 def _key_latencies(result: dict) -> list[float]:
     return [key["ms"] for key in result.get("keys", []) if key.get("ms") is not None]
-
-
-def _median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
 
 
 async def _scale_ticks(ticks: int) -> tuple[float, float]:
@@ -71,7 +68,7 @@ async def _scale_ticks(ticks: int) -> tuple[float, float]:
             release.append(time.thread_time() - start)
     gc.unfreeze()
     gc.set_threshold(*thresholds)
-    return _median_ms(work) - _median_ms(idle), _median_ms(release)
+    return median_ms(work) - median_ms(idle), median_ms(release)
 
 
 async def _open_system_vmos(runs: int) -> float:
@@ -91,7 +88,7 @@ async def _open_system_vmos(runs: int) -> float:
             assert isinstance(app.screen, SystemVmosScreen)
             samples.append(time.perf_counter() - start)
             await pilot.press("escape")
-    return _median_ms(samples)
+    return median_ms(samples)
 
 
 def _scale_rows() -> list[tuple[str, float, str, str]]:
