@@ -537,6 +537,17 @@ def apply_keyframe(key: Keyframe) -> Snapshot:
                     events=key.events)
 
 
+KMEM_FIELDS = len(Kmem.__struct_fields__)
+
+
+def kmem_after(before: tuple[int, ...] | None, kmem: list[int]) -> tuple[int, ...]:
+    """A frame's Kmem fields: a keyframe's own (`before` None), a delta's added to them;
+    ValueError if the frame holds the wrong number of them."""
+    if len(kmem) != KMEM_FIELDS:
+        raise ValueError("kmem of the wrong length")
+    return tuple(kmem) if before is None else tuple(map(add, before, kmem))
+
+
 class Rebuild:
     """The snapshot that deltas make of a snapshot, one delta at a time. Changed records
     stay field lists until `snapshot()` asks for the result, so a seek past many deltas
@@ -556,8 +567,7 @@ class Rebuild:
         if self._tables is None:
             snap = self._snap
             self._tables = [dict(snap.jobs), dict(snap.processes), dict(snap.vmos)]
-        if len(delta.kmem) != len(self._kmem):
-            raise ValueError("kmem of the wrong length")
+        kmem = kmem_after(self._kmem, delta.kmem)
         with _gc_paused:
             moved = [table.apply(records, rows, pending, part)
                      for table, records, rows, pending, part
@@ -568,7 +578,7 @@ class Rebuild:
                     TABLES[1:], self._tables[1:], self._pending[1:], moved[1:], moves):
                 table.move(records, pending, by_koid)
                 changed.extend(by_koid)
-        self._kmem = tuple(map(add, self._kmem, delta.kmem))
+        self._kmem = kmem
         if delta.source is not None:
             self._source = delta.source
         self._last = delta, moved, moves

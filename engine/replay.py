@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import zlib
-from operator import add
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,6 +35,7 @@ from engine.record import (
     RecordingError,
     apply_keyframe,
     dictionary,
+    kmem_after,
 )
 from engine.snapshot import Event, Kmem, Snapshot
 
@@ -139,7 +139,7 @@ class Recording:
             head = self._decode(i, _HEAD)
             times.append(head.time_ns)
             events.extend((entry.tick, event) for event in head.events)
-            fields = self._apply(i, _kmem_after, fields if entry.kind == DELTA else None,
+            fields = self._apply(i, kmem_after, fields if entry.kind == DELTA else None,
                                  head.kmem)
             kmems.append(fields)
         self._events, self._times, self._kmems = events, times, kmems
@@ -234,14 +234,6 @@ class Recording:
 _KEYFRAME = msgspec.msgpack.Decoder(Keyframe)
 _DELTA = msgspec.msgpack.Decoder(Delta)
 _HEAD = msgspec.msgpack.Decoder(FrameHead)
-KMEM_FIELDS = len(Kmem.__struct_fields__)
-
-
-def _kmem_after(before: tuple[int, ...] | None, kmem: list[int]) -> tuple[int, ...]:
-    """A frame's Kmem fields: a keyframe's own (`before` None), a delta's added to them."""
-    if len(kmem) != KMEM_FIELDS:
-        raise ValueError("kmem of the wrong length")
-    return tuple(kmem) if before is None else tuple(map(add, before, kmem))
 
 
 def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:
