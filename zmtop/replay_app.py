@@ -4,7 +4,8 @@ Every screen is the live one; only the clock and the keys differ. Playing or ste
 tick on hands the next snapshot to the app like a live tick (its changes are relative to
 what is shown). Any other move (back, a jump, a seek) rebuilds the per-tick view state
 instead: a snapshot's changes are relative to the tick before it in the recording, not to
-what was on screen; the sparkline and kernel graphs take their samples from the recording. The clock steps on the event loop, so a seek never races a step.
+what was on screen; the sparkline and kernel graphs take their samples from the
+recording. The clock steps on the event loop, so a seek never races a step.
 """
 
 from __future__ import annotations
