@@ -9,7 +9,7 @@ import sys
 import time
 
 from benchmarks import median_ms
-from engine.simulation import Simulation
+from zmtop.engine.sim.simulation import Simulation
 
 
 def scale_tick(ticks: int = 15) -> list[tuple[str, float, str, str]]:

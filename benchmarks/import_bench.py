@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.digest import digest, digest_text, load_buckets
-from engine.imports import load_source, parse_source
-from engine.memgraph import to_memgraph
-from engine.poll import PollSource
-from engine.simulation import Simulation
+from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import load_source, parse_source
+from zmtop.engine.sources.memgraph_reader import to_memgraph
+from zmtop.engine.sources.poll import PollSource
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CAPTURE = FIXTURES / "fuchsia-capture-2021.json"

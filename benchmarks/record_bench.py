@@ -8,9 +8,10 @@ import statistics
 import tempfile
 import time
 
-from engine.record import ANCHOR_EVERY, DELTA, KEYFRAME_EVERY, Metadata, Recorder
-from engine.replay import Recording
-from engine.simulation import Simulation
+from zmtop.engine.recording.format import ANCHOR_EVERY, DELTA, KEYFRAME_EVERY
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.engine.sim.simulation import Simulation
 
 Row = tuple[str, float, str, str]
 
@@ -24,7 +25,7 @@ def _record(path: str, scenario: str, ticks: int,
     """
     sim = Simulation(scenario, 1)
     times = []
-    with Recorder(path, Metadata.for_source(sim), keyframe_every=keyframe_every) as recorder:
+    with Recorder(path, metadata_for(sim), keyframe_every=keyframe_every) as recorder:
         shown = None
         for i in range(ticks + 1):
             snap = sim.snapshot if i == 0 else sim.step()

@@ -6,9 +6,9 @@ import gc
 import statistics
 import time
 
-from engine.simulation import Simulation
-from engine.treemap import build_tree, treemap_html
-from engine.treemap_layout import layout
+from zmtop.engine.formats.treemap import build_tree, treemap_html
+from zmtop.engine.formats.treemap_layout import layout
+from zmtop.engine.sim.simulation import Simulation
 
 
 def _median_ms(func, runs: int) -> float:

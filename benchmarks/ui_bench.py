@@ -42,9 +42,9 @@ def _key_latencies(result: dict) -> list[float]:
 async def _scale_ticks(ticks: int) -> tuple[float, float]:
     """CPU time per tick of `deliver` plus the repaint it causes, less an idle pause; and
     apart, the release of the previous snapshot (its size is the engine's data layout)."""
-    from engine.simulation import Simulation
-    from zmtop.app import ZmtopApp
-    from zmtop.cli import settle_heap
+    from zmtop.cli.main import settle_heap
+    from zmtop.engine.sim.simulation import Simulation
+    from zmtop.tui.app import ZmtopApp
 
     sim = Simulation("scale", 1)
     thresholds = gc.get_threshold()
@@ -73,9 +73,9 @@ async def _scale_ticks(ticks: int) -> tuple[float, float]:
 
 async def _open_system_vmos(runs: int) -> float:
     """Wall time from `v` on the job tree to the All VMOs screen drawn, at scale."""
-    from engine.simulation import Simulation
-    from zmtop.app import ZmtopApp
-    from zmtop.screens.system_vmos import SystemVmosScreen
+    from zmtop.engine.sim.simulation import Simulation
+    from zmtop.tui.app import ZmtopApp
+    from zmtop.tui.screens.system_vmos import SystemVmosScreen
 
     app = ZmtopApp(Simulation("scale", 1), autostart=False)
     samples = []

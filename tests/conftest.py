@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.simulation import Simulation
+from zmtop.engine.sim.simulation import Simulation
 
 
 @pytest.fixture
 def make_app():
     """Build a ZmtopApp on `scenario`/`seed` that never ticks by itself and saves no config."""
-    from zmtop.app import ZmtopApp
+    from zmtop.tui.app import ZmtopApp
 
     def make(scenario: str = "default", seed: int = 1, **options) -> ZmtopApp:
         options.setdefault("autostart", False)

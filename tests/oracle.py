@@ -1,6 +1,6 @@
 """A brute-force, page-by-page model of both accounting rules: the tests' ground truth.
 
-Deliberately naive and independent of `engine.accounting`: it walks every page of every VMO
+Deliberately naive and independent of `engine.accounting.accountant`: it walks every page of every VMO
 up its clone chain, learns who references what from the process side (handle tables and VMAR
 trees), and computes with exact fractions. Slow, but obviously right.
 """
@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from engine import kernel as k
-from engine.snapshot import FRACTION_ONE, PAGE_SIZE
+from zmtop.engine.sim import kernel as k
+from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
 
 Page = tuple[int, int]  # (koid of the VMO holding it, page index in that VMO)
 

@@ -13,9 +13,9 @@ from oracle import (
     mappings_of,
 )
 
-from engine.accounting import Accountant
-from engine.kernel import PERMS_R, PERMS_RW, Kernel, OutOfMemory
-from engine.snapshot import FRACTION_ONE, PAGE_SIZE
+from zmtop.engine.accounting.accountant import Accountant
+from zmtop.engine.sim.kernel import PERMS_R, PERMS_RW, Kernel, OutOfMemory
+from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
 
 MB = 1 << 20
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE

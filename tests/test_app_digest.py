@@ -6,15 +6,15 @@ import json
 
 from msgspec import structs
 
-from engine.capture import capture_json
-from engine.digest import digest, load_buckets
-from engine.imports import load_source
-from engine.simulation import Simulation
-from engine.snapshot import Changes
-from zmtop.app import ZmtopApp
-from zmtop.screens.digest import DigestScreen
-from zmtop.screens.main import MainScreen
-from zmtop.widgets.digest_table import DigestTable
+from zmtop.engine.analysis.digest import digest, load_buckets
+from zmtop.engine.formats.capture import capture_json
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import Changes
+from zmtop.engine.sources.detect import load_source
+from zmtop.tui.app import ZmtopApp
+from zmtop.tui.screens.digest import DigestScreen
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.widgets.digest_table import DigestTable
 
 
 def shown(table: DigestTable) -> list[tuple[str, int, int]]:
@@ -85,7 +85,7 @@ async def test_a_tick_that_changes_nothing_keeps_the_digest(make_app, monkeypatc
         await pilot.pause()
         screen = app.screen
         calls = []
-        monkeypatch.setattr("zmtop.screens.digest.digest",
+        monkeypatch.setattr("zmtop.tui.screens.digest.digest",
                             lambda *a: calls.append(a) or digest(*a))
         still = structs.replace(app.snapshot, tick=app.snapshot.tick + 1, changes=Changes())
         screen.show_snapshot(still)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from msgspec import structs
 
-from engine.snapshot import Changes
-from zmtop.screens.help import HelpScreen
-from zmtop.screens.main import MainScreen
-from zmtop.screens.process import ProcessScreen, ProcessSummary
-from zmtop.screens.system_vmos import SystemVmosScreen
-from zmtop.screens.vmo import VmoScreen, VmoSummary
-from zmtop.widgets.process_tables import ProcessVmoTable, VmapsTable
-from zmtop.widgets.task_table import TaskTable
-from zmtop.widgets.vmo_tables import FamilyTable, HoldersTable, SystemVmoTable, vmo_holders
+from zmtop.engine.snapshot.records import Changes
+from zmtop.tui.screens.help import HelpScreen
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.screens.process import ProcessScreen, ProcessSummary
+from zmtop.tui.screens.system_vmos import SystemVmosScreen
+from zmtop.tui.screens.vmo import VmoScreen, VmoSummary
+from zmtop.tui.widgets.process_tables import ProcessVmoTable, VmapsTable
+from zmtop.tui.widgets.task_table import TaskTable
+from zmtop.tui.widgets.vmo_tables import (
+    FamilyTable,
+    HoldersTable,
+    SystemVmoTable,
+    vmo_holders,
+)
 
 
 def named(snap, name: str):

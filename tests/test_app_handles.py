@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from engine.kzx import handle_counts, memory_hogs
-from zmtop.screens.main import MainScreen
-from zmtop.screens.process import ProcessScreen
-from zmtop.screens.watchdog import HogsScreen, HogTable
-from zmtop.widgets.handle_rows import TYPE_COLUMNS
-from zmtop.widgets.handle_table import HandleTable, HandleVmoTable, handle_only
-from zmtop.widgets.process_tables import VmapsTable
-from zmtop.widgets.task_table import TaskTable
+from zmtop.engine.formats.kzx import handle_counts, memory_hogs
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.screens.process import ProcessScreen
+from zmtop.tui.screens.watchdog import HogsScreen, HogTable
+from zmtop.tui.widgets.handle_table import HandleTable, HandleVmoTable, handle_only
+from zmtop.tui.widgets.process_tables import VmapsTable
+from zmtop.tui.widgets.task_table import TaskTable
+from zmtop.viewmodels.handle_rows import TYPE_COLUMNS
 
 
 def column(table: TaskTable, key: str, koid: int) -> str:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from engine.capture import capture_json
-from engine.imports import load_source
-from engine.poll import PollSource
-from engine.simulation import Simulation
-from zmtop.app import ZmtopApp
-from zmtop.screens.process import ProcessScreen, ProcessSummary
-from zmtop.widgets.handle_table import HandleTable, HandleVmoTable
-from zmtop.widgets.process_tables import VmapsTable
-from zmtop.widgets.source_notice import SourceNotice
-from zmtop.widgets.task_table import TaskTable
+from zmtop.engine.formats.capture import capture_json
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import load_source
+from zmtop.engine.sources.poll import PollSource
+from zmtop.tui.app import ZmtopApp
+from zmtop.tui.screens.process import ProcessScreen, ProcessSummary
+from zmtop.tui.widgets.handle_table import HandleTable, HandleVmoTable
+from zmtop.tui.widgets.process_tables import VmapsTable
+from zmtop.tui.widgets.source_notice import SourceNotice
+from zmtop.tui.widgets.task_table import TaskTable
 
 
 def capture_file(tmp_path):

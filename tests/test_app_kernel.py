@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine.kernel_aspace import kernel_aspace, kernel_only_vmos
-from engine.kzx import handle_counts
-from engine.psutils import hidden_vmos
-from zmtop.screens.kernel import KernelScreen
-from zmtop.screens.main import MainScreen
-from zmtop.screens.vmo import VmoScreen
-from zmtop.widgets.aspace_tree import AspaceTree
-from zmtop.widgets.header import kstats_fields
-from zmtop.widgets.kernel_tables import PS_COLUMN, HandleTotalsTable, HiddenVmoTable
-from zmtop.widgets.kstats_graphs import BRAILLE, KstatsGraphs, braille_graph
+from zmtop.engine.formats.kernel_aspace import kernel_aspace, kernel_only_vmos
+from zmtop.engine.formats.kzx import handle_counts
+from zmtop.engine.formats.psutils import hidden_vmos
+from zmtop.tui.screens.kernel import KernelScreen
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.screens.vmo import VmoScreen
+from zmtop.tui.widgets.aspace_tree import AspaceTree
+from zmtop.tui.widgets.header import kstats_fields
+from zmtop.tui.widgets.kernel_tables import PS_COLUMN, HandleTotalsTable, HiddenVmoTable
+from zmtop.tui.widgets.kstats_graphs import BRAILLE, KstatsGraphs, braille_graph
 
 FULL = chr(0x28FF)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from engine.psutils import walk_tasks
-from zmtop.screens.main import MainScreen
-from zmtop.widgets.header import KstatsHeader
-from zmtop.widgets.task_rows import flatten, shape_changed
-from zmtop.widgets.task_table import TaskTable
+from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.widgets.header import KstatsHeader
+from zmtop.tui.widgets.task_table import TaskTable
+from zmtop.viewmodels.task_rows import flatten, shape_changed
 
 
 def lines(table, count: int = 200) -> list[str]:
@@ -318,7 +318,7 @@ async def test_names_are_escaped_before_they_reach_the_terminal(make_app):
 
 
 async def test_footer_shows_the_screen_keys_and_runs_them_on_click(make_app):
-    from zmtop.widgets.key_footer import KeyFooter
+    from zmtop.tui.widgets.key_footer import KeyFooter
 
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:

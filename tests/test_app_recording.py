@@ -6,10 +6,10 @@ import errno
 import io
 from datetime import datetime
 
-from engine.record import Metadata, Recorder
-from engine.replay import Recording
-from zmtop.recording import default_path
-from zmtop.widgets.header import KstatsHeader
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.tui.recording import default_path
+from zmtop.tui.widgets.header import KstatsHeader
 
 
 class FullDisk(io.RawIOBase):
@@ -97,7 +97,7 @@ async def test_a_full_disk_stops_the_recording_and_the_monitor_runs_on(make_app,
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         disk = FullDisk(path)
-        recorder = Recorder(path, Metadata.for_source(app.source), file=disk)
+        recorder = Recorder(path, metadata_for(app.source), file=disk)
         recorder.append(app.snapshot)
         disk.room = 2_000  # a few deltas more
         app.recorder, app.recording = recorder, True

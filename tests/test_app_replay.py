@@ -6,21 +6,26 @@ import asyncio
 
 import pytest
 
-from engine.diff import diff
-from engine.psutils import walk_tasks
-from engine.record import Metadata, Recorder
-from engine.replay import Recording, ReplaySource
-from engine.simulation import Simulation
-from engine.snapshot import Event
-from zmtop.replay_app import ReplayApp
-from zmtop.screens.diff import DiffScreen
-from zmtop.screens.goto import parse_position
-from zmtop.screens.main import MainScreen
-from zmtop.widgets.diff_tables import KstatsDiffTable, ProcessDiffTable, VmoDiffTable
-from zmtop.widgets.header import KstatsHeader
-from zmtop.widgets.task_rows import Figures
-from zmtop.widgets.task_table import TaskTable
-from zmtop.widgets.timeline import Timeline, column_of, event_columns, tick_at
+from zmtop.engine.analysis.diff import diff
+from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import Event
+from zmtop.engine.sources.replay import ReplaySource
+from zmtop.tui.replay_app import ReplayApp
+from zmtop.tui.screens.diff import DiffScreen
+from zmtop.tui.screens.goto import parse_position
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.widgets.diff_tables import (
+    KstatsDiffTable,
+    ProcessDiffTable,
+    VmoDiffTable,
+)
+from zmtop.tui.widgets.header import KstatsHeader
+from zmtop.tui.widgets.task_table import TaskTable
+from zmtop.tui.widgets.timeline import Timeline, column_of, event_columns, tick_at
+from zmtop.viewmodels.task_rows import Figures
 
 LAST = 45  # the oom scenario: pressure changes from tick 23, an OOM kill at 42
 
@@ -29,7 +34,7 @@ LAST = 45  # the oom scenario: pressure changes from tick 23, an OOM kill at 42
 def recording_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("replay") / "oom.zmrec"
     sim = Simulation("oom", 1, 1.0)
-    with Recorder(path, Metadata.for_source(sim), keyframe_every=16) as recorder:
+    with Recorder(path, metadata_for(sim), keyframe_every=16) as recorder:
         recorder.append(sim.snapshot)
         for _ in range(LAST):
             recorder.append(sim.step())

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from engine.psutils import walk_tasks
-from engine.simulation import Simulation
-from zmtop.widgets.header import kstats_fields, sparkline
-from zmtop.widgets.line_table import fit
-from zmtop.widgets.task_rows import Figures, ancestors, flatten, job_totals, keep_matching
+from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.tui.widgets.header import kstats_fields, sparkline
+from zmtop.tui.widgets.line_table import fit
+from zmtop.viewmodels.task_rows import (
+    Figures,
+    ancestors,
+    flatten,
+    job_totals,
+    keep_matching,
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,22 @@ import gc
 
 import pytest
 
-from engine.record import Metadata, Recorder
-from engine.replay import Recording, ReplaySource
-from engine.simulation import Simulation
-from zmtop.app import ZmtopApp
+from zmtop.cli.boot import boot
+from zmtop.cli.forked_boot import ForkedBoot
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.replay import ReplaySource
 from zmtop.errors import CliError
-from zmtop.forked_boot import ForkedBoot
-from zmtop.sources import boot
-from zmtop.widgets.header import KstatsHeader
-from zmtop.widgets.task_rows import job_totals
+from zmtop.tui.app import ZmtopApp
+from zmtop.tui.widgets.header import KstatsHeader
+from zmtop.viewmodels.task_rows import job_totals
 
 
 async def test_recording_what_the_monitor_shows(tmp_path):
     path = tmp_path / "live.zmrec"
     sim = Simulation("default", 1, 1.0)
-    recorder = Recorder(path, Metadata.for_source(sim))
+    recorder = Recorder(path, metadata_for(sim))
     app = ZmtopApp(sim, autostart=False, recorder=recorder)
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.recording
@@ -35,7 +36,7 @@ async def test_recording_what_the_monitor_shows(tmp_path):
 
 async def test_a_failing_recording_stops_and_says_so(tmp_path):
     sim = Simulation("default", 1, 1.0)
-    recorder = Recorder(tmp_path / "x.zmrec", Metadata.for_source(sim))
+    recorder = Recorder(tmp_path / "x.zmrec", metadata_for(sim))
     app = ZmtopApp(sim, autostart=False, recorder=recorder)
     async with app.run_test(size=(100, 30)) as pilot:
         recorder.close()  # the next append fails
@@ -48,7 +49,7 @@ async def test_a_failing_recording_stops_and_says_so(tmp_path):
 async def test_replaying_a_recording_steps_through_its_ticks(tmp_path):
     path = tmp_path / "r.zmrec"
     sim = Simulation("default", 1, 1.0)
-    with Recorder(path, Metadata.for_source(sim)) as recorder:
+    with Recorder(path, metadata_for(sim)) as recorder:
         recorder.append(sim.snapshot)
         for _ in range(2):
             recorder.append(sim.step())
@@ -72,7 +73,7 @@ def boots_here(monkeypatch):
         calls.append(args)
         return boot(*args)
 
-    monkeypatch.setattr("zmtop.forked_boot.boot", spy)
+    monkeypatch.setattr("zmtop.cli.forked_boot.boot", spy)
     yield calls
     gc.unfreeze()
 
@@ -111,6 +112,6 @@ def test_a_forked_boot_whose_child_fails_boots_here_and_fails_the_same(monkeypat
     def broken(*_):
         raise RuntimeError("boot failed")
 
-    monkeypatch.setattr("zmtop.forked_boot.boot", broken)
+    monkeypatch.setattr("zmtop.cli.forked_boot.boot", broken)
     with pytest.raises(RuntimeError, match="boot failed"):
         ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.simulation import Simulation
-from zmtop import config
-from zmtop.app import UnknownTheme, ZmtopApp, run_app
+from zmtop.engine.sim.simulation import Simulation
 from zmtop.errors import CliError
-from zmtop.widgets.task_table import TaskTable
+from zmtop.tui import config
+from zmtop.tui.app import UnknownTheme, ZmtopApp
+from zmtop.tui.launch import run_app
+from zmtop.tui.widgets.task_table import TaskTable
 
 ROOT = Path(__file__).resolve().parent.parent
 HEX = re.compile(r"#[0-9a-fA-F]{3,8}\b")

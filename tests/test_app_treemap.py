@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.treemap import Node, build_tree, label
-from engine.treemap_layout import Cell
-from zmtop.screens.main import MainScreen
-from zmtop.screens.treemap import TreemapScreen
-from zmtop.widgets.treemap_view import TreemapView, kind, neighbour
+from zmtop.engine.formats.treemap import Node, build_tree, label
+from zmtop.engine.formats.treemap_layout import Cell
+from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.screens.treemap import TreemapScreen
+from zmtop.tui.widgets.treemap_view import TreemapView, kind, neighbour
 
 
 async def open_map(app, pilot, ticks: int = 0) -> TreemapView:

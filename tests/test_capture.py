@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.capture import capture_json, summarize, to_capture, to_csv
-from engine.digest import digest, load_buckets
-from engine.imports import ImportedSource, SourceError, load_source, parse_source
-from engine.poll import PollSource
-from engine.simulation import Simulation
-from engine.snapshot import FRACTION_ONE, Changes
+from zmtop.engine.analysis.digest import digest, load_buckets
+from zmtop.engine.formats.capture import capture_json, summarize, to_capture, to_csv
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import FRACTION_ONE, Changes
+from zmtop.engine.sources.detect import load_source, parse_source
+from zmtop.engine.sources.imported import ImportedSource
+from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.poll import PollSource
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
@@ -201,12 +203,12 @@ def test_unknown_content_and_missing_file(tmp_path):
 
 
 def test_recording_is_only_detected(tmp_path):
-    from engine.imports import Recording
-    from engine.record import MAGIC
+    from zmtop.engine.recording.format import MAGIC
+    from zmtop.engine.sources.detect import RecordingFile
 
     path = tmp_path / "rec.zmtop"
     path.write_bytes(MAGIC + b"\x00rest")
-    assert load_source(path) == Recording(path)
+    assert load_source(path) == RecordingFile(path)
 
 
 def test_step_keeps_the_snapshot_and_clears_changes():

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from engine import psutils
-from engine.simulation import Simulation
-from zmtop.cli import main
+from zmtop.cli.main import main
+from zmtop.engine.formats import psutils
+from zmtop.engine.sim.simulation import Simulation
 
 
 def run(capsys, *argv):

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import kzx, psutils
-from engine.capture import capture_json
-from engine.digest import digest, digest_text, load_buckets
-from engine.memgraph import to_memgraph
-from engine.simulation import Simulation
-from zmtop.cli import main
+from zmtop.cli.main import main
+from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
+from zmtop.engine.formats import kzx, psutils
+from zmtop.engine.formats.capture import capture_json
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.memgraph_reader import to_memgraph
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CAPTURE = FIXTURES / "fuchsia-capture-2021.json"

@@ -2,9 +2,9 @@
 
 from msgspec import structs
 
-from engine.diff import diff, diff_json, diff_text
-from engine.simulation import Simulation
-from engine.snapshot import FRACTION_ONE
+from zmtop.engine.analysis.diff import diff, diff_json, diff_text
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import FRACTION_ONE
 
 
 def snapshots(ticks=60, start=20):

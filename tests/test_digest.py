@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.digest import (
+from zmtop.engine.analysis.digest import (
     digest,
     digest_csv,
     digest_json,
@@ -17,8 +17,9 @@ from engine.digest import (
     load_buckets,
     parse_buckets,
 )
-from engine.imports import SourceError, load_source, parse_source
-from engine.simulation import Simulation
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import load_source, parse_source
+from zmtop.engine.sources.json_input import SourceError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
@@ -134,7 +135,7 @@ def test_default_config_fits_the_simulation():
     assert d.undigested.size < sum(sizes.values())
     total = sum(b.size for b in d.rows()[:-2]) + d.kernel + d.free
     assert d.orphaned >= 0 and total >= snap.kmem.vmo_bytes
-    assert resources.files("engine").joinpath("buckets/default.json").is_file()
+    assert resources.files("zmtop.engine.analysis").joinpath("default_buckets.json").is_file()
 
 
 @pytest.mark.parametrize("config, message", [

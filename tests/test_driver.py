@@ -2,8 +2,8 @@
 
 import asyncio
 
-from engine.driver import SPEEDS, Driver
-from engine.simulation import Simulation
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.driver import SPEEDS, Driver
 
 
 async def test_steps_on_the_clock_and_lists_what_changed():

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from msgspec import structs
 
-from engine.capture import to_capture, to_csv
-from engine.digest import digest, digest_text, load_buckets
-from engine.imports import ImportedSource, SourceError, parse_source
-from engine.memgraph import to_memgraph
-from engine.simulation import Simulation
+from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
+from zmtop.engine.formats.capture import to_capture, to_csv
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import parse_source
+from zmtop.engine.sources.imported import ImportedSource
+from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.memgraph_reader import to_memgraph
 
 CASES = 1000
 CAPTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fuchsia-capture-2021.json"

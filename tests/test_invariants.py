@@ -12,10 +12,10 @@ import msgspec
 import pytest
 from oracle import assert_changes_accurate, assert_snapshot_matches
 
-from engine.scenarios import SCENARIOS
-from engine.simulation import Simulation
-from engine.snapshot import FRACTION_ONE, PAGE_SIZE
-from engine.tables import encode_hook
+from zmtop.engine.sim.scenarios import SCENARIOS
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
+from zmtop.engine.snapshot.tables import encode_hook
 
 TICKS = int(os.environ.get("ZMTOP_TICKS", "1000"))
 ORACLE_EVERY = int(os.environ.get("ZMTOP_ORACLE_EVERY", "100"))

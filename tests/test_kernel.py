@@ -2,13 +2,13 @@
 
 import pytest
 
-from engine.kernel import (
+from zmtop.engine.sim.kernel import (
     MAX_NAME_LEN,
     PERMS_RW,
     Kernel,
     OutOfMemory,
 )
-from engine.snapshot import PAGE_SIZE
+from zmtop.engine.snapshot.records import PAGE_SIZE
 
 MB = 1 << 20
 

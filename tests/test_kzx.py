@@ -4,10 +4,14 @@ import json
 
 import pytest
 
-from engine import kzx
-from engine.kernel_aspace import kernel_aspace, kernel_committed_bytes, kernel_only_vmos
-from engine.simulation import Simulation
-from engine.snapshot import (
+from zmtop.engine.formats import kzx
+from zmtop.engine.formats.kernel_aspace import (
+    kernel_aspace,
+    kernel_committed_bytes,
+    kernel_only_vmos,
+)
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import (
     PAGE_SIZE,
     PERM_READ,
     PERM_WRITE,

@@ -7,9 +7,10 @@ import json
 import pytest
 from msgspec import structs
 
-from engine.imports import SourceError, parse_source
-from engine.memgraph import RIGHTS, to_memgraph
-from engine.simulation import Simulation
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import parse_source
+from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.memgraph_reader import RIGHTS, to_memgraph
 
 SIX_RIGHTS = 0
 for _, bit in RIGHTS:

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from engine.pressure import LEVELS, MB, PressureWatch, Watermarks, raw_level
-from engine.simulation import Simulation
+from zmtop.engine.sim.pressure import LEVELS, MB, PressureWatch, Watermarks, raw_level
+from zmtop.engine.sim.simulation import Simulation
 
 SECOND = 1_000_000_000
 OOM, IMMINENT, CRITICAL, WARNING, NORMAL = range(5)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from engine.jsonout import (
+from zmtop.engine.formats.jsonout import (
     hidden_vmos_json,
     kmem_json,
     maps_json,
@@ -12,8 +12,8 @@ from engine.jsonout import (
     vmo_json,
     vmos_json,
 )
-from engine.kernel_aspace import kernel_only_vmos
-from engine.psutils import (
+from zmtop.engine.formats.kernel_aspace import kernel_only_vmos
+from zmtop.engine.formats.psutils import (
     hidden_vmos_text,
     iso_timestamp,
     kstats_text,
@@ -22,7 +22,7 @@ from engine.psutils import (
     vmaps_text,
     vmos_text,
 )
-from engine.snapshot import (
+from zmtop.engine.snapshot.records import (
     FRACTION_ONE,
     PERM_EXECUTE,
     PERM_READ,

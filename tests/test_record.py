@@ -11,7 +11,14 @@ import msgspec
 import pytest
 import zstandard
 
-from engine.record import (
+from zmtop.engine.recording.codec import (
+    Moved,
+    Moves,
+    Times,
+    _decode_moves,
+    _encode_moves,
+)
+from zmtop.engine.recording.format import (
     ANCHOR_EVERY,
     CHAINED,
     DELTA,
@@ -20,21 +27,19 @@ from engine.record import (
     KEYFRAME,
     MAX_FRAME_BYTES,
     Metadata,
-    Moved,
-    Moves,
-    Recorder,
     RecordingError,
-    Times,
+)
+from zmtop.engine.recording.reader import _DELTA, Recording
+from zmtop.engine.recording.writer import (
+    Recorder,
     delta_stream,
     header_bytes,
     keyframe_payload,
-    _decode_moves,
-    _encode_moves,
 )
-from engine.replay import _DELTA, Recording, ReplaySource
-from engine.simulation import Simulation
-from engine.snapshot import Changes, Snapshot
-from engine.tables import MoveColumns
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import Changes, Snapshot
+from zmtop.engine.snapshot.tables import MoveColumns
+from zmtop.engine.sources.replay import ReplaySource
 
 META = Metadata(scenario="test", seed=1)
 

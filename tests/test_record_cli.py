@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from engine.replay import Recording
-from engine.simulation import Simulation
-from zmtop.cli import main
+from zmtop.cli.main import main
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.sim.simulation import Simulation
 
 TICKS = 12
 

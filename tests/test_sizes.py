@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.sizes import format_size
+from zmtop.engine.formats.sizes import format_size
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -4,8 +4,15 @@ import re
 
 import pytest
 
-from engine.simulation import Simulation
-from engine.snapshot import (
+from zmtop.engine.formats.treemap import (
+    UNNAMED_NAME,
+    build_tree,
+    format_size,
+    label,
+    treemap_html,
+)
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import (
     VMO_TYPE_PAGED,
     Changes,
     Job,
@@ -15,7 +22,6 @@ from engine.snapshot import (
     Vmo,
     VmoRef,
 )
-from engine.treemap import UNNAMED_NAME, build_tree, format_size, label, treemap_html
 
 K = 1024
 M = 1024 * K

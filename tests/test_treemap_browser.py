@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from engine.simulation import Simulation
-from engine.treemap import format_size, treemap_html
+from zmtop.engine.formats.treemap import format_size, treemap_html
+from zmtop.engine.sim.simulation import Simulation
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(

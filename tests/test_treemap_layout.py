@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.treemap import Node
-from engine.treemap_layout import layout
+from zmtop.engine.formats.treemap import Node
+from zmtop.engine.formats.treemap_layout import layout
 
 
 def tree(areas):

@@ -1,5 +1,5 @@
 import sys
 
-from zmtop.cli import main
+from zmtop.cli.main import main
 
 sys.exit(main())

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 from textual.pilot import Pilot
 
+from zmtop.engine.sources.source import is_seekable
+
 TICKS = 3
 
 
@@ -33,7 +35,7 @@ async def _ticks(pilot: Pilot) -> None:
 
 
 async def _select(pilot: Pilot, name: str) -> None:
-    from zmtop.widgets.task_table import TaskTable
+    from zmtop.tui.widgets.task_table import TaskTable
 
     snap = pilot.app.snapshot
     koid = next(p.koid for p in snap.processes.values() if p.name == name)
@@ -114,9 +116,9 @@ async def imported(pilot: Pilot) -> None:
 
 def capture_source():
     """The default scenario as booted, exported as a capture and imported back."""
-    from engine.capture import capture_json
-    from engine.imports import parse_source
-    from engine.simulation import Simulation
+    from zmtop.engine.formats.capture import capture_json
+    from zmtop.engine.sim.simulation import Simulation
+    from zmtop.engine.sources.detect import parse_source
 
     return parse_source(capture_json(Simulation("default", 1, 1.0).snapshot).encode(),
                         "capture.json")
@@ -159,8 +161,9 @@ REPLAY_TICKS = 60  # the oom scenario: pressure rises from tick 23, an OOM kill 
 
 @functools.cache
 def _replay_bytes() -> bytes:
-    from engine.record import Metadata, Recorder
-    from engine.simulation import Simulation
+    from zmtop.engine.recording.format import Metadata
+    from zmtop.engine.recording.writer import Recorder
+    from zmtop.engine.sim.simulation import Simulation
 
     sim = Simulation("oom", 1, 1.0)
     buffer = io.BytesIO()
@@ -173,7 +176,8 @@ def _replay_bytes() -> bytes:
 
 def replay_source():
     """A recording of the oom scenario, made in memory once per process."""
-    from engine.replay import Recording, ReplaySource
+    from zmtop.engine.recording.reader import Recording
+    from zmtop.engine.sources.replay import ReplaySource
 
     return ReplaySource(Recording.from_bytes(_replay_bytes(), "oom.zmrec"))
 
@@ -210,12 +214,12 @@ REPLAY_SCENES = [
 
 def scene_app(scene: Scene):
     """The app a scene runs on: default scenario, seed 1, no clock, no saved settings."""
-    from engine.simulation import Simulation
-    from zmtop.app import ZmtopApp
+    from zmtop.engine.sim.simulation import Simulation
+    from zmtop.tui.app import ZmtopApp
 
     source = scene.source() if scene.source else Simulation("default", 1, 1.0)
-    if hasattr(source, "recording"):
-        from zmtop.replay_app import ReplayApp
+    if is_seekable(source):
+        from zmtop.tui.replay_app import ReplayApp
 
         return ReplayApp(source, theme=scene.theme, autostart=False)
     return ZmtopApp(source, theme=scene.theme, autostart=False)

@@ -1,0 +1,87 @@
+"""Reading JSON from a device: strict decoding and typed access, every error one line.
+
+Every problem becomes a `SourceError` whose text names what is wrong and where: a line and
+column for bad JSON, a JSON path such as `Processes[3][2]` for a value of the wrong shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+_BYTE_AT = re.compile(r"\(byte (\d+)\)")
+
+
+class SourceError(Exception):
+    """Input that cannot be read as a source; the message is one line."""
+
+
+
+def decode_json(data: bytes) -> Any:
+    """Strict JSON; errors say line and column."""
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as e:
+        message = str(e)
+        found = _BYTE_AT.search(message)
+        offset = int(found.group(1)) if found else len(data)
+        what = _BYTE_AT.sub("", message).strip()
+        raise SourceError(f"{where(data, offset)}: invalid JSON ({what})") from None
+    except UnicodeDecodeError as e:
+        raise SourceError(f"{where(data, e.start)}: invalid UTF-8") from None
+    except RecursionError:
+        raise SourceError("invalid JSON (nested too deeply)") from None
+
+
+def where(data: bytes, offset: int) -> str:
+    """`line L column C` (both from 1) of a byte offset."""
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - data.rfind(b"\n", 0, offset)
+    return f"line {line} column {column}"
+
+
+# --- typed access to decoded JSON, with the JSON path in every error -------------------------
+
+
+def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
+    """`value` if it is of `kind` (bool is not an int), else SourceError at `path`."""
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+        return value
+    names = kind if isinstance(kind, tuple) else (kind,)
+    wanted = " or ".join(_KIND_NAMES[k] for k in names)
+    raise SourceError(f"{path}: expected {wanted}, got {_KIND_NAMES.get(type(value), 'a value')}")
+
+
+def counts(row: list, columns: list[int], path: str) -> list[int]:
+    """`row`'s values at `columns`, each checked as `count` does; the JSON path of a bad
+    value is only spelled out when there is one (this runs once per row of a capture)."""
+    values = [row[c] for c in columns]
+    for value in values:
+        if type(value) is not int or not 0 <= value < 1 << 64:
+            for c in columns:
+                count(row[c], f"{path}[{c}]")
+    return values
+
+
+def count(value: Any, path: str) -> int:
+    """A byte count or koid: an integer from 0 to 2**64 - 1."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise SourceError(f"{path}: {value} is out of range (0 to 2**64-1)")
+    return expect(value, int, path)
+
+
+def member(obj: dict, key: str, path: str) -> Any:
+    try:
+        return obj[key]
+    except KeyError:
+        raise SourceError(f"{path}: missing \"{key}\"") from None
+
+
+_KIND_NAMES = {
+    int: "an integer", str: "a string", list: "an array", dict: "an object", bool: "a boolean",
+    float: "a number", type(None): "null",
+}

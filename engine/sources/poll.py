@@ -1,0 +1,121 @@
+"""A source that runs a command each tick and reads the capture or memgraph it prints.
+
+The command line is split like a shell's but run without one, under a timeout. A command
+that fails, hangs or prints something unreadable leaves the last good snapshot in place and
+sets `error`; the next tick tries again. Each tick is parsed against the last good one, so
+unchanged records are shared and `changes` says what differs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from typing import Any
+
+from msgspec import structs
+
+from zmtop.engine.snapshot.records import Changes, Snapshot
+from zmtop.engine.sources.detect import parse_source
+from zmtop.engine.sources.imported import ImportedSource
+from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.source import SourceInfo
+
+
+class PollError(ValueError):
+    """The command line itself is unusable (empty, or unbalanced quotes)."""
+
+
+class PollSource:
+    """A Source over a command that prints a capture or memgraph each tick; `error` says
+    why the last tick could not be read (the tick then repeats the last good data)."""
+
+    def __init__(self, command: str, tick_seconds: float, timeout: float | None = None) -> None:
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as error:
+            raise PollError(f"--poll: {error}") from None
+        if not self.argv:
+            raise PollError("--poll needs a command")
+        self.command = command
+        self.tick_seconds = tick_seconds
+        self.timeout = timeout if timeout is not None else max(1.0, tick_seconds * 0.9)
+        self.error: str | None = None
+        self.tick = 0
+        self.imported: ImportedSource | None = None
+        first = self._poll()
+        if first is None:
+            raise PollError(self.error or "--poll: no data")
+        self.imported = first
+        self.snapshot = structs.replace(first.snapshot, tick=0, time_ns=0,
+                                        source=f"poll:{command}")
+
+    @property
+    def info(self) -> SourceInfo:
+        return SourceInfo(self.snapshot.source, "poll", self.tick_seconds)
+
+    @property
+    def missing(self) -> frozenset[str]:
+        return self._last.missing
+
+    @property
+    def buckets(self) -> list[Any] | None:
+        return self._last.buckets
+
+    @property
+    def kernel_extended(self) -> dict[str, int]:
+        return self._last.kernel_extended
+
+    @property
+    def _last(self) -> ImportedSource:
+        """The last good import."""
+        assert self.imported is not None
+        return self.imported
+
+    def prepare(self) -> None:
+        return None
+
+    def _poll(self) -> ImportedSource | None:
+        label = f"--poll '{self.command}'"
+        try:
+            done = subprocess.run(self.argv, capture_output=True, timeout=self.timeout,
+                                  stdin=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            self.error = f"{label}: no answer within {self.timeout:g} s"
+            return None
+        except OSError as error:
+            self.error = f"{label}: {error.strerror or error}"
+            return None
+        if done.returncode != 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            self.error = f"{label}: exit status {done.returncode}" + (
+                f": {detail[-1]}" if detail else "")
+            return None
+        try:
+            source = parse_source(done.stdout, label, self.imported)
+        except SourceError as error:
+            self.error = f"{label}: {error}"
+            return None
+        if not isinstance(source, ImportedSource):
+            self.error = f"{label}: printed a recording; poll needs a capture or memgraph"
+            return None
+        self.error = None
+        return source
+
+    def step(self) -> Snapshot:
+        self.tick += 1
+        fresh = self._poll()
+        previous = self.snapshot
+        if fresh is None:
+            self.snapshot = structs.replace(previous, tick=self.tick,
+                                            time_ns=previous.time_ns + self._tick_ns,
+                                            changes=Changes(), events=())
+            return self.snapshot
+        self.imported = fresh  # parsed against the last good tick: records shared, changes set
+        self.snapshot = structs.replace(fresh.snapshot, tick=self.tick,
+                                        time_ns=previous.time_ns + self._tick_ns,
+                                        source=previous.source)
+        return self.snapshot
+
+    @property
+    def _tick_ns(self) -> int:
+        return int(self.tick_seconds * 1e9)

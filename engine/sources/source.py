@@ -1,0 +1,113 @@
+"""The Source contract: what the driver steps and the views read, whatever the data's origin.
+
+A source is the simulation, an imported capture or memgraph, a polled command or a
+recording's replay. Each says what it is in a `SourceInfo`; a recording is also `Seekable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
+
+from zmtop.engine.snapshot.records import Snapshot
+
+if TYPE_CHECKING:
+    from zmtop.engine.recording.reader import Recording
+
+KINDS = ("simulation", "capture", "memgraph", "poll", "recording")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What a source is: its label, its kind (one of KINDS) and how it was made.
+
+    `scenario` and `seed` are the simulation's (or the recorded simulation's); other kinds
+    have none.
+    """
+
+    name: str
+    kind: str
+    tick_seconds: float = 1.0
+    scenario: str = ""
+    seed: int | None = None
+
+    @classmethod
+    def simulation(cls, scenario: str, seed: int, tick_seconds: float) -> SourceInfo:
+        return cls(f"sim:{scenario}:{seed}", "simulation", tick_seconds, scenario, seed)
+
+    @property
+    def seekable(self) -> bool:
+        """Whether the source moves to any tick on demand (a recording)."""
+        return self.kind == "recording"
+
+    @property
+    def noun(self) -> str:
+        """How a notice names the data: 'this capture', 'the polled data', ..."""
+        return "the polled data" if self.kind == "poll" else f"this {self.kind}"
+
+
+class Source(Protocol):
+    """Snapshots one tick at a time, and what the data can and cannot tell."""
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+    @property
+    def info(self) -> SourceInfo: ...
+
+    @property
+    def missing(self) -> frozenset[str]:
+        """What the data lacks ("jobs", "threads", "mappings", ...), so views say so."""
+
+    @property
+    def error(self) -> str | None:
+        """Why the last tick could not be read (a poll's failure), or None."""
+
+    @property
+    def buckets(self) -> list[Any] | None:
+        """The bucket config the data carries (a wrapped capture's), or None."""
+
+    @property
+    def kernel_extended(self) -> dict[str, int]:
+        """A capture's extra kernel counters (pager, discardable) that Kmem has no field for."""
+
+    def step(self) -> Snapshot:
+        """The next tick's snapshot (the same one again for a static import)."""
+
+    def prepare(self) -> None:
+        """Finish any work started in the background before the first step (a no-op mostly)."""
+
+
+class SourceDefaults:
+    """The answers of a source whose data is whole: nothing missing, no error, no buckets."""
+
+    missing: frozenset[str] = frozenset()
+    error: str | None = None
+    buckets: list[Any] | None = None
+
+    @property
+    def kernel_extended(self) -> dict[str, int]:
+        return {}
+
+    def prepare(self) -> None:
+        return None
+
+
+class Seekable(Source, Protocol):
+    """A source over a recording: it moves to any recorded tick."""
+
+    @property
+    def recording(self) -> Recording: ...
+
+    @property
+    def at_start(self) -> bool: ...
+
+    @property
+    def at_end(self) -> bool: ...
+
+    def seek(self, tick: int) -> Snapshot: ...
+
+
+def is_seekable(source: Source) -> TypeGuard[Seekable]:
+    """Whether `source` is a recording's replay."""
+    return source.info.seekable

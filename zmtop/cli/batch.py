@@ -1,0 +1,256 @@
+"""Batch commands: each reads its source once and returns what Fuchsia's tool would print.
+
+They never sleep: a simulation steps as fast as it goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from zmtop.cli.sources import open_recording, open_source, snapshot_at
+from zmtop.engine.recording.writer import metadata_for
+from zmtop.engine.sources.source import is_seekable
+from zmtop.errors import CliError
+
+KZX_TARGETS = ("all", "hidden")
+
+
+def _emit(data) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _process(snap, koid: int) -> int:
+    if koid not in snap.processes:
+        raise CliError(f"no process with koid {koid} at tick {snap.tick}")
+    return koid
+
+
+def run_ps(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats import jsonout, psutils
+
+    snap = open_source(args).snapshot
+    if args.job is not None and args.job not in snap.jobs:
+        raise CliError(f"no job with koid {args.job} at tick {snap.tick}")
+    if args.units and (len(args.units) != 1 or args.units not in "BkMGTPE"):
+        raise CliError(f"--units takes one of B k M G T P E, not '{args.units}'")
+    options = dict(jobs_only=args.jobs_only, threads=args.threads, job_koid=args.job)
+    if args.json:
+        return _emit(jsonout.tasks_json(snap, **options))
+    return psutils.ps_text(snap, unit=args.units, **options)
+
+
+def run_vmaps(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats import jsonout, psutils
+
+    snap = open_source(args).snapshot
+    koid = _process(snap, args.koid)
+    return _emit(jsonout.maps_json(snap, koid)) if args.json else psutils.vmaps_text(snap, koid)
+
+
+def run_vmos(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats import jsonout, psutils
+
+    if args.hidden == (args.koid is not None):
+        raise CliError("vmos takes a process koid or --hidden")
+    snap = open_source(args).snapshot
+    if args.hidden:
+        return _emit(jsonout.hidden_vmos_json(snap)) if args.json else psutils.hidden_vmos_text(snap)
+    koid = _process(snap, args.koid)
+    return _emit(jsonout.vmos_json(snap, koid)) if args.json else psutils.vmos_text(snap, koid)
+
+
+def run_kstats(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats import jsonout, psutils
+
+    if args.count < 1:
+        raise CliError("-n takes a count of 1 or more")
+    source = open_source(args)
+    blocks, data = [], []
+    for i in range(args.count):
+        snap = source.snapshot if i == 0 else _step(args, source)
+        stamp = psutils.iso_timestamp(snap.time_ns) if args.timestamp else None
+        blocks.append(psutils.kstats_text(snap.kmem, timestamp=stamp))
+        data.append(jsonout.kmem_json(snap.kmem))
+    if args.json:
+        return _emit(data if args.count > 1 else data[0])
+    return "".join(blocks)
+
+
+def _step(args: argparse.Namespace, source):
+    from zmtop.engine.recording.format import RecordingError
+
+    if is_seekable(source) and source.at_end:
+        start = source.snapshot.tick if args.at is None else args.at
+        raise CliError(f"{args.from_file}: -n {args.count} from tick {start} runs past "
+                       f"the last tick {source.snapshot.tick}")
+    try:
+        return source.step()
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+
+
+def run_diff(args: argparse.Namespace) -> str:
+    from zmtop.engine.analysis.diff import diff, diff_json, diff_text
+
+    recording = open_recording(args.file)
+    result = diff(snapshot_at(recording, args.tick_a), snapshot_at(recording, args.tick_b))
+    return _emit(diff_json(result)) if args.json else diff_text(result)
+
+
+def run_digest(args: argparse.Namespace) -> str:
+    from zmtop.engine.analysis.digest import (
+        digest,
+        digest_csv,
+        digest_json,
+        digest_text,
+        load_buckets,
+    )
+    from zmtop.engine.sources.json_input import SourceError
+
+    source = open_source(args)
+    try:
+        buckets = (load_buckets(args.buckets) if args.buckets
+                   else source.buckets or load_buckets())
+    except SourceError as error:
+        raise CliError(str(error)) from None
+    result = digest(source.snapshot, buckets, source.kernel_extended)
+    if args.csv:
+        return digest_csv(result)
+    return digest_json(result) if args.json else digest_text(result)
+
+
+def run_export(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats.capture import capture_json, to_csv
+    from zmtop.engine.sources.memgraph_reader import to_memgraph
+
+    write = {"memgraph": to_memgraph, "capture": capture_json, "csv": to_csv}[args.format]
+    return _write_or_print(args.output, write(open_source(args).snapshot))
+
+
+def run_treemap(args: argparse.Namespace) -> str:
+    from zmtop.engine.formats.treemap import treemap_html
+
+    return _write_or_print(args.output, treemap_html(open_source(args).snapshot))
+
+
+def _write_or_print(path: str | None, text: str) -> str:
+    if path is None:
+        return text
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as error:
+        raise CliError(f"{path}: {error.strerror or error}") from None
+    return ""
+
+
+def run_kzx(args: argparse.Namespace) -> str:
+    """`k zx` console commands; arguments are parsed here as the console does."""
+    from zmtop.engine.formats import kzx
+
+    words = args.words
+    if not words:
+        raise CliError("kzx needs a command: ps, jobs, vmos, ht, koid, asd, mwd")
+    command, rest = words[0], words[1:]
+    snap = open_source(args).snapshot
+    try:
+        return _kzx(kzx, snap, command, rest, args.unit, args.json)
+    except KeyError as error:
+        raise CliError(str(error.args[0])) from None
+
+
+def _kzx(kzx, snap, command: str, rest: list[str], unit: str | None, as_json: bool) -> str:
+    def number(word: str, what: str) -> int:
+        try:
+            return int(word, 0)
+        except ValueError:
+            raise CliError(f"kzx {command}: {what} must be a number, not '{word}'") from None
+
+    def one(what: str) -> str:
+        if len(rest) != 1:
+            raise CliError(f"kzx {command} takes one {what}")
+        return rest[0]
+
+    if command == "ps":
+        if rest == ["help"]:
+            return kzx.PS_HELP
+        return _emit(kzx.ps_json(snap)) if as_json else kzx.ps_text(snap)
+    if command == "jobs":
+        return _emit(kzx.jobs_json(snap)) if as_json else kzx.jobs_text(snap)
+    if command == "vmos":
+        if unit is not None and len(unit) != 1:
+            raise CliError("kzx vmos: -u takes one unit letter, e.g. -uM")
+        word = one("of all, hidden or a process koid")
+        target = word if word in KZX_TARGETS else number(word, "the process")
+        return (_emit(kzx.vmos_json(snap, target)) if as_json
+                else kzx.vmos_text(snap, target, unit or ""))
+    if command == "ht":
+        koid = number(one("process koid"), "the process")
+        return _emit(kzx.ht_json(snap, koid)) if as_json else kzx.ht_text(snap, koid)
+    if command == "koid":
+        word = one("koid")
+        if word == "help":
+            return kzx.RIGHTS_HELP
+        koid = number(word, "the koid")
+        return _emit(kzx.koid_json(snap, koid)) if as_json else kzx.koid_text(snap, koid)
+    if command == "asd":
+        word = one("process koid or kernel")
+        target = "kernel" if word and "kernel".startswith(word) else number(word, "the process")
+        return _emit(kzx.asd_json(snap, target)) if as_json else kzx.asd_text(snap, target)
+    if command == "mwd":
+        mb = number(one("limit in MB"), "the limit") if rest else kzx.MWD_DEFAULT_MB
+        return _emit(kzx.mwd_json(snap, mb)) if as_json else kzx.mwd_text(snap, mb)
+    raise CliError(f"kzx: unknown command '{command}' (ps, jobs, vmos, ht, koid, asd, mwd)")
+
+
+def run_record(args: argparse.Namespace) -> str:
+    """Tick 0 plus --ticks steps, as fast as the source goes; Ctrl-C keeps what is done."""
+    from zmtop.engine.recording.format import RecordingError
+    from zmtop.engine.recording.writer import Recorder
+
+    ticks = args.ticks
+    args.ticks = 0
+    source = open_source(args)
+    progress = _Progress(args.file, ticks) if sys.stderr.isatty() else None
+    recorder = None
+    try:
+        with Recorder(args.file, metadata_for(source)) as recorder:
+            recorder.append(source.snapshot)
+            for done in range(1, ticks + 1):
+                recorder.append(source.step())
+                if progress:
+                    progress.show(done, recorder.bytes_written)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+    except KeyboardInterrupt:
+        saved = recorder.ticks_written if recorder else 0
+        print(f"\nzmtop: {args.file}: interrupted; {saved} ticks saved", file=sys.stderr)
+        raise
+    finally:
+        if progress:
+            progress.end()
+    return ""
+
+
+class _Progress:
+    """One self-overwriting stderr line: ticks done, file size, time left."""
+
+    def __init__(self, path: str, total: int) -> None:
+        self.path, self.total = path, total
+        self.start = self.shown = time.monotonic()
+
+    def show(self, done: int, size: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2 and done < self.total:
+            return
+        self.shown = now
+        left = (now - self.start) / done * (self.total - done)
+        print(f"\rzmtop: recording {self.path}: {done}/{self.total} ticks, "
+              f"{size / 1e6:.1f} MB, ETA {int(left) // 60}:{int(left) % 60:02d}",
+              end="", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)

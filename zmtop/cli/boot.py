@@ -1,0 +1,18 @@
+"""Booting the built-in simulation for a command, in this process or a forked one."""
+
+from __future__ import annotations
+
+from zmtop.errors import CliError
+
+
+def boot(scenario: str, seed: int, tick_seconds: float, ticks: int = 0):
+    """The simulation stepped to `ticks`; an unknown scenario is a CliError."""
+    from zmtop.engine.sim.simulation import Simulation, UnknownScenario
+
+    try:
+        sim = Simulation(scenario, seed, tick_seconds)
+    except UnknownScenario as error:
+        raise CliError(str(error)) from None
+    for _ in range(ticks):
+        sim.step()
+    return sim

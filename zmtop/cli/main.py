@@ -1,0 +1,182 @@
+"""The `zmtop` command line: the live monitor, and batch commands that print like Fuchsia's
+tools. Errors are one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+
+from zmtop.cli.sources import open_recording, open_source
+from zmtop.engine.sources.source import is_seekable
+from zmtop.errors import CliError
+
+USAGE_ERROR = 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise CliError(message)
+
+
+def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """Source options go before or after the command; the command's copy has no defaults
+    of its own, so it does not hide what was given before it."""
+    def default(value):
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("source (default: the simulation)")
+    group.add_argument("--scenario", default=default("default"), help="workload to simulate")
+    group.add_argument("--seed", type=int, default=default(1), help="random seed (default 1)")
+    group.add_argument("--ticks", type=int, default=default(0), metavar="N",
+                       help="ticks to step before printing (default 0: as booted)")
+    group.add_argument("--tick", type=float, default=default(1.0), metavar="SECONDS",
+                       help="seconds per tick (default 1)")
+    group.add_argument("--from", dest="from_file", default=default(None), metavar="FILE",
+                       help="a zmtop recording, a memory_monitor capture or memgraph JSON")
+    group.add_argument("--at", type=int, default=default(None), metavar="TICK",
+                       help="tick of the recording to show (default: its last)")
+    group.add_argument("--poll", default=default(None), metavar="COMMAND",
+                       help="run COMMAND each tick; it prints a capture or memgraph JSON")
+
+
+def _command(commands, name: str, help_text: str, *, json_output: bool = True):
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    _add_source_options(parser)
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="zmtop", description="top/htop for Zircon memory.")
+    _add_source_options(parser, top=True)
+    parser.add_argument("--theme", help="colour theme of the monitor")
+    parser.add_argument("--record", metavar="FILE", help="record the live monitor to FILE")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    ps = _command(commands, "ps", "tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps")
+    ps.add_argument("-J", dest="jobs_only", action="store_true", help="jobs only")
+    ps.add_argument("-T", dest="threads", action="store_true", help="include threads")
+    ps.add_argument("--job", type=int, metavar="KOID", help="only this job's subtree")
+    ps.add_argument("--units", default="", metavar="U", help="fixed unit, one of BkMGTPE")
+
+    vmaps = _command(commands, "vmaps", "a process's VMARs and mappings")
+    vmaps.add_argument("koid", type=int)
+
+    vmos = _command(commands, "vmos", "a process's VMOs, or the hidden ones")
+    vmos.add_argument("koid", type=int, nargs="?")
+    vmos.add_argument("--hidden", action="store_true",
+                      help="VMOs not mapped by any process (k zx vmos hidden)")
+
+    kstats = _command(commands, "kstats", "kernel memory counters, like kstats -m")
+    kstats.add_argument("-t", dest="timestamp", action="store_true", help="timestamp lines")
+    kstats.add_argument("-n", dest="count", type=int, default=1, metavar="COUNT",
+                        help="blocks to print, one per tick")
+
+    record = _command(commands, "record", "record a source headless", json_output=False)
+    record.add_argument("file", metavar="FILE")
+
+    replay = commands.add_parser("replay", help="review a recording in the monitor")
+    replay.add_argument("file", metavar="FILE")
+    replay.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
+
+    diff = commands.add_parser("diff", help="what grew, appeared and went between two ticks")
+    diff.add_argument("file", metavar="FILE")
+    diff.add_argument("tick_a", type=int, metavar="T1")
+    diff.add_argument("tick_b", type=int, metavar="T2")
+    diff.add_argument("--json", action="store_true", help="print JSON")
+
+    digest = _command(commands, "digest", "memory in buckets, as memory_monitor digests it")
+    digest.add_argument("--buckets", metavar="FILE", help="bucket config (JSON)")
+    digest.add_argument("--csv", action="store_true", help="print CSV")
+
+    export = _command(commands, "export", "write memgraph JSON, a capture or CSV",
+                      json_output=False)
+    export.add_argument("--format", required=True, choices=("memgraph", "capture", "csv"))
+    export.add_argument("-o", dest="output", metavar="FILE", help="write to FILE, not stdout")
+
+    kzx = _command(commands, "kzx", "kernel console views: ps, jobs, vmos, ht, koid, asd, mwd")
+    kzx.add_argument("-u", dest="unit", metavar="U", help="vmos: fixed unit, one of BkMGTPE")
+    kzx.add_argument("words", nargs="*", metavar="COMMAND ...",
+                     help="ps [help] | jobs | vmos all|hidden|KOID [-u?] | ht KOID | "
+                          "koid KOID | asd kernel|KOID | mwd MB")
+
+    treemap = _command(commands, "treemap", "a self-contained zoomable treemap page",
+                       json_output=False)
+    treemap.add_argument("-o", dest="output", metavar="FILE.html", help="write to FILE")
+    return parser
+
+
+def run_monitor(args: argparse.Namespace) -> None:
+    """The live monitor over the source the options name; --from a recording replays it."""
+    source = open_source(args, replay_from_start=True, forked=True)
+    if is_seekable(source):
+        _replay(source, args.theme)
+        return
+    from zmtop.tui.launch import run_app
+
+    settle_heap()
+    run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record)
+
+
+def run_replay(args: argparse.Namespace) -> str:
+    from zmtop.engine.sources.replay import ReplaySource
+
+    _replay(ReplaySource(open_recording(args.file)), getattr(args, "theme", None))
+    return ""
+
+
+def _replay(source, theme: str | None) -> None:
+    from zmtop.tui.launch import run_app
+
+    settle_heap()
+    run_app(source, tick_seconds=source.info.tick_seconds, theme=theme)
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """What a batch command prints (`zmtop ps` runs `batch.run_ps`, and so on); `batch`
+    loads only here, off the live monitor's start-up path."""
+    if args.command == "replay":
+        return run_replay(args)
+    from zmtop.cli import batch
+
+    return getattr(batch, f"run_{args.command}")(args)
+
+
+GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
+
+
+def settle_heap() -> None:
+    """Start-up builds a large, long-lived heap (Textual, the booted system; a forked boot
+    freezes its own later): move it out of the collector's sight, then let the collector
+    run again, less often than by default: each tick allocates thousands of short-lived
+    objects (strips, segments, figures) that reference counting frees anyway."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG)
+    gc.enable()
+
+
+def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # until start-up is done: collections of a growing heap are wasted work
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            run_monitor(args)
+            return 0
+        gc.enable()
+        sys.stdout.write(run_command(args))
+        sys.stdout.flush()
+        return 0
+    except CliError as error:
+        print(f"zmtop: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

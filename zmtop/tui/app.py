@@ -1,0 +1,319 @@
+"""The live monitor: consumes snapshots from the engine's Driver and shows them.
+
+The app owns the view state shared by every screen (current snapshot, job-tree figures,
+free-memory history, units); the Driver owns the clock and steps any source (simulation,
+poll, replay). Each snapshot is applied inside `batch_update()` to the top monitor screen
+only; screens underneath catch up when they come back. Start-up imports stay lean:
+screens other than the job tree load on first use.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+from textual.app import App
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.sources.driver import Driver
+from zmtop.engine.sources.source import Source, SourceInfo
+from zmtop.tui import bindings, config
+from zmtop.tui.recording import RecordingControls
+from zmtop.viewmodels.kstats_history import KstatsHistory
+from zmtop.viewmodels.task_rows import Figures
+from zmtop.viewmodels.watchdog import Watchdog
+
+HISTORY = 512  # free-memory samples kept for the sparkline
+
+
+class UnknownTheme(ValueError):
+    pass
+
+
+def _palette():
+    from zmtop.tui.screens.palette import ZmtopCommands
+
+    return ZmtopCommands
+
+
+class ZmtopApp(RecordingControls, App):
+    """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
+
+    CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
+    TITLE = "zmtop"
+    COMMANDS = App.COMMANDS | {_palette}
+    BINDINGS = bindings.APP
+    replay: Recording | None = None  # the recording a ReplayApp moves through
+
+    recording: reactive[bool] = reactive(False)
+    """True while a recorder is open (`--record`, `R`); the header shows it."""
+
+    def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
+                 *, autostart: bool = True, config_path: Path | None = None,
+                 recorder=None) -> None:
+        super().__init__()
+        themes = config.load_themes()
+        for t in themes:
+            self.register_theme(t)
+        self.zmtop_themes = [t.name for t in themes]
+        self.config_path = config_path
+        self.settings = config.load(config_path)
+        if theme is not None and theme not in self.available_themes:
+            raise UnknownTheme(f"unknown theme '{theme}' (choose from "
+                               f"{', '.join(self.zmtop_themes)} or a Textual theme)")
+        saved = self.settings.get("theme")
+        chosen = theme or (saved if saved in self.available_themes else config.DEFAULT_THEME)
+        # Setting the theme queues a CSS refresh (a second parse of every rule) for after
+        # start-up; giving the stylesheet the theme's variables now makes it unneeded.
+        self._css_refresh_queued = chosen != self.theme
+        self.theme = chosen
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.tick_seconds = tick_seconds
+        self.autostart = autostart
+        self.exact = False
+        self.recorder = recorder
+        self.watchdog = Watchdog()
+        self.set_reactive(ZmtopApp.recording, recorder is not None)
+        self._use_source(source)
+
+    def _use_source(self, source: Source) -> None:
+        """Take a source: a new clock, figures and history."""
+        self.source = source
+        self.driver = Driver(source, self.tick_seconds)
+        self.snapshot: Snapshot = source.snapshot
+        self.figures = Figures(source.snapshot)
+        self.kstats_history = KstatsHistory(source.snapshot.kmem)
+        self.free_history: deque[int] = deque([source.snapshot.kmem.free_bytes],
+                                              maxlen=HISTORY)
+        self._record(source.snapshot)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(config.variable_defaults())
+
+    def refresh_css(self, animate: bool = True) -> None:
+        if self._css_refresh_queued:  # the one the constructor's theme queued: see there
+            self._css_refresh_queued = False
+            return
+        super().refresh_css(animate)
+
+    def get_default_screen(self) -> Screen:
+        from zmtop.tui.screens.main import MainScreen
+
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
+        self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
+        if self.autostart:
+            self.start_clock()
+
+    def start_clock(self) -> None:
+        self.run_worker(self.driver.run(self.deliver), name="clock", group="clock",
+                        exclusive=True)
+
+    # -- snapshots --------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.driver.paused
+
+    @property
+    def speed(self) -> float:
+        return self.driver.speed
+
+    def deliver(self, snap: Snapshot) -> None:
+        """Take a new snapshot (the Driver's callback, and single steps)."""
+        self._record(snap)
+        self.snapshot = snap
+        self.figures.advance(snap)
+        self.free_history.append(snap.kmem.free_bytes)
+        self.kstats_history.append(snap.kmem)
+        with self.batch_update():
+            screen = self.monitor_screen
+            if screen is not None:
+                screen.show_snapshot(snap)
+            self.refresh_headers()
+
+    @property
+    def monitor_screen(self):
+        """The topmost screen that shows snapshots (it may sit under a modal)."""
+        from zmtop.tui.screens.base import MonitorScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, MonitorScreen)),
+                    None)
+
+    def refresh_headers(self) -> None:
+        screen = self.monitor_screen
+        if screen is not None and screen.header.is_mounted:
+            screen.header.show_current()
+            screen.notice.update_from(self.source)
+
+    def _record(self, snap: Snapshot) -> None:
+        """Append to the recording, if any; a write error stops it and says so, once."""
+        if self.recorder is None:
+            return
+        from zmtop.engine.recording.format import RecordingError
+
+        try:
+            self.recorder.append(snap)
+        except (RecordingError, ValueError) as error:
+            self.recorder = None
+            self.recording = False
+            self.notify(str(error), title="Recording stopped", severity="error", timeout=10)
+
+    def on_unmount(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def watch_recording(self) -> None:
+        self.refresh_headers()
+
+    def watch_theme(self, name: str) -> None:
+        if self.is_running and self.settings.get("theme") != name:
+            self.settings["theme"] = name
+            config.save(self.config_path, self.settings)
+
+    # -- controls ---------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.driver.toggle_pause()
+        self.refresh_headers()
+
+    def action_step(self) -> None:
+        self.deliver(self.driver.step_once())
+
+    def action_faster(self) -> None:
+        self.driver.faster()
+        self.refresh_headers()
+
+    def action_slower(self) -> None:
+        self.driver.slower()
+        self.refresh_headers()
+
+    def action_toggle_units(self) -> None:
+        from zmtop.tui.screens.base import MonitorScreen
+
+        self.exact = not self.exact
+        for screen in self.screen_stack:
+            if isinstance(screen, MonitorScreen):
+                screen.set_exact(self.exact)
+
+    def action_next_theme(self) -> None:
+        names = self.zmtop_themes
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        from zmtop.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_digest(self) -> None:
+        from zmtop.tui.screens.digest import DigestScreen
+
+        if not isinstance(self.screen, DigestScreen):
+            self.push_screen(DigestScreen())
+
+    def action_watchdog(self) -> None:
+        """Ask for the watchdog's threshold, then list the processes at or over it."""
+        from zmtop.tui.screens.watchdog import WatchdogPrompt
+
+        self.push_screen(WatchdogPrompt(), self.set_watchdog)
+
+    def set_watchdog(self, mb: int | None) -> None:
+        """Flag processes at or over `mb` MiB (0: off) and, when on, list them."""
+        from zmtop.tui.screens.watchdog import HogsScreen
+
+        if mb is None:
+            return
+        self.watchdog.set(mb)
+        screen = self.monitor_screen
+        if screen is not None:
+            screen.catch_up(self.snapshot)
+        if mb and not isinstance(self.screen, HogsScreen):
+            self.push_screen(HogsScreen())
+        elif not mb:
+            self.notify("watchdog off", timeout=2)
+
+    def action_kernel(self) -> None:
+        from zmtop.tui.screens.kernel import KernelScreen
+
+        if not isinstance(self.screen, KernelScreen):
+            self.push_screen(KernelScreen())
+
+    def action_treemap(self) -> None:
+        from zmtop.tui.screens.treemap import TreemapScreen
+
+        if not isinstance(self.screen, TreemapScreen):
+            self.push_screen(TreemapScreen())
+
+    def action_system_vmos(self) -> None:
+        from zmtop.tui.screens.system_vmos import SystemVmosScreen
+
+        if not isinstance(self.screen, SystemVmosScreen):
+            self.push_screen(SystemVmosScreen())
+
+    # -- palette ----------------------------------------------------------------------
+
+    def main_screen(self):
+        """Close every screen above the job tree and return it."""
+        from zmtop.tui.screens.main import MainScreen
+
+        while not isinstance(self.screen_stack[-1], MainScreen):
+            self.pop_screen()
+        return self.screen_stack[-1]
+
+    def describe_koid(self, koid: int) -> str:
+        from zmtop.engine.formats.names import safe_name
+
+        snap = self.snapshot
+        for kind, table in (("job", snap.jobs), ("process", snap.processes), ("VMO", snap.vmos)):
+            if koid in table:
+                return f"{kind} {safe_name(table[koid].name)}"
+        return f"nothing has koid {koid} at tick {snap.tick}"
+
+    def open_process(self, koid: int) -> None:
+        """Drill into a process: its vmaps, VMOs and handles."""
+        from zmtop.tui.screens.process import ProcessScreen
+
+        self.push_screen(ProcessScreen(koid))
+
+    def open_vmo(self, koid: int) -> None:
+        """Drill into a VMO: its clone family and the processes that hold it."""
+        from zmtop.tui.screens.vmo import VmoScreen
+
+        self.push_screen(VmoScreen(koid))
+
+    def jump_to_koid(self, koid: int) -> None:
+        """Select a job or process in the tree, or open a VMO."""
+        snap = self.snapshot
+        if koid in snap.jobs or koid in snap.processes:
+            self.main_screen().select(koid)
+        elif koid in snap.vmos:
+            self.open_vmo(koid)
+        else:
+            self.notify(f"nothing has koid {koid} at tick {snap.tick}", severity="warning")
+
+    def switch_scenario(self, name: str) -> None:
+        """Restart on a simulated scenario (same seed and tick), keeping speed and pause."""
+        from zmtop.engine.sim.simulation import Simulation
+
+        old = self.driver
+        old.stop()
+        self._use_source(Simulation(name, _seed_of(self.source.info), self.tick_seconds))
+        self.driver.speed, self.driver.paused = old.speed, old.paused
+        self.main_screen().catch_up(self.snapshot)
+        self.refresh_headers()
+        if self.autostart:
+            self.start_clock()
+        self.notify(f"scenario {name}", timeout=2)
+
+
+def _seed_of(info: SourceInfo) -> int:
+    """The seed a switched-to scenario runs with: the simulation's own, else 1."""
+    return 1 if info.seed is None else info.seed

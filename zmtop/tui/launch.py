@@ -1,0 +1,42 @@
+"""Starting the monitor from the command line: the live app, or the replay app over a recording."""
+
+from __future__ import annotations
+
+from zmtop.engine.recording.writer import metadata_for
+from zmtop.engine.sources.source import Source, is_seekable
+from zmtop.tui import config
+from zmtop.tui.app import UnknownTheme, ZmtopApp
+
+
+def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
+            record: str | None = None) -> None:
+    """Run the monitor until the user quits (the CLI's entry point).
+
+    `record` names a file to record every shown tick to. Over a recording (a seekable
+    source) the monitor runs as a ReplayApp: timeline, seeking, diff.
+    """
+    from zmtop.errors import CliError
+
+    recorder = None
+    if record is not None:
+        from zmtop.engine.recording.format import RecordingError
+        from zmtop.engine.recording.writer import Recorder
+
+        try:
+            recorder = Recorder(record, metadata_for(source))
+        except RecordingError as error:
+            raise CliError(str(error)) from None
+    try:
+        if is_seekable(source):
+            from zmtop.tui.replay_app import ReplayApp
+
+            app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
+                            config_path=config.default_path())
+        else:
+            app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
+                           config_path=config.default_path(), recorder=recorder)
+    except UnknownTheme as error:
+        if recorder is not None:
+            recorder.close()
+        raise CliError(str(error)) from None
+    app.run()

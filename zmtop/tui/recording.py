@@ -1,0 +1,81 @@
+"""Recording from the live monitor: `R` (or the palette) starts and stops it.
+
+The app's recorder appends every shown tick (see `ZmtopApp._record`, which also stops it
+on a write error and says so); this mixin only opens and closes it. A recording opened
+here starts with the tick on screen, so it replays from what the user saw.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual.dom import DOMNode
+
+from zmtop.engine.recording.writer import metadata_for
+from zmtop.tui import bindings
+
+
+def default_path(now: datetime | None = None) -> Path:
+    """A time-stamped file in the user's data directory."""
+    from platformdirs import user_data_dir
+
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return Path(user_data_dir("zmtop")) / f"zmtop-{stamp}.zmrec"
+
+
+class RecordingControls(DOMNode):
+    """The app's record toggle (a DOMNode only so that its bindings merge into the app's)."""
+
+    BINDINGS = bindings.RECORDING
+
+    can_record = True
+    """False where there is nothing new to record (a replay)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_record" and not self.can_record:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_toggle_record(self) -> None:
+        if self.recorder is not None:
+            self.stop_recording()
+        else:
+            self.start_recording()
+
+    def start_recording(self, path: str | Path | None = None) -> bool:
+        """Record every tick from now on to `path` (default: a time-stamped file)."""
+        from zmtop.engine.recording.format import RecordingError
+        from zmtop.engine.recording.writer import Recorder
+
+        if not self.can_record:
+            self.notify("a replay is not recorded again", severity="warning")
+            return False
+        if self.recorder is not None:
+            self.stop_recording()
+        target = Path(path).expanduser() if path else default_path()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            recorder = Recorder(target, metadata_for(self.source))
+        except OSError as error:
+            self.notify(f"{target}: cannot create: {error.strerror or error}",
+                        title="Not recording", severity="error", timeout=10)
+            return False
+        except RecordingError as error:
+            self.notify(str(error), title="Not recording", severity="error", timeout=10)
+            return False
+        self.recorder = recorder
+        self.recording = True
+        self._record(self.snapshot)
+        if self.recorder is not None:
+            self.notify(f"recording to {target}", timeout=4)
+        return self.recorder is not None
+
+    def stop_recording(self) -> None:
+        recorder, self.recorder = self.recorder, None
+        self.recording = False
+        if recorder is not None:
+            recorder.close()
+            ticks = recorder.ticks_written
+            self.notify(f"{ticks} tick{'' if ticks == 1 else 's'} saved to {recorder.name}",
+                        title="Recording stopped", timeout=6)

@@ -1,0 +1,186 @@
+"""Replay: the monitor over a recording, with a timeline, seeking, and a diff of two marks.
+
+Every screen is the live one; only the clock and the keys differ. Playing or stepping one
+tick on hands the next snapshot to the app like a live tick (its changes are relative to
+what is shown). Any other move (back, a jump, a seek) rebuilds the per-tick view state
+instead: a snapshot's changes are relative to the tick before it in the recording, not to
+what was on screen; the sparkline and kernel graphs take their samples from the
+recording. The clock steps on the event loop, so a seek never races a step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections import deque
+
+from textual.widgets import Input
+
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.engine.sources.replay import ReplaySource
+from zmtop.tui import bindings
+from zmtop.tui.app import HISTORY, ZmtopApp
+from zmtop.tui.widgets.timeline import Timeline
+from zmtop.viewmodels.kstats_history import KstatsHistory
+from zmtop.viewmodels.task_rows import Figures
+
+REPLAY_ACTIONS = {"play", "move", "edge", "goto", "mark", "diff"}
+
+
+class ReplayApp(ZmtopApp):
+    """The monitor over a ReplaySource; it opens paused on the recording's first tick."""
+
+    BINDINGS = bindings.REPLAY
+    can_record = False
+
+    def __init__(self, source: ReplaySource, tick_seconds: float | None = None,
+                 theme: str | None = None, **options) -> None:
+        super().__init__(source, tick_seconds or source.tick_seconds, theme, **options)
+        self.replay = source.recording
+        self.marks: list[Snapshot] = []  # A, then B
+        self.driver.pause()
+        self._recall_histories(self.snapshot.tick)
+
+    def _recall_histories(self, tick: int) -> None:
+        """The sparkline's and the kernel graphs' samples up to `tick`, from the recording,
+        as if it had played to there."""
+        kmems = self.replay.kmems_until(tick, HISTORY)
+        self.free_history = deque((kmem.free_bytes for kmem in kmems), maxlen=HISTORY)
+        self.kstats_history = KstatsHistory(kmems[0])
+        for kmem in kmems[1:]:
+            self.kstats_history.append(kmem)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS and (isinstance(self.focused, Input)
+                                         or not self.screen.query(Timeline)):
+            return False
+        return super().check_action(action, parameters)
+
+    # -- the clock ----------------------------------------------------------------------
+
+    def start_clock(self) -> None:
+        self.run_worker(self._play(), name="clock", group="clock", exclusive=True)
+
+    async def _play(self) -> None:
+        """Step while playing, every tick_seconds / speed (the Driver's pace)."""
+        while True:
+            await asyncio.sleep(self.tick_seconds / self.speed)
+            if not self.paused:
+                self.deliver(self.source.step())
+
+    def deliver(self, snap: Snapshot) -> None:
+        """Show the next tick; at the recording's end, stop playing."""
+        if snap is not self.snapshot:
+            super().deliver(snap)
+        if self.source.at_end and not self.paused:
+            self.driver.pause()
+            self.refresh_headers()
+
+    def refresh_headers(self) -> None:
+        super().refresh_headers()
+        screen = self.monitor_screen
+        if screen is not None:
+            for timeline in screen.query(Timeline):
+                timeline.refresh()
+
+    def switch_scenario(self, name: str) -> None:
+        self.notify("a replay shows its recording; run zmtop to simulate", severity="warning")
+
+    # -- moving -------------------------------------------------------------------------
+
+    def seek(self, tick: int) -> None:
+        """Show the recorded tick at or before `tick` (the first, if `tick` is earlier).
+
+        One tick on is a plain delivery; any other move takes the histories from the
+        recording and ΔPSS from the tick recorded before the new one.
+        """
+        ticks = self.replay.ticks
+        i = max(0, bisect.bisect_right(ticks, tick) - 1)
+        old = self.snapshot
+        if ticks[i] == old.tick:
+            return
+        if i and ticks[i - 1] == old.tick:
+            self.deliver(self.source.seek(ticks[i]))
+            return
+        previous = self.replay.snapshot_at(ticks[i - 1]) if i else None
+        snap = self.source.seek(ticks[i])
+        figures = Figures(previous or snap)
+        if previous is not None:
+            figures.advance(snap)  # ΔPSS: this tick against the one recorded before it
+        self.snapshot, self.figures = snap, figures
+        self._recall_histories(snap.tick)
+        with self.batch_update():
+            screen = self.monitor_screen
+            if screen is not None:
+                screen.catch_up(snap)
+            self.refresh_headers()
+
+    def seek_time(self, seconds: float) -> None:
+        """Show the last recorded tick at or before a simulated time."""
+        times = self.replay.times()
+        i = max(0, bisect.bisect_right(times, round(seconds * 1e9)) - 1)
+        self.seek(self.replay.ticks[i])
+
+    def action_play(self) -> None:
+        """Play or pause; playing at the end starts again from the first tick."""
+        if self.paused and self.source.at_end:
+            self.seek(self.replay.ticks[0])
+        self.action_toggle_pause()
+
+    def action_move(self, ticks: int) -> None:
+        """Step `ticks` recorded ticks on (or back, if negative)."""
+        recorded = self.replay.ticks
+        i = bisect.bisect_left(recorded, self.snapshot.tick)
+        self.seek(recorded[max(0, min(i + ticks, len(recorded) - 1))])
+
+    def action_edge(self, end: int) -> None:
+        self.seek(self.replay.ticks[-1 if end > 0 else 0])
+
+    def action_goto(self) -> None:
+        from zmtop.tui.screens.goto import GotoPrompt
+
+        self.push_screen(GotoPrompt(), self.go_to)
+
+    def go_to(self, answer: str | None) -> None:
+        """Seek to what the prompt was given: a tick, or a simulated time."""
+        from zmtop.tui.screens.goto import parse_position
+
+        if not answer or not answer.strip():
+            return
+        try:
+            kind, value = parse_position(answer)
+        except ValueError as error:
+            self.notify(str(error), severity="error")
+            return
+        if kind == "tick":
+            self.seek(int(value))
+        else:
+            self.seek_time(value)
+
+    # -- marks and the diff -----------------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark A, then B; a third mark starts a new pair."""
+        snap = self.snapshot
+        if len(self.marks) == 1 and self.marks[0].tick == snap.tick:
+            self.notify(f"tick {snap.tick} is already mark A", severity="warning")
+            return
+        self.marks = [self.marks[0], snap] if len(self.marks) == 1 else [snap]
+        self.notify(f"mark {'AB'[len(self.marks) - 1]} at tick {snap.tick}", timeout=2)
+        self.refresh_headers()
+
+    def action_diff(self) -> None:
+        """Diff mark A against mark B (or against the tick shown, if only A is set)."""
+        from zmtop.engine.analysis.diff import diff
+        from zmtop.tui.screens.diff import DiffScreen
+
+        if not self.marks:
+            self.notify("mark two ticks with m first", severity="warning")
+            return
+        a, b = self.marks[0], self.marks[1] if len(self.marks) > 1 else self.snapshot
+        if a.tick == b.tick:
+            self.notify("mark a second tick with m first", severity="warning")
+            return
+        if a.tick > b.tick:
+            a, b = b, a
+        self.push_screen(DiffScreen(diff(a, b)))

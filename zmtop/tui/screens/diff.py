@@ -1,0 +1,72 @@
+"""The diff of two marked moments: what grew, appeared and went, and the kstats deltas."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.widget import Widget
+
+from zmtop.engine.analysis.diff import Diff
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.screens.base import MonitorScreen
+from zmtop.tui.widgets.diff_tables import (
+    KstatsDiffTable,
+    ProcessDiffTable,
+    VmoDiffTable,
+)
+from zmtop.tui.widgets.find_bar import FindBar
+from zmtop.tui.widgets.key_footer import KeyFooter
+
+
+class DiffSummary(Widget):
+    """One line: the two ticks, the time between them, and how many records moved."""
+
+    COMPONENT_CLASSES = {"summary--title", "summary--label", "summary--value"}
+
+    def __init__(self, d: Diff) -> None:
+        super().__init__()
+        self.diff = d
+
+    def render(self) -> Text:
+        d = self.diff
+        title, label, value = (self.get_component_rich_style(f"summary--{name}", partial=True)
+                               for name in ("title", "label", "value"))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" Diff ", title)
+        text.append(f" tick {d.tick_a} → tick {d.tick_b}", value)
+        text.append(f"  ({d.seconds:g} s)", label)
+        for title, lists in (("processes", (d.processes, d.processes_appeared,
+                                            d.processes_went)),
+                             ("VMOs", (d.vmos, d.vmos_appeared, d.vmos_went))):
+            text.append(f"   {title} ", label)
+            for count, what in zip(map(len, lists), ("moved", "new", "gone")):
+                text.append(f"{count}", value)
+                text.append(f" {what} ", label)
+        return text
+
+
+class DiffScreen(MonitorScreen):
+    """A fixed comparison: ticks that pass underneath do not change it. Escape goes back."""
+
+    BINDINGS = bindings.BACK
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+
+    def __init__(self, d: Diff) -> None:
+        super().__init__()
+        self.diff = d
+
+    def compose(self) -> ComposeResult:
+        exact = self.app.exact
+        yield from self.compose_header()
+        yield DiffSummary(self.diff)
+        with Container(id="panes"):
+            yield ProcessDiffTable(self.diff, exact=exact)
+            yield VmoDiffTable(self.diff, exact=exact)
+        yield KstatsDiffTable(self.diff, exact=exact)
+        yield FindBar()  # no timeline: the replay keys rest while the diff shows
+        yield KeyFooter()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """The diff stays; only the header follows the clock."""

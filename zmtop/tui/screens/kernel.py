@@ -1,0 +1,49 @@
+"""The kernel's memory: every kstats field over time, its address space, hidden VMOs, handles."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.screens.base import MonitorScreen
+from zmtop.tui.widgets.aspace_tree import AspaceTree
+from zmtop.tui.widgets.kernel_tables import HandleTotalsTable, HiddenVmoTable
+from zmtop.tui.widgets.kstats_graphs import KstatsGraphs
+from zmtop.tui.widgets.line_table import LineTable
+
+
+class KernelScreen(MonitorScreen):
+    """Graphs and handle totals on top; the kernel aspace tree beside the hidden VMOs below."""
+
+    BINDINGS = bindings.BACK
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    def compose(self) -> ComposeResult:
+        snap, exact = self.app.snapshot, self.app.exact
+        yield from self.compose_header()
+        with Horizontal(id="kernel-top"):
+            yield KstatsGraphs(exact=exact, id="kstats-graphs")
+            yield HandleTotalsTable(snap)
+        with Horizontal(id="kernel-bottom"):
+            yield AspaceTree(snap, exact=exact)
+            yield HiddenVmoTable(snap, exact=exact)
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.query_one(AspaceTree).focus()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self.query_one(KstatsGraphs).refresh()
+        self.query_one(HandleTotalsTable).update(snap)
+        self.query_one(AspaceTree).update(snap)
+        self.query_one(HiddenVmoTable).update(snap)
+
+    def set_exact(self, exact: bool) -> None:
+        super().set_exact(exact)
+        self.query_one(KstatsGraphs).set_exact(exact)
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        if isinstance(event.table, HiddenVmoTable) and event.key > 0:
+            self.app.open_vmo(event.key)

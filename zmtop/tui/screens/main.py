@@ -1,0 +1,58 @@
+"""The main screen: the job tree under the kstats header."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.screens.base import MonitorScreen
+from zmtop.tui.widgets.line_table import LineTable
+from zmtop.tui.widgets.task_table import TaskTable
+
+
+class MainScreen(MonitorScreen):
+    """Jobs and processes; Enter opens a process, or folds a job."""
+
+    BINDINGS = bindings.MAIN
+    NOTICE_GAPS = ("jobs", "task_stats", "handles")
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield TaskTable(self.app.figures, exact=self.app.exact, id="tasks")
+        yield from self.compose_footer()
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self.table.update(self.app.figures)
+
+    def catch_up(self, snap: Snapshot) -> None:
+        self.table.figures = self.app.figures
+        self.table.rebuild()
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        table = self.table
+        if event.key in table.figures.snap.jobs:
+            table.toggle(event.key)
+        else:
+            self.app.open_process(event.key)
+
+    def action_system_vmos(self) -> None:
+        from zmtop.tui.screens.system_vmos import SystemVmosScreen
+
+        self.app.push_screen(SystemVmosScreen())
+
+    def action_clear(self) -> None:
+        """Drop the filter and the search highlight."""
+        table = self.table
+        if table.filter_text:
+            table.set_filter("")
+        table.find("")
+
+    def select(self, koid: int) -> None:
+        """Put the cursor on a job or process, unfolding and unfiltering as needed."""
+        self.table.reveal(koid)
+        self.table.focus()

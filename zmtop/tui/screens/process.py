@@ -1,0 +1,114 @@
+"""A process's memory: its totals, its vmaps tree and its vmos table, side by side;
+`H` swaps in its handle table (`k zx ht`) and the VMOs it holds only by handle."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container
+
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.snapshot.records import FRACTION_ONE, Process, Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.screens.base import MonitorScreen
+from zmtop.tui.widgets import cells
+from zmtop.tui.widgets.handle_table import HandleTable, HandleVmoTable
+from zmtop.tui.widgets.line_table import LineTable
+from zmtop.tui.widgets.process_tables import ProcessVmoTable, VmapsTable
+from zmtop.tui.widgets.source_notice import gap_text
+from zmtop.tui.widgets.summary import Summary
+
+
+class ProcessSummary(Summary):
+    """The process's totals: legacy (ps) and attributed (RFC-0254), handles, threads."""
+
+    def __init__(self, process: Process) -> None:
+        super().__init__()
+        self.process = process
+        self.exited = False
+
+    def render(self) -> Text:
+        p, exact = self.process, self.app.exact
+        text = self.title_line(f"p: {p.koid}", safe_name(p.name), f"job j: {p.job_koid}",
+                               "EXITED" if self.exited else None)
+        gaps = self.app.source.missing
+        handles = "n/a" if "handles" in gaps else p.handle_count
+        threads = "n/a" if "threads" in gaps else len(p.threads)
+        text.append(f"  handles {handles}  threads {threads}", self.style_of("label"))
+
+        def shown(nbytes: int, known: bool = True) -> str:
+            return cells.size(nbytes, exact) if known else "n/a"
+
+        legacy = "task_stats" not in gaps
+        return self.append_rows(text, (
+            ("legacy", (("PSS", shown(p.pss_bytes, legacy)),
+                        ("PRIVATE", shown(p.private_bytes, legacy)),
+                        ("SHARED", shown(p.shared_bytes, legacy)))),
+            ("attributed", (("USS", shown(p.uss_bytes)), ("RSS", shown(p.rss_bytes)),
+                            ("PSS", shown(p.pss_fixed // FRACTION_ONE)))),
+        ))
+
+
+class ProcessScreen(MonitorScreen):
+    """Enter on a mapping or a VMO opens the VMO; Escape goes back to the job tree."""
+
+    BINDINGS = bindings.PROCESS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    NOTICE_GAPS = ("task_stats", "threads")
+
+    def __init__(self, koid: int) -> None:
+        super().__init__()
+        self.koid = koid
+        self.handles_shown = False  # the handle panes in place of vmaps and vmos
+
+    def compose(self) -> ComposeResult:
+        snap = self.app.snapshot
+        process = snap.processes[self.koid]
+        yield from self.compose_header()
+        yield ProcessSummary(process)
+        source = self.app.source
+        with Container(id="panes"):
+            vmaps = VmapsTable(process, exact=self.app.exact)
+            vmaps.empty_text = gap_text(source, "mappings")
+            yield vmaps
+            yield ProcessVmoTable(process, snap, exact=self.app.exact)
+            handles = HandleTable(process)
+            handles.empty_text = gap_text(source, "handles")
+            only = HandleVmoTable(process, snap, exact=self.app.exact)
+            only.empty_text = gap_text(source, "via") or gap_text(source, "handles")
+            for table in (handles, only):
+                table.display = False
+                yield table
+        yield from self.compose_footer()
+
+    def action_toggle_handles(self) -> None:
+        """Swap the vmaps and vmos panes for the handle table and handle-only VMOs."""
+        self.handles_shown = not self.handles_shown
+        for table in self.query(LineTable):
+            table.display = isinstance(table, (HandleTable, HandleVmoTable)) == self.handles_shown
+        next(t for t in self.query(LineTable) if t.display).focus()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        summary = self.query_one(ProcessSummary)
+        process = snap.processes.get(self.koid)
+        if process is None:  # exited: keep showing its last figures
+            summary.exited = True
+            summary.refresh()
+            return
+        summary.process = process
+        summary.refresh()
+        self.query_one(VmapsTable).update(process)
+        self.query_one("#process-vmos", ProcessVmoTable).update(process, snap)
+        self.query_one(HandleTable).update(process)
+        self.query_one(HandleVmoTable).update(process, snap)
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        if isinstance(event.table, VmapsTable):
+            entry = event.table.entries[event.key]
+            koid = entry.vmo_koid if entry.type == "M" else 0
+        elif isinstance(event.table, HandleTable):
+            koid = event.table.process.handles[event.key].koid
+        else:
+            koid = event.key[0]
+        if koid in self.app.snapshot.vmos:
+            self.app.open_vmo(koid)

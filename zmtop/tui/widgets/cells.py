@@ -1,0 +1,53 @@
+"""How numbers read in table cells: pretty's sizes (or exact bytes), changes, permissions."""
+
+from __future__ import annotations
+
+from zmtop.engine.formats.sizes import format_size
+from zmtop.engine.snapshot.records import (
+    FRACTION_ONE,
+    PERM_EXECUTE,
+    PERM_READ,
+    PERM_WRITE,
+    VMO_RIGHTS_LETTERS,
+)
+from zmtop.tui.widgets.line_table import Cell
+
+SIZE_WIDTH = 7  # ps's %7s
+BYTES_WIDTH = 13  # up to 999 GiB as exact bytes, with the B
+
+
+def size_width(exact: bool) -> int:
+    return BYTES_WIDTH if exact else SIZE_WIDTH
+
+
+def size(nbytes: int, exact: bool) -> str:
+    """A byte count as ps prints it, or exact (`--units B`) when `exact`."""
+    return format_size(nbytes, "B" if exact else "")
+
+
+def fixed_size(fixed: int, exact: bool) -> str:
+    """An attributed FRACTION_ONE fixed-point byte count, whole bytes."""
+    return size(fixed // FRACTION_ONE, exact)
+
+
+def change(delta: int, exact: bool) -> Cell:
+    """A PSS change since the last tick: arrow and size, coloured by direction."""
+    if delta > 0:
+        return Cell(f"▲{size(delta, exact)}", "line-table--rise")
+    if delta < 0:
+        return Cell(f"▼{size(-delta, exact)}", "line-table--fall")
+    return Cell("")
+
+
+def perms(bits: int) -> str:
+    return "".join(letter if bits & bit else "-"
+                   for bit, letter in ((PERM_READ, "r"), (PERM_WRITE, "w"), (PERM_EXECUTE, "x")))
+
+
+def rights(bits: int) -> str:
+    return "".join(letter if bits & bit else "-" for bit, letter in VMO_RIGHTS_LETTERS)
+
+
+def address(addr: int) -> str:
+    """As vmaps prints a pointer: 32-bit addresses with underscores for the high half."""
+    return f"________{addr:08x}" if addr <= 0xFFFF_FFFF else f"{addr:016x}"

@@ -1,0 +1,169 @@
+"""The tables of a diff between two ticks: processes, VMOs and kstats, most growth first.
+
+Rows are engine.analysis.diff's records as they are; each table only sorts and draws them. A row's
+STATE says whether its record appeared or went between the two ticks (blank: it grew or
+shrank).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import NamedTuple
+
+from zmtop.engine.analysis.diff import Diff, KmemDelta, ProcessGrowth, VmoGrowth
+from zmtop.engine.formats.names import safe_name
+from zmtop.tui.widgets import cells
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+
+STATES = {"grew": Cell(""), "new": Cell("new", "line-table--rise"),
+          "gone": Cell("gone", "line-table--fall")}
+
+
+class Row(NamedTuple):
+    state: str  # a key of STATES
+    growth: ProcessGrowth | VmoGrowth
+
+
+def _rows(changed: list, appeared: list, went: list) -> dict[int, Row]:
+    rows = {g.koid: Row("grew", g) for g in changed}
+    rows.update((g.koid, Row("new", g)) for g in appeared)
+    rows.update((g.koid, Row("gone", g)) for g in went)
+    return rows
+
+
+class GrowthTable(LineTable):
+    """Rows by key, sorted by the SORTS value of the sort column, ties by key."""
+
+    SORTS: dict[str, Callable[[object], object]] = {}
+
+    def __init__(self, rows: dict, *, sort: str, title: str, exact: bool,
+                 id: str | None = None) -> None:
+        self.rows = rows
+        self.exact = exact
+        super().__init__(self.make_columns(exact), sort=sort, title=title, id=id)
+        self.rebuild()
+
+    def make_columns(self, exact: bool) -> list[Column]:
+        raise NotImplementedError
+
+    def rebuild(self) -> None:
+        column = next(c for c in self.columns if c.key == self.sort_key)
+        value, rows = self.SORTS[self.sort_key], self.rows
+        keys = sorted(rows)
+        keys.sort(key=lambda k: value(rows[k]), reverse=column.descending != self.sort_reverse)
+        self.set_keys(keys)
+
+    def set_exact(self, exact: bool) -> None:
+        self.exact = exact
+        self.set_columns(self.make_columns(exact))
+
+
+class TaskGrowthTable(GrowthTable):
+    """Rows of processes or VMOs: KOID and STATE lead, the figures follow, NAME ends; a
+    search looks at names and koids."""
+
+    SORTS = {
+        "koid": lambda r: r.growth.koid,
+        "state": lambda r: r.state,
+        "name": lambda r: r.growth.name.casefold(),
+    }
+
+    @staticmethod
+    def framed(figures: list[Column]) -> list[Column]:
+        return [Column("koid", "KOID", 7, descending=False),
+                Column("state", "STATE", 5, "left", descending=False),
+                *figures,
+                Column("name", "NAME", 0, "left", descending=False)]
+
+    def search_text(self, key: int) -> str:
+        return f"{self.rows[key].growth.name.casefold()}\0{key}"
+
+
+class ProcessDiffTable(TaskGrowthTable):
+    """Processes by legacy PSS growth, then attributed PSS growth (as `zmtop diff`)."""
+
+    SORTS = {
+        **TaskGrowthTable.SORTS,
+        "pss": lambda r: r.growth.pss_bytes,
+        "delta": lambda r: (r.growth.pss_delta, r.growth.attributed_delta),
+        "apss": lambda r: r.growth.attributed_pss,
+        "adelta": lambda r: (r.growth.attributed_delta, r.growth.pss_delta),
+    }
+
+    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+        rows = _rows(d.processes, d.processes_appeared, d.processes_went)
+        super().__init__(rows, sort="delta", title="Processes", exact=exact, id="diff-processes")
+
+    def make_columns(self, exact: bool) -> list[Column]:
+        w = cells.size_width(exact)
+        return self.framed([
+            Column("pss", "PSS", w),
+            Column("delta", "ΔPSS", w + 1),
+            Column("apss", "A.PSS", w, optional=True),
+            Column("adelta", "ΔA.PSS", w + 1),
+        ])
+
+    def cells(self, key: int) -> Sequence[Cell]:
+        state, g = self.rows[key]
+        exact = self.exact
+        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.pss_bytes, exact)),
+                cells.change(g.pss_delta, exact),
+                Cell(cells.size(round(g.attributed_pss), exact)),
+                cells.change(round(g.attributed_delta), exact), Cell(safe_name(g.name))]
+
+
+class VmoDiffTable(TaskGrowthTable):
+    """VMOs by committed bytes growth."""
+
+    SORTS = {
+        **TaskGrowthTable.SORTS,
+        "alloc": lambda r: r.growth.committed_bytes,
+        "delta": lambda r: r.growth.committed_delta,
+    }
+
+    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+        rows = _rows(d.vmos, d.vmos_appeared, d.vmos_went)
+        super().__init__(rows, sort="delta", title="VMOs", exact=exact, id="diff-vmos")
+
+    def make_columns(self, exact: bool) -> list[Column]:
+        w = cells.size_width(exact)
+        return self.framed([Column("alloc", "ALLOC", w), Column("delta", "ΔALLOC", w + 1)])
+
+    def cells(self, key: int) -> Sequence[Cell]:
+        state, g = self.rows[key]
+        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.committed_bytes, self.exact)),
+                cells.change(g.committed_delta, self.exact), Cell(safe_name(g.name) or "-")]
+
+
+class KstatsDiffTable(GrowthTable):
+    """Every kernel memory counter before and after; FIELD order is kstats' own."""
+
+    SORTS = {
+        "field": lambda r: r[0],
+        "before": lambda r: r[1].before,
+        "after": lambda r: r[1].after,
+        "delta": lambda r: r[1].delta,
+    }
+
+    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+        rows: dict[Hashable, tuple[int, KmemDelta]] = {
+            k.field: (i, k) for i, k in enumerate(d.kstats)}
+        super().__init__(rows, sort="field", title="kstats", exact=exact, id="diff-kstats")
+
+    def make_columns(self, exact: bool) -> list[Column]:
+        w = cells.size_width(exact)
+        return [
+            Column("field", "FIELD", 20, "left", descending=False),
+            Column("before", "BEFORE", w),
+            Column("after", "AFTER", w),
+            Column("delta", "Δ", w + 1),
+        ]
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        k = self.rows[key][1]
+        return [Cell(k.field), Cell(cells.size(k.before, self.exact)),
+                Cell(cells.size(k.after, self.exact)),
+                Cell(cells.change(k.delta, self.exact).text)]  # free rising is no alarm
+
+    def search_text(self, key: str) -> str:
+        return key.casefold()

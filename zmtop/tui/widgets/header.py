@@ -1,0 +1,244 @@
+"""The kstats header: kernel memory counters, a usage bar, pressure, free-memory history.
+
+It draws from the app's state (snapshot, history, paused, speed, recording) so every
+screen's header shows the same tick; the lines are packed to the width, so at 80 columns
+the counters simply take two lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.formats.sizes import format_size
+from zmtop.engine.snapshot.records import Kmem
+
+SPARKS = "▁▂▃▄▅▆▇█"
+PRESSURE_CLASS = {
+    "Normal": "header--pressure-normal",
+    "Warning": "header--pressure-warning",
+    "Critical": "header--pressure-critical",
+    "Imminent-OOM": "header--pressure-imminent",
+    "OOM": "header--pressure-oom",
+}
+BAR_PARTS = ("vmo", "heap", "wired", "other")
+
+
+def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
+    """`kstats -m`'s columns, in its order."""
+    return [
+        ("total", kmem.total_bytes),
+        ("free", kmem.free_bytes),
+        ("VMOs", kmem.vmo_bytes),
+        ("kheap", kmem.total_heap_bytes - kmem.free_heap_bytes),
+        ("kfree", kmem.free_heap_bytes),
+        ("wired", kmem.wired_bytes),
+        ("mmu", kmem.mmu_overhead_bytes),
+        ("ipc", kmem.ipc_bytes),
+        ("other", kmem.other_bytes),
+    ]
+
+
+def bar_parts(kmem: Kmem) -> list[tuple[str, int]]:
+    """Used memory by kind, for the bar: VMOs, kernel heap, wired, and the rest."""
+    return [
+        ("vmo", kmem.vmo_bytes),
+        ("heap", kmem.total_heap_bytes),
+        ("wired", kmem.wired_bytes),
+        ("other", kmem.mmu_overhead_bytes + kmem.ipc_bytes + kmem.other_bytes),
+    ]
+
+
+def sparkline(values: Sequence[int], width: int) -> str:
+    """The last `width` values as block characters, scaled between their min and max."""
+    values = list(values)[-width:] if width > 0 else []
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[3] * len(values)
+    top = len(SPARKS) - 1
+    return "".join(SPARKS[(v - low) * top // (high - low)] for v in values)
+
+
+def uptime(time_ns: int) -> str:
+    seconds = time_ns // 1_000_000_000
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+Piece = tuple[str, str]  # text and its component class ("": the header's own style)
+
+
+class KstatsHeader(Widget):
+    """Counters and state of the whole system, from the app's current snapshot.
+
+    Drawn with the Line API: each line is built as segments once per shown state, not
+    as Rich text to be parsed again on every repaint.
+    """
+
+    COMPONENT_CLASSES = {
+        "header--title",
+        "header--label",
+        "header--value",
+        "header--paused",
+        "header--recording",
+        "header--spark",
+        "header--bar-free",
+        *(f"header--bar-{part}" for part in BAR_PARTS),
+        *PRESSURE_CLASS.values(),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[int, list[Strip]] | None = None  # (width, lines) on screen
+        self._looks: dict[tuple[str, tuple[int, int] | None], Style] = {}
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._current(width))
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._current(self.size.width)
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self._look(""))
+
+    @property
+    def text(self) -> str:
+        """What the header says, one line per row."""
+        return "\n".join(line.text.rstrip() for line in self._current(self.size.width))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._shown = None
+        self._looks.clear()
+        self.refresh(layout=True)
+
+    def show_current(self) -> None:
+        """Repaint for the app's current state (every change of what the header shows
+        comes through here); lay out again only if the height changed."""
+        self._shown = None
+        self.refresh(layout=len(self._current(self.size.width)) != self.size.height)
+
+    def _current(self, width: int) -> list[Strip]:
+        """The lines built at the last `show_current`, however often layout and rendering
+        ask for them."""
+        width = max(width, 1)
+        if self._shown is None or self._shown[0] != width:
+            lines = self._lines(width)
+            self._shown = (width, [self._strip(line, width, y) for y, line in enumerate(lines)])
+        return self._shown[1]
+
+    def _look(self, name: str, offset: tuple[int, int] | None = None) -> Style:
+        """A piece's style, with the offset Textual's selection reads when given; kept
+        until the styles change (pieces move a few places, but the keep is bounded)."""
+        key = (name, offset)
+        look = self._looks.get(key)
+        if look is None:
+            if len(self._looks) > 1024:
+                self._looks.clear()
+            look = self.rich_style
+            if name:
+                look += self.get_component_rich_style(name, partial=True)
+            if offset is not None:
+                look += Style.from_meta({"offset": offset})
+            self._looks[key] = look
+        return look
+
+    def _strip(self, pieces: list[Piece], width: int, y: int) -> Strip:
+        """Line `y` as segments, padded to `width`, or cut to it with an ellipsis in the
+        style of the piece it replaces. Each piece carries its offset, as Textual's text
+        does, for selection (and so that like-styled pieces stay apart, as before)."""
+        look = self._look
+        cut = sum(cell_len(text) for text, _ in pieces) > width
+        segments = []
+        used = x = 0
+        for text, name in pieces:
+            if not text:
+                continue
+            length = cell_len(text)
+            last = cut and used + length >= width
+            if last:
+                text = set_cell_size(text, width - 1 - used) + "…"
+            segments.append(Segment(text, look(name, (x, y))))
+            if last:
+                return Strip(segments, width)
+            used += length
+            x += len(text)
+        if used < width:  # padded as Textual pads text: the background alone
+            segments.append(Segment(" " * (width - used), Style(bgcolor=look("").bgcolor)))
+        return Strip(segments, width)
+
+    def _lines(self, width: int) -> list[list[Piece]]:
+        app = self.app
+        snap = app.snapshot
+        lines = [self._status_line(app, snap)]
+        lines += self._pack(self._counter_items(snap.kmem, app.exact), width)
+        lines.append(self._meter_line(snap.kmem, app.free_history, width))
+        return lines
+
+    @staticmethod
+    def _status_line(app, snap) -> list[Piece]:
+        line = [
+            (" zmtop ", "header--title"),
+            (f" {safe_name(snap.source)}  ", "header--label"),
+            (f"tick {snap.tick}", "header--value"),
+            ("  up ", "header--label"),
+            (uptime(snap.time_ns), "header--value"),
+            (f"  ×{app.speed:g}  ", "header--label"),
+            (f" {snap.pressure} ", PRESSURE_CLASS.get(snap.pressure, "header--value")),
+        ]
+        if app.paused:
+            line += [("  ", ""), (" ❚❚ PAUSED ", "header--paused")]
+        if app.recording:
+            line += [("  ", ""), (" ● REC ", "header--recording")]
+        return line
+
+    @staticmethod
+    def _counter_items(kmem: Kmem, exact: bool) -> list[list[Piece]]:
+        unit = "B" if exact else "M"
+        return [[(f"{name} ", "header--label"), (format_size(nbytes, unit), "header--value")]
+                for name, nbytes in kstats_fields(kmem)]
+
+    @staticmethod
+    def _pack(items: list[list[Piece]], width: int) -> list[list[Piece]]:
+        """Lay items out left to right, two spaces apart, starting a new line when full."""
+        lines: list[list[Piece]] = []
+        line: list[Piece] = [(" ", "")]
+        used = 1
+        for item in items:
+            length = sum(cell_len(text) for text, _ in item)
+            if used > 1 and used + 2 + length > width:
+                lines.append(line)
+                line, used = [(" ", "")], 1
+            elif used > 1:
+                line.append(("  ", ""))
+                used += 2
+            line += item
+            used += length
+        lines.append(line)
+        return lines
+
+    @staticmethod
+    def _meter_line(kmem: Kmem, history: Sequence[int], width: int) -> list[Piece]:
+        total = max(kmem.total_bytes, 1)
+        used = total - kmem.free_bytes
+        bar_width = max(min(40, width // 2 - 12), 4)
+        line = [(" ", ""), ("mem ", "header--label")]
+        filled = 0
+        for part, nbytes in bar_parts(kmem):
+            cells = round(nbytes * bar_width / total)
+            cells = min(max(cells, 1 if nbytes else 0), bar_width - filled)
+            line.append(("█" * cells, f"header--bar-{part}"))
+            filled += cells
+        line.append(("▪" * (bar_width - filled), "header--bar-free"))
+        line.append((f" {used * 100 / total:4.1f}% used", "header--value"))
+        spark_width = width - sum(cell_len(text) for text, _ in line) - 8
+        if spark_width >= 4:
+            line.append(("   free ", "header--label"))
+            line.append((sparkline(history, spark_width), "header--spark"))
+        return line

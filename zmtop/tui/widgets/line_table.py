@@ -1,0 +1,417 @@
+"""A table drawn with Textual's Line API: only the visible lines are ever rendered.
+
+Subclasses give the row keys (`rebuild`) and each row's cells (`cells`); the table keeps
+the cursor on its key when rows move, sorts on a key or a header click, searches, and
+caches rendered lines. It remembers the cells painted on each screen line, so a tick
+repaints only the lines whose text changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import NamedTuple, Self
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from zmtop.tui import bindings
+
+
+class Column(NamedTuple):
+    key: str
+    title: str
+    width: int  # 0: the one flexible column, which takes the remaining width
+    align: str = "right"
+    descending: bool = True  # sorts largest first on its first press
+    optional: bool = False  # dropped when the table is too narrow for every column
+
+
+class Cell(NamedTuple):
+    text: str
+    style: str = ""  # a component class name, or "" for the row's own style
+
+
+FLEX_MIN = 16
+
+
+def fit(text: str, width: int, align: str) -> str:
+    """Pad or cut `text` to exactly `width` cells; cut text ends in an ellipsis."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+    pad = " " * (width - length)
+    return pad + text if align == "right" else text + pad
+
+
+class LineTable(ScrollView, can_focus=True):
+    """Rows by key, a pinned header line, a cursor that follows its key."""
+
+    COMPONENT_CLASSES = {
+        "line-table--header",
+        "line-table--header-sorted",
+        "line-table--cursor",
+        "line-table--cursor-blurred",
+        "line-table--match",
+        "line-table--dim",
+        "line-table--strong",
+        "line-table--rise",
+        "line-table--fall",
+    }
+    BINDINGS = bindings.LINE_TABLE
+    filterable = False  # whether the filter prompt (\ or f) narrows this table's rows
+
+    class Chosen(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, table: LineTable, key: Hashable) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], *, sort: str, title: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns = tuple(columns)
+        self.sort_key = sort
+        self.sort_reverse = False
+        self.keys: list = []
+        self.cursor = 0
+        self.needle = ""  # the search text, highlighted in matching rows
+        self.title = title
+        self.empty_text = ""  # said in place of rows when there are none (e.g. a data gap)
+        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._columns_cache: tuple[int, list[tuple[int, Column, int]]] | None = None
+        self._looks: dict[tuple[str, str, bool], Style] = {}  # see `_look`
+        self._painted: dict[int, tuple] = {}  # screen line -> (row key, cells) drawn there
+        self._fresh: dict[int, tuple] = {}  # screen line -> (row key, cells) to draw there
+        self._update_titles()
+
+    # -- for subclasses -----------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Recompute the row keys (sorted, filtered) and pass them to `set_keys`."""
+        raise NotImplementedError
+
+    def cells(self, key: Hashable) -> Sequence[Cell]:
+        raise NotImplementedError
+
+    def search_text(self, key: Hashable) -> str:
+        """What a search looks in, lower case."""
+        raise NotImplementedError
+
+    def subtitle(self) -> str:
+        return f"{len(self.keys):,} rows"
+
+    # -- rows and cursor --------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> Hashable | None:
+        return self.keys[self.cursor] if self.keys else None
+
+    def index_of(self, key: Hashable) -> int | None:
+        """The row of a key (a C-speed scan: cheaper than keeping an index per rebuild)."""
+        try:
+            return self.keys.index(key)
+        except ValueError:
+            return None
+
+    def set_keys(self, keys: list) -> None:
+        """Show new rows, keeping the cursor on its key (or its place if the key went)."""
+        old = self.cursor_key
+        self.keys = keys
+        index = self.index_of(old) if old is not None else None
+        self.cursor = index if index is not None else min(self.cursor, max(len(keys) - 1, 0))
+        self._resize()
+        self._update_titles()
+        self.scroll_to_cursor()
+        self.refresh()
+
+    def refresh_changed(self) -> None:
+        """Repaint only the visible lines whose cells differ from those painted there: a
+        tick that moved a few values costs those lines, not the whole pane."""
+        region = self.scrollable_content_region
+        top = round(self.scroll_y)
+        keys, painted, cells = self.keys, self._painted, self.cells
+        fresh = {}
+        for y in range(1, min(region.height, len(keys) - top + 1)):
+            key = keys[top + y - 1]
+            row = (key, tuple(cells(key)))
+            if painted.get(y) != row:
+                fresh[y] = row
+        if fresh:
+            self.refresh(*(Region(0, y, region.width, 1) for y in fresh))
+        self._fresh = fresh  # drawn as they are unless something repaints the whole pane
+
+    def refresh(self, *regions: Region, **kwargs) -> Self:
+        if not regions:
+            self._fresh = {}
+        return super().refresh(*regions, **kwargs)
+
+    def move_to(self, key: Hashable) -> bool:
+        index = self.index_of(key)
+        if index is None:
+            return False
+        self.cursor = index
+        self.scroll_to_cursor()
+        self.refresh()
+        return True
+
+    def scroll_to_cursor(self) -> None:
+        rows = max(self.scrollable_content_region.height - 1, 1)
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+
+    def _resize(self) -> None:
+        needed = sum(c.width + 1 for c in self.columns if c.width and not c.optional)
+        self.virtual_size = Size(needed + FLEX_MIN, len(self.keys) + 1)
+
+    def _layout(self, width: int) -> list[tuple[int, Column, int]]:
+        """(index, column, width) of each shown column; the flexible one takes the rest.
+
+        Optional columns go first when the width cannot hold every column.
+        """
+        cached = self._columns_cache
+        if cached is not None and cached[0] == width:
+            return cached[1]
+        shown = list(enumerate(self.columns))
+        if sum(c.width + 1 for c in self.columns if c.width) + FLEX_MIN > width:
+            shown = [(i, c) for i, c in shown if not c.optional]
+        flex = max(width - sum(c.width + 1 for _, c in shown if c.width), FLEX_MIN)
+        layout = [(i, c, c.width or flex) for i, c in shown]
+        self._columns_cache = (width, layout)
+        return layout
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
+        self._columns_cache = None
+        self._cache.clear()
+        self._resize()
+        self.refresh()
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+        self._looks.clear()
+
+    def on_resize(self) -> None:
+        self.scroll_to_cursor()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        total = max(width, self.virtual_size.width)
+        base = self._look()
+        if y == 0:
+            strip = self._header_strip(total, base)
+        else:
+            index = scroll_y + y - 1
+            if index == 0 and not self.keys and self.empty_text:
+                dim = self._look("line-table--dim")
+                return Strip([Segment(fit(f" {self.empty_text}", width, "left"), dim)])
+            if index >= len(self.keys):
+                self._painted.pop(y, None)
+                return Strip.blank(width, base)
+            strip = self._row_strip(index, y, total)
+        if scroll_x == 0 and strip.cell_length == width:
+            return strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def _look(self, name: str = "", cursor: str = "", matched: bool = False) -> Style:
+        """The widget's style plus a cell's component style, the search match and the
+        cursor, combined once per style update rather than once per cell."""
+        key = (name, cursor, matched)
+        look = self._looks.get(key)
+        if look is None:
+            look = self.rich_style
+            for part, wanted in ((name, name), ("line-table--match", matched),
+                                 (cursor, cursor)):
+                if wanted:
+                    look += self._style(part)
+            # equal looks are one object: a row's runs merge by identity (`_row_strip`)
+            look = next((seen for seen in self._looks.values() if seen == look), look)
+            self._looks[key] = look
+        return look
+
+    def _header_strip(self, total: int, base: Style) -> Strip:
+        key = ("header", total, self.sort_key, self.sort_reverse)
+        strip = self._cache.get(key)
+        if strip is None:
+            header = base + self._style("line-table--header")
+            sorted_style = header + self._style("line-table--header-sorted")
+            segments = []
+            for _, column, width in self._layout(total):
+                title = column.title
+                style = header
+                if column.key == self.sort_key:
+                    arrow = "▲" if self._ascending(column) else "▼"
+                    title = title[:max(width - 1, 0)] + arrow
+                    style = sorted_style
+                segments += [Segment(fit(title, width, column.align), style), Segment(" ", header)]
+            strip = Strip(segments).extend_cell_length(total, header)
+            self._cache[key] = strip
+        return strip
+
+    def _row_strip(self, index: int, y: int, total: int) -> Strip:
+        row_key = self.keys[index]
+        fresh = self._fresh.pop(y, None)
+        cells = fresh[1] if fresh and fresh[0] == row_key else tuple(self.cells(row_key))
+        self._painted[y] = (row_key, cells)
+        at_cursor = index == self.cursor
+        matched = bool(self.needle) and self.needle in self.search_text(row_key)
+        key = (cells, at_cursor and self.has_focus, at_cursor, matched, total)
+        strip = self._cache.get(key)
+        if strip is None:
+            cursor = ""
+            if at_cursor:
+                cursor = "line-table--cursor" if self.has_focus else "line-table--cursor-blurred"
+            look = self._look
+            gap = look("", cursor)
+            runs: list[list] = []  # [text, style]: one segment per run of a style
+
+            def add(text: str, style: Style) -> None:
+                if runs and runs[-1][1] is style:  # one object per look (`_look`)
+                    runs[-1][0] += text
+                else:
+                    runs.append([text, style])
+
+            length = 0
+            for i, column, width in self._layout(total):
+                cell = cells[i]
+                add(fit(cell.text, width, column.align),
+                    look(cell.style, cursor, matched and column.width == 0))
+                add(" ", gap)
+                length += width + 1
+            if length > total:  # a flexible column filled the line: its gap falls outside
+                runs[-1][0] = runs[-1][0][:-1]
+                length -= 1
+            elif length < total:
+                add(" " * (total - length), gap)
+                length = total
+            strip = Strip([Segment(text, style) for text, style in runs if text], length)
+            self._cache[key] = strip
+        return strip
+
+    def _update_titles(self) -> None:
+        """Set the border's titles; an unchanged title must not repaint the whole pane."""
+        subtitle = self.subtitle()
+        if self.border_title != self.title:
+            self.border_title = self.title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+
+    # -- sorting ----------------------------------------------------------------------
+
+    def _ascending(self, column: Column) -> bool:
+        return column.descending == self.sort_reverse
+
+    def sort_by(self, key: str) -> None:
+        """Sort on a column; the same column again reverses the order."""
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        self.rebuild()
+
+    def action_sort_next(self, step: int) -> None:
+        keys = [c.key for c in self.columns]
+        index = keys.index(self.sort_key) if self.sort_key in keys else -1
+        self.sort_key = keys[(index + step) % len(keys)]
+        self.sort_reverse = False
+        self.rebuild()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    # -- search -----------------------------------------------------------------------
+
+    def search_keys(self) -> list:
+        """The rows a search walks, in order (subclasses may search hidden rows too)."""
+        return self.keys
+
+    def reveal(self, key: Hashable) -> None:
+        """Make a row found by a search visible and put the cursor on it."""
+        self.move_to(key)
+
+    def find(self, needle: str, step: int = 1, *, include_current: bool = False) -> bool:
+        """Move to the next row (by `step`) whose text holds `needle`; wraps around."""
+        self.needle = needle.casefold()
+        self.refresh()
+        keys = self.search_keys()
+        if not self.needle or not keys:
+            return False
+        if keys is self.keys:
+            start = self.cursor
+        else:
+            start = keys.index(self.cursor_key) if self.cursor_key in keys else 0
+        offsets = range(0, len(keys)) if include_current else range(1, len(keys) + 1)
+        for offset in offsets:
+            key = keys[(start + step * offset) % len(keys)]
+            if self.needle in self.search_text(key):
+                self.reveal(key)
+                return True
+        return False
+
+    def action_find_next(self, step: int) -> None:
+        if self.needle and not self.find(self.needle, step):
+            self.notify(f"no match for '{self.needle}'", severity="warning")
+
+    # -- moving -----------------------------------------------------------------------
+
+    def _go(self, index: int) -> None:
+        if self.keys:
+            self.cursor = max(0, min(index, len(self.keys) - 1))
+            self.scroll_to_cursor()
+            self.refresh()
+
+    def action_cursor(self, step: int) -> None:
+        self._go(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        self._go(self.cursor + step * max(self.scrollable_content_region.height - 2, 1))
+
+    def action_edge(self, step: int) -> None:
+        self._go(0 if step < 0 else len(self.keys) - 1)
+
+    def action_choose(self) -> None:
+        if self.keys:
+            self.post_message(self.Chosen(self, self.cursor_key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        x = offset.x + round(self.scroll_x)
+        if offset.y == 0:
+            left = 0
+            total = max(self.scrollable_content_region.width, self.virtual_size.width)
+            for _, column, width in self._layout(total):
+                if left <= x < left + width + 1:
+                    self.sort_by(column.key)
+                    return
+                left += width + 1
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index < len(self.keys):
+            self._go(index)
+            if event.chain == 2:
+                self.action_choose()

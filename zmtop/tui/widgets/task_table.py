@@ -1,0 +1,220 @@
+"""The job tree: jobs and processes with ps's PSS/PRIVATE/SHARED, attributed PSS and change.
+
+The flattened rows are recomputed only when the tree's structure, the sort, the filter or
+the expansion changed; any other tick just redraws the visible lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.widgets import cells
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.viewmodels.handle_rows import HANDLE_KEYS
+from zmtop.viewmodels.task_rows import (
+    SORT_KEYS,
+    Figures,
+    Slot,
+    ancestors,
+    flatten,
+    keep_matching,
+    matches,
+    shape_changed,
+)
+
+
+def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Column]:
+    """The memory columns and #h; `by_type` swaps in `k zx ps`'s handle counts by type."""
+    w = cells.size_width(exact)
+    task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
+    name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
+    if by_type:
+        return [task, Column("pss", "PSS", w), Column("#h", "#h", 5),
+                *(Column(key, key, 4) for key in HANDLE_KEYS[1:]), name]
+    return [
+        task,
+        Column("pss", "PSS", w),
+        Column("private", "PRIVATE", w),
+        Column("shared", "SHARED", w),
+        Column("apss", "A.PSS", w),
+        Column("delta", "ΔPSS", w + 1),
+        Column("#h", "#h", 5, optional=True),
+        name,
+    ]
+
+
+class TaskTable(LineTable):
+    """Jobs and processes as a collapsible, sortable, filterable tree."""
+
+    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog"}
+    BINDINGS = bindings.TASK_TABLE
+    filterable = True
+
+    def __init__(self, figures: Figures, *, exact: bool = False, id: str | None = None) -> None:
+        self.figures = figures
+        self.exact = exact
+        self.collapsed: set[int] = set()
+        self.filter_text = ""
+        self.slots: dict[int, Slot] = {}
+        self.by_type = False  # handle counts by type in place of the memory columns
+        super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
+        self.rebuild()
+
+    # -- data -------------------------------------------------------------------------
+
+    def update(self, figures: Figures) -> None:
+        """A new tick: re-flatten only if the tree's shape or its order may have changed,
+        else repaint the visible rows whose text changed."""
+        self.figures = figures
+        if shape_changed(figures.snap) or self._order_may_change(figures.snap):
+            self.rebuild()
+        else:
+            self.refresh_changed()
+        self._update_titles()
+
+    def _order_may_change(self, snap: Snapshot) -> bool:
+        """Koid order never does; names only with records that did more than move."""
+        if self.sort_key == "task":
+            return False
+        if self.sort_key == "name":
+            changes = snap.changes
+            return bool(changes.jobs) or len(changes.processes) > len(changes.process_moves)
+        return True
+
+    def rebuild(self) -> None:
+        needle = self.filter_text.casefold()
+        keep = keep_matching(self.figures, needle) if needle else None
+        rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep)
+        self.slots = {slot.koid: slot for slot in rows}
+        task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
+        if task_width != self.columns[0].width:
+            self.set_columns(task_columns(task_width, self.exact, self.by_type))
+        self.set_keys([slot.koid for slot in rows])
+
+    def set_exact(self, exact: bool) -> None:
+        self.exact = exact
+        self.set_columns(task_columns(self.columns[0].width, exact, self.by_type))
+
+    def action_toggle_handles(self) -> None:
+        self.by_type = not self.by_type
+        self.set_columns(task_columns(self.columns[0].width, self.exact, self.by_type))
+        if self.sort_key not in {c.key for c in self.columns}:
+            self.sort_key, self.sort_reverse = "task", False
+        self.rebuild()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.rebuild()
+
+    def subtitle(self) -> str:
+        parts = [f"{len(self.keys):,} rows"]
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
+        mb = self.app.watchdog.mb if self.is_attached else None
+        if mb is not None:
+            hogs = len(self.app.watchdog.hogs(self.figures.snap))
+            parts.append(f"watchdog {mb}M: {hogs} over")
+        return " · ".join(parts)
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def cells(self, key: int) -> Sequence[Cell]:
+        slot = self.slots[key]
+        figures, exact = self.figures, self.exact
+        pss, private, shared, apss = figures.values(slot.kind, key)
+        delta = figures.delta(key)
+        indent = "  " * slot.depth
+        if slot.kind == "j":
+            marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
+            task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
+                        "task-table--job")
+        elif key in self.app.watchdog.hogs(figures.snap):
+            task = Cell(f"{indent}p: {key}", "task-table--hog")
+        else:
+            task = Cell(f"{indent}p: {key}", "task-table--process")
+        name = figures.name(slot.kind, key)
+        if task.style == "task-table--hog":
+            name = f"! {name}"
+        trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
+        gaps = self.app.source.missing
+        legacy = [Cell(cells.size(pss, exact), trend), Cell(cells.size(private, exact)),
+                  Cell("" if shared is None else cells.size(shared, exact))]
+        if "task_stats" in gaps:  # ps's figures need mappings: not known, not 0
+            legacy = [Cell("")] * 3
+        counts = self.figures.handles(key, self.by_type)
+        if "handles" in gaps:
+            handles = [Cell("")] * len(counts)
+        else:
+            handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
+        if self.by_type:
+            return (task, legacy[0], *handles, Cell(name, task.style))
+        return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
+                cells.change(delta, exact), *handles, Cell(name, task.style))
+
+    def search_text(self, key: int) -> str:
+        slot = self.slots.get(key)
+        kind = slot.kind if slot else ("j" if key in self.figures.snap.jobs else "p")
+        return f"{self.figures.name(kind, key).casefold()}\0{key}"
+
+    # -- search and expansion -----------------------------------------------------------
+
+    def search_keys(self) -> list:
+        """Every row, collapsed or not, so a search finds processes in collapsed jobs."""
+        if not self.collapsed or self.filter_text:
+            return self.keys
+        return [s.koid for s in flatten(self.figures, (), self.sort_key, self.sort_reverse)]
+
+    def reveal(self, key: int) -> None:
+        """Expand the jobs above a row (clearing a filter that hides it) and select it."""
+        snap = self.figures.snap
+        kind = "j" if key in snap.jobs else "p"
+        if key not in snap.jobs and key not in snap.processes:
+            return
+        if self.filter_text and not matches(self.figures, kind, key, self.filter_text.casefold()):
+            self.filter_text = ""
+        hidden = self.collapsed.intersection(ancestors(snap, kind, key))
+        if key not in self.slots or hidden:
+            self.collapsed -= hidden
+            self.rebuild()
+        self.move_to(key)
+
+    def _set_collapsed(self, koid: int, collapsed: bool) -> None:
+        if collapsed:
+            self.collapsed.add(koid)
+        else:
+            self.collapsed.discard(koid)
+        self.rebuild()
+
+    def toggle(self, koid: int) -> None:
+        self._set_collapsed(koid, koid not in self.collapsed)
+
+    def action_collapse(self) -> None:
+        """Collapse the job under the cursor, or go up to the parent job."""
+        key = self.cursor_key
+        if key is None:
+            return
+        slot = self.slots[key]
+        if slot.kind == "j" and slot.children and key not in self.collapsed:
+            self._set_collapsed(key, True)
+            return
+        parents = ancestors(self.figures.snap, slot.kind, key)
+        if parents:
+            self.move_to(parents[0])
+
+    def action_expand(self) -> None:
+        key = self.cursor_key
+        if key is not None and key in self.collapsed:
+            self._set_collapsed(key, False)
+
+    def action_expand_all(self) -> None:
+        self.collapsed.clear()
+        self.rebuild()
+
+    def action_collapse_all(self) -> None:
+        """Collapse every job below the root, so the top level reads at a glance."""
+        snap = self.figures.snap
+        self.collapsed = {koid for koid, job in snap.jobs.items()
+                          if koid != snap.root_job and (job.jobs or job.processes)}
+        self.rebuild()

@@ -1,0 +1,340 @@
+"""The job tree's rows as pure data: subtree totals, PSS changes, and the flattened order.
+
+Numbers follow `ps`: a job's PSS and PRIVATE are summed over every descendant process,
+its SHARED is blank; a process shows its own legacy figures. Attributed PSS (RFC-0254) is
+kept in FRACTION_ONE fixed point until it is printed.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from operator import add, attrgetter
+from typing import NamedTuple
+
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.snapshot.records import (
+    PRIVATE,
+    PSS_FIXED,
+    SCALED_SHARED,
+    Process,
+    Snapshot,
+)
+from zmtop.engine.snapshot.tables import move_columns
+from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
+
+# column key -> whether it sorts largest first by default
+# A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
+JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
+SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
+             "delta": True, "name": False}
+SORT_KEYS |= dict.fromkeys(HANDLE_KEYS, True)
+
+
+class Slot(NamedTuple):
+    """One visible row of the tree: a job ("j") or a process ("p") at a depth."""
+
+    kind: str
+    koid: int
+    depth: int
+    children: int  # child jobs and processes shown under a job
+
+
+class Figures:
+    """Per-tick figures the tree shows beside the snapshot: job totals and PSS deltas.
+
+    A job with a single child (one process, or one job) shows that child's figures: it
+    keeps no totals of its own, and a tick's moves pass it by. Only the jobs that sum
+    several children (and empty jobs) hold totals.
+    """
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.deltas: dict[int, int] = {}  # processes and summing jobs; see `delta`
+        self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
+        self._records: tuple[Snapshot, dict[int, Process]] = (snap, {})  # see `process`
+        self._read_shape(snap)
+
+    def _read_shape(self, snap: Snapshot) -> None:
+        self._alias, self._sink = tree_shape(snap)
+        self.totals = {koid: total for koid, total in job_totals(snap).items()
+                       if koid not in self._alias}
+
+    def advance(self, snap: Snapshot) -> None:
+        """Move to the next tick's snapshot, paying only for what changed: while the tree
+        keeps its shape, the changed processes move the totals of the summing jobs above
+        them, one level at a time, summed per job, so a job is visited once per level."""
+        prev = self.snap
+        if shape_changed(snap):
+            self._resum(prev, snap)
+            return
+        koids, columns = move_columns(snap.changes.process_moves)
+        private, scaled, apss = ((columns[PRIVATE], columns[SCALED_SHARED], columns[PSS_FIXED])
+                                 if koids else ([], [], []))
+        # Moves say by how much a process's byte totals moved; others changed more.
+        procs, before = snap.processes, prev.processes
+        for koid in snap.changes.processes.difference(koids):
+            new, old = procs[koid], before[koid]
+            if new.handle_count != old.handle_count or (
+                    new.handles is not old.handles and new.handles != old.handles):
+                self._handles = {}
+            koids.append(koid)
+            private.append(new.private_bytes - old.private_bytes)
+            scaled.append(new.scaled_shared_bytes - old.scaled_shared_bytes)
+            apss.append(new.pss_fixed - old.pss_fixed)
+        pss = list(map(add, private, scaled))
+        deltas = dict(zip(koids, pss))
+        sink = self._sink
+        # job -> PSS, PRIVATE, A.PSS moved below it
+        moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
+        moved.pop(0, None)
+        totals = self.totals
+        while moved:
+            above: dict[int, list[int]] = {}
+            for job, (pss, private, apss) in moved.items():
+                total = totals[job]
+                total[JOB_PSS] += pss
+                total[JOB_PRIVATE] += private
+                total[JOB_APSS] += apss
+                deltas[job] = deltas.get(job, 0) + pss
+                parent = sink[job]
+                sums = above.get(parent) if parent else None
+                if sums is not None:
+                    sums[JOB_PSS] += pss
+                    sums[JOB_PRIVATE] += private
+                    sums[JOB_APSS] += apss
+                elif parent:
+                    above[parent] = [pss, private, apss]
+            moved = above
+        self.snap = snap
+        self.deltas = deltas
+
+    def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
+        """Tasks came or went: sum every job again and compare with the last tick. Every
+        job's delta is kept: a single-child job's may differ from its child's."""
+        before = {koid: self.total(koid)[JOB_PSS] for koid in prev.jobs}
+        self.snap = snap
+        self._read_shape(snap)
+        self._handles = {}
+        deltas = {}
+        for koid in snap.changes.processes:
+            new, old = snap.processes.get(koid), prev.processes.get(koid)
+            if new is not None:
+                delta = new.pss_bytes - (old.pss_bytes if old is not None else 0)
+                if delta:
+                    deltas[koid] = delta
+        for koid in snap.jobs:
+            deltas[koid] = self.total(koid)[JOB_PSS] - before.get(koid, 0)
+        self.deltas = deltas
+
+    def total(self, koid: int) -> tuple[int, int, int]:
+        """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
+        kind, koid = self._alias.get(koid, ("j", koid))
+        if kind == "j":
+            pss, private, apss = self.totals[koid]
+            return pss, private, apss
+        proc = self.process(koid)
+        return proc.pss_bytes, proc.private_bytes, proc.pss_fixed
+
+    def process(self, koid: int) -> Process:
+        """The snapshot's record of a process, read once a tick however often it is shown
+        (a read joins the record with its figures)."""
+        snap, records = self._records
+        if snap is not self.snap:
+            records = {}
+            self._records = (self.snap, records)
+        record = records.get(koid)
+        if record is None:
+            record = records[koid] = self.snap.processes[koid]
+        return record
+
+    def delta(self, koid: int) -> int:
+        """How much a task's PSS moved since the last tick."""
+        delta = self.deltas.get(koid)
+        if delta is None:
+            alias = self._alias.get(koid)
+            delta = self.deltas.get(alias[1], 0) if alias else 0
+        return delta
+
+    def values(self, kind: str, koid: int) -> tuple[int, int, int | None, int]:
+        """PSS, PRIVATE, SHARED (None for jobs) and attributed PSS (fixed point)."""
+        if kind == "j":
+            pss, private, apss = self.total(koid)
+            return pss, private, None, apss
+        proc = self.process(koid)
+        return proc.pss_bytes, proc.private_bytes, proc.shared_bytes, proc.pss_fixed
+
+    def handles(self, koid: int, by_type: bool = False) -> tuple[int, ...]:
+        """#h, or #h and the `k zx ps` counts by type; computed when first asked per tick."""
+        table = self._handles.get(by_type)
+        if table is None:
+            table = self._handles[by_type] = handle_totals(self.snap, by_type)
+        return table[koid]
+
+    def name(self, kind: str, koid: int) -> str:
+        record = self.snap.jobs[koid] if kind == "j" else self.process(koid)
+        return safe_name(record.name)
+
+    def sort_key(self, key: str) -> Callable[[str, int], object]:
+        """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
+        if key == "task":
+            return lambda kind, koid: koid
+        if key == "name":
+            return lambda kind, koid: self.name(kind, koid).casefold()
+        if key == "delta":
+            return lambda kind, koid: self.delta(koid)
+        if key in HANDLE_KEYS:
+            index, by_type = HANDLE_KEYS.index(key), key != "#h"
+            return lambda kind, koid: self.handles(koid, by_type)[index]
+        process = self.process
+        if key == "shared":  # a job's is blank: below every process's
+            return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
+        total, index = self.total, ("pss", "private", "apss").index(key)
+        figure = attrgetter(("pss_bytes", "private_bytes", "pss_fixed")[index])
+        return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
+
+
+def shape_changed(snap: Snapshot) -> bool:
+    """Whether the tree's rows changed: a job's children or processes, or a task went."""
+    c = snap.changes
+    return bool(c.jobs or c.removed_jobs or c.removed_processes)
+
+
+def sums_by(groups: list[int], columns: list[list[int]]) -> dict[int, list[int]]:
+    """Each group's sum of each column, by the group of each row: rows sorted by group,
+    then a slice sum per group and column, so the loops over rows run in C."""
+    order = sorted(range(len(groups)), key=groups.__getitem__)
+    groups = list(map(groups.__getitem__, order))
+    columns = [list(map(column.__getitem__, order)) for column in columns]
+    sums: dict[int, list[int]] = {}
+    start, end = 0, len(groups)
+    while start < end:
+        stop = bisect_right(groups, groups[start], start)
+        sums[groups[start]] = [sum(column[start:stop]) for column in columns]
+        start = stop
+    return sums
+
+
+def tree_shape(snap: Snapshot) -> tuple[dict[int, tuple[str, int]], dict[int, int]]:
+    """The tree's shape, fixed until tasks come or go: each single-child job's alias (the
+    task whose figures it shows, down a chain of such jobs), and each process's and summing
+    job's sink (the nearest summing job above it, 0 for none), where moves go."""
+    alias: dict[int, tuple[str, int]] = {}
+    order = snap.jobs_depth_first(snap.root_job)
+    for koid in reversed(order):
+        job = snap.jobs[koid]
+        if len(job.processes) + len(job.jobs) == 1:
+            only = ("p", job.processes[0]) if job.processes else ("j", job.jobs[0])
+            alias[koid] = alias.get(only[1], only)
+    sink: dict[int, int] = {}
+    nearest: dict[int, int] = {}  # job -> itself if it sums, else its nearest summing ancestor
+    for koid in order:
+        job = snap.jobs[koid]
+        above = nearest.get(job.parent_koid, 0)
+        if koid in alias:
+            nearest[koid] = above
+        else:
+            nearest[koid] = koid
+            sink[koid] = above
+        sink.update(dict.fromkeys(job.processes, nearest[koid]))
+    return alias, compact_keys(sink)
+
+
+def compact_keys(table: dict[int, int]) -> dict[int, int]:
+    """`table` with its keys made afresh, side by side in memory. A lookup by an int equal
+    to a key but not the same object compares the stored key: keys scattered over the heap
+    (as koids read from records are) cost a cache miss each."""
+    return dict(zip(array("q", table).tolist(), table.values()))
+
+
+def job_totals(snap: Snapshot) -> dict[int, list[int]]:
+    """[PSS, PRIVATE, attributed PSS fixed] of every job, summed over descendant processes
+    (lists: a tick moves them in place)."""
+    totals: dict[int, list[int]] = {}
+    procs = snap.processes
+    for koid in reversed(snap.jobs_depth_first(snap.root_job)):
+        job = snap.jobs[koid]
+        pss = private = apss = 0
+        for pkoid in job.processes:
+            proc = procs[pkoid]
+            pss += proc.pss_bytes
+            private += proc.private_bytes
+            apss += proc.pss_fixed
+        for child in job.jobs:
+            c_pss, c_private, c_apss = totals[child]
+            pss += c_pss
+            private += c_private
+            apss += c_apss
+        totals[koid] = [pss, private, apss]
+    return totals
+
+
+def matches(figures: Figures, kind: str, koid: int, needle: str) -> bool:
+    """Case-insensitive match of a name, or of the koid's digits."""
+    return needle in figures.name(kind, koid).casefold() or needle in str(koid)
+
+
+def keep_matching(figures: Figures, needle: str) -> set[int]:
+    """Koids of the rows a filter keeps: the matches and all their ancestors."""
+    snap = figures.snap
+    keep: set[int] = set()
+    candidates: Iterable[tuple[str, int, int]] = (
+        *(("j", j.koid, j.parent_koid) for j in snap.jobs.values()),
+        *(("p", p.koid, p.job_koid) for p in snap.processes.values()),
+    )
+    for kind, koid, parent in candidates:
+        if koid in keep or not matches(figures, kind, koid, needle):
+            continue
+        keep.add(koid)
+        while parent and parent not in keep:
+            keep.add(parent)
+            parent = snap.jobs[parent].parent_koid
+    return keep
+
+
+def flatten(
+    figures: Figures,
+    collapsed: set[int] | frozenset[int] = frozenset(),
+    sort: str = "task",
+    reverse: bool = False,
+    keep: set[int] | None = None,
+) -> list[Slot]:
+    """The visible rows, depth first: a job, then its processes and child jobs.
+
+    Unsorted ("task") is ps's walk order; a sort orders each job's children together.
+    `keep`, when given, is a filter's rows; collapsing is then ignored so matches show.
+    """
+    snap = figures.snap
+    descending = SORT_KEYS[sort] != reverse
+    value = figures.sort_key(sort)
+    out: list[Slot] = []
+    stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
+    while stack:
+        kind, koid, depth = stack.pop()
+        if kind == "p":
+            out.append(Slot("p", koid, depth, 0))
+            continue
+        job = snap.jobs[koid]
+        kids = [("p", k) for k in job.processes] + [("j", k) for k in job.jobs]
+        if keep is not None:
+            kids = [kid for kid in kids if kid[1] in keep]
+        out.append(Slot("j", koid, depth, len(kids)))
+        if keep is None and koid in collapsed:
+            continue
+        if sort != "task" and len(kids) > 1:
+            kids.sort(key=lambda kid: (value(*kid), kid[1]), reverse=descending)
+        elif descending:
+            kids.reverse()
+        stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
+    return out
+
+
+def ancestors(snap: Snapshot, kind: str, koid: int) -> list[int]:
+    """Koids of the jobs above a row, nearest first."""
+    parent = snap.processes[koid].job_koid if kind == "p" else snap.jobs[koid].parent_koid
+    out = []
+    while parent:
+        out.append(parent)
+        parent = snap.jobs[parent].parent_koid
+    return out
