@@ -119,7 +119,7 @@ def compute(kernel: k.Kernel) -> Oracle:
     # Attributed: each page divided among its sharers (VMOs some process references).
     reachable_pages = 0
     by_sharers: dict[int, dict[int, int]] = {koid: {} for koid in kernel.vmos}  # n -> pages
-    for page, koids in reachers.items():
+    for koids in reachers.values():
         sharers = [koid for koid in koids if referrers[koid]]
         if not sharers:
             continue

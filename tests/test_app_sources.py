@@ -105,7 +105,7 @@ def test_a_late_child_is_stopped_and_the_system_booted_here(boots_here):
 
 def test_a_forked_boot_of_an_unknown_scenario_says_so():
     with pytest.raises(CliError, match="unknown scenario 'nope'"):
-        ForkedBoot("nope", 1, 1.0, 0, wait=30).snapshot
+        _ = ForkedBoot("nope", 1, 1.0, 0, wait=30).snapshot
 
 
 def test_a_forked_boot_whose_child_fails_boots_here_and_fails_the_same(monkeypatch):
@@ -114,4 +114,4 @@ def test_a_forked_boot_whose_child_fails_boots_here_and_fails_the_same(monkeypat
 
     monkeypatch.setattr("zmtop.cli.forked_boot.boot", broken)
     with pytest.raises(RuntimeError, match="boot failed"):
-        ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot
+        _ = ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot

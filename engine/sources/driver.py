@@ -69,7 +69,7 @@ class Driver:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.tick_seconds / self.speed)
                 continue  # woken early: a control changed; start a fresh wait
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if self.paused or self._stopped:
                 continue

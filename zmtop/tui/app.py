@@ -16,8 +16,8 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.recording.reader import Recording
+from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.engine.sources.source import Source, SourceInfo
 from zmtop.tui import bindings, config
