@@ -110,3 +110,12 @@ def test_python_dash_m_entry_point():
     done = subprocess.run([sys.executable, "-m", "zmtop", "vmaps", "1"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"zmtop {version('zmtop')}\n"

@@ -8,6 +8,7 @@ import argparse
 import gc
 import sys
 
+from zmtop import installed_version
 from zmtop.cli.sources import open_recording, open_source
 from zmtop.engine.sources.source import is_seekable
 from zmtop.errors import CliError
@@ -18,6 +19,19 @@ USAGE_ERROR = 2
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise CliError(message)
+
+
+class VersionAction(argparse.Action):
+    """`--version`: print the installed version and exit."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                         nargs=0, help="print zmtop's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"zmtop {installed_version()}")
+        parser.exit()
 
 
 def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -51,6 +65,7 @@ def _command(commands, name: str, help_text: str, *, json_output: bool = True):
 
 def build_parser() -> Parser:
     parser = Parser(prog="zmtop", description="top/htop for Zircon memory.")
+    parser.add_argument("--version", action=VersionAction)
     _add_source_options(parser, top=True)
     parser.add_argument("--theme", help="colour theme of the monitor")
     parser.add_argument("--record", metavar="FILE", help="record the live monitor to FILE")
