@@ -15,8 +15,10 @@ Two answers, side by side:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from itertools import compress, repeat
 from operator import add, eq, itemgetter, mul
+from typing import Protocol, TypeVar
 
 from zmtop.engine.sim import kernel as k
 from zmtop.engine.snapshot.records import (
@@ -38,6 +40,7 @@ from zmtop.engine.snapshot.records import (
     Kmem,
     MapEntry,
     Process,
+    ProcessMove,
     Snapshot,
     Thread,
     Vmo,
@@ -51,10 +54,21 @@ from zmtop.engine.snapshot.tables import Columns, FigureTable, MoveColumns
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds it
 
+V_co = TypeVar("V_co", covariant=True)
 
-def _gather(table, keys: list[int]) -> tuple:
+
+class _Table(Protocol[V_co]):
+    """What `_gather` reads: a dict by key, or a column by row."""
+
+    def __getitem__(self, key: int, /) -> V_co: ...
+
+
+def _gather(table: _Table[V_co], keys: Sequence[int]) -> tuple[V_co, ...]:
     """table[key] for each key (at least one), C-level."""
-    return itemgetter(*keys)(table) if len(keys) > 1 else (table[keys[0]],)
+    if len(keys) > 1:
+        gathered: tuple[V_co, ...] = itemgetter(*keys)(table)
+        return gathered
+    return (table[keys[0]],)
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
@@ -62,7 +76,8 @@ def family_of(vmo: k.Vmo) -> list[k.Vmo]:
     root = vmo
     while root.parent is not None:
         root = root.parent
-    out, stack = [], [root]
+    out: list[k.Vmo] = []
+    stack = [root]
     while stack:
         node = stack.pop()
         out.append(node)
@@ -260,11 +275,13 @@ class Accountant:
                 out.add(member.koid)
         return out
 
-    def _rebuild_vmos(self, dirty: set[int]):
+    def _rebuild_vmos(
+            self, dirty: set[int]) -> tuple[set[int], set[int], list[tuple[k.Vmo, Vmo, Vmo]]]:
         """New records for dirty VMOs, and (VMO, old record, new record) for each VMO whose
         record changed."""
         vmos = self.kernel.vmos
-        changed, removed = set(), set()
+        changed: set[int] = set()
+        removed: set[int] = set()
         updates: list[tuple[k.Vmo, Vmo, Vmo]] = []
         if dirty:
             self.vmos = dict(self.vmos)
@@ -285,7 +302,8 @@ class Accountant:
                         self._update_vmo(member, figures[member.koid], changed, updates)
         return changed, removed, updates
 
-    def _update_vmo(self, vmo: k.Vmo, figures, changed: set[int], updates: list) -> None:
+    def _update_vmo(self, vmo: k.Vmo, figures: tuple[int, int, int] | None, changed: set[int],
+                    updates: list[tuple[k.Vmo, Vmo, Vmo]]) -> None:
         record = self._vmo_record(vmo, figures)
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         # The holder column follows the kernel even when the record stays the same (a
@@ -304,7 +322,7 @@ class Accountant:
                 updates.append((vmo, previous, record))
 
     def _move_pages(self, page_moves: dict[int, int], dirty: set[int], structural: set[int],
-                    deltas: dict[int, list[int]]) -> tuple[MoveColumns, dict[int, int]]:
+                    deltas: dict[int, list[int]]) -> tuple[MoveColumns[int], dict[int, int]]:
         """The fast path: VMOs outside any clone family whose pages alone changed (the
         kernel's `page_moves`, bar the dirty VMOs, rebuilt in full anyway).
 
@@ -344,7 +362,7 @@ class Accountant:
         return MoveColumns(koids, [pages], [PAGE_SIZE]), alone
 
     @staticmethod
-    def _collect_update_deltas(updates, structural: set[int],
+    def _collect_update_deltas(updates: list[tuple[k.Vmo, Vmo, Vmo]], structural: set[int],
                                deltas: dict[int, list[int]]) -> None:
         """How changed VMO records move the totals of processes whose own mappings and
         handles did not change: such a process references the same VMOs as before."""
@@ -363,7 +381,8 @@ class Accountant:
                         delta[SCALED_SHARED] += sign * (nbytes // record.share_count)
             _move_holders(vmo, old, new, structural, deltas)
 
-    def _apply_deltas(self, alone: dict[int, int], deltas: dict[int, list[int]]) -> MoveColumns:
+    def _apply_deltas(self, alone: dict[int, int],
+                      deltas: dict[int, list[int]]) -> MoveColumns[ProcessMove]:
         """Move process figures by the bytes of the VMOs they hold alone (by row) and by the
         other deltas (by koid); returns the moves made."""
         columns = self.process_columns

@@ -13,7 +13,7 @@ from msgspec import Struct, structs
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
-from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot
+from zmtop.engine.snapshot.records import FRACTION_ONE, Process, Snapshot
 
 
 class ProcessGrowth(Struct, frozen=True):
@@ -52,23 +52,23 @@ class Diff(Struct, frozen=True):
     kstats: list[KmemDelta]
 
 
-def _process(p, before=None) -> ProcessGrowth:
+def _process(p: Process, before: Process | None = None) -> ProcessGrowth:
     pss_before = before.pss_bytes if before else 0
     fixed_before = before.pss_fixed if before else 0
     return ProcessGrowth(p.koid, p.name, p.pss_bytes, p.pss_bytes - pss_before,
                          p.pss_fixed / FRACTION_ONE, (p.pss_fixed - fixed_before) / FRACTION_ONE)
 
 
-def _gone_process(p) -> ProcessGrowth:
+def _gone_process(p: Process) -> ProcessGrowth:
     return ProcessGrowth(p.koid, p.name, p.pss_bytes, -p.pss_bytes,
                          p.pss_fixed / FRACTION_ONE, -p.pss_fixed / FRACTION_ONE)
 
 
-def _by_process(g: ProcessGrowth) -> tuple:
+def _by_process(g: ProcessGrowth) -> tuple[int, float, int]:
     return -g.pss_delta, -g.attributed_delta, g.koid
 
 
-def _by_vmo(g: VmoGrowth) -> tuple:
+def _by_vmo(g: VmoGrowth) -> tuple[int, int]:
     return -g.committed_delta, g.koid
 
 
@@ -95,7 +95,8 @@ def diff(a: Snapshot, b: Snapshot) -> Diff:
 
 
 def diff_json(d: Diff) -> dict[str, Any]:
-    return msgspec.to_builtins(d)
+    out: dict[str, Any] = msgspec.to_builtins(d)  # a Struct's builtins are a dict
+    return out
 
 
 def _signed(n: int) -> str:
@@ -115,12 +116,12 @@ def diff_text(d: Diff) -> str:
                        f"{_signed(round(g.attributed_delta)):>8} {safe_name(g.name)}"
                        for g in rows)
             out.append("")
-    for title, rows in (("VMOS GREW OR SHRANK", d.vmos), ("VMOS APPEARED", d.vmos_appeared),
+    for title, vmo_rows in (("VMOS GREW OR SHRANK", d.vmos), ("VMOS APPEARED", d.vmos_appeared),
                         ("VMOS WENT", d.vmos_went)):
-        if rows:
+        if vmo_rows:
             out.append(f"{title}\n{'KOID':>8} {'COMMITTED':>9} {'Δ':>8} NAME")
-            out.extend(f"{g.koid:>8} {format_size(g.committed_bytes):>9} "
-                       f"{_signed(g.committed_delta):>8} {safe_name(g.name)}" for g in rows)
+            out.extend(f"{v.koid:>8} {format_size(v.committed_bytes):>9} "
+                       f"{_signed(v.committed_delta):>8} {safe_name(v.name)}" for v in vmo_rows)
             out.append("")
     out.append(f"KSTATS\n{'FIELD':<20} {'BEFORE':>8} {'AFTER':>8} {'Δ':>8}")
     out.extend(f"{k.field:<20} {format_size(k.before):>8} {format_size(k.after):>8} "

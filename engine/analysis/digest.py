@@ -34,8 +34,8 @@ _UNITS = "BKMGTPE"
 @dataclass(frozen=True)
 class BucketMatch:
     name: str
-    process: re.Pattern | None  # None matches every process
-    vmo: re.Pattern | None  # None matches every VMO
+    process: re.Pattern[str] | None  # None matches every process
+    vmo: re.Pattern[str] | None  # None matches every VMO
     event_code: int | None = None
 
 
@@ -107,7 +107,7 @@ def parse_buckets(doc: Any, path: str) -> list[BucketMatch]:
     return out
 
 
-def _regex(pattern: str, path: str) -> re.Pattern | None:
+def _regex(pattern: str, path: str) -> re.Pattern[str] | None:
     if pattern in ("", ".*"):
         return None
     try:
@@ -163,7 +163,7 @@ def digest(snap: Snapshot, buckets: list[BucketMatch],
 class _Matcher:
     """A VMO-name regex with memory_monitor's per-name cache."""
 
-    def __init__(self, pattern: re.Pattern | None) -> None:
+    def __init__(self, pattern: re.Pattern[str] | None) -> None:
         self.pattern = pattern
         self.cache: dict[str, bool] = {}
 

@@ -321,6 +321,7 @@ def asd_text(snap: Snapshot, target: str | int) -> str:
             lines.append(f"{pad}vmar {_span(n)} ref {n.ref} '{name}'\n")
         else:
             v = n.vmo
+            assert v is not None  # a mapping's node carries its VMO
             lines.append(f"{pad}map {_span(n)} mmufl {_x(n.flags)} vmo {v.addr:#x}/k{v.koid}"
                          f" off {_x(n.offset)} pages {n.pages} ref {n.ref} '{name}'\n")
             if v.phys_base is None:
@@ -333,14 +334,15 @@ def asd_text(snap: Snapshot, target: str | int) -> str:
 
 
 def asd_json(snap: Snapshot, target: str | int) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for n in _aspace_nodes(snap, target):
-        record = {"type": n.kind, "depth": n.depth, "address": f"{n.addr:#x}", "base": n.base,
+        record: dict[str, Any] = {"type": n.kind, "depth": n.depth, "address": f"{n.addr:#x}", "base": n.base,
                   "size": n.size, "name": n.name, "ref": n.ref}
         if n.kind == "as":
             record["flags"] = n.flags
         if n.kind == "map":
             v = n.vmo
+            assert v is not None  # a mapping's node carries its VMO
             record |= {"mmu_flags": n.flags, "offset": n.offset, "committed_pages": n.pages,
                        "vmo": {"address": f"{v.addr:#x}", "koid": v.koid, "size": v.size,
                                "pages": v.pages, "ref": v.ref, "parent_koid": v.parent_koid,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.treemap_page import PAGE
@@ -125,10 +126,10 @@ def build_tree(snap: Snapshot) -> Node:
     return root
 
 
-def _compact(node: Node, names: dict[str, int]) -> list:
+def _compact(node: Node, names: dict[str, int]) -> list[Any]:
     """[name index, type letter, koid, area, children?]: the page's data, small for 45k nodes."""
     index = names.setdefault(node.name, len(names))
-    out: list = [index, node.type[:1], node.koid, node.area]
+    out: list[Any] = [index, node.type[:1], node.koid, node.area]
     if node.children:
         out.append([_compact(c, names) for c in node.children])
     return out

@@ -12,7 +12,18 @@ from collections.abc import Mapping
 from functools import reduce
 from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, eq, floordiv, itemgetter, mul, or_, sub
-from typing import Annotated, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Final,
+    Literal,
+    TypeAlias,
+    TypeVar,
+    cast,
+    get_origin,
+    overload,
+)
 
 import msgspec
 import zstandard
@@ -25,13 +36,32 @@ from zmtop.engine.snapshot.records import (
     Job,
     Kmem,
     Process,
+    ProcessMove,
     Snapshot,
     Vmo,
 )
 from zmtop.engine.snapshot.tables import factored_move_columns
 
 Index = Annotated[int, Meta(ge=0)]
-INT, OTHER = 0, 1  # how a field is encoded, unless as a tuple (_Seq)
+INT: Final = 0  # how a field is encoded, unless as a tuple (_Seq)
+OTHER: Final = 1
+_Record: TypeAlias = Any  # a Job, Process or Vmo: whichever a _Table was built for
+_Slice = tuple[int, int, list[Any]]  # a tuple field's (start, stop, new items)
+_Patch = tuple[int, int, Any]  # a struct element's (position, field, value)
+# An int column so far (_int_column): index, new values, differences, factor, values.
+_IntSeen = tuple[int, tuple[int, ...], list[int] | None, int, list[int] | None]
+V = TypeVar("V")
+_E = TypeVar("_E")
+# Column types that a _Table fills in with its fields' types at run time (see _filled).
+_SeqColumn = list[tuple[Index, list[tuple[Index, Index, list[_E]]],
+                        list[tuple[Index, Index, V]]]]
+_ValueColumn = list[tuple[Index, V]]
+
+
+def _filled(alias: Any, *types: Any) -> Any:
+    """`alias[types]`, a type for msgspec built at run time (mypy would take `alias[t]`
+    for a type annotation, which a variable cannot be)."""
+    return alias[types if len(types) > 1 else types[0]]
 
 
 class Moved(Struct, array_like=True, frozen=True, tag=0):
@@ -65,7 +95,7 @@ class _GcPaused:
             gc.disable()
         self.depth += 1
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.depth -= 1
         if not self.depth and self.enabled:
             gc.enable()
@@ -78,9 +108,12 @@ def _gaps(koids: list[int]) -> list[int]:
     return list(map(sub, koids, chain((0,), koids)))
 
 
-def _pick(table: dict, koids: list[int]):
+def _pick(table: Mapping[int, V], koids: list[int]) -> tuple[V, ...]:
     """The records of `koids` (at least one), in their order."""
-    return itemgetter(*koids)(table) if len(koids) > 1 else (table[koids[0]],)
+    if len(koids) > 1:
+        picked: tuple[V, ...] = itemgetter(*koids)(table)
+        return picked
+    return (table[koids[0]],)
 
 
 class _Seq:
@@ -90,12 +123,12 @@ class _Seq:
     def __init__(self, element: type) -> None:
         fields = structs.fields(element) if issubclass(element, Struct) else ()
         self.names = [f.name for f in fields]
-        self.types = [f.type for f in fields]
+        self.types: list[Any] = [f.type for f in fields]
         value = reduce(or_, dict.fromkeys(self.types)) if fields else element
-        self.column = list[tuple[Index, list[tuple[Index, Index, list[element]]],
-                                 list[tuple[Index, Index, value]]]]
+        self.column: Any = _filled(_SeqColumn, element, value)  # for msgspec
 
-    def edits(self, x: tuple, y: tuple) -> tuple[list, list]:
+    def edits(self, x: tuple[Any, ...],
+              y: tuple[Any, ...]) -> tuple[list[_Slice], list[_Patch]]:
         """What makes y of x: one slice around a change of length; else a patch per
         changed field of a struct element, or a slice per other changed element."""
         same = list(map(eq, x, y))
@@ -105,7 +138,8 @@ class _Seq:
         stop = len(x) - min(tail.index(False) if False in tail else n, n - start)
         if len(x) != len(y):
             return [(start, stop, list(y[start:stop + len(y) - len(x)]))], []
-        slices, patches = [], []
+        slices: list[_Slice] = []
+        patches: list[_Patch] = []
         for k in range(start, stop):
             if not same[k]:
                 if self.names:
@@ -115,7 +149,8 @@ class _Seq:
                     slices.append((k, k + 1, [y[k]]))
         return slices, patches
 
-    def patch(self, items: tuple | list, slices: list, patches: list) -> list:
+    def patch(self, items: tuple[Any, ...] | list[Any], slices: list[_Slice],
+              patches: list[_Patch]) -> list[Any]:
         """The items patched, as a list: in place if they are one already."""
         if type(items) is not list:
             items = list(items)
@@ -130,18 +165,28 @@ class _Seq:
         return items
 
 
-def _kind(annotation) -> int | _Seq:
+def _kind(annotation: Any) -> Literal[0, 1] | _Seq:
     if annotation is int:
         return INT
     return _Seq(annotation.__args__[0]) if get_origin(annotation) is tuple else OTHER
 
 
-def _column_type(kind: int | _Seq, annotation) -> type:
+def _column_type(kind: Literal[0, 1] | _Seq, annotation: Any) -> Any:
     """Ints as Moved or Times; tuples as _Seq says; other fields as (row, value) where
-    changed."""
+    changed: a type for msgspec."""
     if kind == INT:
         return Moved | Times
-    return kind.column if isinstance(kind, _Seq) else list[tuple[Index, annotation]]
+    return kind.column if isinstance(kind, _Seq) else _filled(_ValueColumn, annotation)
+
+
+if TYPE_CHECKING:
+    class TableDelta(Struct):
+        """What a _Table's delta (a Struct msgspec.defstruct builds) holds first: removed and
+        changed koids as gaps, and new records whole; a column per field follows."""
+
+        removed: list[int]
+        koids: list[int]
+        added: list[_Record]
 
 
 class _Table:
@@ -153,21 +198,21 @@ class _Table:
         fields = structs.fields(record)[1:]  # the koid leads and is never a column
         self.kinds = [_kind(f.type) for f in fields]
         self.seqs = [i + 1 for i, kind in enumerate(self.kinds) if isinstance(kind, _Seq)]
-        self.delta = msgspec.defstruct(
+        self.delta = cast("type[TableDelta]", msgspec.defstruct(
             f"{record.__name__}Delta",
-            [("removed", list[int]), ("koids", list[int]), ("added", list[record])]
+            [("removed", list[int]), ("koids", list[int]), ("added", _filled(list, record))]
             + [(f.name, _column_type(k, f.type) | None) for f, k in zip(fields, self.kinds)],
-            array_like=True, frozen=True)
+            array_like=True, frozen=True))
 
-    def encode(self, old: Mapping, new: Mapping, changed: frozenset,
-               removed: frozenset) -> Struct:
+    def encode(self, old: Mapping[int, _Record], new: Mapping[int, _Record],
+               changed: frozenset[int], removed: frozenset[int]) -> TableDelta:
         added = frozenset(koid for koid in changed if koid not in old)
         kept = sorted(changed.difference(added) if added else changed)
-        columns: list = [None] * len(self.kinds)
+        columns: list[Any] = [None] * len(self.kinds)
         if kept:
             before = list(zip(*map(astuple, _pick(old, kept))))
             after = list(zip(*map(astuple, _pick(new, kept))))
-            ints: list = []
+            ints: list[_IntSeen] = []
             for i, kind in enumerate(self.kinds):
                 a, b = before[i + 1], after[i + 1]
                 if a == b:
@@ -183,8 +228,8 @@ class _Table:
         gone = sorted(koid for koid in removed if koid in old)
         return self.delta(_gaps(gone), _gaps(kept), _in_order(new, added), *columns)
 
-    def apply(self, records: dict, rows: dict, pending: dict,
-              delta: Struct) -> tuple[list, list]:
+    def apply(self, records: dict[int, _Record], rows: dict[int, list[Any]],
+              pending: dict[int, Any], delta: TableDelta) -> tuple[list[int], list[int]]:
         """Apply to `records`, keeping changed ones as mutable `rows` (koid -> field list,
         a patched tuple as a list) and moves as `pending` ones until `settle`; the changed
         (or added) and removed koids."""
@@ -195,7 +240,7 @@ class _Table:
             pending.pop(koid, None)
         koids = list(accumulate(delta.koids))
         if koids:
-            work = []
+            work: list[list[Any]] = []
             for koid in koids:
                 by = pending.pop(koid, None)
                 if by is not None:  # moved before: its fields move now, then change
@@ -207,7 +252,8 @@ class _Table:
                     if row is None:
                         rows[koid] = row = list(astuple(records[koid]))
                 work.append(row)
-            values_of: dict[int, tuple] = {}  # int column -> its values and rows
+            # int column -> its values and rows
+            values_of: dict[int, tuple[list[int], list[int] | None]] = {}
             for i, column in enumerate(astuple(delta)[3:]):
                 if column is None:
                     continue
@@ -248,7 +294,8 @@ class _Table:
         return koids, removed
 
     @staticmethod
-    def move(records: dict, pending: dict, moves: dict) -> None:
+    def move(records: dict[int, _Record], pending: dict[int, Any],
+             moves: dict[int, Any]) -> None:
         """Add `Changes` moves to the `pending` ones: moves add up (`Vmo.moved` by a then b
         is `moved` by a + b), so a seek past many deltas moves each record once."""
         if not records.keys() >= moves.keys():
@@ -258,7 +305,8 @@ class _Table:
         pending.update(moves)
         pending.update(summed)
 
-    def settle(self, records: dict, rows: dict, pending: dict) -> None:
+    def settle(self, records: dict[int, _Record], rows: dict[int, list[Any]],
+               pending: dict[int, Any]) -> None:
         """Make the pending rows records again (their patched tuples tuples again), and
         move the records with pending moves."""
         for koid, by in pending.items():
@@ -269,31 +317,39 @@ class _Table:
             records.update(zip(rows, map(self._settled, rows.values())))
             rows.clear()
 
-    def _settled(self, row: list) -> Struct:
+    def _settled(self, row: list[Any]) -> _Record:
         for f in self.seqs:
             if type(row[f]) is list:
                 row[f] = tuple(row[f])
         return self.record(*row)
 
 
-def _plus(a: int | tuple, b: int | tuple) -> int | tuple:
+@overload
+def _plus(a: int, b: int) -> int: ...
+@overload
+def _plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]: ...
+
+
+def _plus(a: Any, b: Any) -> Any:
     """Two moves as one: a VMO's bytes, or a process's totals field by field."""
     return a + b if type(a) is int else tuple(map(add, a, b))
 
 
-def _int_column(i: int, a: tuple, b: tuple, ints: list) -> Moved | Times:
+def _int_column(i: int, a: tuple[int, ...], b: tuple[int, ...],
+                ints: list[_IntSeen]) -> Moved | Times:
     """An int field's column. A field that is a multiple of an earlier one, or moves as one
     does, names that field instead of repeating values. `ints` holds (index, new values,
-    differences, factor, values) of the int columns so far, the last three None for Times."""
+    differences, factor, values) of the int columns so far, the last three None, 0 and None
+    for Times."""
     for j, bj, _, _, _ in ints:
         factor = 1 if b == bj else _ratio(b, bj)
         if factor is not None:
-            ints.append((i, b, None, None, None))
+            ints.append((i, b, None, 0, None))
             return Times(factor, j)
     diffs = list(map(sub, b, a))
     for j, _, earlier, factor, _ in ints:
         if diffs == earlier:
-            ints.append((i, b, None, None, None))
+            ints.append((i, b, None, 0, None))
             return Moved(factor, j)
     factor = math.gcd(*diffs)
     values = diffs if factor == 1 else list(map(floordiv, diffs, repeat(factor)))
@@ -321,17 +377,17 @@ class Moves(Struct, array_like=True, frozen=True):
     columns: list[Moved]
 
 
-def _unmoved(changed: frozenset, moves: Mapping) -> frozenset:
+def _unmoved(changed: frozenset[int], moves: Mapping[int, object]) -> frozenset[int]:
     """The changed koids whose records did more than move (a MoveColumns iterates its
     koids without building its dict)."""
     return changed.difference(moves) if len(moves) < len(changed) else frozenset()
 
 
-def _encode_moves(moves: Mapping) -> Moves:
+def _encode_moves(moves: Mapping[int, int] | Mapping[int, tuple[int, ...]]) -> Moves:
     if not moves:
         return Moves([], [])
     koids, columns, scales = factored_move_columns(moves)
-    out = []
+    out: list[Moved] = []
     for i, (column, scale) in enumerate(zip(columns, scales)):
         same = columns.index(column)  # a column as an earlier one names it
         if same < i and scales[same] == scale:
@@ -347,7 +403,13 @@ def _encode_moves(moves: Mapping) -> Moves:
     return Moves(_gaps(koids), out)
 
 
-def _decode_moves(moves: Moves, width: int) -> dict:
+@overload
+def _decode_moves(moves: Moves, width: Literal[1]) -> dict[int, int]: ...
+@overload
+def _decode_moves(moves: Moves, width: Literal[6]) -> dict[int, ProcessMove]: ...
+
+
+def _decode_moves(moves: Moves, width: int) -> dict[int, Any]:
     """koid -> move (a tuple of `width` moves if width > 1); ValueError if malformed."""
     koids = list(accumulate(moves.koids))
     if not koids:
@@ -357,15 +419,15 @@ def _decode_moves(moves: Moves, width: int) -> dict:
     raw: list[list[int]] = []  # each column's values before its factor
     for column in moves.columns:
         values = column.values
-        if type(values) is not list:
+        if isinstance(values, int):  # an earlier column's index
             if values >= len(raw):
                 raise ValueError("moves that refer to no earlier column")
             values = raw[values]
         elif column.rows is not None:
             if len(column.rows) != len(values):
                 raise ValueError("moves of more or fewer rows than values")
-            values = [0] * len(koids)
-            for j, value in zip(accumulate(column.rows), column.values):
+            given, values = values, [0] * len(koids)
+            for j, value in zip(accumulate(column.rows), given):
                 values[j] = value
         if len(values) != len(koids):
             raise ValueError("a column of moves of the wrong length")
@@ -375,7 +437,7 @@ def _decode_moves(moves: Moves, width: int) -> dict:
     return dict(zip(koids, zip(*columns) if width > 1 else columns[0]))
 
 
-def _ratio(b: tuple, c: tuple) -> int | None:
+def _ratio(b: tuple[int, ...], c: tuple[int, ...]) -> int | None:
     """k if b == k * c element by element (k not 0 or 1), else None."""
     first = next(filter(None, c), 0)
     if not first:
@@ -386,7 +448,7 @@ def _ratio(b: tuple, c: tuple) -> int | None:
     return k if b == tuple(map(mul, c, repeat(k))) else None
 
 
-def _in_order(new: dict, added: set) -> list:
+def _in_order(new: Mapping[int, V], added: frozenset[int]) -> list[V]:
     """The added records in the snapshot's dict order (new records sit at its end), so a
     rebuilt snapshot iterates like the original."""
     ordered = []
@@ -402,6 +464,12 @@ def _in_order(new: dict, added: set) -> list:
 
 JOBS, PROCESSES, VMOS = _Table(Job), _Table(Process), _Table(Vmo)
 TABLES = (JOBS, PROCESSES, VMOS)
+if TYPE_CHECKING:
+    JobsDelta: TypeAlias = TableDelta
+    ProcessesDelta: TypeAlias = TableDelta
+    VmosDelta: TypeAlias = TableDelta
+else:  # the Delta field types, as the tables built them
+    JobsDelta, ProcessesDelta, VmosDelta = JOBS.delta, PROCESSES.delta, VMOS.delta
 
 
 class FrameHead(Struct, array_like=True, frozen=True):
@@ -443,9 +511,9 @@ class Delta(Struct, array_like=True, frozen=True):
     source: str | None  # None: as the tick before
     root_job: int
     kmem: list[int]
-    jobs: JOBS.delta  # type: ignore[valid-type]
-    processes: PROCESSES.delta  # type: ignore[valid-type]
-    vmos: VMOS.delta  # type: ignore[valid-type]
+    jobs: JobsDelta
+    processes: ProcessesDelta
+    vmos: VmosDelta
     process_moves: Moves
     vmo_moves: Moves
 
@@ -499,13 +567,14 @@ class Rebuild:
 
     def __init__(self, start: Snapshot) -> None:
         self._snap = start
-        self._tables: list[dict] | None = None  # copies of the snapshot's, once changed
-        self._rows: tuple[dict, ...] = ({}, {}, {})
-        self._pending: tuple[dict, ...] = ({}, {}, {})  # moves not yet made, by koid
+        self._tables: list[dict[int, _Record]] | None = None  # the snapshot's, once changed
+        self._rows: tuple[dict[int, list[Any]], ...] = ({}, {}, {})
+        self._pending: tuple[dict[int, Any], ...] = ({}, {}, {})  # moves not yet made, by koid
         self._kmem = astuple(start.kmem)
         self._source = start.source
         # the last delta, what it changed and removed, and its moves
-        self._last: tuple[Delta, list, tuple[dict, dict]] | None = None
+        self._last: tuple[Delta, list[tuple[list[int], list[int]]],
+                          tuple[dict[int, ProcessMove], dict[int, int]]] | None = None
 
     def apply(self, delta: Delta) -> None:
         if self._tables is None:
@@ -517,7 +586,8 @@ class Rebuild:
                      for table, records, rows, pending, part
                      in zip(TABLES, self._tables, self._rows, self._pending,
                             (delta.jobs, delta.processes, delta.vmos))]
-            moves = (_decode_moves(delta.process_moves, 6), _decode_moves(delta.vmo_moves, 1))
+            moves: tuple[dict[int, Any], dict[int, Any]] = (
+                _decode_moves(delta.process_moves, 6), _decode_moves(delta.vmo_moves, 1))
             for table, records, pending, (changed, _), by_koid in zip(
                     TABLES[1:], self._tables[1:], self._pending[1:], moved[1:], moves):
                 table.move(records, pending, by_koid)
@@ -534,14 +604,18 @@ class Rebuild:
                 for table, records, rows, pending in zip(TABLES, self._tables, self._rows,
                                                          self._pending):
                     table.settle(records, rows, pending)
+            assert self._last is not None  # set by the apply that set _tables
             delta, moved, (process_moves, vmo_moves) = self._last
             jobs, processes, vmos = self._tables
+            (jobs_changed, jobs_removed), (processes_changed, processes_removed), (
+                vmos_changed, vmos_removed) = moved
             self._snap = Snapshot(
                 tick=delta.tick, time_ns=delta.time_ns, source=self._source,
                 kmem=Kmem(*self._kmem), pressure=delta.pressure, root_job=delta.root_job,
                 jobs=jobs, processes=processes, vmos=vmos,
-                changes=Changes(*(frozenset(changed) for changed, _ in moved),
-                                *(frozenset(removed) for _, removed in moved),
+                changes=Changes(frozenset(jobs_changed), frozenset(processes_changed),
+                                frozenset(vmos_changed), frozenset(jobs_removed),
+                                frozenset(processes_removed), frozenset(vmos_removed),
                                 vmo_moves=vmo_moves, process_moves=process_moves),
                 events=delta.events)
             self._tables = None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import zstandard
@@ -42,6 +43,9 @@ from zmtop.engine.recording.format import (
 from zmtop.engine.snapshot.records import Event, Kmem, Snapshot
 
 PIECE = 256  # bytes of a delta fed to its decompressor at a time
+T = TypeVar("T")
+# Every frame's events with their tick, simulated times, and Kmem fields (Recording._read_heads).
+_Heads = tuple[list[tuple[int, Event]], list[int], list[tuple[int, ...]]]
 
 
 class _Entry(NamedTuple):
@@ -74,7 +78,7 @@ class Recording:
         self._view = memoryview(data)
         self._raw_key: tuple[int, bytes] | None = None
         # the deltas' stream of one keyframe: [keyframe index, next frame, decompressor]
-        self._stream: list | None = None
+        self._stream: list[Any] | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> Recording:
@@ -116,26 +120,23 @@ class Recording:
 
     def events(self) -> list[tuple[int, Event]]:
         """Every event with its tick, oldest first: the marks of a timeline."""
-        if self._events is None:
-            self._read_heads()
-        return self._events
+        return self._events if self._events is not None else self._read_heads()[0]
 
     def times(self) -> list[int]:
         """Each tick's simulated time in ns, in the order of `ticks`: to seek to a time."""
-        if self._times is None:
-            self._read_heads()
-        return self._times
+        return self._times if self._times is not None else self._read_heads()[1]
 
     def kmems_until(self, tick: int, count: int) -> list[Kmem]:
         """The kstats of up to `count` recorded ticks ending at `tick`, oldest first: the
         history a monitor would have gathered had it played up to there."""
-        if self._kmems is None:
-            self._read_heads()
+        kmems = self._kmems if self._kmems is not None else self._read_heads()[2]
         end = bisect.bisect_right(self.ticks, tick)
-        return [Kmem(*fields) for fields in self._kmems[max(0, end - count):end]]
+        return [Kmem(*fields) for fields in kmems[max(0, end - count):end]]
 
-    def _read_heads(self) -> None:
-        events, times, kmems = [], [], []
+    def _read_heads(self) -> _Heads:
+        events: list[tuple[int, Event]] = []
+        times: list[int] = []
+        kmems: list[tuple[int, ...]] = []
         fields: tuple[int, ...] = ()
         for i, entry in enumerate(self._entries):
             head = self._decode(i, _HEAD)
@@ -145,6 +146,7 @@ class Recording:
                                  head.kmem)
             kmems.append(fields)
         self._events, self._times, self._kmems = events, times, kmems
+        return events, times, kmems
 
     def _span(self) -> str:
         if not self.ticks:
@@ -154,14 +156,14 @@ class Recording:
     def _keyframe(self, i: int) -> Snapshot:
         return self._apply(i, apply_keyframe, self._decode(i, _KEYFRAME))
 
-    def _apply(self, i: int, function, *args):
+    def _apply(self, i: int, function: Callable[..., T], *args: Any) -> T:
         """function(*args), reporting what damage in frame i makes it raise."""
         try:
             return function(*args)
         except (ValueError, KeyError, TypeError, IndexError) as error:
             raise self._damaged(i, str(error)) from None
 
-    def _decode(self, i: int, decoder: msgspec.msgpack.Decoder):
+    def _decode(self, i: int, decoder: msgspec.msgpack.Decoder[T]) -> T:
         try:
             return decoder.decode(self._raw(i))
         except (msgspec.DecodeError, ValueError) as error:  # ValueError: bad UTF-8
@@ -185,7 +187,7 @@ class Recording:
         self._stream = stream
         return raw
 
-    def _feed(self, i: int, inflater) -> bytes:
+    def _feed(self, i: int, inflater: zstandard.ZstdDecompressionObj) -> bytes:
         """Frame i's part of its stream, fed in pieces: a frame that would inflate past its
         stated size is refused at most about 11 MB past it (a zstd block takes 3 bytes or
         more and inflates to 128 KB or less, so a piece completes PIECE // 3 + 1 at most)."""

@@ -109,15 +109,16 @@ class Recorder:
         self._deltas: zstandard.ZstdCompressionObj | None = None
         self._file: BinaryIO | None = None
         try:
-            self._file = file if file is not None else open(path, "wb")
+            opened = file if file is not None else open(path, "wb")
         except OSError as error:
             raise RecordingError(f"{self.name}: cannot create: {_reason(error)}") from None
-        self._write(header_bytes(metadata), None)
+        self._file = opened
+        self._write(opened, header_bytes(metadata), None)
 
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -125,34 +126,34 @@ class Recorder:
         return self._file is None
 
     def append(self, snap: Snapshot) -> None:
-        if self._file is None:
+        file = self._file
+        if file is None:
             raise RecordingError(f"{self.name}: the recording is closed")
-        previous = self._previous
+        previous, deltas = self._previous, self._deltas
         if previous is not None and snap.tick <= previous.tick:
             if snap.tick == previous.tick:
                 return  # the same tick again (a paused source): nothing new
             raise ValueError(f"tick {snap.tick} after tick {previous.tick}")
-        if (previous is None or snap.tick != previous.tick + 1
+        if (previous is None or deltas is None or snap.tick != previous.tick + 1
                 or self._since_key >= self.keyframe_every):
             raw = _ENCODER.encode(encode_keyframe(snap))
             kind = CHAINED if self._keys % ANCHOR_EVERY else KEYFRAME
             payload = keyframe_payload(raw, self._key_raw if kind == CHAINED else None)
-            self._write(frame_bytes(snap.tick, kind, payload, len(raw)), snap.tick)
+            self._write(file, frame_bytes(snap.tick, kind, payload, len(raw)), snap.tick)
             self._key_raw = raw
             self._deltas = delta_stream(raw)
             self._keys += 1
             self._since_key = 1
         else:
             raw = _ENCODER.encode(encode_delta(snap, previous))
-            payload = (self._deltas.compress(raw)
-                       + self._deltas.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
-            self._write(frame_bytes(snap.tick, DELTA, payload, len(raw)), snap.tick)
+            payload = deltas.compress(raw) + deltas.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+            self._write(file, frame_bytes(snap.tick, DELTA, payload, len(raw)), snap.tick)
             self._since_key += 1
         self._previous = snap
         self.ticks_written += 1
 
-    def _write(self, data: bytes, tick: int | None) -> None:
-        file = self._file
+    def _write(self, file: BinaryIO, data: bytes, tick: int | None) -> None:
+        """Write and flush `data` to the open `file`; a RecordingError abandons it."""
         try:
             file.write(data)
             file.flush()

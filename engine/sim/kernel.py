@@ -540,7 +540,7 @@ class Kernel:
     def _table_pages(mapped_pages: int) -> int:
         return -(-mapped_pages // PTES_PER_TABLE)
 
-    def _release_if_unused(self, vmo: Vmo) -> None:
+    def _release_if_unused(self, vmo: Vmo | None) -> None:
         """Free a VMO nobody reaches: no handle, no mapping, no clone. Parents may follow."""
         while vmo is not None and vmo.alive and not (vmo.handles or vmo.mappings or vmo.children):
             vmo.alive = False

@@ -16,6 +16,7 @@ from zmtop.engine.sim.kernel import (
     PERMS_RW,
     PERMS_RX,
     USER_ASPACE_BASE,
+    Job,
     Kernel,
     Mapping,
     OutOfMemory,
@@ -118,7 +119,7 @@ class Loader:
         """A random-looking gap before a new VMAR or mapping: up to 4 GiB, as ASLR spreads them."""
         return self.rng.randint(1, 1 << 20) * PAGE_SIZE
 
-    def spawn(self, job, name: str, images: list[Image], *, threads: int = 1,
+    def spawn(self, job: Job, name: str, images: list[Image], *, threads: int = 1,
               heap_pages: int = 4, channels: int = 8) -> Program:
         """Start a process: its binary and libraries, the vDSO, the first heap and stacks."""
         kernel, rng = self.kernel, self.rng

@@ -13,7 +13,7 @@ from itertools import repeat
 from operator import mod
 from typing import Protocol
 
-from zmtop.engine.sim.kernel import PERMS_RW, Job, Kernel, OutOfMemory
+from zmtop.engine.sim.kernel import PERMS_RW, Job, Kernel, OutOfMemory, Process, Vmo
 from zmtop.engine.sim.pressure import PressureWatch
 from zmtop.engine.sim.programs import (
     KB,
@@ -38,7 +38,8 @@ class World(Protocol):
     programs: dict[int, Program]
     tick: int
 
-    def spawn(self, job: Job, name: str, images: list[Image], **kwargs) -> Program | None: ...
+    def spawn(self, job: Job, name: str, images: list[Image],
+              **kwargs: int) -> Program | None: ...
 
     def kill_job(self, job: Job, reason: str) -> None: ...
 
@@ -102,7 +103,7 @@ class Scenario:
         self.rng = sim.rng
 
     @property
-    def kernel(self):
+    def kernel(self) -> Kernel:
         return self.sim.kernel
 
     def boot(self) -> None:
@@ -150,7 +151,7 @@ class FuchsiaDevice(Scenario):
         self.transient: list[tuple[Job, int]] = []  # (job, tick it exits)
         sim.spawn(root, "bin/bootsvc", [self.boot_binary["bin/bootsvc"]] + self.boot_libs[:4],
                   threads=2, heap_pages=12)
-        self.component_manager = sim.spawn(
+        self.component_manager = self._boot_spawn(
             root, "bin/component_manager",
             [self.boot_binary["bin/component_manager"]] + self.boot_libs, threads=24,
             heap_pages=2400, channels=300)
@@ -162,7 +163,7 @@ class FuchsiaDevice(Scenario):
         fshost_job = kernel.create_job(root, "")
         sim.spawn(fshost_job, "fshost.cm", [self.boot_binary["bin/fshost"]] + self.boot_libs[:4],
                   threads=4, heap_pages=180)
-        self.blobfs = sim.spawn(fshost_job, "blobfs.cm",
+        self.blobfs = self._boot_spawn(fshost_job, "blobfs.cm",
                                 [self.boot_binary["bin/blobfs"]] + self.boot_libs[:4],
                                 threads=8, heap_pages=1500)
         blobfs = self.blobfs.process
@@ -185,21 +186,28 @@ class FuchsiaDevice(Scenario):
             inactive = kernel.create_vmo(blobfs, f"inactive-blob-{rng.getrandbits(32):08x}",
                                          rng.randint(8, 600) * KB)
             kernel.write(inactive, 0, rng.randint(1, inactive.size_pages))
-        minfs = sim.spawn(fshost_job, "/pkg/bin/minfs", self._package_images(2), threads=3,
+        minfs = self._boot_spawn(fshost_job, "/pkg/bin/minfs", self._package_images(2), threads=3,
                           heap_pages=90)
         for name in ("minfs-inode-table", "minfs-journal-buffer"):
             sim.loader.handle_only_vmo(minfs.process, name, MB, rng.randint(8, 64))
-        pkgfs = sim.spawn(fshost_job, "pkgfs", self._package_images(2), threads=6, heap_pages=700)
+        pkgfs = self._boot_spawn(fshost_job, "pkgfs", self._package_images(2), threads=6, heap_pages=700)
         for _ in range(150):
             sim.loader.handle_only_vmo(pkgfs.process, "pkgfs-meta-far", 16 * KB, 1)
         self._start_drivers(root)
-        self.archivist = None
+        self.archivist: Program | None = None
         self.pending = list(range(len(self.components)))
         if self.start_all:
             while self.pending:
                 self._start_component(self.pending.pop(0))
 
     _leaker_koid = 0
+
+    def _boot_spawn(self, job: Job, name: str, images: list[Image], **kwargs: int) -> Program:
+        """Start a program that the system needs: memory is plentiful at boot."""
+        program = self.sim.spawn(job, name, images, **kwargs)
+        if program is None:
+            raise RuntimeError(f"{name} ran out of memory at boot")
+        return program
 
     def _package_images(self, libs: int) -> list[Image]:
         binary = self.blob_images[self.rng.randrange(len(self.blob_images))]
@@ -243,12 +251,14 @@ class FuchsiaDevice(Scenario):
             sim.loader.handle_only_vmo(program.process, rng.choice(LOOP_NAMES), 16 * KB, 1)
         inspect = sim.loader.handle_only_vmo(
             program.process, "InspectHeap", 256 * KB, rng.randint(1, 4),
-            share_with=self.archivist.process if self._archivist_alive() else None)
+            share_with=self._archivist_process())
         kernel.map(program.process.root_vmar, inspect, 0, 256 * KB, PERMS_RW, gap=PAGE_SIZE * 16)
         return program
 
-    def _archivist_alive(self) -> bool:
-        return self.archivist is not None and self.archivist.process.alive
+    def _archivist_process(self) -> Process | None:
+        """The archivist's process while it lives: inspect VMOs are shared with it."""
+        archivist = self.archivist
+        return archivist.process if archivist is not None and archivist.process.alive else None
 
     def step(self) -> None:
         sim, rng = self.sim, self.rng
@@ -372,11 +382,11 @@ class CowStorm(FuchsiaDevice):
         super().boot()
         kernel = self.kernel
         job = kernel.create_job(kernel.root_job, "")
-        self.cloner = self.sim.spawn(job, "cow_storm.cm", self._package_images(2), threads=2,
+        self.cloner = self._boot_spawn(job, "cow_storm.cm", self._package_images(2), threads=2,
                                      heap_pages=32)
         self.image = kernel.create_vmo(self.cloner.process, "storm-image", 32 * MB)
         kernel.write(self.image, 0, self.image.size_pages)
-        self.clones: list = []
+        self.clones: list[Vmo] = []
 
     def step(self) -> None:
         super().step()
@@ -407,7 +417,7 @@ class Oom(FuchsiaDevice):
 
     def boot(self) -> None:
         super().boot()
-        self.hog = None
+        self.hog: Program | None = None
         self.rest_until = 0
 
     def step(self) -> None:

@@ -54,7 +54,8 @@ class Simulation(SourceDefaults):
 
     # -- used by scenarios ------------------------------------------------------------
 
-    def spawn(self, job: Job, name: str, images: list[Image], **kwargs) -> Program | None:
+    def spawn(self, job: Job, name: str, images: list[Image],
+              **kwargs: int) -> Program | None:
         """Start a program; None if memory ran out while it loaded (it is torn down)."""
         before = set(self.kernel.processes)
         try:

@@ -9,7 +9,7 @@ the system.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from msgspec import Struct, structs
 
@@ -18,6 +18,7 @@ PAGE_SIZE = 4096
 # columns of the process table), by position: names for the positions cost nothing at run time.
 PRIVATE, SHARED, SCALED_SHARED, USS, RSS, PSS_FIXED = range(6)
 PROCESS_FIGURES = 6
+ProcessMove = tuple[int, int, int, int, int, int]  # Process.figures, or how far they moved
 # A VMO table's columns: its committed bytes, and the row of the one process holding it.
 COMMITTED, HOLDER = 0, 1
 
@@ -178,12 +179,12 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
         return self.pss_fixed / FRACTION_ONE
 
     @property
-    def figures(self) -> tuple[int, int, int, int, int, int]:
+    def figures(self) -> ProcessMove:
         """The byte totals that move: private, shared, scaled shared, USS, RSS and PSS."""
         return (self.private_bytes, self.shared_bytes, self.scaled_shared_bytes,
                 self.uss_bytes, self.rss_bytes, self.pss_fixed)
 
-    def moved(self, moves: tuple[int, int, int, int, int, int]) -> Process:
+    def moved(self, moves: ProcessMove) -> Process:
         """This record with its byte totals (`figures`) moved by a `Changes.process_moves`
         entry."""
         private, shared, scaled, uss, rss, pss = moves
@@ -237,14 +238,14 @@ def leaf_figures(committed: int, held: bool) -> tuple[int, int, int]:
     return (committed, committed * FRACTION_ONE, committed) if held else (0, 0, committed)
 
 
-def vmo_joined(record: Vmo, figures, row: int) -> Vmo:
+def vmo_joined(record: Vmo, figures: Sequence[Sequence[int]], row: int) -> Vmo:
     """A VMO's record as of its committed bytes, `figures[COMMITTED][row]`; only a VMO outside any
     clone family moves (see engine.snapshot.tables)."""
     moved = figures[COMMITTED][row] - record.committed_bytes
     return record.moved(moved) if moved else record
 
 
-def process_joined(record: Process, figures, row: int) -> Process:
+def process_joined(record: Process, figures: Sequence[Sequence[int]], row: int) -> Process:
     """A process's record as of its `figures`, `figures[i][row]` (see engine.snapshot.tables)."""
     private, shared, scaled, uss, rss, pss = figures
     now = (private[row], shared[row], scaled[row], uss[row], rss[row], pss[row])
@@ -270,7 +271,7 @@ class Changes(Struct, frozen=True, array_like=True, gc=False):
     removed_processes: frozenset[int] = frozenset()
     removed_vmos: frozenset[int] = frozenset()
     vmo_moves: Mapping[int, int] = {}
-    process_moves: Mapping[int, tuple[int, int, int, int, int, int]] = {}
+    process_moves: Mapping[int, ProcessMove] = {}
 
 
 class Event(Struct, frozen=True, array_like=True, gc=False):

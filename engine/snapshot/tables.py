@@ -9,13 +9,16 @@ Reading a record joins the two.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, Sequence
 from itertools import repeat
 from operator import mul
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 R = TypeVar("R")
-Figures = list[array]  # figure i of row r at [i][r]
+M = TypeVar("M")
+T = TypeVar("T")
+C = TypeVar("C", bound=Sequence[int])
+Figures: TypeAlias = "list[array[int]]"  # figure i of row r at [i][r]
 
 
 class Columns:
@@ -64,7 +67,14 @@ class FigureTable(Mapping[int, R], Generic[R]):
     def __getitem__(self, koid: int) -> R:
         return self._join(self._base[koid], self._figures, self._rows[koid])
 
-    def get(self, koid: int, default=None):
+    @overload
+    def get(self, koid: int, /) -> R | None: ...
+    @overload
+    def get(self, koid: int, default: R, /) -> R: ...
+    @overload
+    def get(self, koid: int, default: T, /) -> R | T: ...
+
+    def get(self, koid: int, default: object = None) -> object:
         record = self._base.get(koid)
         if record is None:
             return default
@@ -82,7 +92,7 @@ class FigureTable(Mapping[int, R], Generic[R]):
     def __len__(self) -> int:
         return len(self._base)
 
-    def keys(self):  # type: ignore[override]
+    def keys(self) -> KeysView[int]:
         return self._base.keys()
 
     def values(self) -> list[R]:  # type: ignore[override]
@@ -106,7 +116,7 @@ class FigureTable(Mapping[int, R], Generic[R]):
         return f"FigureTable({len(self)} records)"
 
 
-class MoveColumns(Mapping[int, object]):
+class MoveColumns(Mapping[int, M]):
     """How far records moved (`Changes.vmo_moves`, `.process_moves`), as columns: koid
     `koids[j]` moved by `columns[i][j] * factors[i]` in figure i (a factor of 1 unless
     given), the koids in increasing order. As a mapping, a move is an int if there is one
@@ -114,25 +124,33 @@ class MoveColumns(Mapping[int, object]):
 
     __slots__ = ("koids", "columns", "factors", "_dict")
 
-    def __init__(self, koids: Sequence[int], columns: list[Sequence[int]],
+    def __init__(self, koids: Sequence[int], columns: Sequence[Sequence[int]],
                  factors: list[int] | None = None) -> None:
         self.koids = koids
         self.columns = columns
         self.factors = factors if factors is not None else [1] * len(columns)
-        self._dict: dict[int, object] | None = None
+        self._dict: dict[int, M] | None = None
 
     @property
-    def _moves(self) -> dict[int, object]:
+    def _moves(self) -> dict[int, M]:
         if self._dict is None:
             columns = _scaled(self.columns, self.factors)
-            moves = columns[0] if len(columns) == 1 else zip(*columns)
+            # ints if one column, else tuples: the M the accountant built this for
+            moves: Iterable[Any] = columns[0] if len(columns) == 1 else zip(*columns)
             self._dict = dict(zip(self.koids, moves))
         return self._dict
 
-    def __getitem__(self, koid: int) -> object:
+    def __getitem__(self, koid: int) -> M:
         return self._moves[koid]
 
-    def get(self, koid: int, default=None):
+    @overload
+    def get(self, koid: int, /) -> M | None: ...
+    @overload
+    def get(self, koid: int, default: M, /) -> M: ...
+    @overload
+    def get(self, koid: int, default: T, /) -> M | T: ...
+
+    def get(self, koid: int, default: object = None) -> object:
         return self._moves.get(koid, default)
 
     def __contains__(self, koid: object) -> bool:
@@ -153,7 +171,9 @@ class MoveColumns(Mapping[int, object]):
         return f"MoveColumns({self._moves!r})"
 
 
-def factored_move_columns(moves: Mapping) -> tuple[list[int], list[list[int]], list[int]]:
+def factored_move_columns(
+        moves: Mapping[int, int] | Mapping[int, tuple[int, ...]],
+) -> tuple[list[int], list[list[int]], list[int]]:
     """Koids in increasing order, a column per figure and the column's factor, of
     `Changes.vmo_moves` or `.process_moves` (a MoveColumns, or a dict as a replay rebuilds
     it: factors of 1); an empty dict gives no columns."""
@@ -163,18 +183,20 @@ def factored_move_columns(moves: Mapping) -> tuple[list[int], list[list[int]], l
     if not moves:
         return [], [], []
     koids = sorted(moves)
-    rows = [moves[koid] for koid in koids]
+    rows: list[Any] = [moves[koid] for koid in koids]  # all ints, or all tuples
     columns = list(map(list, zip(*rows))) if type(rows[0]) is tuple else [rows]
     return koids, columns, [1] * len(columns)
 
 
-def move_columns(moves: Mapping) -> tuple[list[int], list[list[int]]]:
+def move_columns(
+        moves: Mapping[int, int] | Mapping[int, tuple[int, ...]],
+) -> tuple[list[int], list[list[int]]]:
     """As `factored_move_columns`, each column times its factor."""
     koids, columns, factors = factored_move_columns(moves)
     return koids, _scaled(columns, factors)
 
 
-def _scaled(columns: list, factors: list[int]) -> list:
+def _scaled(columns: Sequence[C], factors: list[int]) -> list[C | list[int]]:
     return [column if factor == 1 else list(map(mul, column, repeat(factor)))
             for column, factor in zip(columns, factors)]
 

@@ -119,7 +119,7 @@ def _only(values: Iterable[Any], kind: type) -> bool:
     return set(map(type, values)) <= {kind}
 
 
-def _names(doc: dict, prefix: str) -> list[str]:
+def _names(doc: dict[str, Any], prefix: str) -> list[str]:
     path = prefix + "VmoNames"
     names = expect(member(doc, "VmoNames", prefix + "$"), list, path)
     if not _only(names, str):
@@ -128,7 +128,7 @@ def _names(doc: dict, prefix: str) -> list[str]:
     return names
 
 
-def _header(table: list, path: str, columns: tuple[str, ...]) -> list[int]:
+def _header(table: list[Any], path: str, columns: tuple[str, ...]) -> list[int]:
     """Column index of each wanted column, from the table's header row."""
     if not table:
         raise SourceError(f"{path}: missing the header row")
@@ -141,7 +141,7 @@ def _header(table: list, path: str, columns: tuple[str, ...]) -> list[int]:
     return [header.index(column) for column in columns]
 
 
-def _natural_rows(rows: list) -> list[tuple[int, ...]] | None:
+def _natural_rows(rows: list[Any]) -> list[tuple[int, ...]] | None:
     """The rows as tuples if every value is an integer of at least 0 (no bool, no float),
     converted and checked by msgspec in C; else None."""
     try:
@@ -163,7 +163,7 @@ def _sound(columns: list[list[int]], name_count: int) -> bool:
                          and max(names) < name_count)
 
 
-def _check_vmo_rows(table: list, columns: list[int], path: str, name_count: int) -> None:
+def _check_vmo_rows(table: list[Any], columns: list[int], path: str, name_count: int) -> None:
     """Check the rows one by one; the first bad value raises, naming its row and column."""
     width = len(table[0])
     seen: set[int] = set()
@@ -205,7 +205,8 @@ def _check_acyclic(parent_of: dict[int, int], starts: Iterable[int], koids: list
         done |= chain
 
 
-def _listed_set(listed: list, row_of: dict[int, tuple], path: str) -> frozenset[int]:
+def _listed_set(listed: list[Any], row_of: dict[int, tuple[int, ...]],
+                path: str) -> frozenset[int]:
     """The VMOs a process lists, as a set, each checked to be in Vmos; the first that is not
     raises, naming its place."""
     vmos = frozenset(listed) if _only(listed, int) else None
@@ -213,6 +214,7 @@ def _listed_set(listed: list, row_of: dict[int, tuple], path: str) -> frozenset[
         for j, vmo in enumerate(listed):
             if count(vmo, f"{path}[{j}]") not in row_of:
                 raise SourceError(f"{path}[{j}]: VMO {vmo} is not in Vmos")
+        raise AssertionError(f"{path}: a list the checks passed")  # one of them raises
     return vmos
 
 
@@ -258,7 +260,7 @@ class _Update:
         self.exited: set[int] = set()  # processes no longer listed
         self.resized: set[int] = set()  # processes whose Summary changed
 
-    def vmo_rows(self, doc: dict, prefix: str) -> None:
+    def vmo_rows(self, doc: dict[str, Any], prefix: str) -> None:
         """Check the Vmos table and apply it: whole-table checks in C, the rest only on rows
         unlike last time's, and row by row, to name a problem, once one is found."""
         path = prefix + "Vmos"
@@ -274,6 +276,7 @@ class _Update:
         picked = _natural_rows(rows)
         if picked is None:
             check()
+            raise AssertionError(f"{path}: rows msgspec refused passed the checks")
         fresh, dropped = self._diff(picked)
         koids, _, parents, _, _ = added = _columns(fresh)
         if not (_sound(added, len(new.names)) and self._names_fit()):
@@ -297,7 +300,8 @@ class _Update:
         self.stale = set(filter(None, recounted))  # parents whose children count may differ
         self.stale.update(self._renamed_vmos())
 
-    def _diff(self, picked: list[tuple[int, ...]]) -> tuple[list[tuple], list[tuple]]:
+    def _diff(self, picked: list[tuple[int, ...]]) -> tuple[list[tuple[int, ...]],
+                                                           list[tuple[int, ...]]]:
         """The rows new or different since last time, in row order, and the old rows that
         went; the new index takes the rows and their koids. A table of the same length is
         compared row by row (a row that moved counts as gone and new), any other as sets."""
@@ -328,7 +332,7 @@ class _Update:
         return compress(self.new.koids, map(renamed.__contains__,
                                             map(itemgetter(1), self.new.picked)))
 
-    def process_rows(self, doc: dict, prefix: str) -> None:
+    def process_rows(self, doc: dict[str, Any], prefix: str) -> None:
         """Check the Processes table and apply it; a process's VMO list is checked again only
         if it changed or one of its VMOs went away."""
         path = prefix + "Processes"
@@ -458,5 +462,6 @@ class _Update:
                 if built != record:
                     record = built
                     changed.add(koid)
+            assert record is not None  # rebuilt, or kept: listed before and unchanged
             new.processes[koid] = record
         return frozenset(changed)

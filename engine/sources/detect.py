@@ -6,8 +6,10 @@ Every problem with the input becomes a one-line `SourceError` naming the file an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from msgspec import structs
 
@@ -86,13 +88,17 @@ def _after(old: Snapshot, source: ImportedSource) -> ImportedSource:
     return replace(source, snapshot=snap)
 
 
-def changed_koids(old: dict, new: dict) -> tuple[frozenset[int], frozenset[int]]:
+R = TypeVar("R")
+
+
+def changed_koids(old: Mapping[int, object],
+                  new: Mapping[int, object]) -> tuple[frozenset[int], frozenset[int]]:
     """Koids whose records are new or different, and koids that went away."""
     changed = frozenset(k for k, record in new.items() if old.get(k) != record)
     return changed, frozenset(old.keys() - new.keys())
 
 
-def _share_unchanged(old: dict, new: dict) -> dict:
+def _share_unchanged(old: Mapping[int, R], new: Mapping[int, R]) -> dict[int, R]:
     """Reuse the previous record object where the new one is equal, as live snapshots do."""
     return {k: (old[k] if k in old and old[k] == record else record) for k, record in new.items()}
 

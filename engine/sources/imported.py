@@ -25,7 +25,7 @@ class ImportedSource:
     snapshot: Snapshot
     kind: str  # "capture" or "memgraph"
     missing: frozenset[str]
-    buckets: list | None = None
+    buckets: list[Any] | None = None
     kernel_extended: dict[str, int] = field(default_factory=dict)
     index: Any = field(default=None, repr=False, compare=False)
 

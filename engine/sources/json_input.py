@@ -7,7 +7,7 @@ column for bad JSON, a JSON path such as `Processes[3][2]` for a value of the wr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import msgspec
 
@@ -45,6 +45,15 @@ def where(data: bytes, offset: int) -> str:
 # --- typed access to decoded JSON, with the JSON path in every error -------------------------
 
 
+T = TypeVar("T")
+
+
+@overload
+def expect(value: Any, kind: type[T], path: str) -> T: ...
+@overload
+def expect(value: Any, kind: tuple[type, ...], path: str) -> Any: ...
+
+
 def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
     """`value` if it is of `kind` (bool is not an int), else SourceError at `path`."""
     if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
@@ -54,7 +63,7 @@ def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
     raise SourceError(f"{path}: expected {wanted}, got {_KIND_NAMES.get(type(value), 'a value')}")
 
 
-def counts(row: list, columns: list[int], path: str) -> list[int]:
+def counts(row: list[Any], columns: list[int], path: str) -> list[int]:
     """`row`'s values at `columns`, each checked as `count` does; the JSON path of a bad
     value is only spelled out when there is one (this runs once per row of a capture)."""
     values = [row[c] for c in columns]
@@ -74,7 +83,7 @@ def count(value: Any, path: str) -> int:
     return expect(value, int, path)
 
 
-def member(obj: dict, key: str, path: str) -> Any:
+def member(obj: dict[str, Any], key: str, path: str) -> Any:
     try:
         return obj[key]
     except KeyError:

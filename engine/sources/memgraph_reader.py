@@ -151,7 +151,7 @@ def _decode(data: bytes) -> Any:
     return decode_json(repaired)
 
 
-def _escape_name(found: re.Match) -> bytes:
+def _escape_name(found: re.Match[bytes]) -> bytes:
     name = found.group(1).decode("utf-8", "replace")
     return b'"name": "' + _text(name).encode() + b'"'
 
@@ -172,9 +172,9 @@ class _Reader:
     def __init__(self, doc: Any) -> None:
         self.kmem: dict[str, int] = {}
         self.jobs: dict[int, tuple[int, str]] = {}  # koid -> (parent koid or 0, name)
-        self.processes: dict[int, dict] = {}
+        self.processes: dict[int, dict[str, Any]] = {}
         self.threads: dict[int, list[Thread]] = {}
-        self.vmos: dict[int, dict] = {}
+        self.vmos: dict[int, dict[str, Any]] = {}
         self.missing = set(ALWAYS_MISSING)
         readers = {"kernel": self._record_kernel, "j": self._record_j, "p": self._record_p,
                    "t": self._record_t}
@@ -185,19 +185,19 @@ class _Reader:
             if reader is not None:  # "__META" and unknown types carry nothing we use
                 reader(record, path)
 
-    def _record_kernel(self, record: dict, path: str) -> None:
+    def _record_kernel(self, record: dict[str, Any], path: str) -> None:
         ident = expect(member(record, "id", path), str, f"{path}.id")
         attr = KERNEL_RECORDS.get(ident.removeprefix("kernel/"))
         if attr is not None:
             self.kmem[attr] = count(member(record, "size_bytes", path), f"{path}.size_bytes")
 
-    def _record_j(self, record: dict, path: str) -> None:
+    def _record_j(self, record: dict[str, Any], path: str) -> None:
         koid = self._koid(record, path, self.jobs)
         parent = expect(member(record, "parent", path), str, f"{path}.parent")
         parent_koid = 0 if parent.startswith("kernel/") else _koid_ref(parent, "j/", f"{path}.parent")
         self.jobs[koid] = (parent_koid, self._name(record, path))
 
-    def _record_p(self, record: dict, path: str) -> None:
+    def _record_p(self, record: dict[str, Any], path: str) -> None:
         koid = self._koid(record, path, self.processes)
         entry = {
             "job": _koid_ref(member(record, "parent", path), "j/", f"{path}.parent"),
@@ -210,7 +210,7 @@ class _Reader:
         self.processes[koid] = entry
         self.threads.setdefault(koid, [])
 
-    def _record_t(self, record: dict, path: str) -> None:
+    def _record_t(self, record: dict[str, Any], path: str) -> None:
         koid = count(member(record, "koid", path), f"{path}.koid")
         owner = _koid_ref(member(record, "parent", path), "p/", f"{path}.parent")
         state = expect(record.get("state", ""), str, f"{path}.state")
@@ -218,17 +218,17 @@ class _Reader:
         self.threads.setdefault(owner, []).append(thread)
 
     @staticmethod
-    def _koid(record: dict, path: str, seen: dict) -> int:
+    def _koid(record: dict[str, Any], path: str, seen: dict[int, Any]) -> int:
         koid = count(member(record, "koid", path), f"{path}.koid")
         if koid in seen:
             raise SourceError(f"{path}.koid: {koid} listed twice")
         return koid
 
     @staticmethod
-    def _name(record: dict, path: str) -> str:
+    def _name(record: dict[str, Any], path: str) -> str:
         return expect(member(record, "name", path), str, f"{path}.name")
 
-    def _refs(self, record: dict, path: str) -> tuple[VmoRef, ...]:
+    def _refs(self, record: dict[str, Any], path: str) -> tuple[VmoRef, ...]:
         if "vmos" not in record:
             return ()
         listed = []
@@ -236,7 +236,7 @@ class _Reader:
             where = f"{path}.vmos[{j}]"
             expect(vmo, dict, where)
             koid = count(member(vmo, "koid", where), f"{where}.koid")
-            fields = {key: count(vmo.get(key, 0), f"{where}.{key}")
+            fields: dict[str, Any] = {key: count(vmo.get(key, 0), f"{where}.{key}")
                       for key in ("size_bytes", "parent_koid", "num_children", "num_mappings",
                                   "share_count", "committed_bytes")}
             fields["name"] = expect(vmo.get("name", ""), str, f"{where}.name")
@@ -267,7 +267,7 @@ class _Reader:
         return tuple(handles + mappings)
 
     @staticmethod
-    def _handles(record: dict, path: str) -> int | None:
+    def _handles(record: dict[str, Any], path: str) -> int | None:
         if "handle_stats" not in record:
             return None
         stats = expect(record["handle_stats"], dict, f"{path}.handle_stats")
