@@ -13,10 +13,10 @@ from zmtop.engine.analysis.digest import (
     digest_csv,
     digest_json,
     digest_text,
-    format_size,
     load_buckets,
     parse_buckets,
 )
+from zmtop.engine.formats.sizes import memory_monitor_size
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import load_source, parse_source
 from zmtop.engine.sources.json_input import SourceError
@@ -35,8 +35,8 @@ needs_fixture = pytest.mark.skipif(
     (1124, "1.1K"), (1536, "1.5K"), (2047, "2K"), (1024**2, "1M"), (1024**3, "1G"),
     (1024**4, "1T"), (1024**5, "1P"), (1024**6, "1E"), (1024**7, "0B"),
 ])
-def test_format_size_vectors(nbytes, text):
-    assert format_size(nbytes) == text
+def test_memory_monitor_size_vectors(nbytes, text):
+    assert memory_monitor_size(nbytes) == text
 
 
 def _printer_capture(extended: bool) -> bytes:

@@ -1,13 +1,13 @@
-"""treemap.py's hierarchy and format_size, and the self-contained page."""
+"""treemap.py's hierarchy and size format, and the self-contained page."""
 
 import re
 
 import pytest
 
+from zmtop.engine.formats.sizes import treemap_size
 from zmtop.engine.formats.treemap import (
     UNNAMED_NAME,
     build_tree,
-    format_size,
     label,
     treemap_html,
 )
@@ -63,8 +63,8 @@ def find(node, node_id):
     (1023 * K + 1000, "1024.0k"),
     (1024 * K - 1, "1024.0k"), (8 * 1024 * M, "8G"),
 ])
-def test_format_size_is_treemap_pys(n, text):
-    assert format_size(n) == text
+def test_treemap_size_is_treemap_pys(n, text):
+    assert treemap_size(n) == text
 
 
 def test_process_vmos_dedup_share_and_aggregate_by_name():

@@ -8,7 +8,8 @@ import zlib
 
 import pytest
 
-from zmtop.engine.formats.treemap import format_size, treemap_html
+from zmtop.engine.formats.sizes import treemap_size
+from zmtop.engine.formats.treemap import treemap_html
 from zmtop.engine.sim.simulation import Simulation
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -43,10 +44,10 @@ def test_fragment_zooms_into_a_process(page, tmp_path):
     text = re.sub(r"<[^>]+>", "", crumbs)
     assert text.startswith("K All physical memory › K VMOs/processes › J root job ›")
     assert text.endswith(f"P {proc.name}")
-    # the table now starts at the process, and JS format_size agrees with Python's
+    # the table now starts at the process, and JS treemap_size agrees with Python's
     rows = re.findall(r"<td>([^<]+)</td><td>(-?\d+)</td>", dom)
     assert int(rows[0][1]) == sum(int(area) for _, area in rows[1:])  # VMO rows are leaves
-    assert all(format_size(int(area)) == shown for shown, area in rows)
+    assert all(treemap_size(int(area)) == shown for shown, area in rows)
 
 
 def test_screenshot_is_not_blank(page, tmp_path):

@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from zmtop.engine.formats.capture import capture_vmos
+from zmtop.engine.formats.sizes import memory_monitor_size
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.json_input import SourceError, decode_json, expect, member
-
-_UNITS = "BKMGTPE"
 
 
 @dataclass(frozen=True)
@@ -193,25 +192,9 @@ def _additional(ext: dict[str, int]) -> tuple[Bucket, ...]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def format_size(nbytes: int) -> str:
-    """memory_monitor's FormatSize: `BKMGTPE`, one decimal from the last remainder only."""
-    nbytes &= (1 << 64) - 1  # a uint64_t
-    r = 0
-    unit = 0
-    while nbytes > 1023:
-        r = nbytes % 1024
-        nbytes //= 1024
-        unit += 1
-    r = r // 102 + (r % 102 >= 51)
-    if r == 10:
-        nbytes += 1
-        r = 0
-    return f"{nbytes}{_UNITS[unit]}" if r == 0 else f"{nbytes}.{r}{_UNITS[unit]}"
-
-
 def digest_text(d: Digest) -> str:
     """TextPrinter::PrintDigest: `Name: size` per line."""
-    return "".join(f"{b.name}: {format_size(b.size)}\n" for b in d.rows())
+    return "".join(f"{b.name}: {memory_monitor_size(b.size)}\n" for b in d.rows())
 
 
 def digest_csv(d: Digest) -> str:

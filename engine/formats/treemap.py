@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from zmtop.engine.formats.names import safe_name
+from zmtop.engine.formats.sizes import treemap_size
 from zmtop.engine.formats.treemap_page import PAGE
 from zmtop.engine.snapshot.records import Process, Snapshot
 
@@ -36,30 +37,10 @@ class Node:
         self.children: list[Node] = []
 
 
-def format_size(nbytes: int) -> str:
-    """treemap.py's own format_size: like pretty's, but the decimal is `r//100`, half up."""
-    units = "BkMGTPE"
-    ui = r = 0
-    whole = True
-    while nbytes >= 10000 or (nbytes != 0 and nbytes & 1023 == 0):
-        ui += 1
-        if nbytes & 1023:
-            whole = False
-        r = nbytes % 1024
-        nbytes //= 1024
-    if whole:
-        return f"{nbytes}{units[ui]}"
-    r = r // 100 + (r % 100 >= 50)
-    if r == 10:
-        nbytes += 1
-        r = 0
-    return f"{nbytes}.{r}{units[ui]}"
-
-
 def label(node: Node) -> str:
     """`name (size)`, as the webtreemap boxes show it (unnamed VMOs as `UNNAMED [koid N]`)."""
     name = f"UNNAMED [koid {node.koid}]" if node.name in ("", UNNAMED_NAME) else node.name
-    return f"{name} ({format_size(node.area)})"
+    return f"{name} ({treemap_size(node.area)})"
 
 
 def _process_node(snap: Snapshot, proc: Process) -> Node:

@@ -18,7 +18,7 @@ R = TypeVar("R")
 M = TypeVar("M")
 T = TypeVar("T")
 C = TypeVar("C", bound=Sequence[int])
-Figures: TypeAlias = "list[array[int]]"  # figure i of row r at [i][r]
+FigureColumns: TypeAlias = "list[array[int]]"  # figure i of row r at [i][r]
 
 
 class Columns:
@@ -32,7 +32,7 @@ class Columns:
     def __init__(self, width: int) -> None:
         self.rows: dict[int, int] = {}
         self.koids = array("q")  # by row
-        self.values: Figures = [array("q") for _ in range(width)]
+        self.values: FigureColumns = [array("q") for _ in range(width)]
 
     def row(self, koid: int) -> int:
         """The koid's row, given it now if it has none."""
@@ -44,7 +44,7 @@ class Columns:
                 column.append(0)
         return row
 
-    def frozen(self, width: int) -> Figures:
+    def frozen(self, width: int) -> FigureColumns:
         """A copy of the first `width` figures of every row, for a table to keep."""
         return [column[:] for column in self.values[:width]]
 
@@ -57,8 +57,8 @@ class FigureTable(Mapping[int, R], Generic[R]):
 
     __slots__ = ("_base", "_rows", "_figures", "_join")
 
-    def __init__(self, base: dict[int, R], rows: dict[int, int], figures: Figures,
-                 join: Callable[[R, Figures, int], R]) -> None:
+    def __init__(self, base: dict[int, R], rows: dict[int, int], figures: FigureColumns,
+                 join: Callable[[R, FigureColumns, int], R]) -> None:
         self._base = base
         self._rows = rows
         self._figures = figures

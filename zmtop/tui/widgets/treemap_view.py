@@ -20,7 +20,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.formats.treemap import Node, format_size, label
+from zmtop.engine.formats.sizes import treemap_size
+from zmtop.engine.formats.treemap import Node, label
 from zmtop.engine.formats.treemap_layout import Cell, layout
 from zmtop.tui import bindings
 from zmtop.tui.widgets.line_table import fit
@@ -257,7 +258,7 @@ class TreemapView(Widget, can_focus=True):
         nested = cell.depth < DEPTH and node.children and cell.h > 1 and cell.w > 1
         lines = [caption]
         if cell_len(caption) > w and h > 1 and not nested:
-            lines = [safe_name(node.name) or caption, format_size(node.area)]
+            lines = [safe_name(node.name) or caption, treemap_size(node.area)]
         for row, text in zip(range(cell.y, cell.y + h), lines):
             chars[row][cell.x:cell.x + w] = to_cells(text, w)
 
