@@ -21,6 +21,8 @@ C = TypeVar("C", bound=Sequence[int])
 FigureColumns: TypeAlias = "list[array[int]]"  # figure i of row r at [i][r]
 
 
+# Speed: figures in int64 arrays moved a tick at a time, records rebuilt only when more than
+# their figures changed; bench: "scale: accounting per tick" (engine_bench).
 class Columns:
     """The accountant's figures: `width` int64 figures per koid ever seen, figure i of row r
     at `values[i][r]`.

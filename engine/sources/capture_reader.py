@@ -228,6 +228,8 @@ def _subtract(counts: Counter[int], items: Iterable[int]) -> None:
             del counts[item]
 
 
+# Speed: records built column by column in C (map); bench: "capture: load real capture"
+# (import_bench).
 def _vmo_records(rows: list[tuple[int, ...]], index: CaptureIndex) -> list[Vmo]:
     """The records of VMO rows, with the names and counts of the index, built column by
     column in C."""
@@ -260,6 +262,8 @@ class _Update:
         self.exited: set[int] = set()  # processes no longer listed
         self.resized: set[int] = set()  # processes whose Summary changed
 
+    # Speed: whole-table checks and the diff with last time's rows in C; bench: "poll: the same,
+    # with 1% of the VMOs changed each tick" (import_bench).
     def vmo_rows(self, doc: dict[str, Any], prefix: str) -> None:
         """Check the Vmos table and apply it: whole-table checks in C, the rest only on rows
         unlike last time's, and row by row, to name a problem, once one is found."""
