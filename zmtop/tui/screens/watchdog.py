@@ -47,7 +47,7 @@ class WatchdogPrompt(ModalScreen[int]):
         self.dismiss(mb)
 
 
-class HogTable(LineTable):
+class HogTable(LineTable[int]):
     """Processes at or over the threshold, as `k zx mwd` lists them, with their sizes."""
 
     SORTS = {"koid": 0, "mb": 1, "committed": 1, "pss": 2, "name": 3}
