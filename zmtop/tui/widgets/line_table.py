@@ -9,7 +9,7 @@ repaints only the lines whose text changed.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, Generic, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,6 +22,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zmtop.tui import bindings
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 
 class Column(NamedTuple):
@@ -54,6 +59,9 @@ def fit(text: str, width: int, align: str) -> str:
 
 class LineTable(ScrollView, Generic[K], can_focus=True):
     """Rows by key, a pinned header line, a cursor that follows its key."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     COMPONENT_CLASSES = {
         "line-table--header",
