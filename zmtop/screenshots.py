@@ -12,11 +12,14 @@ import io
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from textual.pilot import Pilot
 
-from zmtop.engine.sources.source import is_seekable
+from zmtop.engine.sources.source import Source, is_seekable
+
+if TYPE_CHECKING:
+    from zmtop.tui.monitor import MonitorApp
 
 TICKS = 3
 
@@ -26,7 +29,12 @@ class Scene(NamedTuple):
     size: tuple[int, int]
     theme: str
     setup: Callable[[Pilot], Awaitable[None]]
-    source: Callable[[], object] | None = None  # default: the simulation
+    source: Callable[[], Source] | None = None  # default: the simulation
+
+
+def _app(pilot: Pilot) -> MonitorApp:
+    """The scene's app: a ZmtopApp (see `scene_app`)."""
+    return cast("MonitorApp", pilot.app)
 
 
 async def _ticks(pilot: Pilot) -> None:
@@ -37,7 +45,7 @@ async def _ticks(pilot: Pilot) -> None:
 async def _select(pilot: Pilot, name: str) -> None:
     from zmtop.tui.widgets.task_table import TaskTable
 
-    snap = pilot.app.snapshot
+    snap = _app(pilot).snapshot
     koid = next(p.koid for p in snap.processes.values() if p.name == name)
     pilot.app.screen.query_one(TaskTable).move_to(koid)
 
@@ -62,10 +70,10 @@ async def process(pilot: Pilot) -> None:
 
 async def vmo(pilot: Pilot) -> None:
     await _ticks(pilot)
-    snap = pilot.app.snapshot
+    snap = _app(pilot).snapshot
     koid = next(v.koid for v in snap.vmos.values()
                 if v.is_clone and snap.vmos[v.parent_koid].num_children > 2)
-    pilot.app.jump_to_koid(koid)
+    _app(pilot).jump_to_koid(koid)
     await pilot.pause()
 
 
@@ -140,11 +148,13 @@ async def kernel(pilot: Pilot) -> None:
 
 
 async def treemap(pilot: Pilot) -> None:
+    from zmtop.tui.widgets.treemap_view import TreemapView
+
     await _ticks(pilot)
     await pilot.press("M")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    pilot.app.screen.query_one("TreemapView").select("kernel/vmo")
+    pilot.app.screen.query_one("TreemapView", TreemapView).select("kernel/vmo")
     await pilot.press("enter", "enter")  # into VMOs/processes, then the root job
 
 
@@ -174,7 +184,7 @@ def _replay_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def replay_source():
+def replay_source() -> Source:
     """A recording of the oom scenario, made in memory once per process."""
     from zmtop.engine.recording.reader import Recording
     from zmtop.engine.sources.replay import ReplaySource

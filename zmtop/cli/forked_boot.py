@@ -43,7 +43,8 @@ class ForkedBoot(SourceDefaults):
         self._sim = None
         self._booting = threading.Lock()
         self._first = None  # the child's snapshot, until this process has booted its own
-        self._pipe, write = os.pipe()  # the read end, None once read
+        self._pipe: int | None  # the read end, None once read
+        self._pipe, write = os.pipe()
         _widen(write)
         try:
             self._child = os.fork()
@@ -63,7 +64,7 @@ class ForkedBoot(SourceDefaults):
     @property
     def snapshot(self):
         if self._pipe is not None:
-            self._first = self._receive()
+            self._first = self._receive(self._pipe)
         return self._first if self._first is not None else self._booted().snapshot
 
     def step(self):
@@ -87,10 +88,10 @@ class ForkedBoot(SourceDefaults):
                 self._first = None  # the booted copy has it too
         return self._sim
 
-    def _receive(self):
+    def _receive(self, fd: int):
         """The child's snapshot; None if it failed (booting here then says why), is late,
         or has too big a snapshot to carry over."""
-        with os.fdopen(self._pipe, "rb") as pipe:
+        with os.fdopen(fd, "rb") as pipe:
             if select.select([pipe], [], [], self._wait)[0]:
                 data = pipe.read()
             else:

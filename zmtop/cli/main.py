@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from typing import NoReturn
 
 from zmtop import installed_version
 from zmtop.cli.sources import open_recording, open_source
@@ -17,7 +18,7 @@ USAGE_ERROR = 2
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise CliError(message)
 
 

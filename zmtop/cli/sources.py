@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING, cast
 
 from zmtop.cli.boot import boot
 from zmtop.errors import CliError
+
+if TYPE_CHECKING:
+    from zmtop.engine.sources.imported import ImportedSource
 
 
 def _simulation(args: argparse.Namespace, forked: bool):
@@ -70,10 +74,11 @@ def _from_file(args: argparse.Namespace, replay_from_start: bool):
         loaded = load_source(args.from_file)
     except SourceError as error:
         raise CliError(str(error)) from None
+    imported = cast("ImportedSource", loaded)  # not a RecordingFile: is_recording said no
     if args.at is not None:
         raise CliError(f"{args.from_file}: --at needs a recording; this is a "
-                       f"{loaded.kind} of one moment")
-    return loaded
+                       f"{imported.kind} of one moment")
+    return imported
 
 
 def _poll(args: argparse.Namespace):

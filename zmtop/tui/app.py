@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.reactive import reactive
@@ -21,10 +22,16 @@ from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.engine.sources.source import Source, SourceInfo
 from zmtop.tui import bindings, config
+from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.task_rows import Figures
 from zmtop.viewmodels.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from zmtop.engine.recording.writer import Recorder
+    from zmtop.tui.screens.base import MonitorScreen
+    from zmtop.tui.screens.main import MainScreen
 
 HISTORY = 512  # free-memory samples kept for the sparkline
 
@@ -39,7 +46,7 @@ def _palette():
     return ZmtopCommands
 
 
-class ZmtopApp(RecordingControls, App):
+class ZmtopApp(RecordingControls, MonitorApp):
     """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
 
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
@@ -53,7 +60,7 @@ class ZmtopApp(RecordingControls, App):
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
-                 recorder=None) -> None:
+                 recorder: Recorder | None = None) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -74,7 +81,7 @@ class ZmtopApp(RecordingControls, App):
         self.tick_seconds = tick_seconds
         self.autostart = autostart
         self.exact = False
-        self.recorder = recorder
+        self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         self._use_source(source)
@@ -99,7 +106,7 @@ class ZmtopApp(RecordingControls, App):
             return
         super().refresh_css(animate)
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         from zmtop.tui.screens.main import MainScreen
 
         return MainScreen()
@@ -138,7 +145,7 @@ class ZmtopApp(RecordingControls, App):
             self.refresh_headers()
 
     @property
-    def monitor_screen(self):
+    def monitor_screen(self) -> MonitorScreen | None:
         """The topmost screen that shows snapshots (it may sit under a modal)."""
         from zmtop.tui.screens.base import MonitorScreen
 
@@ -260,13 +267,13 @@ class ZmtopApp(RecordingControls, App):
 
     # -- palette ----------------------------------------------------------------------
 
-    def main_screen(self):
+    def main_screen(self) -> MainScreen:
         """Close every screen above the job tree and return it."""
         from zmtop.tui.screens.main import MainScreen
 
-        while not isinstance(self.screen_stack[-1], MainScreen):
+        while not isinstance(top := self.screen_stack[-1], MainScreen):
             self.pop_screen()
-        return self.screen_stack[-1]
+        return top
 
     def describe_koid(self, koid: int) -> str:
         from zmtop.engine.formats.names import safe_name

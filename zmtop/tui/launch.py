@@ -26,6 +26,7 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             recorder = Recorder(record, metadata_for(source))
         except RecordingError as error:
             raise CliError(str(error)) from None
+    app: ZmtopApp
     try:
         if is_seekable(source):
             from zmtop.tui.replay_app import ReplayApp

@@ -7,13 +7,26 @@ here starts with the tick on screen, so it replays from what the user saw.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
 
 from zmtop.engine.recording.writer import metadata_for
 from zmtop.tui import bindings
+
+if TYPE_CHECKING:
+    from zmtop.engine.snapshot.records import Snapshot
+    from zmtop.tui.monitor import MonitorApp
+
+    _Base = MonitorApp  # what the mixin may use of the app it is mixed into
+else:
+    # At run time a plain DOMNode: Textual takes a class's CSS type names and default CSS
+    # along the first DOMNode base of each class (DOMNode._css_bases), so an App here
+    # would add App's type name and default CSS to ZmtopApp's styles, which lack them.
+    _Base = DOMNode
 
 
 def default_path(now: datetime | None = None) -> Path:
@@ -24,13 +37,17 @@ def default_path(now: datetime | None = None) -> Path:
     return Path(user_data_dir("zmtop")) / f"zmtop-{stamp}.zmrec"
 
 
-class RecordingControls(DOMNode):
+class RecordingControls(_Base):
     """The app's record toggle (a DOMNode only so that its bindings merge into the app's)."""
 
     BINDINGS = bindings.RECORDING
 
     can_record = True
     """False where there is nothing new to record (a replay)."""
+
+    @abstractmethod
+    def _record(self, snap: Snapshot) -> None:
+        """Append a shown tick to the recording, if any (the app's: ZmtopApp._record)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_record" and not self.can_record:

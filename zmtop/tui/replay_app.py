@@ -13,29 +13,36 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input
 
 from zmtop.engine.snapshot.records import Snapshot
-from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui import bindings
 from zmtop.tui.app import HISTORY, ZmtopApp
+from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.widgets.timeline import Timeline
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.task_rows import Figures
 
+if TYPE_CHECKING:
+    from zmtop.engine.recording.reader import Recording
+    from zmtop.engine.sources.source import Seekable
+
 REPLAY_ACTIONS = {"play", "move", "edge", "goto", "mark", "diff"}
 
 
-class ReplayApp(ZmtopApp):
+class ReplayApp(ZmtopApp, ReplayMonitorApp):
     """The monitor over a ReplaySource; it opens paused on the recording's first tick."""
 
     BINDINGS = bindings.REPLAY
     can_record = False
+    source: Seekable
+    replay: Recording
 
-    def __init__(self, source: ReplaySource, tick_seconds: float | None = None,
-                 theme: str | None = None, **options) -> None:
-        super().__init__(source, tick_seconds or source.tick_seconds, theme, **options)
+    def __init__(self, source: Seekable, tick_seconds: float | None = None,
+                 theme: str | None = None, **options: Any) -> None:
+        super().__init__(source, tick_seconds or source.info.tick_seconds, theme, **options)
         self.replay = source.recording
         self.marks: list[Snapshot] = []  # A, then B
         self.driver.pause()

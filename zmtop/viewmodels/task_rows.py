@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from operator import add, attrgetter
 from typing import NamedTuple
 
@@ -92,20 +92,20 @@ class Figures:
         totals = self.totals
         while moved:
             above: dict[int, list[int]] = {}
-            for job, (pss, private, apss) in moved.items():
+            for job, (job_pss, job_private, job_apss) in moved.items():
                 total = totals[job]
-                total[JOB_PSS] += pss
-                total[JOB_PRIVATE] += private
-                total[JOB_APSS] += apss
-                deltas[job] = deltas.get(job, 0) + pss
+                total[JOB_PSS] += job_pss
+                total[JOB_PRIVATE] += job_private
+                total[JOB_APSS] += job_apss
+                deltas[job] = deltas.get(job, 0) + job_pss
                 parent = sink[job]
                 sums = above.get(parent) if parent else None
                 if sums is not None:
-                    sums[JOB_PSS] += pss
-                    sums[JOB_PRIVATE] += private
-                    sums[JOB_APSS] += apss
+                    sums[JOB_PSS] += job_pss
+                    sums[JOB_PRIVATE] += job_private
+                    sums[JOB_APSS] += job_apss
                 elif parent:
-                    above[parent] = [pss, private, apss]
+                    above[parent] = [job_pss, job_private, job_apss]
             moved = above
         self.snap = snap
         self.deltas = deltas
@@ -295,7 +295,7 @@ def keep_matching(figures: Figures, needle: str) -> set[int]:
 
 def flatten(
     figures: Figures,
-    collapsed: set[int] | frozenset[int] = frozenset(),
+    collapsed: Container[int] = frozenset(),
     sort: str = "task",
     reverse: bool = False,
     keep: set[int] | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.screen import Screen
 
@@ -13,9 +15,17 @@ from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.line_table import LineTable
 from zmtop.tui.widgets.source_notice import SourceNotice
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
+
 
 class MonitorScreen(Screen):
     """A screen over the current snapshot; the app hands it each new one while it shows."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     BINDINGS = bindings.MONITOR_SCREEN
     NOTICE_GAPS: tuple[str, ...] = ()

@@ -37,10 +37,10 @@ class DiffSummary(Widget):
         text.append(" Diff ", title)
         text.append(f" tick {d.tick_a} → tick {d.tick_b}", value)
         text.append(f"  ({d.seconds:g} s)", label)
-        for title, lists in (("processes", (d.processes, d.processes_appeared,
-                                            d.processes_went)),
-                             ("VMOs", (d.vmos, d.vmos_appeared, d.vmos_went))):
-            text.append(f"   {title} ", label)
+        for records, lists in (("processes", (d.processes, d.processes_appeared,
+                                              d.processes_went)),
+                               ("VMOs", (d.vmos, d.vmos_appeared, d.vmos_went))):
+            text.append(f"   {records} ", label)
             for count, what in zip(map(len, lists), ("moved", "new", "gone")):
                 text.append(f"{count}", value)
                 text.append(f" {what} ", label)

@@ -32,9 +32,11 @@ class HelpScreen(ModalScreen):
         for title, keys in bindings.help_sections():
             text.append(f"{title}\n", "bold")
             for binding in keys:
-                keys = " ".join(self.app.get_key_display(Binding(k.strip(), ""))
-                                for k in binding.key.split(","))
-                text.append(f"  {keys:<18}", "bold")
+                if not isinstance(binding, Binding):
+                    continue  # every table in bindings.py holds Bindings, not tuples
+                shown = " ".join(self.app.get_key_display(Binding(k.strip(), ""))
+                                 for k in binding.key.split(","))
+                text.append(f"  {shown:<18}", "bold")
                 text.append(f"{binding.description}\n")
             text.append("\n")
         text.append("Mouse\n", "bold")

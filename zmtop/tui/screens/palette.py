@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from zmtop.tui.monitor import MonitorApp
 
 
 class ZmtopCommands(Provider):
     """Commands for the monitor; typing a number offers to jump to that koid."""
 
+    if TYPE_CHECKING:
+        @property
+        def app(self) -> MonitorApp: ...
+
     def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
         from zmtop.engine.sim.scenarios import SCENARIOS
 
         app = self.app
-        commands = [
+        commands: list[tuple[str, Callable[[], object], str]] = [
             ("Pause / resume", app.action_toggle_pause, "stop or restart the clock (space)"),
             ("Step one tick", app.action_step, "advance the simulation once (.)"),
             ("Faster", app.action_faster, "tick more often (+)"),

@@ -82,8 +82,9 @@ class VmoScreen(MonitorScreen):
         self.show_snapshot(snap)
         if self.koid in snap.vmos:
             for table in self.query(LineTable):
-                table.snap = snap
-                table.rebuild()
+                if isinstance(table, FamilyTable | HoldersTable):  # the screen's only tables
+                    table.snap = snap
+                    table.rebuild()
 
     def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
         if isinstance(event.table, HoldersTable):

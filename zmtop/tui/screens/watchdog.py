@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
@@ -15,6 +16,11 @@ from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 
 def parse_mb(text: str) -> int | None:
@@ -29,6 +35,9 @@ def parse_mb(text: str) -> int | None:
 
 class WatchdogPrompt(ModalScreen[int]):
     """Asks for the threshold in MiB; dismissed with it (0: off), or nothing on Escape."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     BINDINGS = bindings.WATCHDOG_PROMPT
 
@@ -47,7 +56,7 @@ class WatchdogPrompt(ModalScreen[int]):
         self.dismiss(mb)
 
 
-class HogTable(LineTable):
+class HogTable(LineTable[int]):
     """Processes at or over the threshold, as `k zx mwd` lists them, with their sizes."""
 
     SORTS = {"koid": 0, "mb": 1, "committed": 1, "pss": 2, "name": 3}

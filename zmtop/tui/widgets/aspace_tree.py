@@ -9,7 +9,7 @@ key is its line's position (node i is 2i, its VMO line 2i + 1) and stays put acr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from zmtop.engine.formats.kernel_aspace import AspaceNode, kernel_aspace
 from zmtop.engine.formats.names import safe_name
@@ -17,6 +17,9 @@ from zmtop.engine.snapshot.records import PAGE_SIZE, Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 
 class Line(NamedTuple):
@@ -34,7 +37,7 @@ class Line(NamedTuple):
     children: tuple[int, ...] = ()
 
 
-SORTS: dict[str, Callable[[Line], object]] = {
+SORTS: dict[str, Callable[[Line], SupportsRichComparison]] = {
     "tree": lambda line: line.key,
     "base": lambda line: line.base or 0,
     "end": lambda line: (line.base or 0) + line.size,
@@ -75,7 +78,7 @@ def aspace_lines(nodes: Sequence[AspaceNode]) -> dict[int, Line]:
     return lines
 
 
-class AspaceTree(LineTable):
+class AspaceTree(LineTable[int]):
     """Mappings start folded (their VMO line hidden); Enter or arrows fold and unfold."""
 
     BINDINGS = bindings.ASPACE_TREE
@@ -131,11 +134,11 @@ class AspaceTree(LineTable):
         line = self.lines[key]
         style = KIND_STYLES.get(line.kind, "")
         marker = ("▸ " if key in self.collapsed else "▾ ") if line.children else "  "
-        has_range = line.base is not None and line.kind != "object"
+        base = line.base if line.kind != "object" else None  # an object has no range
         return (
             Cell(f"{'  ' * line.depth}{marker}{line.kind}", style),
             Cell("" if line.base is None else f"{line.base:016x}", style),
-            Cell(f"{line.base + line.size - 1:016x}" if has_range and line.size else ""),
+            Cell(f"{base + line.size - 1:016x}" if base is not None and line.size else ""),
             Cell(cells.size(line.size, self.exact)),
             Cell(cells.size(line.committed, self.exact)),
             Cell(str(line.ref)),

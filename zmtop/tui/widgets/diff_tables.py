@@ -7,38 +7,46 @@ shrank).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from zmtop.engine.analysis.diff import Diff, KmemDelta, ProcessGrowth, VmoGrowth
 from zmtop.engine.formats.names import safe_name
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
 STATES = {"grew": Cell(""), "new": Cell("new", "line-table--rise"),
           "gone": Cell("gone", "line-table--fall")}
 
 
-class Row(NamedTuple):
+G = TypeVar("G", ProcessGrowth, VmoGrowth)  # what grew: a process or a VMO
+K = TypeVar("K", int, str)  # a row's key
+R = TypeVar("R")  # a row
+
+
+class Row(NamedTuple, Generic[G]):
     state: str  # a key of STATES
-    growth: ProcessGrowth | VmoGrowth
+    growth: G
 
 
-def _rows(changed: list, appeared: list, went: list) -> dict[int, Row]:
+def _rows(changed: list[G], appeared: list[G], went: list[G]) -> dict[int, Row[G]]:
     rows = {g.koid: Row("grew", g) for g in changed}
     rows.update((g.koid, Row("new", g)) for g in appeared)
     rows.update((g.koid, Row("gone", g)) for g in went)
     return rows
 
 
-class GrowthTable(LineTable):
+class GrowthTable(LineTable[K], Generic[K, R]):
     """Rows by key, sorted by the SORTS value of the sort column, ties by key."""
 
-    SORTS: dict[str, Callable[[object], object]] = {}
+    SORTS: ClassVar[dict[str, Callable[[Any], SupportsRichComparison]]] = {}  # of a row (R)
 
-    def __init__(self, rows: dict, *, sort: str, title: str, exact: bool,
+    def __init__(self, rows: dict[K, R], *, sort: str, title: str, exact: bool,
                  id: str | None = None) -> None:
-        self.rows = rows
+        self.rows: dict[K, R] = rows
         self.exact = exact
         super().__init__(self.make_columns(exact), sort=sort, title=title, id=id)
         self.rebuild()
@@ -58,11 +66,11 @@ class GrowthTable(LineTable):
         self.set_columns(self.make_columns(exact))
 
 
-class TaskGrowthTable(GrowthTable):
+class TaskGrowthTable(GrowthTable[int, Row[G]]):
     """Rows of processes or VMOs: KOID and STATE lead, the figures follow, NAME ends; a
     search looks at names and koids."""
 
-    SORTS = {
+    SORTS: ClassVar[dict[str, Callable[[Row[Any]], SupportsRichComparison]]] = {
         "koid": lambda r: r.growth.koid,
         "state": lambda r: r.state,
         "name": lambda r: r.growth.name.casefold(),
@@ -79,10 +87,10 @@ class TaskGrowthTable(GrowthTable):
         return f"{self.rows[key].growth.name.casefold()}\0{key}"
 
 
-class ProcessDiffTable(TaskGrowthTable):
+class ProcessDiffTable(TaskGrowthTable[ProcessGrowth]):
     """Processes by legacy PSS growth, then attributed PSS growth (as `zmtop diff`)."""
 
-    SORTS = {
+    SORTS: ClassVar[dict[str, Callable[[Row[ProcessGrowth]], SupportsRichComparison]]] = {
         **TaskGrowthTable.SORTS,
         "pss": lambda r: r.growth.pss_bytes,
         "delta": lambda r: (r.growth.pss_delta, r.growth.attributed_delta),
@@ -112,10 +120,10 @@ class ProcessDiffTable(TaskGrowthTable):
                 cells.change(round(g.attributed_delta), exact), Cell(safe_name(g.name))]
 
 
-class VmoDiffTable(TaskGrowthTable):
+class VmoDiffTable(TaskGrowthTable[VmoGrowth]):
     """VMOs by committed bytes growth."""
 
-    SORTS = {
+    SORTS: ClassVar[dict[str, Callable[[Row[VmoGrowth]], SupportsRichComparison]]] = {
         **TaskGrowthTable.SORTS,
         "alloc": lambda r: r.growth.committed_bytes,
         "delta": lambda r: r.growth.committed_delta,
@@ -135,10 +143,10 @@ class VmoDiffTable(TaskGrowthTable):
                 cells.change(g.committed_delta, self.exact), Cell(safe_name(g.name) or "-")]
 
 
-class KstatsDiffTable(GrowthTable):
+class KstatsDiffTable(GrowthTable[str, tuple[int, KmemDelta]]):
     """Every kernel memory counter before and after; FIELD order is kstats' own."""
 
-    SORTS = {
+    SORTS: ClassVar[dict[str, Callable[[tuple[int, KmemDelta]], SupportsRichComparison]]] = {
         "field": lambda r: r[0],
         "before": lambda r: r[1].before,
         "after": lambda r: r[1].after,
@@ -146,7 +154,7 @@ class KstatsDiffTable(GrowthTable):
     }
 
     def __init__(self, d: Diff, *, exact: bool = False) -> None:
-        rows: dict[Hashable, tuple[int, KmemDelta]] = {
+        rows: dict[str, tuple[int, KmemDelta]] = {
             k.field: (i, k) for i, k in enumerate(d.kstats)}
         super().__init__(rows, sort="field", title="kstats", exact=exact, id="diff-kstats")
 

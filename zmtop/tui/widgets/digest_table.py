@@ -25,7 +25,7 @@ def digest_total(d: Digest, total_bytes: int) -> int:
     return sum(b.size for b in d.rows() if b not in d.additional)
 
 
-class DigestTable(LineTable):
+class DigestTable(LineTable[tuple[str, int]]):
     """One row per digest line, memory_monitor's order by default; sortable."""
 
     def __init__(self, d: Digest, total_bytes: int, note: str = "", *,

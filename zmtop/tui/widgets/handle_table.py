@@ -24,7 +24,7 @@ def rights_names(rights: int) -> str:
     return " ".join(key for i, key in enumerate(RIGHT_KEYS) if rights >> i & 1)
 
 
-class HandleTable(LineTable):
+class HandleTable(LineTable[int]):
     """One row per handle: koid, handle value and rights in hex, kernel type, rights keys."""
 
     def __init__(self, process: Process) -> None:

@@ -8,6 +8,7 @@ the counters simply take two lines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -19,6 +20,12 @@ from textual.widget import Widget
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.snapshot.records import Kmem
+from zmtop.viewmodels.kstats_history import kstats_fields
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 SPARKS = "▁▂▃▄▅▆▇█"
 PRESSURE_CLASS = {
@@ -29,21 +36,6 @@ PRESSURE_CLASS = {
     "OOM": "header--pressure-oom",
 }
 BAR_PARTS = ("vmo", "heap", "wired", "other")
-
-
-def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
-    """`kstats -m`'s columns, in its order."""
-    return [
-        ("total", kmem.total_bytes),
-        ("free", kmem.free_bytes),
-        ("VMOs", kmem.vmo_bytes),
-        ("kheap", kmem.total_heap_bytes - kmem.free_heap_bytes),
-        ("kfree", kmem.free_heap_bytes),
-        ("wired", kmem.wired_bytes),
-        ("mmu", kmem.mmu_overhead_bytes),
-        ("ipc", kmem.ipc_bytes),
-        ("other", kmem.other_bytes),
-    ]
 
 
 def bar_parts(kmem: Kmem) -> list[tuple[str, int]]:
@@ -82,6 +74,9 @@ class KstatsHeader(Widget):
     Drawn with the Line API: each line is built as segments once per shown state, not
     as Rich text to be parsed again on every repaint.
     """
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     COMPONENT_CLASSES = {
         "header--title",

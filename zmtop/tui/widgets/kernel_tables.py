@@ -23,7 +23,7 @@ from zmtop.tui.widgets.vmo_tables import VMO_SORTS, vmo_search_text
 PS_COLUMN = {t: f"#{col}" for col, types in PS_COLUMNS for t in types}
 
 
-class HiddenVmoTable(LineTable):
+class HiddenVmoTable(LineTable[int]):
     """Kernel-only VMOs first (keys -1, -2, ... in boot order), then user VMOs by koid.
 
     From one tick to the next only the changed VMOs are looked at; any other step (the
@@ -118,7 +118,7 @@ def handle_totals(processes: Sequence[Process]) -> Counter[str]:
     return total
 
 
-class HandleTotalsTable(LineTable):
+class HandleTotalsTable(LineTable[str]):
     """One row per object type: handles held, the `k zx ps` column, processes holding any."""
 
     def __init__(self, snap: Snapshot) -> None:

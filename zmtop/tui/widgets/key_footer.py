@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events
+from textual.dom import DOMNode
 from textual.widget import Widget
 
 
@@ -18,7 +19,7 @@ class KeyFooter(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._spots: list[tuple[int, int, str, object]] = []  # x from, x to, action, node
+        self._spots: list[tuple[int, int, str, DOMNode]] = []  # x from, x to, action, node
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)

@@ -8,6 +8,7 @@ cell, four dot levels per line, newest at the right) and the visible range on th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -17,6 +18,11 @@ from textual.widget import Widget
 from zmtop.engine.formats.sizes import format_size
 from zmtop.tui.widgets.cells import size_width
 from zmtop.tui.widgets.line_table import fit
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 BRAILLE = 0x2800
 LEFT_DOTS = (0x40, 0x04, 0x02, 0x01)  # dots 7, 3, 2, 1: bottom to top
@@ -52,6 +58,9 @@ def braille_graph(values: Sequence[int], width: int, rows: int) -> list[str]:
 
 class KstatsGraphs(Widget):
     """The app's per-field kstats history, drawn fresh each tick (nine fields, a few lines)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     COMPONENT_CLASSES = {"kstats-graphs--label", "kstats-graphs--value",
                          "kstats-graphs--graph", "kstats-graphs--range"}

@@ -9,7 +9,7 @@ repaints only the lines whose text changed.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple, Self
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,6 +22,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zmtop.tui import bindings
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 
 class Column(NamedTuple):
@@ -40,6 +45,8 @@ class Cell(NamedTuple):
 
 FLEX_MIN = 16
 
+K = TypeVar("K", bound=Hashable)  # a table's row key
+
 
 def fit(text: str, width: int, align: str) -> str:
     """Pad or cut `text` to exactly `width` cells; cut text ends in an ellipsis."""
@@ -50,8 +57,11 @@ def fit(text: str, width: int, align: str) -> str:
     return pad + text if align == "right" else text + pad
 
 
-class LineTable(ScrollView, can_focus=True):
+class LineTable(ScrollView, Generic[K], can_focus=True):
     """Rows by key, a pinned header line, a cursor that follows its key."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     COMPONENT_CLASSES = {
         "line-table--header",
@@ -66,17 +76,18 @@ class LineTable(ScrollView, can_focus=True):
     }
     BINDINGS = bindings.LINE_TABLE
     filterable = False  # whether the filter prompt (\ or f) narrows this table's rows
+    filter_text = ""  # the filter's text, in a filterable table (see `set_filter`)
 
     class Chosen(Message):
         """Enter (or a double click) on a row."""
 
-        def __init__(self, table: LineTable, key: Hashable) -> None:
+        def __init__(self, table: LineTable[Any], key: Any) -> None:
             super().__init__()
             self.table = table
-            self.key = key
+            self.key = key  # of the table's key type: a handler narrows by the table
 
         @property
-        def control(self) -> LineTable:
+        def control(self) -> LineTable[Any]:
             return self.table
 
     def __init__(self, columns: Sequence[Column], *, sort: str, title: str = "",
@@ -85,7 +96,7 @@ class LineTable(ScrollView, can_focus=True):
         self.columns = tuple(columns)
         self.sort_key = sort
         self.sort_reverse = False
-        self.keys: list = []
+        self.keys: list[K] = []
         self.cursor = 0
         self.needle = ""  # the search text, highlighted in matching rows
         self.title = title
@@ -93,8 +104,9 @@ class LineTable(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._columns_cache: tuple[int, list[tuple[int, Column, int]]] | None = None
         self._looks: dict[tuple[str, str, bool], Style] = {}  # see `_look`
-        self._painted: dict[int, tuple] = {}  # screen line -> (row key, cells) drawn there
-        self._fresh: dict[int, tuple] = {}  # screen line -> (row key, cells) to draw there
+        # screen line -> (row key, cells) drawn there, and to draw there
+        self._painted: dict[int, tuple[K, tuple[Cell, ...]]] = {}
+        self._fresh: dict[int, tuple[K, tuple[Cell, ...]]] = {}
         self._update_titles()
 
     # -- for subclasses -----------------------------------------------------------------
@@ -103,30 +115,38 @@ class LineTable(ScrollView, can_focus=True):
         """Recompute the row keys (sorted, filtered) and pass them to `set_keys`."""
         raise NotImplementedError
 
-    def cells(self, key: Hashable) -> Sequence[Cell]:
+    def cells(self, key: K) -> Sequence[Cell]:
         raise NotImplementedError
 
-    def search_text(self, key: Hashable) -> str:
+    def search_text(self, key: K) -> str:
         """What a search looks in, lower case."""
         raise NotImplementedError
 
     def subtitle(self) -> str:
         return f"{len(self.keys):,} rows"
 
+    def set_exact(self, exact: bool) -> None:
+        """Show sizes in exact bytes, or in human units."""
+        raise NotImplementedError
+
+    def set_filter(self, text: str) -> None:
+        """Keep the rows that match `text` (a filterable table only)."""
+        raise NotImplementedError
+
     # -- rows and cursor --------------------------------------------------------------
 
     @property
-    def cursor_key(self) -> Hashable | None:
+    def cursor_key(self) -> K | None:
         return self.keys[self.cursor] if self.keys else None
 
-    def index_of(self, key: Hashable) -> int | None:
+    def index_of(self, key: K) -> int | None:
         """The row of a key (a C-speed scan: cheaper than keeping an index per rebuild)."""
         try:
             return self.keys.index(key)
         except ValueError:
             return None
 
-    def set_keys(self, keys: list) -> None:
+    def set_keys(self, keys: list[K]) -> None:
         """Show new rows, keeping the cursor on its key (or its place if the key went)."""
         old = self.cursor_key
         self.keys = keys
@@ -158,7 +178,7 @@ class LineTable(ScrollView, can_focus=True):
             self._fresh = {}
         return super().refresh(*regions, **kwargs)
 
-    def move_to(self, key: Hashable) -> bool:
+    def move_to(self, key: K) -> bool:
         index = self.index_of(key)
         if index is None:
             return False
@@ -344,11 +364,11 @@ class LineTable(ScrollView, can_focus=True):
 
     # -- search -----------------------------------------------------------------------
 
-    def search_keys(self) -> list:
+    def search_keys(self) -> list[K]:
         """The rows a search walks, in order (subclasses may search hidden rows too)."""
         return self.keys
 
-    def reveal(self, key: Hashable) -> None:
+    def reveal(self, key: K) -> None:
         """Make a row found by a search visible and put the cursor on it."""
         self.move_to(key)
 

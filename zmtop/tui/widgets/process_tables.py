@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import MapEntry, Process, Snapshot, VmoRef
@@ -15,7 +16,10 @@ from zmtop.tui.widgets.vmo_tables import (
     vmo_search_text,
 )
 
-MAP_SORTS: dict[str, Callable[[MapEntry], object]] = {
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+MAP_SORTS: dict[str, Callable[[MapEntry], SupportsRichComparison]] = {
     "range": lambda e: e.base,
     "perm": lambda e: e.perms,
     "size": lambda e: e.size,
@@ -26,7 +30,10 @@ MAP_SORTS: dict[str, Callable[[MapEntry], object]] = {
 MAP_STYLES = {"A": "line-table--strong", "R": "line-table--dim", "M": ""}
 
 
-def map_key(entry: MapEntry) -> tuple:
+MapKey = tuple[str, int, int, int]  # a mapping's kind, base, depth and VMO
+
+
+def map_key(entry: MapEntry) -> MapKey:
     """A mapping's identity across ticks: its kind, place and depth (not its list index)."""
     return (entry.type, entry.base, entry.depth, entry.vmo_koid)
 
@@ -37,13 +44,13 @@ def span(entry: MapEntry) -> str:
     return f"{entry.base:0{digits}x}-{end:0{digits}x}"
 
 
-class VmapsTable(LineTable):
+class VmapsTable(LineTable[MapKey]):
     """The aspace (/A), root VMAR (/R), VMARs (R) and mappings (M), in tree order."""
 
     def __init__(self, process: Process, *, exact: bool = False) -> None:
         self.process = process
         self.exact = exact
-        self.entries: dict[tuple, MapEntry] = {}
+        self.entries: dict[MapKey, MapEntry] = {}
         super().__init__(self._columns(), sort="tree", title="vmaps", id="vmaps")
         self.rebuild()
 
@@ -83,7 +90,7 @@ class VmapsTable(LineTable):
         self.exact = exact
         self.set_columns(self._columns())
 
-    def cells(self, key: tuple) -> Sequence[Cell]:
+    def cells(self, key: MapKey) -> Sequence[Cell]:
         e = self.entries[key]
         tree = f"/{e.type}" if e.depth < 2 else " " * (e.depth - 2) + e.type
         mapping = e.type == "M"
@@ -97,12 +104,12 @@ class VmapsTable(LineTable):
             Cell(safe_name(e.name), MAP_STYLES[e.type]),
         ]
 
-    def search_text(self, key: tuple) -> str:
+    def search_text(self, key: MapKey) -> str:
         e = self.entries[key]
         return f"{safe_name(e.name).casefold()}\0{e.vmo_koid or ''}"
 
 
-class ProcessVmoTable(LineTable):
+class ProcessVmoTable(LineTable[tuple[int, int]]):
     """One row per ZX_INFO_PROCESS_VMOS entry (handles, then mappings), as `vmos` lists."""
 
     def __init__(self, process: Process, snap: Snapshot, *, exact: bool = False,

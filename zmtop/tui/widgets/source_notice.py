@@ -8,10 +8,17 @@ poll succeeds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widget import Widget
 
 from zmtop.engine.sources.source import Source
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import MonitorApp
 
 # What a gap means, by the name engine/imports.py gives it; "{src}" is the data's kind.
 GAPS = {
@@ -34,6 +41,9 @@ def gap_text(source: Source, gap: str) -> str:
 
 class SourceNotice(Widget):
     """One line per gap this screen would show, plus a failed poll; hidden when all is well."""
+
+    if TYPE_CHECKING:
+        app = getters.app(MonitorApp)
 
     COMPONENT_CLASSES = {"source-notice--gap", "source-notice--error"}
 

@@ -45,7 +45,7 @@ def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Co
     ]
 
 
-class TaskTable(LineTable):
+class TaskTable(LineTable[int]):
     """Jobs and processes as a collapsible, sortable, filterable tree."""
 
     COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog"}

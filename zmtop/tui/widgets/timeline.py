@@ -9,6 +9,7 @@ and B, and the position. A click on the track seeks there.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -16,6 +17,11 @@ from textual.widget import Widget
 
 from zmtop.engine.snapshot.records import Event
 from zmtop.tui.widgets.header import uptime
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from zmtop.tui.monitor import ReplayMonitorApp
 
 # kind -> (rank, glyph, component class); the higher rank wins a shared cell
 EVENT_MARKS = {
@@ -59,6 +65,9 @@ def event_columns(marks: Iterable[tuple[int, Event]], first: int, last: int,
 
 class Timeline(Widget):
     """The replay's position and events, from the app's recording, snapshot and marks."""
+
+    if TYPE_CHECKING:
+        app = getters.app(ReplayMonitorApp)
 
     COMPONENT_CLASSES = {
         "timeline--title",

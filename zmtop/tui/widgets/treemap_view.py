@@ -119,9 +119,10 @@ class TreemapView(Widget, can_focus=True):
         self.root = root
         node, path = root, []
         for node_id in self.path:
-            node = next((c for c in node.children if c.id == node_id), None)
-            if node is None:
+            child = next((c for c in node.children if c.id == node_id), None)
+            if child is None:
                 break
+            node = child
             path.append(node_id)
         self.path = path
         self.relayout()

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot, Vmo
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
 
-VMO_SORTS: dict[str, Callable[[Vmo], object]] = {
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+VMO_SORTS: dict[str, Callable[[Vmo], SupportsRichComparison]] = {
     "koid": attrgetter("koid"),
     "parent": attrgetter("parent_koid"),
     "chld": attrgetter("num_children"),
@@ -70,7 +73,7 @@ def vmo_search_text(vmo: Vmo) -> str:
     return f"{vmo.name.casefold()}\0{vmo.koid}"
 
 
-class SystemVmoTable(LineTable):
+class SystemVmoTable(LineTable[int]):
     """Every VMO of the system, or only the hidden ones (mapped by no process)."""
 
     def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
@@ -133,7 +136,7 @@ def clone_children(snap: Snapshot, koid: int) -> list[int]:
     return [k for k, v in snap.vmos.items() if v.parent_koid == koid and v.is_clone]
 
 
-class FamilyTable(LineTable):
+class FamilyTable(LineTable[int]):
     """A VMO's clone chain up to its root, then its direct children."""
 
     def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False) -> None:
@@ -170,6 +173,7 @@ class FamilyTable(LineTable):
         order = {k: i for i, k in enumerate(relation)}
         column = next(c for c in self.columns if c.key == self.sort_key)
         descending = column.descending != self.sort_reverse
+        key: Callable[[int], SupportsRichComparison]
         if self.sort_key == "rel":
             key = order.__getitem__
         else:
@@ -219,7 +223,7 @@ def vmo_holders(snap: Snapshot, koid: int) -> list[Holder]:
     return out
 
 
-HOLDER_SORTS: dict[str, Callable[[Holder], object]] = {
+HOLDER_SORTS: dict[str, Callable[[Holder], SupportsRichComparison]] = {
     "koid": lambda h: h.koid,
     "handles": lambda h: h.handles,
     "maps": lambda h: h.mappings,
@@ -229,7 +233,7 @@ HOLDER_SORTS: dict[str, Callable[[Holder], object]] = {
 }
 
 
-class HoldersTable(LineTable):
+class HoldersTable(LineTable[int]):
     """The processes that map or hold a VMO, with each one's share of its pages."""
 
     def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False) -> None:
