@@ -8,7 +8,7 @@ from datetime import datetime
 
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.tui.recording import default_path
+from zmtop.tui.recording import recording_path
 from zmtop.tui.widgets.header import KstatsHeader
 
 
@@ -42,7 +42,7 @@ def messages(app) -> list[tuple[str, str]]:
 
 def test_default_path_is_time_stamped_in_the_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    path = default_path(datetime(2024, 5, 6, 7, 8, 9))
+    path = recording_path(datetime(2024, 5, 6, 7, 8, 9))
     assert path == tmp_path / "zmtop" / "zmtop-20240506-070809.zmrec"
 
 

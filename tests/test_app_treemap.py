@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zmtop.engine.formats.treemap import Node, build_tree, label
-from zmtop.engine.formats.treemap_layout import Cell
+from zmtop.engine.formats.treemap_layout import Tile
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.screens.treemap import TreemapScreen
 from zmtop.tui.widgets.treemap_view import TreemapView, kind, neighbour
@@ -25,8 +25,8 @@ def text(view: TreemapView) -> list[str]:
 
 def test_neighbour_prefers_overlapping_rectangles():
     a, b, c, d = (Node(n, "p", n, 1) for n in "abcd")
-    cells = [Cell(a, 0, 0, 10, 10, 1), Cell(b, 10, 0, 10, 4, 1), Cell(c, 10, 4, 10, 6, 1),
-             Cell(d, 0, 10, 20, 3, 1)]
+    cells = [Tile(a, 0, 0, 10, 10, 1), Tile(b, 10, 0, 10, 4, 1), Tile(c, 10, 4, 10, 6, 1),
+             Tile(d, 0, 10, 20, 3, 1)]
     assert neighbour(cells, cells[0], 1, 0).node is c  # both overlap; c is nearer the middle
     assert neighbour(cells, cells[1], 0, 1).node is c
     assert neighbour(cells, cells[1], -1, 0).node is a

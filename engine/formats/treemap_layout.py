@@ -13,7 +13,7 @@ from typing import NamedTuple
 from zmtop.engine.formats.treemap import Node
 
 
-class Cell(NamedTuple):
+class Tile(NamedTuple):
     node: Node
     x: int
     y: int
@@ -63,20 +63,20 @@ def squarify(nodes: list[Node], x: float, y: float, w: float, h: float
     return out
 
 
-def layout(node: Node, x: int, y: int, w: int, h: int, depth: int = 1) -> list[Cell]:
+def layout(node: Node, x: int, y: int, w: int, h: int, depth: int = 1) -> list[Tile]:
     """Cells for `node`'s descendants `depth` levels down, inside the w x h box at (x, y)."""
-    cells: list[Cell] = []
+    cells: list[Tile] = []
     _layout(node, x, y, w, h, 1, depth, cells)
     return cells
 
 
 def _layout(node: Node, x: int, y: int, w: int, h: int, level: int, depth: int,
-            cells: list[Cell]) -> None:
+            cells: list[Tile]) -> None:
     kids = sorted(node.children, key=lambda n: n.area, reverse=True)
     for child, fx, fy, fw, fh in squarify(kids, x, y, w, h):
         x0, y0, x1, y1 = round(fx), round(fy), round(fx + fw), round(fy + fh)
         if x1 <= x0 or y1 <= y0:
             continue
-        cells.append(Cell(child, x0, y0, x1 - x0, y1 - y0, level))
+        cells.append(Tile(child, x0, y0, x1 - x0, y1 - y0, level))
         if level < depth and child.children and y1 - y0 > 1 and x1 - x0 > 1:
             _layout(child, x0, y0 + 1, x1 - x0, y1 - y0 - 1, level + 1, depth, cells)

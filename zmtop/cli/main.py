@@ -164,6 +164,8 @@ def run_command(args: argparse.Namespace) -> str:
 GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
 
 
+# Speed: bench "ui default: first frame" (start-up without collections) and "ui scale: UI work
+# per tick beyond Simulation.step" (fewer young collections) (ui_bench).
 def settle_heap() -> None:
     """Start-up builds a large, long-lived heap (Textual, the booted system; a forked boot
     freezes its own later): move it out of the collector's sight, then let the collector

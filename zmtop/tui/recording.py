@@ -29,7 +29,7 @@ else:
     _Base = DOMNode
 
 
-def default_path(now: datetime | None = None) -> Path:
+def recording_path(now: datetime | None = None) -> Path:
     """A time-stamped file in the user's data directory."""
     from platformdirs import user_data_dir
 
@@ -70,7 +70,7 @@ class RecordingControls(_Base):
             return False
         if self.recorder is not None:
             self.stop_recording()
-        target = Path(path).expanduser() if path else default_path()
+        target = Path(path).expanduser() if path else recording_path()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             recorder = Recorder(target, metadata_for(self.source))

@@ -110,7 +110,7 @@ class HiddenVmoTable(LineTable[int]):
         return vmo_search_text(self.record(key))
 
 
-def handle_totals(processes: Sequence[Process]) -> Counter[str]:
+def handle_type_totals(processes: Sequence[Process]) -> Counter[str]:
     """Handles by object type (memgraph's names), summed over `processes`."""
     total: Counter[str] = Counter()
     for proc in processes:
@@ -143,7 +143,7 @@ class HandleTotalsTable(LineTable[str]):
         for koid, proc in snap.processes.items():
             cached = cache.get(koid)
             fresh[koid] = cached if cached and cached[0] is proc else (
-                proc, handle_totals([proc]))
+                proc, handle_type_totals([proc]))
         self.per_process = fresh
         self.totals, self.holders = Counter(), Counter()
         for _, counts in fresh.values():

@@ -22,7 +22,7 @@ from textual.widget import Widget
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import treemap_size
 from zmtop.engine.formats.treemap import Node, label
-from zmtop.engine.formats.treemap_layout import Cell, layout
+from zmtop.engine.formats.treemap_layout import Tile, layout
 from zmtop.tui import bindings
 from zmtop.tui.widgets.line_table import fit
 
@@ -50,7 +50,7 @@ def to_cells(text: str, width: int) -> list[str]:
     return out
 
 
-def neighbour(cells: list[Cell], current: Cell, dx: int, dy: int) -> Cell | None:
+def neighbour(cells: list[Tile], current: Tile, dx: int, dy: int) -> Tile | None:
     """The rectangle next to `current` in a direction: overlapping ones first, then nearest."""
     best, best_score = None, None
     for c in cells:
@@ -86,7 +86,7 @@ class TreemapView(Widget, can_focus=True):
         self.root: Node | None = None
         self.path: list[str] = []
         self.selected: str | None = None
-        self.cells: list[Cell] = []
+        self.cells: list[Tile] = []
         self._strips: list[Strip] | None = None
         self._crumbs: list[tuple[int, int, int]] = []  # x from, x to, path length
 
@@ -106,12 +106,12 @@ class TreemapView(Widget, can_focus=True):
         return trail[-1] if trail else None
 
     @property
-    def top(self) -> list[Cell]:
+    def top(self) -> list[Tile]:
         """The zoomed node's children as laid out: the rectangles a selection moves among."""
         return [c for c in self.cells if c.depth == 1]
 
     @property
-    def selected_cell(self) -> Cell | None:
+    def selected_cell(self) -> Tile | None:
         return next((c for c in self.top if c.node.id == self.selected), None)
 
     def set_tree(self, root: Node) -> None:
@@ -243,7 +243,7 @@ class TreemapView(Widget, can_focus=True):
             strips.append(Strip(segments, width))
         return strips
 
-    def _paint_cell(self, cell: Cell, styles: list[list[str]], chars: list[list[str]]) -> None:
+    def _paint_cell(self, cell: Tile, styles: list[list[str]], chars: list[list[str]]) -> None:
         node = cell.node
         key = kind(node)
         w = cell.w - 1 if cell.w > 1 else cell.w
