@@ -12,15 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import BUCKETS, CAPTURE
 from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import load_source, parse_source
 from zmtop.engine.sources.memgraph_reader import to_memgraph
 from zmtop.engine.sources.poll import PollSource
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
-BUCKETS = FIXTURES / "fuchsia-capture-2021-buckets.json"
 
 
 def _median_ms(fn, runs: int) -> float:
@@ -38,8 +35,6 @@ def _digest_end_to_end() -> None:
 
 
 def capture(runs: int = 7) -> list[tuple[str, float, str, str]]:
-    if not CAPTURE.exists():
-        return [(f"capture: fixture missing ({CAPTURE})", 0.0, "", "skipped")]
     return [
         ("capture: load real capture (90 procs, 6k VMOs), median",
          _median_ms(lambda: load_source(CAPTURE), runs), "ms", ""),
@@ -87,8 +82,6 @@ def _changing_tick_ms(runs: int) -> float:
 
 def poll(runs: int = 7) -> list[tuple[str, float, str, str]]:
     """What a poll tick costs beyond the command's own time (here `cat` of the capture)."""
-    if not CAPTURE.exists():
-        return [(f"poll: fixture missing ({CAPTURE})", 0.0, "", "skipped")]
     command = ["cat", str(CAPTURE)]
     source = PollSource(" ".join(command), tick_seconds=2.0)
     own = _median_ms(lambda: subprocess.run(command, check=True, capture_output=True), runs)

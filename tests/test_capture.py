@@ -8,9 +8,9 @@ import random
 import re
 import shlex
 import sys
-from pathlib import Path
 
 import pytest
+from real_capture import CAPTURE
 
 from zmtop.engine.analysis.digest import digest, load_buckets
 from zmtop.engine.formats.capture import capture_json, summarize, to_capture, to_csv
@@ -21,19 +21,12 @@ from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import SourceError
 from zmtop.engine.sources.poll import PollSource
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
-needs_fixture = pytest.mark.skipif(
-    not CAPTURE.exists(), reason=f"real capture fixture not found at {CAPTURE} "
-    "(CI clones the repo beside shared/)")
-
 
 @pytest.fixture(scope="module")
 def real():
     return load_source(CAPTURE)
 
 
-@needs_fixture
 def test_real_capture_shape(real):
     snap = real.snapshot
     assert isinstance(real, ImportedSource) and real.kind == "capture"
@@ -80,7 +73,6 @@ def _oracle_summary(doc: dict) -> dict[int, tuple[int, int, int]]:
     return out
 
 
-@needs_fixture
 def test_real_summary_matches_oracle(real):
     expected = _oracle_summary(json.loads(CAPTURE.read_text()))
     got = summarize(real.snapshot)
@@ -91,7 +83,6 @@ def test_real_summary_matches_oracle(real):
             private, scaled * FRACTION_ONE, total)
 
 
-@needs_fixture
 def test_csv_is_ffx_layout(real):
     lines = to_csv(real.snapshot).splitlines()
     assert len(lines) == len(summarize(real.snapshot))

@@ -2,9 +2,9 @@
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
+from real_capture import BUCKETS, CAPTURE
 
 from zmtop.cli.main import main
 from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
@@ -12,10 +12,6 @@ from zmtop.engine.formats import kzx, psutils
 from zmtop.engine.formats.capture import capture_json
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.memgraph_reader import to_memgraph
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
-BUCKETS = FIXTURES / "fuchsia-capture-2021-buckets.json"
 
 
 def run(capsys, *argv):
@@ -51,7 +47,6 @@ def test_at_is_refused_for_a_one_moment_import(capsys, files):
     assert code == 2 and "--at needs a recording" in err
 
 
-@pytest.mark.skipif(not CAPTURE.exists(), reason=f"fixture capture not at {CAPTURE}")
 def test_digest_of_the_real_capture_in_all_three_shapes(capsys):
     code, text, _ = run(capsys, "digest", "--from", CAPTURE, "--buckets", BUCKETS)
     assert code == 0 and "Undigested" in text and "Kernel" in text and "Free" in text

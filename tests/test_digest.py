@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 
 import pytest
+from real_capture import BUCKETS, CAPTURE
 
 from zmtop.engine.analysis.digest import (
     digest,
@@ -20,13 +20,6 @@ from zmtop.engine.formats.sizes import memory_monitor_size
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import load_source, parse_source
 from zmtop.engine.sources.json_input import SourceError
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-CAPTURE = FIXTURES / "fuchsia-capture-2021.json"
-BUCKETS = FIXTURES / "fuchsia-capture-2021-buckets.json"
-needs_fixture = pytest.mark.skipif(
-    not (CAPTURE.exists() and BUCKETS.exists()),
-    reason=f"real capture fixtures not found in {FIXTURES} (CI clones the repo beside shared/)")
 
 
 # memory_monitor's printer_unittest FormatSize vectors.
@@ -88,7 +81,6 @@ def test_buckets_are_the_outer_loop():
         ("Second", 300, (1, 2)), ("First", 0, ())]
 
 
-@needs_fixture
 def test_real_capture_digest():
     src = load_source(CAPTURE)
     d = digest(src.snapshot, load_buckets(BUCKETS), src.kernel_extended)

@@ -1,14 +1,77 @@
-"""The asyncio driver: it steps on its clock, and pause, step and speed do what they say."""
+"""The asyncio driver: it steps on its clock, and pause, step and speed do what they say.
+
+The driver waits on a ManualClock, so no test here waits for real time to pass: time moves
+only when a test advances the clock, and each advance returns once the driver is waiting
+again (or has stopped)."""
 
 import asyncio
 
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.engine.sources.driver import SPEEDS, Driver
+from zmtop.engine.sources.driver import SPEEDS, Driver, wait_or_timeout
+
+SETTLE_SECONDS = 5  # a bound on the real time a step in the worker thread may take
+
+
+class ManualClock:
+    """Driver(wait=clock.wait): the driver's waits time out when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[tuple[float, asyncio.Future, asyncio.Event]] = []
+        self.task: asyncio.Task | None = None
+        self._changed = asyncio.Event()
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        timer = asyncio.get_running_loop().create_future()
+        entry = (self.now + seconds, timer, event)
+        woken = asyncio.ensure_future(event.wait())
+        self.waits.append(entry)
+        self._changed.set()
+        try:
+            await asyncio.wait({woken, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            self.waits.remove(entry)
+            self._changed.set()
+        return event.is_set()
+
+    def start(self, driver: Driver, deliver) -> asyncio.Task:
+        self.task = asyncio.create_task(driver.run(deliver))
+        return self.task
+
+    def _idle(self) -> bool:
+        """The driver waits on a timer that has not fired, or has stopped."""
+        return self.task.done() or any(not timer.done() and not event.is_set()
+                                       for _, timer, event in self.waits)
+
+    async def settle(self) -> None:
+        """Let the driver run until it waits on the clock again or stops."""
+        async with asyncio.timeout(SETTLE_SECONDS):
+            while not self._idle():
+                self._changed.clear()
+                changed = asyncio.ensure_future(self._changed.wait())
+                try:
+                    await asyncio.wait({changed, self.task},
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+
+    async def advance(self, seconds: float) -> None:
+        """Move the time on by `seconds`, firing each wait's timeout when its time comes."""
+        end = self.now + seconds
+        await self.settle()
+        while due := [w for w in self.waits if w[0] <= end and not w[1].done()]:
+            deadline, timer, _ = min(due, key=lambda w: w[0])
+            self.now = deadline
+            timer.set_result(None)
+            await self.settle()
+        self.now = end
 
 
 async def test_steps_on_the_clock_and_lists_what_changed():
     sim = Simulation("default", 1)
-    driver = Driver(sim, tick_seconds=0.01)
+    clock = ManualClock()
+    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait)
     seen = []
 
     def deliver(snap):
@@ -16,7 +79,13 @@ async def test_steps_on_the_clock_and_lists_what_changed():
         if len(seen) == 3:
             driver.stop()
 
-    await asyncio.wait_for(driver.run(deliver), 5)
+    task = clock.start(driver, deliver)
+    await clock.advance(0.99)
+    assert seen == []
+    await clock.advance(0.01)
+    assert [s.tick for s in seen] == [1]
+    await clock.advance(5)
+    assert task.done() and clock.now == 6
     assert [s.tick for s in seen] == [1, 2, 3]
     before, after = seen[1], seen[2]
     for koid, record in after.vmos.items():
@@ -27,18 +96,45 @@ async def test_steps_on_the_clock_and_lists_what_changed():
 
 async def test_pause_holds_the_clock_and_single_step_still_works():
     sim = Simulation("default", 1)
-    driver = Driver(sim, tick_seconds=0.01)
+    clock = ManualClock()
+    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait)
     driver.pause()
     delivered = []
-    task = asyncio.create_task(driver.run(delivered.append))
-    await asyncio.sleep(0.08)
+    task = clock.start(driver, delivered.append)
+    await clock.advance(8)
     assert delivered == []
     assert driver.step_once().tick == 1
     driver.resume()
-    await asyncio.sleep(0.08)
+    await clock.advance(1)
     driver.stop()
-    await asyncio.wait_for(task, 5)
+    await clock.settle()
+    assert task.done()
     assert delivered and delivered[0].tick == 2
+
+
+async def test_speed_sets_the_wait_and_a_change_starts_a_fresh_one():
+    clock = ManualClock()
+    driver = Driver(Simulation("default", 1), tick_seconds=1.0, wait=clock.wait)
+    delivered = []
+    task = clock.start(driver, delivered.append)
+    await clock.advance(0.75)
+    driver.faster()  # 2x: the next tick is half a second from now, not from the start
+    await clock.advance(0.25)
+    assert delivered == []
+    await clock.advance(0.25)
+    assert [s.tick for s in delivered] == [1]
+    await clock.advance(1)
+    assert [s.tick for s in delivered] == [1, 2, 3]
+    driver.stop()
+    await clock.settle()
+    assert task.done() and len(delivered) == 3
+
+
+async def test_the_real_wait_tells_a_wake_from_a_timeout():
+    event = asyncio.Event()
+    assert await wait_or_timeout(event, 0) is False
+    event.set()
+    assert await wait_or_timeout(event, 60) is True
 
 
 def test_speed_moves_through_the_steps_and_stops_at_the_ends():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 from msgspec import structs
+from real_capture import BUCKETS, CAPTURE
 
 from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
 from zmtop.engine.formats.capture import to_capture, to_csv
@@ -19,7 +19,6 @@ from zmtop.engine.sources.json_input import SourceError
 from zmtop.engine.sources.memgraph_reader import to_memgraph
 
 CASES = 1000
-CAPTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fuchsia-capture-2021.json"
 ODD = [None, True, -1, 1 << 70, 1.5, "x", "", [], {}, [1, "a"], {"k": 0}, 0]
 NOISE = b'{}[]",:-.0123456789eE aZ\\\n\t\x00\xff\xc3'
 
@@ -43,13 +42,8 @@ def _trim_capture(doc: dict, keep: int) -> dict:
 
 
 def _capture_base() -> tuple[bytes, bytes]:
-    if CAPTURE.exists():
-        doc = json.loads(CAPTURE.read_bytes())
-        doc = {"Capture": doc, "Buckets": json.loads(
-            (CAPTURE.parent / "fuchsia-capture-2021-buckets.json").read_bytes())}
-        doc["Capture"] = _trim_capture(doc["Capture"], 4)
-    else:
-        doc = _trim_capture(to_capture(Simulation("default", 1).snapshot), 4)
+    doc = {"Capture": _trim_capture(json.loads(CAPTURE.read_bytes()), 4),
+           "Buckets": json.loads(BUCKETS.read_bytes())}
     data = json.dumps(doc).encode()
     return data, data
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.source import Source
@@ -12,14 +12,26 @@ from zmtop.engine.sources.source import Source
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
+async def wait_or_timeout(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for `event` at most `seconds`: True if it was set, False if the time ran out."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 class Driver:
     """Steps a source every `tick_seconds / speed`; pause, resume, single step, speed.
 
     The clock steps the source in a worker thread, so a slow step (a big simulation, a
     polled command) never blocks the event loop; a lock keeps steps one at a time.
+    `wait` is the clock itself (wait_or_timeout's contract): tests pass one they move by hand.
     """
 
-    def __init__(self, source: Source, tick_seconds: float = 1.0) -> None:
+    def __init__(self, source: Source, tick_seconds: float = 1.0, *,
+                 wait: Callable[[asyncio.Event, float], Awaitable[bool]] = wait_or_timeout
+                 ) -> None:
         self.source = source
         self.tick_seconds = tick_seconds
         self.speed = 1.0
@@ -27,6 +39,7 @@ class Driver:
         self._wake = asyncio.Event()
         self._stopped = False
         self._stepping = threading.Lock()
+        self._wait = wait
 
     @property
     def snapshot(self) -> Snapshot:
@@ -66,11 +79,8 @@ class Driver:
         """Step on the clock until stopped, delivering each snapshot."""
         while not self._stopped:
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.tick_seconds / self.speed)
+            if await self._wait(self._wake, self.tick_seconds / self.speed):
                 continue  # woken early: a control changed; start a fresh wait
-            except TimeoutError:
-                pass
             if self.paused or self._stopped:
                 continue
             snapshot = await asyncio.to_thread(self.step_once)
