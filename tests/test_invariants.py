@@ -1,7 +1,9 @@
 """Every scenario, every tick: conservation, consistency with the kernel, honest change lists.
 
 ZMTOP_TICKS sets how many ticks each scenario runs (default 1000); ZMTOP_ORACLE_EVERY how
-often the page-by-page oracle checks a whole snapshot (default every 100 ticks).
+often the page-by-page oracle checks a whole snapshot (default every 100 ticks). Each scenario's
+ticks are checked in segments of ZMTOP_SEGMENT_TICKS (default 250), each its own test, so that
+pytest-xdist's workers share a scenario.
 """
 
 from __future__ import annotations
@@ -91,10 +93,11 @@ def plain(snapshot):
                                    vmos=dict(snapshot.vmos.items()))
 
 
-def run_checked(scenario: str, ticks: int, oracle_every: int) -> Simulation:
-    sim = Simulation(scenario, seed=1)
-    previous = None
-    for tick in range(ticks + 1):
+def check_ticks(sim: Simulation, previous, first: int, last: int, ticks: int,
+                oracle_every: int):
+    """Check ticks first..last of a run of `ticks`; sim is at tick first - 1 (previous is its
+    snapshot, read out) or, for first 0, fresh. Returns the last tick's snapshot, read out."""
+    for tick in range(first, last + 1):
         snapshot = plain(sim.snapshot if tick == 0 else sim.step())
         assert snapshot.tick == tick
         check_kmem(snapshot)
@@ -105,17 +108,51 @@ def run_checked(scenario: str, ticks: int, oracle_every: int) -> Simulation:
         if oracle_every and (tick % oracle_every == 0 or tick == ticks):
             check_against_oracle(snapshot, sim.kernel)
         previous = snapshot
+    return previous
+
+
+def run_checked(scenario: str, ticks: int, oracle_every: int) -> Simulation:
+    sim = Simulation(scenario, seed=1)
+    check_ticks(sim, None, 0, ticks, ticks, oracle_every)
     return sim
 
 
 # The slowest first, so that pytest-xdist starts them early.
 SCENARIO_NAMES = sorted((s for s in SCENARIOS if s != "scale"),
                         key=lambda s: s not in ("oom", "churn"))
+SEGMENT_TICKS = int(os.environ.get("ZMTOP_SEGMENT_TICKS", "250"))
+# (scenario, first tick, last tick): ticks 0..TICKS of every scenario, each tick in one segment.
+SEGMENTS = [(scenario, first, TICKS if first + SEGMENT_TICKS >= TICKS
+             else first + SEGMENT_TICKS - 1)
+            for scenario in SCENARIO_NAMES for first in range(0, max(TICKS, 1), SEGMENT_TICKS)]
+
+# Per worker, where the last segment of each scenario checked stopped: the simulation and its
+# snapshot, read out. The next segment of that scenario on this worker goes on from there
+# rather than stepping a fresh simulation again from tick 0 (the runs are deterministic).
+_stopped_at: dict[str, tuple[Simulation, object]] = {}
 
 
-@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
-def test_scenario_invariants(scenario):
-    run_checked(scenario, TICKS, ORACLE_EVERY)
+def simulation_before(scenario: str, first: int):
+    """A simulation at tick first - 1 and that tick's snapshot read out; fresh for first 0."""
+    sim, previous = _stopped_at.pop(scenario, (None, None))
+    if sim is None or sim.tick >= first:
+        sim, previous = Simulation(scenario, seed=1), None
+    if first == 0:
+        return sim, None
+    while sim.tick < first - 1:
+        sim.step()
+    if previous is None or previous.tick != first - 1:
+        previous = plain(sim.snapshot)
+    return sim, previous
+
+
+@pytest.mark.parametrize("scenario, first, last", SEGMENTS,
+                         ids=[f"{s}-{first:04}-{last:04}" for s, first, last in SEGMENTS])
+def test_scenario_invariants(scenario, first, last):
+    sim, previous = simulation_before(scenario, first)
+    previous = check_ticks(sim, previous, first, last, TICKS, ORACLE_EVERY)
+    if last < TICKS:
+        _stopped_at[scenario] = (sim, previous)
 
 
 def test_scale_invariants():

@@ -1,0 +1,71 @@
+"""SVG snapshots of the screens the other snapshot files leave out: the memory hogs, the
+watchdog's prompt, the replay's go-to prompt and the command palette.
+
+The scenes are zmtop.screenshots' (default scenario or the oom recording, seed 1, stepped by
+hand); the prompts' cursors are kept from blinking so that each picture is the same every run.
+After a deliberate change of look: `pytest tests/test_app_prompt_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from zmtop.screenshots import TICKS, Scene, replay_source, scene_app
+
+
+async def _ticks(pilot: Pilot) -> None:
+    await pilot.press(*["full_stop"] * TICKS)
+
+
+async def _still_cursor(pilot: Pilot) -> None:
+    """The prompt's input shown with its cursor on, not blinking."""
+    await pilot.pause()
+    pilot.app.screen.query_one(Input).cursor_blink = False
+    await pilot.pause()
+
+
+async def watchdog_prompt(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("W")
+    await _still_cursor(pilot)
+
+
+async def hogs(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("W")
+    await pilot.pause()
+    await pilot.press("ctrl+a", "ctrl+k", "2", "enter")
+    await pilot.pause()
+
+
+async def goto_prompt(pilot: Pilot) -> None:
+    await pilot.press("g")
+    await _still_cursor(pilot)
+    await pilot.press(*"0:42")
+    await pilot.pause()
+
+
+async def palette(pilot: Pilot) -> None:
+    """The palette with "scen" typed: its matches, once the search has finished."""
+    await _ticks(pilot)
+    await pilot.press("ctrl+p")
+    await _still_cursor(pilot)
+    await pilot.press(*"scen")
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+PROMPT_SCENES = [
+    Scene("hogs", (120, 36), "zmtop-dark", hogs),
+    Scene("watchdog-prompt", (120, 36), "zmtop-dark", watchdog_prompt),
+    Scene("goto-prompt", (120, 36), "zmtop-dark", goto_prompt, replay_source),
+    Scene("palette", (120, 36), "zmtop-dark", palette),
+]
+
+
+@pytest.mark.parametrize("scene", PROMPT_SCENES, ids=[s.name for s in PROMPT_SCENES])
+def test_screen(scene, snap_compare):
+    assert snap_compare(scene_app(scene), terminal_size=scene.size, run_before=scene.setup)
