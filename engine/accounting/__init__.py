@@ -1,0 +1,1 @@
+"""Where a tick's accounting happens: kernel state to snapshot records, legacy and attributed."""

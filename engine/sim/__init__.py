@@ -1,0 +1,1 @@
+"""The simulated Zircon system: kernel objects and pages, programs, scenarios, pressure."""

@@ -1,0 +1,1 @@
+"""The immutable per-tick snapshot: its records and its column tables."""

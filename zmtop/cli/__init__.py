@@ -1,0 +1,1 @@
+"""The command line: argument parsing, the batch commands, opening a source."""

@@ -1,0 +1,1 @@
+"""The Textual app: the monitor, its replay, screens, widgets and key bindings."""
