@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test test-fast lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
+
+# The suite without the tests marked slow (seconds apiece): a quick check while working.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle import (
@@ -133,6 +134,7 @@ def test_random_system_matches_oracle(ops):
 
 @budget(60)
 @given(st.lists(op_lists.map(lambda ops: ops[:10]), min_size=2, max_size=12))
+@pytest.mark.slow
 def test_incremental_snapshots_equal_from_scratch(steps):
     world = World()
     accountant = Accountant(world.kernel, "t")

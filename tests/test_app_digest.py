@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from msgspec import structs
 
 from zmtop.engine.analysis.digest import digest, load_buckets
@@ -51,6 +52,7 @@ async def test_digest_equals_the_engines_and_follows_ticks(make_app):
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.slow
 async def test_digest_from_the_palette(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from msgspec import structs
 
 from zmtop.engine.snapshot.records import Changes
@@ -52,6 +53,7 @@ async def test_enter_on_a_process_shows_its_vmaps_and_vmos(make_app):
         assert screen.query_one(ProcessSummary).process is app.snapshot.processes[proc.koid]
 
 
+@pytest.mark.slow
 async def test_process_tables_sort(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -112,6 +114,7 @@ async def test_enter_on_a_mapping_opens_its_vmo_and_legacy_share(make_app):
         assert holder.legacy_bytes == sum(m.committed_bytes // vmo.share_count for m in maps)
 
 
+@pytest.mark.slow
 async def test_vmo_view_shows_clone_chain_and_children(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -173,6 +176,7 @@ async def test_a_process_that_exits_keeps_its_last_figures(make_app):
         assert summary.process is proc
 
 
+@pytest.mark.slow
 async def test_system_vmos_hidden_sort_and_search(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -217,6 +221,7 @@ async def test_help_lists_every_key(make_app):
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.slow
 async def test_palette_jumps_to_a_koid(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -237,6 +242,7 @@ async def test_palette_jumps_to_a_koid(make_app):
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.slow
 async def test_palette_switches_scenario_and_pauses(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -268,6 +274,7 @@ async def test_units_toggle_reaches_every_screen(make_app):
         assert app.screen.query_one(TaskTable).exact
 
 
+@pytest.mark.slow
 async def test_drill_down_survives_resizing(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from zmtop.engine.formats.kzx import handle_counts, memory_hogs
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.screens.process import ProcessScreen
@@ -70,6 +72,7 @@ async def test_process_handle_table_and_handle_only_vmos(make_app):
         assert screen.query_one(VmapsTable).display and not handles.display
 
 
+@pytest.mark.slow
 async def test_watchdog_flags_exactly_the_memory_hogs(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

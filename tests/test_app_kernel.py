@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from zmtop.engine.formats.kernel_aspace import kernel_aspace, kernel_only_vmos
 from zmtop.engine.formats.kzx import handle_counts
 from zmtop.engine.formats.psutils import hidden_vmos
@@ -38,6 +40,7 @@ def test_braille_graph_fills_from_the_bottom_newest_at_the_right():
     assert flat == chr(BRAILLE | 0x40 | 0x04 | 0x80 | 0x20) * 2  # a flat line: half height
 
 
+@pytest.mark.slow
 async def test_graphs_follow_every_kstats_field_over_ticks(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -67,6 +70,7 @@ async def test_graphs_sit_side_by_side_when_short(make_app):
             assert f" {name} " in f" {text} "
 
 
+@pytest.mark.slow
 async def test_aspace_tree_folds_and_unfolds(make_app):
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
@@ -95,6 +99,7 @@ async def test_aspace_tree_folds_and_unfolds(make_app):
         assert "as" in row and "ffffff8000000000" in row and "kernel" in row
 
 
+@pytest.mark.slow
 async def test_hidden_list_is_kernel_only_then_unmapped_vmos(make_app):
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
@@ -142,6 +147,7 @@ async def test_handle_totals_are_the_sum_over_processes(make_app):
         assert counts == sorted(counts, reverse=True)
 
 
+@pytest.mark.slow
 async def test_palette_opens_the_kernel_screen_and_escape_goes_back(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

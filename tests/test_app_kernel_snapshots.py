@@ -9,6 +9,8 @@ import pytest
 
 from zmtop.screenshots import KERNEL_SCENES, scene_app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("scene", KERNEL_SCENES, ids=[s.name for s in KERNEL_SCENES])
 def test_screen(scene, snap_compare):

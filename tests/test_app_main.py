@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.widgets.header import KstatsHeader
@@ -88,6 +90,7 @@ async def test_selection_follows_its_koid_when_rows_move(make_app):
         assert table.sort_reverse and table.cursor_key == koid
 
 
+@pytest.mark.slow
 async def test_a_sorted_tree_keeps_its_order_tick_after_tick(make_app):
     """Sorted by name the tree re-flattens only when names may have changed; by a size,
     every tick. Either way its rows are those a fresh flatten gives."""
@@ -102,6 +105,7 @@ async def test_a_sorted_tree_keeps_its_order_tick_after_tick(make_app):
                 assert table.keys == [slot.koid for slot in fresh]
 
 
+@pytest.mark.slow
 async def test_sort_cycles_and_header_click_sorts(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -134,6 +138,7 @@ async def test_click_selects_and_double_click_opens(make_app):
         assert type(app.screen).__name__ == "ProcessScreen"
 
 
+@pytest.mark.slow
 async def test_collapse_expand_and_memory_across_ticks(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -163,6 +168,7 @@ async def test_collapse_expand_and_memory_across_ticks(make_app):
         assert not table.collapsed and len(table.keys) == len(walk_tasks(app.snapshot))
 
 
+@pytest.mark.slow
 async def test_incremental_search_and_next_previous(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -185,6 +191,7 @@ async def test_incremental_search_and_next_previous(make_app):
         assert table.needle == ""
 
 
+@pytest.mark.slow
 async def test_search_cancel_returns_to_the_start(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -196,6 +203,7 @@ async def test_search_cancel_returns_to_the_start(make_app):
         assert table.cursor_key == start and table.needle == ""
 
 
+@pytest.mark.slow
 async def test_search_finds_a_process_inside_a_collapsed_job(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -210,6 +218,7 @@ async def test_search_finds_a_process_inside_a_collapsed_job(make_app):
         assert table.cursor_key == target.koid
 
 
+@pytest.mark.slow
 async def test_filter_keeps_matches_with_ancestors(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -278,6 +287,7 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
         assert checked >= 3
 
 
+@pytest.mark.slow
 async def test_resize_small_large_and_back(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,6 +9,8 @@ import pytest
 
 from zmtop.screenshots import MORE_SCENES, scene_app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("scene", MORE_SCENES, ids=[s.name for s in MORE_SCENES])
 def test_screen(scene, snap_compare):

@@ -14,6 +14,8 @@ from textual.widgets import Input
 
 from zmtop.screenshots import TICKS, Scene, replay_source, scene_app
 
+pytestmark = pytest.mark.slow
+
 
 async def _ticks(pilot: Pilot) -> None:
     await pilot.press(*["full_stop"] * TICKS)

@@ -6,6 +6,8 @@ import errno
 import io
 from datetime import datetime
 
+import pytest
+
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.tui.recording import recording_path
@@ -64,6 +66,7 @@ async def test_r_records_from_the_tick_shown_until_pressed_again(make_app, monke
     assert any("4 ticks saved" in m for _, m in messages(app))
 
 
+@pytest.mark.slow
 async def test_the_palette_records_to_a_named_file(make_app, tmp_path):
     path = tmp_path / "named" / "run.zmrec"
     app = make_app()

@@ -101,6 +101,7 @@ async def test_jumps_and_ends(make_replay):
         assert ticks == [10, 20, 10, 0, LAST, LAST, 0]
 
 
+@pytest.mark.slow
 async def test_goto_a_tick_or_a_time(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -133,6 +134,7 @@ def test_parse_position():
             parse_position(bad)
 
 
+@pytest.mark.slow
 async def test_speed(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -179,6 +181,7 @@ async def test_playing_steps_and_stops_at_the_end(make_replay):
         assert not app.paused and app.snapshot.tick == 0
 
 
+@pytest.mark.slow
 async def test_a_seek_rebuilds_the_view_state(make_replay, recording_path):
     app = make_replay()
     recording = Recording.open(recording_path)
@@ -249,6 +252,7 @@ def test_track_columns_keep_the_most_telling_event():
     assert column_of(7, 7, 7, 20) == 0 and tick_at(4, 7, 7, 20) == 7
 
 
+@pytest.mark.slow
 async def test_marks_and_the_diff_screen(make_replay, recording_path):
     app = make_replay()
     recording = Recording.open(recording_path)

@@ -10,6 +10,8 @@ import pytest
 
 from zmtop.screenshots import REPLAY_SCENES, scene_app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("scene", REPLAY_SCENES, ids=[s.name for s in REPLAY_SCENES])
 def test_screen(scene, snap_compare):

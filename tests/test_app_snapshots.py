@@ -10,6 +10,8 @@ import pytest
 
 from zmtop.screenshots import SCENES, scene_app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.name for s in SCENES])
 def test_screen(scene, snap_compare):

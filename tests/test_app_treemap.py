@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from zmtop.engine.formats.treemap import Node, build_tree, label
 from zmtop.engine.formats.treemap_layout import Tile
 from zmtop.tui.screens.main import MainScreen
@@ -53,6 +55,7 @@ async def test_the_map_shows_physical_memory_with_labels(make_app):
         assert any(c.depth == 2 and c.node.type == "j" for c in view.cells)  # root job inside
 
 
+@pytest.mark.slow
 async def test_zoom_in_and_out_with_the_keyboard(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -122,6 +125,7 @@ async def test_mouse_selects_zooms_and_the_breadcrumb_zooms_out(make_app):
         assert view.path == [] and view.selected == "kernel/vmo"
 
 
+@pytest.mark.slow
 async def test_resize_and_new_snapshots_keep_the_zoom(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -89,6 +89,7 @@ def test_export_round_trips_through_import(capsys, tmp_path, snap):
     assert json.loads(memgraph)[-1]["type"] == "__META"
 
 
+@pytest.mark.slow
 def test_kzx_commands_print_the_console_formats(capsys, snap):
     koid = next(iter(snap.processes))
     for words, expected in [

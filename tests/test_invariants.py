@@ -19,6 +19,8 @@ from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
 from zmtop.engine.snapshot.tables import encode_hook
 
+pytestmark = pytest.mark.slow
+
 TICKS = int(os.environ.get("ZMTOP_TICKS", "1000"))
 ORACLE_EVERY = int(os.environ.get("ZMTOP_ORACLE_EVERY", "100"))
 SCALE_TICKS = 3  # 100,000 VMOs: a few ticks show the rules hold at size

@@ -323,6 +323,7 @@ def compress_again(data: bytes, raws: list[bytes]) -> bytes:
     return b"".join(out)
 
 
+@pytest.mark.slow
 def test_forged_frames_with_good_checksums_are_reported(small):
     """Damage a checksum cannot see: the typed decoding and patching must still hold."""
     _, data = small
