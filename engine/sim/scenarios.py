@@ -1,6 +1,6 @@
 """Workloads: what the simulated system runs and how it moves, one class per scenario.
 
-Names and shapes follow the real device capture in ../shared/fixtures (reference section 5):
+Names and shapes follow the real device capture in tests/fixtures (reference section 5):
 bootfs-launched system processes, unnamed component jobs, driver hosts, blobfs holding the
 blobs that packaged processes run from.
 """
