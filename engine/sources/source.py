@@ -6,8 +6,9 @@ recording's replay. Each says what it is in a `SourceInfo`; a recording is also 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
+
+from msgspec import Struct
 
 from zmtop.engine.snapshot.records import Snapshot
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 KINDS = ("simulation", "capture", "memgraph", "poll", "recording")
 
 
-@dataclass(frozen=True)
-class SourceInfo:
+class SourceInfo(Struct, frozen=True):
     """What a source is: its label, its kind (one of KINDS) and how it was made.
 
     `scenario` and `seed` are the simulation's (or the recorded simulation's); other kinds

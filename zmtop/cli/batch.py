@@ -11,8 +11,6 @@ import sys
 import time
 
 from zmtop.cli.sources import open_recording, open_source, snapshot_at
-from zmtop.engine.recording.writer import metadata_for
-from zmtop.engine.sources.source import is_seekable
 from zmtop.errors import CliError
 
 KZX_TARGETS = ("all", "hidden")
@@ -81,6 +79,7 @@ def run_kstats(args: argparse.Namespace) -> str:
 
 def _step(args: argparse.Namespace, source):
     from zmtop.engine.recording.format import RecordingError
+    from zmtop.engine.sources.source import is_seekable
 
     if is_seekable(source) and source.at_end:
         start = source.snapshot.tick if args.at is None else args.at
@@ -209,7 +208,7 @@ def _kzx(kzx, snap, command: str, rest: list[str], unit: str | None, as_json: bo
 def run_record(args: argparse.Namespace) -> str:
     """Tick 0 plus --ticks steps, as fast as the source goes; Ctrl-C keeps what is done."""
     from zmtop.engine.recording.format import RecordingError
-    from zmtop.engine.recording.writer import Recorder
+    from zmtop.engine.recording.writer import Recorder, metadata_for
 
     ticks = args.ticks
     args.ticks = 0

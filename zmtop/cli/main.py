@@ -11,7 +11,6 @@ from typing import NoReturn
 
 from zmtop import installed_version
 from zmtop.cli.sources import open_recording, open_source
-from zmtop.engine.sources.source import is_seekable
 from zmtop.errors import CliError
 
 USAGE_ERROR = 2
@@ -127,6 +126,8 @@ def build_parser() -> Parser:
 
 def run_monitor(args: argparse.Namespace) -> None:
     """The live monitor over the source the options name; --from a recording replays it."""
+    from zmtop.engine.sources.source import is_seekable
+
     source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
         _replay(source, args.theme)

@@ -17,10 +17,8 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from zmtop.engine.recording.reader import Recording
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
-from zmtop.engine.sources.source import Source, SourceInfo
 from zmtop.tui import bindings, config
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
@@ -29,7 +27,9 @@ from zmtop.viewmodels.task_rows import Figures
 from zmtop.viewmodels.watchdog import Watchdog
 
 if TYPE_CHECKING:
+    from zmtop.engine.recording.reader import Recording
     from zmtop.engine.recording.writer import Recorder
+    from zmtop.engine.sources.source import Source, SourceInfo
     from zmtop.tui.screens.base import MonitorScreen
     from zmtop.tui.screens.main import MainScreen
 

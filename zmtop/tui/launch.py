@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from zmtop.engine.recording.writer import metadata_for
 from zmtop.engine.sources.source import Source, is_seekable
 from zmtop.tui import config
 from zmtop.tui.app import UnknownTheme, ZmtopApp
@@ -20,7 +19,7 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
     recorder = None
     if record is not None:
         from zmtop.engine.recording.format import RecordingError
-        from zmtop.engine.recording.writer import Recorder
+        from zmtop.engine.recording.writer import Recorder, metadata_for
 
         try:
             recorder = Recorder(record, metadata_for(source))

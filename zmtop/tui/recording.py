@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
 
-from zmtop.engine.recording.writer import metadata_for
 from zmtop.tui import bindings
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ class RecordingControls(_Base):
     def start_recording(self, path: str | Path | None = None) -> bool:
         """Record every tick from now on to `path` (default: a time-stamped file)."""
         from zmtop.engine.recording.format import RecordingError
-        from zmtop.engine.recording.writer import Recorder
+        from zmtop.engine.recording.writer import Recorder, metadata_for
 
         if not self.can_record:
             self.notify("a replay is not recorded again", severity="warning")

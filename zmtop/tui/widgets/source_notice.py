@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widget import Widget
 
-from zmtop.engine.sources.source import Source
-
 if TYPE_CHECKING:
     from textual import getters
 
+    from zmtop.engine.sources.source import Source
     from zmtop.tui.monitor import MonitorApp
 
 # What a gap means, by the name engine/imports.py gives it; "{src}" is the data's kind.
