@@ -15,11 +15,10 @@ from zmtop.engine.snapshot.records import Snapshot
 if TYPE_CHECKING:
     from zmtop.engine.recording.reader import Recording
 
-KINDS = ("simulation", "capture", "memgraph", "poll", "recording")
-
 
 class SourceInfo(Struct, frozen=True):
-    """What a source is: its label, its kind (one of KINDS) and how it was made.
+    """What a source is: its label, its kind ("simulation", "capture",
+    "memgraph", "poll" or "recording") and how it was made.
 
     `scenario` and `seed` are the simulation's (or the recorded simulation's); other kinds
     have none.
