@@ -40,7 +40,18 @@ from zmtop.engine.snapshot.records import (
     VmoRef,
 )
 from zmtop.engine.sources.imported import ImportedSource
-from zmtop.engine.sources.json_input import SourceError, count, counts, expect, member
+from zmtop.engine.sources.json_input import (
+    COUNT_LIMIT,
+    LONG_NAMES,
+    SourceError,
+    count,
+    counts,
+    cut_name,
+    cut_names,
+    expect,
+    member,
+)
+from zmtop.engine.sources.validate import check_acyclic, check_committed, check_koid
 
 EXTENDED_FIELDS = ("vmo_pager_total", "vmo_pager_newest", "vmo_pager_oldest",
                    "vmo_discardable_locked", "vmo_discardable_unlocked", "vmo_reclaim_disabled")
@@ -48,9 +59,6 @@ MISSING = frozenset({"jobs", "threads", "mappings", "handles", "via", "task_stat
                      "vmo_flags", "vmo_attribution"})
 # An imported VMO's flags, by whether it has a parent.
 VMO_FLAGS = (VMO_TYPE_PAGED, VMO_TYPE_PAGED | VMO_IS_COW_CLONE)
-# Generations of ancestors the acyclic check follows with set operations before it walks
-# chains one VMO at a time.
-QUICK_ROUNDS = 8
 # What msgspec converts a table's rows to: tuples of integers of at least 0 (no bool).
 NATURAL_ROWS = list[tuple[Annotated[int, Meta(ge=0)], ...]]
 
@@ -106,12 +114,15 @@ def parse_capture(doc: Any, label: str, previous: CaptureIndex | None = None) ->
     extended = {key: count(kernel[key], f"{prefix}Kernel.{key}")
                 for key in EXTENDED_FIELDS if key in kernel}
     time_ns = count(member(doc, "Time", prefix + "$"), prefix + "Time")
-    update = _Update(previous or CaptureIndex(), _names(doc, prefix))
+    names = _names(doc, prefix)
+    cut = cut_names(names)
+    update = _Update(previous or CaptureIndex(), names if cut is None else cut)
     update.vmo_rows(doc, prefix)
     update.process_rows(doc, prefix)
     update.summary()
     snap = update.snapshot(SOURCE_PREFIX + label, time_ns, kmem)
-    return ImportedSource(snap, "capture", MISSING, buckets, extended, update.new)
+    missing = MISSING | {LONG_NAMES} if cut is not None or update.cut else MISSING
+    return ImportedSource(snap, "capture", missing, buckets, extended, update.new)
 
 
 def _only(values: Iterable[Any], kind: type) -> bool:
@@ -156,10 +167,10 @@ def _columns(rows: list[tuple[int, ...]]) -> list[list[int]]:
 
 
 def _sound(columns: list[list[int]], name_count: int) -> bool:
-    """Whether VMO rows of naturals, given by column, stay below 2**64 and hold no koid 0 and
-    no name index past VmoNames: the rest of what `_check_vmo_rows` checks."""
+    """Whether VMO rows of naturals, given by column, stay below COUNT_LIMIT and hold no koid 0
+    and no name index past VmoNames: the rest of what `_check_vmo_rows` checks."""
     koids, names, _, _, _ = columns
-    return not koids or (max(map(max, columns)) < 1 << 64 and 0 not in koids
+    return not koids or (max(map(max, columns)) < COUNT_LIMIT and 0 not in koids
                          and max(names) < name_count)
 
 
@@ -172,37 +183,9 @@ def _check_vmo_rows(table: list[Any], columns: list[int], path: str, name_count:
         if len(row) != width:
             raise SourceError(f"{path}[{i}]: {len(row)} values for {width} columns")
         koid, name, _, _, _ = counts(row, columns, f"{path}[{i}]")
-        if koid == 0:
-            raise SourceError(f"{path}[{i}][{columns[0]}]: koid 0 is invalid")
+        seen.add(check_koid(koid, seen, "VMO", f"{path}[{i}][{columns[0]}]"))
         if name >= name_count:
             raise SourceError(f"{path}[{i}][{columns[1]}]: name index {name} is past VmoNames")
-        if koid in seen:
-            raise SourceError(f"{path}[{i}][{columns[0]}]: VMO {koid} listed twice")
-        seen.add(koid)
-
-
-def _check_acyclic(parent_of: dict[int, int], starts: Iterable[int], koids: list[int],
-                   path: str) -> None:
-    """Raise if a VMO is its own ancestor. A cycle passes through one of `starts` (the clones
-    whose row is unlike last time's), so their ancestors are followed, a generation a round,
-    with set operations; if some are left after QUICK_ROUNDS (a cycle, or a deeper chain),
-    every chain is walked, in row order, to find and name the culprit."""
-    known = parent_of.keys()
-    step = set(starts)
-    for _ in range(QUICK_ROUNDS):
-        step = known & set(map(parent_of.__getitem__, step))
-    if not step:
-        return
-    done: set[int] = set()
-    for start in koids:
-        chain: set[int] = set()
-        koid = start
-        while koid in parent_of and koid not in done:
-            if koid in chain:
-                raise SourceError(f"{path}: VMO {koid} is its own ancestor")
-            chain.add(koid)
-            koid = parent_of[koid]
-        done |= chain
 
 
 def _listed_set(listed: list[Any], row_of: dict[int, tuple[int, ...]],
@@ -261,6 +244,7 @@ class _Update:
         self.renamed: set[int] = set()  # processes whose name changed
         self.exited: set[int] = set()  # processes no longer listed
         self.resized: set[int] = set()  # processes whose Summary changed
+        self.cut = False  # whether a process name was cut to MAX_NAME_BYTES
 
     # Speed: whole-table checks and the diff with last time's rows in C; bench: "poll: the same,
     # with 1% of the VMOs changed each tick" (import_bench).
@@ -281,6 +265,7 @@ class _Update:
         if picked is None:
             check()
             raise AssertionError(f"{path}: rows msgspec refused passed the checks")
+        check_committed(map(itemgetter(3), picked), path)
         fresh, dropped = self._diff(picked)
         koids, _, parents, _, _ = added = _columns(fresh)
         if not (_sound(added, len(new.names)) and self._names_fit()):
@@ -291,7 +276,7 @@ class _Update:
         if len(new.row_of) != len(picked):
             check()  # a koid listed twice
         new.parent_of.update(zip(koids, parents))
-        _check_acyclic(new.parent_of, compress(koids, parents), new.koids, path)
+        check_acyclic(new.parent_of, compress(koids, parents), new.koids, path)
         new.children.update(parents)
         _subtract(new.children, map(itemgetter(2), dropped))
         self.fresh = set(koids)
@@ -349,10 +334,11 @@ class _Update:
             row = expect(table[i], list, f"{path}[{i}]")
             if len(row) != width:
                 raise SourceError(f"{path}[{i}]: {len(row)} values for {width} columns")
-            koid = count(row[k_col], f"{path}[{i}][{k_col}]")
-            if koid in new.listed:
-                raise SourceError(f"{path}[{i}][{k_col}]: process {koid} listed twice")
-            name = expect(row[n_col], str, f"{path}[{i}][{n_col}]")
+            koid = check_koid(count(row[k_col], f"{path}[{i}][{k_col}]"), new.listed,
+                              "process", f"{path}[{i}][{k_col}]")
+            name = cut_name(expect(row[n_col], str, f"{path}[{i}][{n_col}]"))
+            if len(name) != len(row[n_col]):
+                self.cut = True
             listed = expect(row[v_col], list, f"{path}[{i}][{v_col}]")
             before = old.listed.get(koid)
             if (before is not None and before[1] == listed and _only(listed, int)

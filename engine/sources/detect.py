@@ -6,6 +6,8 @@ Every problem with the input becomes a one-line `SourceError` naming the file an
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +19,7 @@ from zmtop.engine.recording.format import MAGIC
 from zmtop.engine.snapshot.records import Changes, Snapshot
 from zmtop.engine.sources.capture_reader import parse_capture
 from zmtop.engine.sources.imported import ImportedSource
-from zmtop.engine.sources.json_input import SourceError, decode_json
+from zmtop.engine.sources.json_input import MAX_INPUT_BYTES, SourceError, decode_json
 from zmtop.engine.sources.memgraph_reader import parse_memgraph
 
 
@@ -29,22 +31,38 @@ class RecordingFile:
 
 
 def is_recording(path: str | Path) -> bool:
-    """Whether a file starts as a zmtop recording does (an unreadable one is left for
-    `load_source` to report), so a recording is not read whole just to be told apart."""
+    """Whether a file starts as a zmtop recording does (an unreadable one, or one that is
+    not a regular file, is left for `load_source` to report), so a recording is not read
+    whole just to be told apart."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as file:
             return file.read(len(MAGIC)) == MAGIC
     except OSError:
         return False
 
 
+def read_input(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_INPUT_BYTES; else SourceError (a FIFO
+    or a device such as /dev/zero is refused before it is read)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise SourceError(f"{path}: not a regular file")
+        with open(path, "rb") as file:
+            data = file.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise SourceError(f"{path}: larger than {MAX_INPUT_BYTES >> 20} MB, more than a "
+                          "capture or memgraph holds")
+    return data
+
+
 def load_source(path: str | Path) -> ImportedSource | RecordingFile:
     """Read `path` and detect its kind by content; raise SourceError on any bad input."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    data = read_input(path)
     try:
         return parse_source(data, str(path))
     except SourceError as e:

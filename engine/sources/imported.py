@@ -16,7 +16,8 @@ class ImportedSource:
     """A Source over one imported snapshot; `step()` gives it again, with nothing changed.
 
     `missing` names what the data lacks ("jobs", "threads", "mappings", ...) so views can say
-    so plainly instead of showing zeros as facts. `buckets` is the bucket config a wrapped
+    so plainly instead of showing zeros as facts; "names" (json_input.LONG_NAMES) says names
+    longer than Zircon's limit were cut. `buckets` is the bucket config a wrapped
     capture carries; `kernel_extended` holds a capture's extra Kernel counters (pager,
     discardable) that Kmem has no field for. `index` is what a capture's parser keeps so that
     the next parse of the same source reuses its work (engine.sources.capture_reader.CaptureIndex).

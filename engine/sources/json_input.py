@@ -12,6 +12,15 @@ from typing import Any, TypeVar, overload
 import msgspec
 
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
+# Imported koids and byte counts are below this, so that what is derived from them (the
+# synthetic root job's koid, one more than the largest) fits the recording's int64 columns.
+COUNT_LIMIT = (1 << 63) - 1
+# The most bytes read from a file or a poll: real captures are a few MB.
+MAX_INPUT_BYTES = 256 << 20
+# Zircon names hold at most 31 bytes (ZX_MAX_NAME_LEN, 32, counts the NUL).
+MAX_NAME_BYTES = 31
+# The gap (`ImportedSource.missing`) of data whose names were cut to MAX_NAME_BYTES.
+LONG_NAMES = "names"
 
 
 class SourceError(Exception):
@@ -68,18 +77,18 @@ def counts(row: list[Any], columns: list[int], path: str) -> list[int]:
     value is only spelled out when there is one (this runs once per row of a capture)."""
     values = [row[c] for c in columns]
     for value in values:
-        if type(value) is not int or not 0 <= value < 1 << 64:
+        if type(value) is not int or not 0 <= value < COUNT_LIMIT:
             for c in columns:
                 count(row[c], f"{path}[{c}]")
     return values
 
 
 def count(value: Any, path: str) -> int:
-    """A byte count or koid: an integer from 0 to 2**64 - 1."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64:
+    """A byte count or koid: an integer from 0 to 2**63 - 2 (below COUNT_LIMIT)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < COUNT_LIMIT:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        raise SourceError(f"{path}: {value} is out of range (0 to 2**64-1)")
+        raise SourceError(f"{path}: {value} is out of range (0 to 2**63-2)")
     return expect(value, int, path)
 
 
@@ -94,3 +103,20 @@ _KIND_NAMES = {
     int: "an integer", str: "a string", list: "an array", dict: "an object", bool: "a boolean",
     float: "a number", type(None): "null",
 }
+
+
+def cut_name(name: str) -> str:
+    """`name` cut to MAX_NAME_BYTES of UTF-8, on a character boundary."""
+    data = name.encode("utf-8", "surrogatepass")
+    if len(data) <= MAX_NAME_BYTES:
+        return name
+    return data[:MAX_NAME_BYTES].decode("utf-8", "ignore")
+
+
+def cut_names(names: list[str]) -> list[str] | None:
+    """`names` with each cut as `cut_name` does, or None when none is too long (checked in
+    bulk: a character takes at most 4 bytes)."""
+    if max(map(len, names), default=0) * 4 <= MAX_NAME_BYTES:
+        return None
+    cut = list(map(cut_name, names))
+    return None if cut == names else cut

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from zmtop.engine.formats.capture import with_summary
@@ -47,12 +48,16 @@ from zmtop.engine.snapshot.records import (
 )
 from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import (
+    COUNT_LIMIT,
+    LONG_NAMES,
     SourceError,
     count,
+    cut_name,
     decode_json,
     expect,
     member,
 )
+from zmtop.engine.sources.validate import check_acyclic, check_committed, check_koid
 
 RIGHTS = (("READ", RIGHT_READ), ("WRITE", RIGHT_WRITE), ("EXECUTE", RIGHT_EXECUTE),
           ("MAP", RIGHT_MAP), ("DUPLICATE", RIGHT_DUPLICATE), ("TRANSFER", RIGHT_TRANSFER))
@@ -68,6 +73,7 @@ KERNEL_RECORDS = {
 _KERNEL_PARENTS = {"physmem": "", "heap/allocated": "kernel/heap", "heap/free": "kernel/heap"}
 ALWAYS_MISSING = frozenset({"mappings", "mapped_bytes", "vmo_flags", "vmo_attribution", "ipc",
                             "time", "kill_on_oom"})
+_WHAT = {"j": "job", "p": "process"}
 _RAW_NAME = re.compile(rb'"name": "(.*?)"(?=, "[a-z_]+": |\},|\} *\r?\n|,\r?\n)', re.DOTALL)
 
 
@@ -175,6 +181,7 @@ class _Reader:
         self.processes: dict[int, dict[str, Any]] = {}
         self.threads: dict[int, list[Thread]] = {}
         self.vmos: dict[int, dict[str, Any]] = {}
+        self.thread_koids: set[int] = set()
         self.missing = set(ALWAYS_MISSING)
         readers = {"kernel": self._record_kernel, "j": self._record_j, "p": self._record_p,
                    "t": self._record_t}
@@ -211,22 +218,26 @@ class _Reader:
         self.threads.setdefault(koid, [])
 
     def _record_t(self, record: dict[str, Any], path: str) -> None:
-        koid = count(member(record, "koid", path), f"{path}.koid")
+        koid = self._koid(record, path, self.thread_koids, "thread")
+        self.thread_koids.add(koid)
         owner = _koid_ref(member(record, "parent", path), "p/", f"{path}.parent")
         state = expect(record.get("state", ""), str, f"{path}.state")
         thread = Thread(koid, self._name(record, path), _STATES_BACK.get(state, state.lower()))
         self.threads.setdefault(owner, []).append(thread)
 
     @staticmethod
-    def _koid(record: dict[str, Any], path: str, seen: dict[int, Any]) -> int:
-        koid = count(member(record, "koid", path), f"{path}.koid")
-        if koid in seen:
-            raise SourceError(f"{path}.koid: {koid} listed twice")
-        return koid
+    def _koid(record: dict[str, Any], path: str, seen: Iterable[int], what: str = "") -> int:
+        return check_koid(count(member(record, "koid", path), f"{path}.koid"), seen,
+                          what or _WHAT[record["type"]], f"{path}.koid")
 
-    @staticmethod
-    def _name(record: dict[str, Any], path: str) -> str:
-        return expect(member(record, "name", path), str, f"{path}.name")
+    def _name(self, record: dict[str, Any], path: str, default: str | None = None) -> str:
+        """The record's name, cut to MAX_NAME_BYTES (and LONG_NAMES then in `missing`)."""
+        value = member(record, "name", path) if default is None else record.get("name", default)
+        name = expect(value, str, f"{path}.name")
+        cut = cut_name(name)
+        if cut is not name:
+            self.missing.add(LONG_NAMES)
+        return cut
 
     def _refs(self, record: dict[str, Any], path: str) -> tuple[VmoRef, ...]:
         if "vmos" not in record:
@@ -235,11 +246,12 @@ class _Reader:
         for j, vmo in enumerate(expect(record["vmos"], list, f"{path}.vmos")):
             where = f"{path}.vmos[{j}]"
             expect(vmo, dict, where)
-            koid = count(member(vmo, "koid", where), f"{where}.koid")
+            koid = check_koid(count(member(vmo, "koid", where), f"{where}.koid"), (), "VMO",
+                              f"{where}.koid")
             fields: dict[str, Any] = {key: count(vmo.get(key, 0), f"{where}.{key}")
                       for key in ("size_bytes", "parent_koid", "num_children", "num_mappings",
                                   "share_count", "committed_bytes")}
-            fields["name"] = expect(vmo.get("name", ""), str, f"{where}.name")
+            fields["name"] = self._name(vmo, where, "")
             self.vmos.setdefault(koid, fields)
             listed.append(koid)
         if "vmo_refs" not in record:
@@ -271,11 +283,18 @@ class _Reader:
         if "handle_stats" not in record:
             return None
         stats = expect(record["handle_stats"], dict, f"{path}.handle_stats")
-        return sum(count(n, f"{path}.handle_stats.{kind}") for kind, n in stats.items())
+        total = sum(count(n, f"{path}.handle_stats.{kind}") for kind, n in stats.items())
+        if total >= COUNT_LIMIT:
+            raise SourceError(f"{path}.handle_stats: {total} handles in all is out of range")
+        return total
 
     # -- building the snapshot --
 
     def source(self, label: str) -> ImportedSource:
+        vmos_by_koid = self.vmos
+        parent_of = {k: f["parent_koid"] for k, f in vmos_by_koid.items() if f["parent_koid"]}
+        check_acyclic(parent_of, parent_of, vmos_by_koid, "vmos")
+        check_committed((f["committed_bytes"] for f in vmos_by_koid.values()), "vmos")
         root = self._root()
         jobs = self._jobs(root)
         procs = self.processes
