@@ -276,10 +276,15 @@ class Changes(Struct, frozen=True, array_like=True, gc=False):
     process_moves: Mapping[int, ProcessMove] = {}
 
 
-class Event(Struct, frozen=True, array_like=True, gc=False):
-    """Something worth a mark on a timeline: a pressure change, an OOM kill, a start or exit."""
+# The kind of Event of a tick whose poll failed: its data is the last good tick's, unchanged.
+POLL_FAILED = "poll-failed"
 
-    kind: str  # "pressure", "oom-kill", "process-start", "process-exit"
+
+class Event(Struct, frozen=True, array_like=True, gc=False):
+    """Something worth a mark on a timeline: a pressure change, an OOM kill, a start or exit,
+    a poll that failed (its tick repeats the last good data)."""
+
+    kind: str  # "pressure", "oom-kill", "process-start", "process-exit", "poll-failed"
     koid: int
     text: str
 

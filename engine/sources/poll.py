@@ -1,8 +1,9 @@
 """A source that runs a command each tick and reads the capture or memgraph it prints.
 
 The command line is split like a shell's but run without one, under a timeout. A command
-that fails, hangs or prints something unreadable leaves the last good snapshot in place and
-sets `error`; the next tick tries again. Each tick is parsed against the last good one, so
+that fails, hangs or prints too much or something unreadable sets `error` and gives the last
+good snapshot again, unchanged and marked with a "poll-failed" Event (which a recording
+keeps), so the gap shows; the next tick tries again. Each tick is parsed against the last good one, so
 unchanged records are shared and `changes` says what differs.
 """
 
@@ -14,10 +15,12 @@ from typing import Any
 
 from msgspec import structs
 
-from zmtop.engine.snapshot.records import Changes, Snapshot
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.snapshot.records import POLL_FAILED, Changes, Event, Snapshot
 from zmtop.engine.sources.detect import parse_source
 from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.run import run_capped
 from zmtop.engine.sources.source import SourceInfo
 
 
@@ -27,7 +30,8 @@ class PollError(ValueError):
 
 class PollSource:
     """A Source over a command that prints a capture or memgraph each tick; `error` says
-    why the last tick could not be read (the tick then repeats the last good data)."""
+    why the last tick could not be read (the tick then repeats the last good data, with a
+    POLL_FAILED event saying so)."""
 
     def __init__(self, command: str, tick_seconds: float, timeout: float | None = None) -> None:
         try:
@@ -75,23 +79,25 @@ class PollSource:
         return None
 
     def _poll(self) -> ImportedSource | None:
-        label = f"--poll '{self.command}'"
+        label = f"--poll '{safe_name(self.command)}'"
         try:
-            done = subprocess.run(self.argv, capture_output=True, timeout=self.timeout,
-                                  stdin=subprocess.DEVNULL, check=False)
+            returncode, out, err = run_capped(self.argv, self.timeout)
         except subprocess.TimeoutExpired:
             self.error = f"{label}: no answer within {self.timeout:g} s"
             return None
         except OSError as error:
-            self.error = f"{label}: {error.strerror or error}"
+            self.error = f"{label}: {safe_name(str(error.strerror or error))}"
             return None
-        if done.returncode != 0:
-            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            self.error = f"{label}: exit status {done.returncode}" + (
-                f": {detail[-1]}" if detail else "")
+        except SourceError as error:
+            self.error = f"{label}: {error}"
+            return None
+        if returncode != 0:
+            detail = err.decode("utf-8", "replace").strip().splitlines()
+            self.error = f"{label}: exit status {returncode}" + (
+                f": {safe_name(detail[-1])}" if detail else "")
             return None
         try:
-            source = parse_source(done.stdout, label, self.imported)
+            source = parse_source(out, label, self.imported)
         except SourceError as error:
             self.error = f"{label}: {error}"
             return None
@@ -108,7 +114,8 @@ class PollSource:
         if fresh is None:
             self.snapshot = structs.replace(previous, tick=self.tick,
                                             time_ns=previous.time_ns + self._tick_ns,
-                                            changes=Changes(), events=())
+                                            changes=Changes(),
+                                            events=(Event(POLL_FAILED, 0, self.error or ""),))
             return self.snapshot
         self.imported = fresh  # parsed against the last good tick: records shared, changes set
         self.snapshot = structs.replace(fresh.snapshot, tick=self.tick,

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from zmtop.cli.sources import open_recording, open_source, snapshot_at
+from zmtop.cli.sources import open_recording, open_source, report, snapshot_at
 from zmtop.errors import CliError
 
 KZX_TARGETS = ("all", "hidden")
@@ -63,12 +63,11 @@ def run_vmos(args: argparse.Namespace) -> str:
 def run_kstats(args: argparse.Namespace) -> str:
     from zmtop.engine.formats import jsonout, psutils
 
-    if args.count < 1:
-        raise CliError("-n takes a count of 1 or more")
-    source = open_source(args)
+    said: set[str] = set()
+    source = open_source(args, said=said)
     blocks, data = [], []
     for i in range(args.count):
-        snap = source.snapshot if i == 0 else _step(args, source)
+        snap = source.snapshot if i == 0 else _step(args, source, said)
         stamp = psutils.iso_timestamp(snap.time_ns) if args.timestamp else None
         blocks.append(psutils.kstats_text(snap.kmem, timestamp=stamp))
         data.append(jsonout.kmem_json(snap.kmem))
@@ -77,7 +76,7 @@ def run_kstats(args: argparse.Namespace) -> str:
     return "".join(blocks)
 
 
-def _step(args: argparse.Namespace, source):
+def _step(args: argparse.Namespace, source, said: set[str]):
     from zmtop.engine.recording.format import RecordingError
     from zmtop.engine.sources.source import is_seekable
 
@@ -86,9 +85,11 @@ def _step(args: argparse.Namespace, source):
         raise CliError(f"{args.from_file}: -n {args.count} from tick {start} runs past "
                        f"the last tick {source.snapshot.tick}")
     try:
-        return source.step()
+        snap = source.step()
     except RecordingError as error:
         raise CliError(str(error)) from None
+    report(source, said)
+    return snap
 
 
 def run_diff(args: argparse.Namespace) -> str:
@@ -212,7 +213,8 @@ def run_record(args: argparse.Namespace) -> str:
 
     ticks = args.ticks
     args.ticks = 0
-    source = open_source(args)
+    said: set[str] = set()
+    source = open_source(args, said=said)
     progress = _Progress(args.file, ticks) if sys.stderr.isatty() else None
     recorder = None
     try:
@@ -220,6 +222,7 @@ def run_record(args: argparse.Namespace) -> str:
             recorder.append(source.snapshot)
             for done in range(1, ticks + 1):
                 recorder.append(source.step())
+                report(source, said)
                 if progress:
                     progress.show(done, recorder.bytes_written)
     except RecordingError as error:

@@ -10,6 +10,7 @@ import sys
 from typing import NoReturn
 
 from zmtop import installed_version
+from zmtop.cli.options import block_count, tick_count, tick_seconds
 from zmtop.cli.sources import open_recording, open_source
 from zmtop.errors import CliError
 
@@ -43,9 +44,9 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
     group = parser.add_argument_group("source (default: the simulation)")
     group.add_argument("--scenario", default=default("default"), help="workload to simulate")
     group.add_argument("--seed", type=int, default=default(1), help="random seed (default 1)")
-    group.add_argument("--ticks", type=int, default=default(0), metavar="N",
+    group.add_argument("--ticks", type=tick_count, default=default(0), metavar="N",
                        help="ticks to step before printing (default 0: as booted)")
-    group.add_argument("--tick", type=float, default=default(1.0), metavar="SECONDS",
+    group.add_argument("--tick", type=tick_seconds, default=default(1.0), metavar="SECONDS",
                        help="seconds per tick (default 1)")
     group.add_argument("--from", dest="from_file", default=default(None), metavar="FILE",
                        help="a zmtop recording, a memory_monitor capture or memgraph JSON")
@@ -87,7 +88,7 @@ def build_parser() -> Parser:
 
     kstats = _command(commands, "kstats", "kernel memory counters, like kstats -m")
     kstats.add_argument("-t", dest="timestamp", action="store_true", help="timestamp lines")
-    kstats.add_argument("-n", dest="count", type=int, default=1, metavar="COUNT",
+    kstats.add_argument("-n", dest="count", type=block_count, default=1, metavar="COUNT",
                         help="blocks to print, one per tick")
 
     record = _command(commands, "record", "record a source headless", json_output=False)

@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 
 
 def _simulation(args: argparse.Namespace, forked: bool):
-    if args.ticks < 0:
-        raise CliError("--ticks must be 0 or more")
-    if args.tick <= 0:
-        raise CliError("--tick must be more than 0 seconds")
     if forked and hasattr(os, "fork"):
         from zmtop.cli.forked_boot import ForkedBoot
 
@@ -81,31 +77,54 @@ def _from_file(args: argparse.Namespace, replay_from_start: bool):
     return imported
 
 
-def _poll(args: argparse.Namespace):
+def _poll(args: argparse.Namespace, said: set[str]):
     from zmtop.engine.sources.poll import PollError, PollSource
 
-    if args.tick <= 0:
-        raise CliError("--tick must be more than 0 seconds")
     try:
         source = PollSource(args.poll, args.tick)
     except PollError as error:
         raise CliError(str(error)) from None
+    report(source, said)
     for _ in range(args.ticks):
         source.step()
+        report(source, said)
     return source
 
 
 def open_source(args: argparse.Namespace, *, replay_from_start: bool = False,
-                forked: bool = False):
+                forked: bool = False, said: set[str] | None = None):
     """The source the options name, stepped to where they say. A recording stands at --at,
     else at its last tick (what batch commands print) or, to be replayed, its first.
-    `forked` boots a simulation in a child process (see zmtop.forked_boot)."""
+    `forked` boots a simulation in a child process (see zmtop.forked_boot). What is amiss
+    with the data is said on stderr (see `report`; `said` keeps what was said once)."""
     if args.from_file is not None and args.poll is not None:
         raise CliError("--from and --poll are two sources: choose one")
     if args.at is not None and args.from_file is None:
         raise CliError("--at needs --from FILE")
+    said = said if said is not None else set()
     if args.from_file is not None:
-        return _from_file(args, replay_from_start)
+        source = _from_file(args, replay_from_start)
+        report(source, said)
+        return source
     if args.poll is not None:
-        return _poll(args)
+        return _poll(args, said)
     return _simulation(args, forked)
+
+
+def report(source, said: set[str]) -> None:
+    """Warn on stderr of the tick just read if its poll failed (it repeats the last good
+    data), and once (`said` keeps what was) if the source's names were cut to Zircon's
+    limit."""
+    from zmtop.engine.formats.names import safe_name
+    from zmtop.engine.snapshot.records import POLL_FAILED
+    from zmtop.engine.sources.json_input import LONG_NAMES, MAX_NAME_BYTES
+
+    snap = source.snapshot
+    for event in snap.events:
+        if event.kind == POLL_FAILED:
+            print(f"zmtop: warning: tick {snap.tick}: {event.text}; the tick repeats the "
+                  "last good data", file=sys.stderr)
+    if LONG_NAMES in getattr(source, "missing", ()) and LONG_NAMES not in said:
+        said.add(LONG_NAMES)
+        print(f"zmtop: warning: {safe_name(snap.source)}: names longer than {MAX_NAME_BYTES} "
+              f"bytes (Zircon's limit) were cut", file=sys.stderr)

@@ -15,7 +15,7 @@ class MainScreen(MonitorScreen):
     """Jobs and processes; Enter opens a process, or folds a job."""
 
     BINDINGS = bindings.MAIN
-    NOTICE_GAPS = ("jobs", "task_stats", "handles")
+    NOTICE_GAPS = ("jobs", "task_stats", "handles", "names")
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()

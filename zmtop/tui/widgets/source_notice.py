@@ -28,6 +28,7 @@ GAPS = {
     "threads": "{src} has no threads",
     "mappings": "{src} has no mappings",
     "via": "{src} does not say which VMOs are reached by handle",
+    "names": "{src} has names longer than Zircon's 31 bytes: cut to 31",
 }
 
 

@@ -2,8 +2,8 @@
 
 Two lines above the footer: the position (play state, tick, simulated time, speed, marks)
 and a track with one cell per slice of ticks, each showing the most telling event in its
-slice (an OOM kill, then a pressure change, then process exits and starts), the marks A
-and B, and the position. A click on the track seeks there.
+slice (a failed poll, an OOM kill, a pressure change, then process exits and starts),
+the marks A and B, and the position. A click on the track seeks there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
-from zmtop.engine.snapshot.records import Event
+from zmtop.engine.snapshot.records import POLL_FAILED, Event
 from zmtop.tui.widgets.header import uptime
 
 if TYPE_CHECKING:
@@ -29,9 +29,12 @@ EVENT_MARKS = {
     "process-exit": (2, "−", "timeline--exit"),
     "pressure": (3, "◆", "timeline--pressure"),
     "oom-kill": (4, "✖", "timeline--oom"),
+    POLL_FAILED: (5, "!", "timeline--gap"),
 }
 LEGEND = (("process-start", "start"), ("process-exit", "exit"), ("pressure", "pressure"),
           ("oom-kill", "OOM kill"))
+# In the legend only when the recording has a tick whose poll failed.
+GAP_LEGEND = ((POLL_FAILED, "poll failed"),)
 MARK_NAMES = "AB"
 
 
@@ -83,6 +86,7 @@ class Timeline(Widget):
     def __init__(self) -> None:
         super().__init__()
         self._columns: tuple[int, dict[int, str]] | None = None  # width, event columns
+        self._legend: tuple[tuple[str, str], ...] | None = None
 
     def _s(self, name: str):
         return self.get_component_rich_style(name, partial=True)
@@ -114,7 +118,7 @@ class Timeline(Widget):
             line.append(f"  {name} ", self._s("timeline--mark"))
             line.append(f"{mark.tick}", value)
         legend = Text()
-        for kind, name in LEGEND:
+        for kind, name in self._legend_kinds():
             _, glyph, style = EVENT_MARKS[kind]
             legend.append(f"  {glyph}", self._s(style))
             legend.append(f" {name}", label)
@@ -123,6 +127,13 @@ class Timeline(Widget):
             line.append(" " * room)
             line.append_text(legend)
         return line
+
+    def _legend_kinds(self) -> tuple[tuple[str, str], ...]:
+        """LEGEND, and GAP_LEGEND if a poll failed during the recording (worked out once)."""
+        if self._legend is None:
+            gaps = any(event.kind == POLL_FAILED for _, event in self.app.replay.events())
+            self._legend = LEGEND + GAP_LEGEND if gaps else LEGEND
+        return self._legend
 
     def _track_line(self, width: int) -> Text:
         app = self.app

@@ -1,0 +1,51 @@
+"""Numeric options, checked where argparse reads them: a value out of range is one line.
+
+The bounds keep every figure derived from them in range: a tick's simulated time in
+nanoseconds (ticks × seconds per tick) stays well below 2**63, as the recording needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from zmtop.errors import CliError
+
+MAX_TICKS = 1_000_000  # ticks to step or print: 11 days at one a second
+MAX_TICK_SECONDS = 3600.0  # an hour a tick
+
+
+def tick_seconds(text: str) -> float:
+    """--tick: seconds per tick, more than 0 and at most MAX_TICK_SECONDS."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TICK_SECONDS:  # NaN fails too
+        raise CliError(f"--tick takes seconds, more than 0 and at most {MAX_TICK_SECONDS:g}, "
+                       f"not '{text}'")
+    return seconds
+
+
+def tick_count(text: str) -> int:
+    """--ticks: ticks to step, 0 to MAX_TICKS."""
+    ticks = _integer(text, "--ticks")
+    if ticks < 0:
+        raise CliError("--ticks must be 0 or more")
+    if ticks > MAX_TICKS:
+        raise CliError(f"--ticks takes at most {MAX_TICKS}, not {ticks}")
+    return ticks
+
+
+def block_count(text: str) -> int:
+    """kstats -n: blocks to print, 1 to MAX_TICKS."""
+    count = _integer(text, "-n")
+    if not 1 <= count <= MAX_TICKS:
+        raise CliError(f"-n takes a count of 1 or more, at most {MAX_TICKS}, not {count}")
+    return count
+
+
+def _integer(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CliError(f"{option} takes a whole number, not '{text}'") from None
