@@ -40,6 +40,7 @@ from zmtop.engine.recording.format import (
     Metadata,
     RecordingError,
 )
+from zmtop.engine.recording.limits import check_delta, check_keyframe
 from zmtop.engine.snapshot.records import Event, Kmem, Snapshot
 
 PIECE = 256  # bytes of a delta fed to its decompressor at a time
@@ -164,9 +165,14 @@ class Recording:
             raise self._damaged(i, str(error)) from None
 
     def _decode(self, i: int, decoder: msgspec.msgpack.Decoder[T]) -> T:
+        """Frame i decoded; a whole keyframe or delta only once its counts are in bounds."""
+        raw = self._raw(i)
         try:
-            return decoder.decode(self._raw(i))
-        except (msgspec.DecodeError, ValueError) as error:  # ValueError: bad UTF-8
+            check = _LIMITS.get(decoder)
+            if check is not None:
+                check(raw)
+            return decoder.decode(raw)
+        except (msgspec.DecodeError, ValueError) as error:  # bad UTF-8, or past the limits
             raise self._damaged(i, str(error)) from None
 
     def _raw(self, i: int) -> bytes:
@@ -238,6 +244,8 @@ class Recording:
 _KEYFRAME = msgspec.msgpack.Decoder(Keyframe)
 _DELTA = msgspec.msgpack.Decoder(Delta)
 _HEAD = msgspec.msgpack.Decoder(FrameHead)
+_LIMITS: dict[object, Callable[[bytes], None]] = {_KEYFRAME: check_keyframe,
+                                                  _DELTA: check_delta}
 
 
 def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:
