@@ -30,6 +30,15 @@ KEYFRAME, DELTA, CHAINED = 1, 2, 3  # CHAINED: a keyframe compressed against the
 KINDS = (KEYFRAME, DELTA, CHAINED)
 MAX_METADATA_BYTES = 1 << 20
 MAX_FRAME_BYTES = 256 << 20  # refuse frames that claim or inflate past this
+# A record decodes to many times its bytes, so a frame is also refused, before its records
+# are built (limits.py), for holding more of them than any device has, with headroom: the
+# scale scenario, larger than real devices, has 1,980 jobs, 2,000 processes, 100,000 VMOs
+# and 272,725 items (threads, mappings, VMO references and handles of every process, events
+# and changed koids). A frame at every limit decodes to about 0.5 GB.
+MAX_JOBS = 1 << 16
+MAX_PROCESSES = 1 << 16
+MAX_VMOS = 1 << 20
+MAX_ITEMS = 1 << 22
 KEYFRAME_EVERY = 240  # ticks per keyframe: a seek decodes one keyframe and < 240 deltas
 ANCHOR_EVERY = 8  # keyframes per self-contained keyframe
 # zstd levels: a keyframe standing alone compresses as well at 6 as at 9, twice as fast; one

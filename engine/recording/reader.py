@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 import msgspec
 import zstandard
 
+from zmtop.engine.recording.checks import check_snapshot
 from zmtop.engine.recording.codec import (
     Delta,
     FrameHead,
@@ -40,6 +41,7 @@ from zmtop.engine.recording.format import (
     Metadata,
     RecordingError,
 )
+from zmtop.engine.recording.limits import check_delta, check_keyframe
 from zmtop.engine.snapshot.records import Event, Kmem, Snapshot
 
 PIECE = 256  # bytes of a delta fed to its decompressor at a time
@@ -72,6 +74,7 @@ class Recording:
         self._index = {tick: i for i, tick in enumerate(self.ticks)}
         self._last: tuple[int, Snapshot] | None = None
         self._key: tuple[int, Snapshot] | None = None
+        self._checked: Snapshot | None = None  # the last snapshot checked_at passed
         self._events: list[tuple[int, Event]] | None = None
         self._times: list[int] | None = None
         self._kmems: list[tuple[int, ...]] | None = None  # each frame's Kmem fields
@@ -118,12 +121,22 @@ class Recording:
         self._last = (i, snap)
         return snap
 
+    def checked_at(self, tick: int) -> Snapshot:
+        """`snapshot_at`, its tables checked to refer to each other soundly (checks.py):
+        what views walk. A frame that fails is damaged; the frames before it stay usable."""
+        snap = self.snapshot_at(tick)
+        if snap is not self._checked:
+            self._apply(self._index[tick], check_snapshot, snap)
+            self._checked = snap
+        return snap
+
     def events(self) -> list[tuple[int, Event]]:
         """Every event with its tick, oldest first: the marks of a timeline."""
         return self._events if self._events is not None else self._read_heads()[0]
 
     def times(self) -> list[int]:
-        """Each tick's simulated time in ns, in the order of `ticks`: to seek to a time."""
+        """Each tick's simulated time in ns, in the order of `ticks` (up to a frame whose
+        head is damaged): to seek to a time."""
         return self._times if self._times is not None else self._read_heads()[1]
 
     def kmems_until(self, tick: int, count: int) -> list[Kmem]:
@@ -138,13 +151,16 @@ class Recording:
         times: list[int] = []
         kmems: list[tuple[int, ...]] = []
         fields: tuple[int, ...] = ()
-        for i, entry in enumerate(self._entries):
-            head = self._decode(i, _HEAD)
-            times.append(head.time_ns)
-            events.extend((entry.tick, event) for event in head.events)
-            fields = self._apply(i, kmem_after, fields if entry.kind == DELTA else None,
-                                 head.kmem)
-            kmems.append(fields)
+        try:
+            for i, entry in enumerate(self._entries):
+                head = self._decode(i, _HEAD)
+                fields = self._apply(i, kmem_after, fields if entry.kind == DELTA else None,
+                                     head.kmem)
+                times.append(head.time_ns)
+                events.extend((entry.tick, event) for event in head.events)
+                kmems.append(fields)
+        except RecordingError:
+            pass  # the heads end before a damaged frame, which `errors` now names
         self._events, self._times, self._kmems = events, times, kmems
         return events, times, kmems
 
@@ -164,9 +180,14 @@ class Recording:
             raise self._damaged(i, str(error)) from None
 
     def _decode(self, i: int, decoder: msgspec.msgpack.Decoder[T]) -> T:
+        """Frame i decoded; a whole keyframe or delta only once its counts are in bounds."""
+        raw = self._raw(i)
         try:
-            return decoder.decode(self._raw(i))
-        except (msgspec.DecodeError, ValueError) as error:  # ValueError: bad UTF-8
+            check = _LIMITS.get(decoder)
+            if check is not None:
+                check(raw)
+            return decoder.decode(raw)
+        except (msgspec.DecodeError, ValueError) as error:  # bad UTF-8, or past the limits
             raise self._damaged(i, str(error)) from None
 
     def _raw(self, i: int) -> bytes:
@@ -238,6 +259,8 @@ class Recording:
 _KEYFRAME = msgspec.msgpack.Decoder(Keyframe)
 _DELTA = msgspec.msgpack.Decoder(Delta)
 _HEAD = msgspec.msgpack.Decoder(FrameHead)
+_LIMITS: dict[object, Callable[[bytes], None]] = {_KEYFRAME: check_keyframe,
+                                                  _DELTA: check_delta}
 
 
 def _read_header(name: str, data: bytes) -> tuple[Metadata, int]:
@@ -307,9 +330,18 @@ def _scan(name: str, data: bytes, offset: int) -> tuple[list[_Entry], list[str]]
             offset = end
     errors = []
     if problem is not None:
-        where = f"tick {entries[-1].tick + 1}" if entries else "the first tick"
+        where = f"tick {entries[-1].tick + 1}" if entries else _first_tick(data, offset)
         usable = len(entries)
         errors.append(f"{name}: frame at byte {offset} ({where}) {problem}; "
                       f"{usable} tick{'' if usable == 1 else 's'} before it "
                       f"{'is' if usable == 1 else 'are'} usable")
     return entries, errors
+
+
+def _first_tick(data: bytes, offset: int) -> str:
+    """Where the first frame is, by the tick its header states (nothing before it does);
+    a header cut short of its tick leaves only "the first frame"."""
+    at = offset + FRAME.size - 5  # the tick field, before the kind byte
+    if len(data) < at + 4:
+        return "the first frame"
+    return f"tick {int.from_bytes(data[at:at + 4], 'little')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import struct
 import time
 import zlib
@@ -111,7 +112,9 @@ class Recorder:
         self._deltas: zstandard.ZstdCompressionObj | None = None
         self._file: BinaryIO | None = None
         try:
-            opened = file if file is not None else open(path, "wb")
+            # unbuffered: after a failed write, nothing is left in a buffer to flush again
+            # (onto a full disk) before the half-written frame can be cut off
+            opened = file if file is not None else open(path, "wb", buffering=0)
         except OSError as error:
             raise RecordingError(f"{self.name}: cannot create: {_reason(error)}") from None
         self._file = opened
@@ -155,9 +158,15 @@ class Recorder:
         self.ticks_written += 1
 
     def _write(self, file: BinaryIO, data: bytes, tick: int | None) -> None:
-        """Write and flush `data` to the open `file`; a RecordingError abandons it."""
+        """Write and flush `data` to the open `file` (a raw file may take part of it a
+        call); a RecordingError abandons it."""
         try:
-            file.write(data)
+            view = memoryview(data)
+            while view:
+                taken = file.write(view)
+                if not taken:
+                    raise OSError(errno.EIO, "the file took no more bytes")
+                view = view[taken:]
             file.flush()
         except OSError as error:
             self._abandon(file)

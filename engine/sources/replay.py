@@ -46,5 +46,5 @@ class ReplaySource(SourceDefaults):
         return max(0, bisect.bisect_right(self.recording.ticks, tick) - 1)
 
     def _go(self, i: int) -> None:
-        self.snapshot = self.recording.snapshot_at(self.recording.ticks[i])
+        self.snapshot = self.recording.checked_at(self.recording.ticks[i])
         self._i = i

@@ -140,9 +140,15 @@ def run_monitor(args: argparse.Namespace) -> None:
 
 
 def run_replay(args: argparse.Namespace) -> str:
+    from zmtop.engine.recording.format import RecordingError
     from zmtop.engine.sources.replay import ReplaySource
 
-    _replay(ReplaySource(open_recording(args.file)), getattr(args, "theme", None))
+    recording = open_recording(args.file)
+    try:
+        source = ReplaySource(recording)
+    except RecordingError as error:
+        raise CliError(str(error)) from None
+    _replay(source, getattr(args, "theme", None))
     return ""
 
 

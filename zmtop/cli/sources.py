@@ -49,7 +49,7 @@ def snapshot_at(recording, tick: int):
     from zmtop.engine.recording.format import RecordingError
 
     try:
-        return recording.snapshot_at(tick)
+        return recording.checked_at(tick)
     except RecordingError as error:
         raise CliError(str(error)) from None
 

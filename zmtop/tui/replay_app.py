@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input
@@ -73,7 +74,23 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
         while True:
             await asyncio.sleep(self.tick_seconds / self.speed)
             if not self.paused:
-                self.deliver(self.source.step())
+                snap = self._read(self.source.step)
+                if snap is not None:
+                    self.deliver(snap)
+
+    def _read(self, read: Callable[[], Snapshot]) -> Snapshot | None:
+        """read(), or None after a notice if the recording is damaged there: the playing
+        stops, and the ticks before the damage stay shown and reachable."""
+        from zmtop.engine.recording.format import RecordingError
+
+        try:
+            return read()
+        except RecordingError as error:
+            if not self.paused:
+                self.driver.pause()
+                self.refresh_headers()
+            self.notify(str(error), severity="error")
+            return None
 
     def deliver(self, snap: Snapshot) -> None:
         """Show the next tick; at the recording's end, stop playing."""
@@ -107,10 +124,14 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
         if ticks[i] == old.tick:
             return
         if i and ticks[i - 1] == old.tick:
-            self.deliver(self.source.seek(ticks[i]))
+            step = self._read(lambda: self.source.seek(ticks[i]))
+            if step is not None:
+                self.deliver(step)
             return
-        previous = self.replay.snapshot_at(ticks[i - 1]) if i else None
-        snap = self.source.seek(ticks[i])
+        snap = self._read(lambda: self.source.seek(ticks[i]))
+        if snap is None:
+            return
+        previous = self._recorded_before(i)
         figures = Figures(previous or snap)
         if previous is not None:
             figures.advance(snap)  # ΔPSS: this tick against the one recorded before it
@@ -121,6 +142,18 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
             if screen is not None:
                 screen.catch_up(snap)
             self.refresh_headers()
+
+    def _recorded_before(self, i: int) -> Snapshot | None:
+        """The snapshot recorded before the i-th, for ΔPSS; None for the first, or if that
+        one is damaged (the i-th shows all the same, its ΔPSS 0)."""
+        from zmtop.engine.recording.format import RecordingError
+
+        if not i:
+            return None
+        try:
+            return self.replay.checked_at(self.replay.ticks[i - 1])
+        except RecordingError:
+            return None
 
     def seek_time(self, seconds: float) -> None:
         """Show the last recorded tick at or before a simulated time."""

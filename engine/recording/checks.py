@@ -1,0 +1,106 @@
+"""What a snapshot read from a recording must hold before anything walks it: every koid a
+record names is in its table, jobs hang from the root job, and no VMO is its own ancestor.
+
+A crafted file with valid checksums can break any of these; the views would then raise
+KeyError, recurse forever or loop. Checked once per frame loaded, in bulk (set operations
+and C-level maps over the tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import chain, compress
+from operator import attrgetter
+
+from zmtop.engine.snapshot.records import Job, Process, Snapshot, Vmo
+
+_PARENT = attrgetter("parent_koid")
+_JOB = attrgetter("job_koid")
+_JOBS = attrgetter("jobs")
+_PROCESSES = attrgetter("processes")
+_REFS = attrgetter("vmo_refs")
+_MAPS = attrgetter("maps")
+_VMO = attrgetter("vmo_koid")
+
+
+def check_snapshot(snap: Snapshot) -> None:
+    """ValueError naming the first broken reference of `snap`, if any."""
+    _check_jobs(snap.root_job, snap.jobs, snap.processes)
+    _check_processes(snap.processes, snap.jobs, snap.vmos)
+    _check_vmos(snap.vmos)
+
+
+def _missing(named: set[int], table: Mapping[int, object]) -> int | None:
+    """The smallest of `named` that `table` lacks, None if it has them all."""
+    if table.keys() >= named:
+        return None
+    return min(named.difference(table.keys()))
+
+
+def _check_jobs(root: int, jobs: Mapping[int, Job], processes: Mapping[int, Process]) -> None:
+    if root not in jobs:
+        raise ValueError(f"the root job {root} is not in the jobs table")
+    parents = dict(zip(jobs.keys(), map(_PARENT, jobs.values())))
+    if parents[root] != 0:
+        raise ValueError(f"the root job {root} names a parent job")
+    del parents[root]
+    lost = _missing(set(parents.values()), jobs)
+    if lost is not None:
+        raise ValueError(f"a job names parent job {lost}, which is not in the jobs table")
+    # Children as each job lists them must be the jobs naming it as parent, each once.
+    listed = [(koid, child) for koid, job in jobs.items() for child in job.jobs]
+    if len(listed) != len(parents) or set(listed) != {(p, c) for c, p in parents.items()}:
+        raise ValueError("the jobs' child lists disagree with their parent jobs")
+    members = [(koid, proc) for koid, job in jobs.items() for proc in job.processes]
+    if len(members) != len(processes) or set(members) != set(
+            zip(map(_JOB, processes.values()), processes.keys())):
+        raise ValueError("the jobs' process lists disagree with the processes' jobs")
+    # Every chain of parents ends at the root: follow them a generation at a time.
+    reached = {root}
+    frontier = {root}
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    while frontier:
+        frontier = set(chain.from_iterable(children.get(k, ()) for k in frontier)) - reached
+        reached |= frontier
+    if len(reached) != len(jobs):
+        lost = min(jobs.keys() - reached)
+        raise ValueError(f"job {lost} is not under the root job (a loop of parent jobs)")
+
+
+def _check_processes(processes: Mapping[int, Process], jobs: Mapping[int, Job],
+                     vmos: Mapping[int, Vmo]) -> None:
+    records = processes.values()
+    lost = _missing(set(map(_JOB, records)), jobs)
+    if lost is not None:
+        raise ValueError(f"a process names job {lost}, which is not in the jobs table")
+    lost = _missing(set(map(_VMO, chain.from_iterable(map(_REFS, records)))), vmos)
+    if lost is not None:
+        raise ValueError(f"a process holds VMO {lost}, which is not in the VMOs table")
+    mapped = set(map(_VMO, chain.from_iterable(map(_MAPS, records))))
+    mapped.discard(0)  # address spaces and VMARs map no VMO
+    lost = _missing(mapped, vmos)
+    if lost is not None:
+        raise ValueError(f"a process maps VMO {lost}, which is not in the VMOs table")
+
+
+def _check_vmos(vmos: Mapping[int, Vmo]) -> None:
+    parents = list(map(_PARENT, vmos.values()))
+    parent_of = dict(zip(compress(vmos.keys(), parents), filter(None, parents)))
+    if not parent_of:
+        return
+    lost = _missing(set(parent_of.values()), vmos)
+    if lost is not None:
+        raise ValueError(f"a VMO is a clone of VMO {lost}, which is not in the VMOs table")
+    # Each chain walked once: a walk stops at a VMO already cleared, or finds a loop.
+    cleared: set[int] = set()
+    for start in parent_of:
+        path: set[int] = set()
+        koid = start
+        while koid in parent_of and koid not in cleared:
+            if koid in path:
+                raise ValueError(f"VMO {koid} is its own ancestor")
+            path.add(koid)
+            koid = parent_of[koid]
+        cleared |= path
