@@ -1,8 +1,11 @@
 """Hostile text from a device or a file (issue 13): bucket names and pressure levels that
-would drive a terminal, and bucket patterns that would hang a backtracking regex engine."""
+would drive a terminal, bucket patterns that would hang a backtracking regex engine, and
+names that would break CSV rows."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -14,11 +17,13 @@ from msgspec import structs
 from tests.real_capture import BUCKETS, CAPTURE
 from zmtop.engine.analysis.digest import (
     digest,
+    digest_csv,
     digest_json,
     digest_text,
     load_buckets,
     parse_buckets,
 )
+from zmtop.engine.formats.capture import to_csv
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
@@ -80,7 +85,7 @@ def test_bucket_names_are_escaped_where_the_config_is_read(tmp_path):
     config.write_text(json.dumps([{"name": TAKEOVER}]))
     assert [b.name for b in load_buckets(config)] == [safe_name(TAKEOVER)]
     d = digest(source.snapshot, source.buckets, source.kernel_extended)
-    for text in (digest_text(d), digest_json(d)):
+    for text in (digest_text(d), digest_csv(d), digest_json(d)):
         assert raw_in(text) == set()
         assert "\\x1b]0;title" in text
 
@@ -88,11 +93,14 @@ def test_bucket_names_are_escaped_where_the_config_is_read(tmp_path):
 def test_digest_command_prints_no_control_bytes(tmp_path):
     path = wrapped(tmp_path, [{"name": TAKEOVER + SPOOF, "vmo": "blob.*"}],
                    rename={1: "proc" + TAKEOVER})
-    for extra in ((), ("--json",)):
+    for extra in ((), ("--csv",), ("--json",)):
         done = zmtop("digest", "--from", str(path), *extra)
         assert done.returncode == 0, done.stderr
         assert raw_in(done.stdout.decode()) == set()
         assert b"\\x1b]0;title" in done.stdout
+    done = zmtop("export", "--from", str(path), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert raw_in(done.stdout.decode()) == set() and b"proc\\x1b]0;title" in done.stdout
 
 
 async def test_digest_screen_shows_bucket_names_escaped(tmp_path):
@@ -186,3 +194,48 @@ def test_a_refused_pattern_exits_2_with_one_line(tmp_path):
 
 def test_the_real_and_default_configs_compile_under_re2():
     assert len(load_buckets(BUCKETS)) > 0 and len(load_buckets()) > 0
+
+
+# --- 11. CSV ---------------------------------------------------------------------------------
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_digest_csv_quotes_only_what_must_be():
+    names = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "esc" + TAKEOVER]
+    snap = Simulation("default", 1).snapshot
+    config = [{"name": name, "vmo": f"nothing{i}"} for i, name in enumerate(names)]
+    d = digest(snap, parse_buckets(config, "$"))
+    text = digest_csv(d)
+    sec = snap.time_ns // 1_000_000_000
+    assert text.startswith(f'{sec},plain,0\n{sec},"a,b",0\n{sec},"say ""hi""",0\n'
+                           f"{sec},two\\x0alines,0\n{sec},cr\\x0dhere,0\n")
+    parsed = rows(text)
+    assert len(parsed) == len(d.rows()) == text.count("\n")
+    assert [row[1] for row in parsed[:len(names)]] == [safe_name(name) for name in names]
+    assert all(len(row) == 3 for row in parsed) and raw_in(text) == set()
+
+
+def test_capture_csv_keeps_every_row_whole(tmp_path):
+    hostile = {1: "a,b", 2: 'q"uote', 3: "new\nline", 4: TAKEOVER + SPOOF}
+    source = load_source(wrapped(tmp_path, [], rename=hostile))
+    plain = to_csv(load_source(CAPTURE).snapshot).splitlines(keepends=True)
+    text = to_csv(source.snapshot)
+    parsed = rows(text)
+    assert len(parsed) == len(plain) == text.count("\n")
+    assert all(len(row) == 6 for row in parsed) and raw_in(text) == set()
+    names = {row[2] for row in parsed}
+    assert {"a,b", 'q"uote', "new\\x0aline", safe_name(TAKEOVER + SPOOF)} <= names
+    assert {'"a,b"', '"q""uote"'} <= {line.split(",", 2)[2].rsplit(",", 3)[0] for line in
+                                     text.splitlines()}
+    renamed = {str(koid) for koid in _koids(hostile)}
+    assert [line for line in text.splitlines(keepends=True)
+            if line.split(",")[1] not in renamed] == [
+        line for line in plain if line.split(",")[1] not in renamed]
+
+
+def _koids(rename: dict[int, str]) -> list[int]:
+    capture = json.loads(CAPTURE.read_text())
+    return [capture["Processes"][row][0] for row in rename]

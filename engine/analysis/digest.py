@@ -26,6 +26,7 @@ from typing import Any
 
 from zmtop.engine.analysis.bucket_regex import BucketRegex, RegexError, bucket_regex
 from zmtop.engine.formats.capture import capture_vmos
+from zmtop.engine.formats.csvout import csv_text
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import memory_monitor_size
 from zmtop.engine.snapshot.records import Snapshot
@@ -192,9 +193,9 @@ def digest_text(d: Digest) -> str:
 
 def digest_csv(d: Digest) -> str:
     """TextPrinter::OutputDigest, which is also `ffx profile memory --buckets --csv`:
-    `sec,name,bytes` per line, whole seconds, no header."""
+    `sec,name,bytes` per line, whole seconds, no header (a name quoted only if it must be)."""
     sec = d.time_ns // 1_000_000_000
-    return "".join(f"{sec},{b.name},{b.size}\n" for b in d.rows())
+    return csv_text((sec, b.name, b.size) for b in d.rows())
 
 
 def digest_json(d: Digest) -> str:
