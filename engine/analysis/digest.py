@@ -3,7 +3,9 @@ and their text, CSV and JSON.
 
 Config: a JSON array of `{"name", "process", "vmo", "event_code"?}`. `process` is a regex or,
 as in the scripts' variant, a list of regexes (any may match); a missing, empty or `.*`
-regex matches everything. Matching is a full match, as RE2::FullMatch.
+regex matches everything. Matching is a full match, as RE2::FullMatch, with RE2 (linear time:
+a capture's pattern cannot hang a digest). Bucket names are untrusted (a capture carries its
+own config) and escaped here, where they are read (formats.names.safe_name).
 
 Assignment: buckets in config order are the outer loop; a VMO (by koid) goes to the first
 bucket whose process regex matches some process listing it and whose VMO regex matches its
@@ -17,14 +19,15 @@ The VMOs considered are those a capture lists: referenced by a process, or an an
 from __future__ import annotations
 
 import json
-import re
-import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from zmtop.engine.analysis.bucket_regex import BucketRegex, RegexError, bucket_regex
 from zmtop.engine.formats.capture import capture_vmos
+from zmtop.engine.formats.csvout import csv_text
+from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import memory_monitor_size
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.json_input import SourceError, decode_json, expect, member
@@ -32,9 +35,9 @@ from zmtop.engine.sources.json_input import SourceError, decode_json, expect, me
 
 @dataclass(frozen=True)
 class BucketMatch:
-    name: str
-    process: re.Pattern[str] | None  # None matches every process
-    vmo: re.Pattern[str] | None  # None matches every VMO
+    name: str  # escaped (safe_name)
+    process: BucketRegex | None  # None matches every process
+    vmo: BucketRegex | None  # None matches every VMO
     event_code: int | None = None
 
 
@@ -86,11 +89,12 @@ def load_buckets(path: str | Path | None = None) -> list[BucketMatch]:
 
 
 def parse_buckets(doc: Any, path: str) -> list[BucketMatch]:
+    """A decoded bucket config, `path` its JSON path in the document; names come escaped."""
     out = []
     for i, entry in enumerate(expect(doc, list, path)):
         where = f"{path}[{i}]"
         expect(entry, dict, where)
-        name = expect(member(entry, "name", where), str, f"{where}.name")
+        name = safe_name(expect(member(entry, "name", where), str, f"{where}.name"))
         process = entry.get("process", "")
         if isinstance(process, list):
             for j, item in enumerate(process):
@@ -101,20 +105,22 @@ def parse_buckets(doc: Any, path: str) -> list[BucketMatch]:
         code = entry.get("event_code")
         if code is not None:
             expect(code, int, f"{where}.event_code")
-        out.append(BucketMatch(name, _regex(process, f"{where}.process"),
-                               _regex(vmo, f"{where}.vmo"), code))
+        out.append(BucketMatch(name, _regex(process, f"{where}.process", name),
+                               _regex(vmo, f"{where}.vmo", name), code))
     return out
 
 
-def _regex(pattern: str, path: str) -> re.Pattern[str] | None:
+def _regex(pattern: str, path: str, bucket: str) -> BucketRegex | None:
     if pattern in ("", ".*"):
         return None
     try:
-        with warnings.catch_warnings():  # e.g. "possible nested set": not the user's error
-            warnings.simplefilter("ignore")
-            return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError) as e:
-        raise SourceError(f"{path}: invalid regex ({e})") from None
+        return bucket_regex(pattern)
+    except RegexError as e:
+        raise SourceError(f'{path}: invalid regex in bucket "{_short(bucket)}" ({e})') from None
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 60 else name[:60] + "..."
 
 
 # --- digest ----------------------------------------------------------------------------------
@@ -127,7 +133,7 @@ def digest(snap: Snapshot, buckets: list[BucketMatch],
     undigested = capture_vmos(snap)
     claimed: list[Bucket] = []
     for match in buckets:
-        names = _Matcher(match.vmo)
+        names = _every_name if match.vmo is None else match.vmo.fullmatch
         koids: list[int] = []
         size = 0
         for proc in snap.processes.values():
@@ -159,20 +165,8 @@ def digest(snap: Snapshot, buckets: list[BucketMatch],
     )
 
 
-class _Matcher:
-    """A VMO-name regex with memory_monitor's per-name cache."""
-
-    def __init__(self, pattern: re.Pattern[str] | None) -> None:
-        self.pattern = pattern
-        self.cache: dict[str, bool] = {}
-
-    def __call__(self, name: str) -> bool:
-        if self.pattern is None:
-            return True
-        hit = self.cache.get(name)
-        if hit is None:
-            hit = self.cache[name] = self.pattern.fullmatch(name) is not None
-        return hit
+def _every_name(name: str) -> bool:
+    return True
 
 
 def _additional(ext: dict[str, int]) -> tuple[Bucket, ...]:
@@ -199,9 +193,9 @@ def digest_text(d: Digest) -> str:
 
 def digest_csv(d: Digest) -> str:
     """TextPrinter::OutputDigest, which is also `ffx profile memory --buckets --csv`:
-    `sec,name,bytes` per line, whole seconds, no header."""
+    `sec,name,bytes` per line, whole seconds, no header (a name quoted only if it must be)."""
     sec = d.time_ns // 1_000_000_000
-    return "".join(f"{sec},{b.name},{b.size}\n" for b in d.rows())
+    return csv_text((sec, b.name, b.size) for b in d.rows())
 
 
 def digest_json(d: Digest) -> str:

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from msgspec import structs
 
+from zmtop.engine.formats.csvout import csv_text
 from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot
 
 # Kmem field per capture Kernel key, in the capture's order.
@@ -114,14 +115,13 @@ def sizes_of(committed: list[int], shares: list[int]) -> Sizes:
 
 def to_csv(snap: Snapshot) -> str:
     """`ffx profile memory --csv`: `sec,koid,name,private,scaled,total` per process, no header,
-    seconds truncated, largest private first (then koid), no kernel row (ffx keeps it apart)."""
+    seconds truncated, largest private first (then koid), no kernel row (ffx keeps it apart);
+    a name is escaped, and quoted only if it must be (formats.csvout)."""
     sec = snap.time_ns // 1_000_000_000
     summary = summarize(snap)
     order = sorted(summary, key=lambda k: (-summary[k].private, k))
-    return "".join(
-        f"{sec},{k},{snap.processes[k].name},{summary[k].private},{summary[k].scaled},"
-        f"{summary[k].total}\n" for k in order
-    )
+    return csv_text((sec, k, snap.processes[k].name, summary[k].private, summary[k].scaled,
+                     summary[k].total) for k in order)
 
 
 # --- export ----------------------------------------------------------------------------------

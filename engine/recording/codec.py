@@ -29,7 +29,9 @@ import msgspec
 import zstandard
 from msgspec import Meta, Struct, structs
 
+from zmtop.engine.formats.names import safe_name
 from zmtop.engine.recording.format import astuple
+from zmtop.engine.sim.pressure import LEVELS
 from zmtop.engine.snapshot.records import (
     Changes,
     Event,
@@ -549,7 +551,7 @@ def encode_delta(snap: Snapshot, previous: Snapshot) -> Delta:
 def apply_keyframe(key: Keyframe) -> Snapshot:
     koid = attrgetter("koid")
     return Snapshot(tick=key.tick, time_ns=key.time_ns, source=key.source, kmem=key.kmem,
-                    pressure=key.pressure, root_job=key.root_job,
+                    pressure=_level(key.pressure), root_job=key.root_job,
                     jobs=dict(zip(map(koid, key.jobs), key.jobs)),
                     processes=dict(zip(map(koid, key.processes), key.processes)),
                     vmos=dict(zip(map(koid, key.vmos), key.vmos)), changes=key.changes,
@@ -557,6 +559,12 @@ def apply_keyframe(key: Keyframe) -> Snapshot:
 
 
 KMEM_FIELDS = len(Kmem.__struct_fields__)
+_LEVELS = frozenset(LEVELS)
+
+
+def _level(pressure: str) -> str:
+    """A frame's pressure level; anything but a known level is a forgery, shown escaped."""
+    return pressure if pressure in _LEVELS else safe_name(pressure)
 
 
 def kmem_after(before: tuple[int, ...] | None, kmem: list[int]) -> tuple[int, ...]:
@@ -618,7 +626,8 @@ class Rebuild:
                 vmos_changed, vmos_removed) = moved
             self._snap = Snapshot(
                 tick=delta.tick, time_ns=delta.time_ns, source=self._source,
-                kmem=Kmem(*self._kmem), pressure=delta.pressure, root_job=delta.root_job,
+                kmem=Kmem(*self._kmem), pressure=_level(delta.pressure),
+                root_job=delta.root_job,
                 jobs=jobs, processes=processes, vmos=vmos,
                 changes=Changes(frozenset(jobs_changed), frozenset(processes_changed),
                                 frozenset(vmos_changed), frozenset(jobs_removed),

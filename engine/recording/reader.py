@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 import msgspec
 import zstandard
 
+from zmtop.engine.formats.names import safe_name
 from zmtop.engine.recording.checks import check_snapshot
 from zmtop.engine.recording.codec import (
     Delta,
@@ -250,7 +251,7 @@ class Recording:
     def _damaged(self, i: int, reason: str) -> RecordingError:
         entry = self._entries[i]
         message = (f"{self.name}: frame at byte {entry.offset} (tick {entry.tick}) is "
-                   f"damaged: {reason}")
+                   f"damaged: {safe_name(reason)}")
         if message not in self.errors:
             self.errors.append(message)
         return RecordingError(message)

@@ -1,0 +1,241 @@
+"""Hostile text from a device or a file (issue 13): bucket names and pressure levels that
+would drive a terminal, bucket patterns that would hang a backtracking regex engine, and
+names that would break CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from msgspec import structs
+
+from tests.real_capture import BUCKETS, CAPTURE
+from zmtop.engine.analysis.digest import (
+    digest,
+    digest_csv,
+    digest_json,
+    digest_text,
+    load_buckets,
+    parse_buckets,
+)
+from zmtop.engine.formats.capture import to_csv
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.engine.sim.pressure import LEVELS
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.sources.detect import load_source
+from zmtop.engine.sources.json_input import SourceError
+
+TAKEOVER = "\x1b]0;title\x07\x1b[2J\x1b[7m"  # set the title, clear the screen, reverse video
+SPOOF = "\u202eexe.txt\u200b\u2066x\u2069"  # bidi override, zero-width space, isolate
+# What must never reach a terminal raw: C0/C1 controls, DEL, bidi and zero-width characters.
+RAW = {*map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), *map(chr, range(0x200B, 0x2010)),
+       *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+
+
+def raw_in(text: str) -> set[str]:
+    """The characters of `text` that must not reach a terminal (a line's own \\n aside)."""
+    return set(text.replace("\n", "")) & RAW
+
+
+def wrapped(tmp_path, buckets, rename: dict[int, str] | None = None):
+    """The real capture wrapped with `buckets`, as `ffx profile memory --debug-json` writes
+    it, with some processes renamed (by row); the file's path."""
+    capture = json.loads(CAPTURE.read_text())
+    for row, name in (rename or {}).items():
+        capture["Processes"][row][1] = name
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps({"Capture": capture, "Buckets": buckets}))
+    return path
+
+
+def zmtop(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "zmtop", *argv], capture_output=True,
+                          timeout=timeout)
+
+
+# --- 1. terminal takeover through names ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("\u202eevil", "\\u202eevil"),
+    ("a\u202ab\u202cc\u202dd", "a\\u202ab\\u202cc\\u202dd"),
+    ("zw\u200b\u200c\u200d\u200e\u200f", "zw\\u200b\\u200c\\u200d\\u200e\\u200f"),
+    ("\u2066iso\u2067\u2068\u2069", "\\u2066iso\\u2067\\u2068\\u2069"),
+    ("\u2010\u2029\u202f\u2065\u206a\u200a", "\u2010\u2029\u202f\u2065\u206a\u200a"),  # neighbours
+    (TAKEOVER, "\\x1b]0;title\\x07\\x1b[2J\\x1b[7m"),
+])
+def test_safe_name_escapes_bidi_and_zero_width(name, expected):
+    assert safe_name(name) == expected
+    assert safe_name(expected) == expected  # idempotent: escaping twice changes nothing
+
+
+def test_bucket_names_are_escaped_where_the_config_is_read(tmp_path):
+    path = wrapped(tmp_path, [{"name": TAKEOVER, "process": ".*", "vmo": "blob.*"},
+                              {"name": SPOOF, "vmo": ".*"}])
+    source = load_source(path)
+    assert [b.name for b in source.buckets] == [safe_name(TAKEOVER), safe_name(SPOOF)]
+    config = tmp_path / "buckets.json"
+    config.write_text(json.dumps([{"name": TAKEOVER}]))
+    assert [b.name for b in load_buckets(config)] == [safe_name(TAKEOVER)]
+    d = digest(source.snapshot, source.buckets, source.kernel_extended)
+    for text in (digest_text(d), digest_csv(d), digest_json(d)):
+        assert raw_in(text) == set()
+        assert "\\x1b]0;title" in text
+
+
+def test_digest_command_prints_no_control_bytes(tmp_path):
+    path = wrapped(tmp_path, [{"name": TAKEOVER + SPOOF, "vmo": "blob.*"}],
+                   rename={1: "proc" + TAKEOVER})
+    for extra in ((), ("--csv",), ("--json",)):
+        done = zmtop("digest", "--from", str(path), *extra)
+        assert done.returncode == 0, done.stderr
+        assert raw_in(done.stdout.decode()) == set()
+        assert b"\\x1b]0;title" in done.stdout
+    done = zmtop("export", "--from", str(path), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert raw_in(done.stdout.decode()) == set() and b"proc\\x1b]0;title" in done.stdout
+
+
+async def test_digest_screen_shows_bucket_names_escaped(tmp_path):
+    from zmtop.tui.app import ZmtopApp
+    from zmtop.tui.widgets.digest_table import DigestTable
+
+    source = load_source(wrapped(tmp_path, [{"name": "x" + TAKEOVER, "vmo": ".*"}]))
+    app = ZmtopApp(source, autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("D")
+        await pilot.pause()
+        table = app.screen.query_one(DigestTable)
+        lines = [table.render_line(y).text for y in range(table.size.height)]
+        assert any("x\\x1b]0;title\\x07" in line for line in lines)
+        assert all(raw_in(line) == set() for line in lines)
+
+
+def test_a_forged_pressure_level_is_shown_escaped(tmp_path):
+    sim = Simulation("default", 1)
+    path = tmp_path / "forged.zmrec"
+    with Recorder(path, metadata_for(sim), keyframe_every=2) as recorder:
+        recorder.append(sim.snapshot)
+        recorder.append(structs.replace(sim.step(), pressure=TAKEOVER))  # a delta
+        recorder.append(structs.replace(sim.step(), pressure=SPOOF))  # a keyframe
+        recorder.append(sim.step())
+    recording = Recording.open(path)
+    assert recording.errors == []
+    shown = [recording.snapshot_at(tick).pressure for tick in recording.ticks]
+    assert shown[1:3] == [safe_name(TAKEOVER), safe_name(SPOOF)]
+    assert shown[0] in LEVELS and shown[3] in LEVELS  # known levels pass as they are
+    assert all(raw_in(level) == set() for level in shown)
+
+
+# --- 2. ReDoS through bucket patterns --------------------------------------------------------
+
+
+def test_a_catastrophic_pattern_finishes_fast(tmp_path):
+    """`(a+)+$` against 40 a's and a b backtracks for centuries in Python's re; RE2 is
+    linear. Bounded by the subprocess's timeout."""
+    path = wrapped(tmp_path, [{"name": "Evil", "process": "(a+)+$", "vmo": "(x+x+)+y"},
+                              {"name": "A", "process": "a+"}],
+                   rename={1: "a" * 40 + "b", 2: "a" * 40})
+    start = time.monotonic()
+    done = zmtop("digest", "--from", str(path), timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 30
+    assert done.stdout.startswith(b"A: ") and b"\nEvil: 0B\n" in done.stdout
+
+
+def test_matching_stays_a_full_match():
+    (evil, part) = parse_buckets([{"name": "E", "process": "(a+)+$", "vmo": "(x+x+)+y"},
+                                  {"name": "P", "process": ["net", "dhcpd"], "vmo": "b|c.*"}], "$")
+    assert evil.process.fullmatch("a" * 40) and not evil.process.fullmatch("ab")
+    assert evil.vmo.fullmatch("xxy") and not evil.vmo.fullmatch("xy")
+    for _ in range(2):  # the second time from the cache, the same answers
+        assert part.process.fullmatch("net") and part.process.fullmatch("dhcpd")
+        assert not part.process.fullmatch("netstack") and not part.process.fullmatch("xnet")
+        assert part.vmo.fullmatch("cat") and not part.vmo.fullmatch("ab")
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(?=a)b", "invalid perl operator"),  # a look-ahead: Python's re takes it, RE2 does not
+    ("(a)\\1", "invalid escape sequence"),  # a backreference
+    ("a{1001}", "invalid repetition size"),
+    ("(" * 5000, "missing )"),
+], ids=["look-ahead", "backreference", "repetition", "unclosed"])
+def test_a_pattern_re2_refuses_is_a_one_line_error(tmp_path, pattern, reason):
+    path = wrapped(tmp_path, [{"name": "Fine", "vmo": "x"},
+                              {"name": "Bad" + TAKEOVER, "process": pattern}])
+    with pytest.raises(SourceError) as err:
+        load_source(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: Buckets[1].process: invalid regex in bucket ")
+    assert '"Bad\\x1b]0;title' in message and reason in message
+    assert raw_in(message) == set() and "\n" not in message and len(message) < 400
+    config = tmp_path / "buckets.json"
+    config.write_text(json.dumps([{"name": "B", "vmo": pattern}]))
+    with pytest.raises(SourceError, match=r'buckets\.json: \$\[0\]\.vmo: invalid regex in bucket "B"'):
+        load_buckets(config)
+
+
+def test_a_refused_pattern_exits_2_with_one_line(tmp_path):
+    config = tmp_path / "buckets.json"
+    config.write_text(json.dumps([{"name": "B", "process": "(?<!x)" + TAKEOVER}]))
+    done = zmtop("digest", "--from", str(CAPTURE), "--buckets", str(config))
+    assert done.returncode == 2 and done.stdout == b""
+    err = done.stderr.decode()
+    assert err.startswith(f"zmtop: {config}: $[0].process: invalid regex in bucket \"B\" (")
+    assert err.count("\n") == 1 and raw_in(err) == set()
+
+
+def test_the_real_and_default_configs_compile_under_re2():
+    assert len(load_buckets(BUCKETS)) > 0 and len(load_buckets()) > 0
+
+
+# --- 11. CSV ---------------------------------------------------------------------------------
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_digest_csv_quotes_only_what_must_be():
+    names = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "esc" + TAKEOVER]
+    snap = Simulation("default", 1).snapshot
+    config = [{"name": name, "vmo": f"nothing{i}"} for i, name in enumerate(names)]
+    d = digest(snap, parse_buckets(config, "$"))
+    text = digest_csv(d)
+    sec = snap.time_ns // 1_000_000_000
+    assert text.startswith(f'{sec},plain,0\n{sec},"a,b",0\n{sec},"say ""hi""",0\n'
+                           f"{sec},two\\x0alines,0\n{sec},cr\\x0dhere,0\n")
+    parsed = rows(text)
+    assert len(parsed) == len(d.rows()) == text.count("\n")
+    assert [row[1] for row in parsed[:len(names)]] == [safe_name(name) for name in names]
+    assert all(len(row) == 3 for row in parsed) and raw_in(text) == set()
+
+
+def test_capture_csv_keeps_every_row_whole(tmp_path):
+    hostile = {1: "a,b", 2: 'q"uote', 3: "new\nline", 4: TAKEOVER + SPOOF}
+    source = load_source(wrapped(tmp_path, [], rename=hostile))
+    plain = to_csv(load_source(CAPTURE).snapshot).splitlines(keepends=True)
+    text = to_csv(source.snapshot)
+    parsed = rows(text)
+    assert len(parsed) == len(plain) == text.count("\n")
+    assert all(len(row) == 6 for row in parsed) and raw_in(text) == set()
+    names = {row[2] for row in parsed}
+    assert {"a,b", 'q"uote', "new\\x0aline", safe_name(TAKEOVER + SPOOF)} <= names
+    assert {'"a,b"', '"q""uote"'} <= {line.split(",", 2)[2].rsplit(",", 3)[0] for line in
+                                     text.splitlines()}
+    renamed = {str(koid) for koid in _koids(hostile)}
+    assert [line for line in text.splitlines(keepends=True)
+            if line.split(",")[1] not in renamed] == [
+        line for line in plain if line.split(",")[1] not in renamed]
+
+
+def _koids(rename: dict[int, str]) -> list[int]:
+    capture = json.loads(CAPTURE.read_text())
+    return [capture["Processes"][row][0] for row in rename]
