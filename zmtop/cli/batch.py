@@ -6,10 +6,13 @@ They never sleep: a simulation steps as fast as it goes.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import os
 import sys
 import time
 
+from zmtop.cli.output import write_all
 from zmtop.cli.sources import open_recording, open_source, report, snapshot_at
 from zmtop.errors import CliError
 
@@ -140,8 +143,8 @@ def _write_or_print(path: str | None, text: str) -> str:
     if path is None:
         return text
     try:
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
+        with open(path, "wb", buffering=0) as out:  # every byte, or an error: see write_all
+            write_all(out.fileno(), text.encode("utf-8"))
     except OSError as error:
         raise CliError(f"{path}: {error.strerror or error}") from None
     return ""
@@ -207,18 +210,24 @@ def _kzx(kzx, snap, command: str, rest: list[str], unit: str | None, as_json: bo
 
 
 def run_record(args: argparse.Namespace) -> str:
-    """Tick 0 plus --ticks steps, as fast as the source goes; Ctrl-C keeps what is done."""
+    """Tick 0 plus --ticks steps, as fast as the source goes; Ctrl-C keeps what is done.
+    A recording is recorded again from --at (default: its first tick) to its end, or for
+    --ticks steps."""
     from zmtop.engine.recording.format import RecordingError
     from zmtop.engine.recording.writer import Recorder, metadata_for
+    from zmtop.engine.sources.source import is_seekable
 
     ticks = args.ticks
     args.ticks = 0
     said: set[str] = set()
-    source = open_source(args, said=said)
+    source = open_source(args, replay_from_start=True, said=said)
+    metadata = metadata_for(source)
+    if is_seekable(source):
+        ticks, metadata = _recorded_again(args, source, ticks, metadata)
     progress = _Progress(args.file, ticks) if sys.stderr.isatty() else None
     recorder = None
     try:
-        with Recorder(args.file, metadata_for(source)) as recorder:
+        with Recorder(args.file, metadata) as recorder:
             recorder.append(source.snapshot)
             for done in range(1, ticks + 1):
                 recorder.append(source.step())
@@ -235,6 +244,24 @@ def run_record(args: argparse.Namespace) -> str:
         if progress:
             progress.end()
     return ""
+
+
+def _recorded_again(args: argparse.Namespace, source, ticks: int, metadata):
+    """The steps and the metadata of a recording recorded again: all its ticks from where
+    `source` stands, or `ticks` of them if they are there; its own metadata, this version."""
+    import msgspec
+
+    if os.path.exists(args.file) and os.path.samefile(args.file, args.from_file):
+        raise CliError(f"{args.file}: this is the --from recording; record to another file")
+    recorded = source.recording.ticks
+    start = source.snapshot.tick
+    left = len(recorded) - bisect.bisect_right(recorded, start)
+    if ticks > left:
+        raise CliError(f"{args.from_file}: --ticks {ticks} from tick {start} runs past "
+                       f"the last tick {recorded[-1]}")
+    own = msgspec.structs.replace(source.recording.metadata,
+                                  zmtop_version=metadata.zmtop_version)
+    return ticks or left, own
 
 
 class _Progress:

@@ -11,15 +11,23 @@ from typing import NoReturn
 
 from zmtop import installed_version
 from zmtop.cli.options import block_count, tick_count, tick_seconds
+from zmtop.cli.output import print_output, silence_stdout
 from zmtop.cli.sources import open_recording, open_source
 from zmtop.errors import CliError
 
 USAGE_ERROR = 2
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a Unix tool whose reader went away
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise CliError(message)
+
+    def print_help(self, file=None) -> None:  # argparse would drop a write error silently
+        if file is None:
+            print_output(self.format_help())
+        else:
+            super().print_help(file)
 
 
 class VersionAction(argparse.Action):
@@ -31,7 +39,7 @@ class VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        print(f"zmtop {installed_version()}")
+        print_output(f"zmtop {installed_version()}\n")
         parser.exit()
 
 
@@ -131,12 +139,23 @@ def run_monitor(args: argparse.Namespace) -> None:
 
     source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
+        _refuse_record(args, args.from_file)
         _replay(source, args.theme)
         return
     from zmtop.tui.launch import run_app
 
     settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record)
+
+
+def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
+    """--record records the live monitor only: not a replay of `recording`, nor a command."""
+    if args.record is None:
+        return
+    if recording is not None:
+        raise CliError(f"--record: a replay is not recorded again ({recording} is a recording)")
+    raise CliError(f"--record records the live monitor, not '{args.command}' "
+                   f"(to record headless: zmtop record FILE)")
 
 
 def run_replay(args: argparse.Namespace) -> str:
@@ -185,23 +204,33 @@ def settle_heap() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit status: 0, 2 for an error, 130 for Ctrl-C, 141 for
+    a closed pipe (quietly, as Unix tools end)."""
     gc.disable()  # until start-up is done: collections of a growing heap are wasted work
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
             run_monitor(args)
             return 0
+        _refuse_record(args, getattr(args, "file", None) if args.command == "replay" else None)
         gc.enable()
-        sys.stdout.write(run_command(args))
-        sys.stdout.flush()
+        print_output(run_command(args))
         return 0
     except CliError as error:
-        print(f"zmtop: {error}", file=sys.stderr)
+        _complain(f"zmtop: {error}")
         return USAGE_ERROR
     except BrokenPipeError:
-        return 0
+        silence_stdout()
+        return CLOSED_PIPE
     except KeyboardInterrupt:
         return 130
+
+
+def _complain(line: str) -> None:
+    try:
+        print(line, file=sys.stderr)
+    except OSError:  # stderr cannot take it either: the exit status still says so
+        pass
 
 
 if __name__ == "__main__":
