@@ -131,9 +131,6 @@ class Base:
     metadata: dict = field(default_factory=dict)
     snapshots: list = field(default_factory=list)  # a recording's, tick by tick
 
-    def __repr__(self) -> str:  # not its data: hypothesis prints the fixtures it is given
-        return f"Base({self.kind!r}, {len(self.data)} bytes)"
-
     @property
     def suffix(self) -> str:
         return ".zmrec" if self.kind == "recording" else ".json"
