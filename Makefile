@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench screenshots clean
+.PHONY: run test test-fast lint fuzz bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Issue 13's long run: 10,000 hostile captures, memgraph files and recordings through the CLI,
+# a summary by outcome and the distinct failures (tests/fuzz_hostile.py); half an hour on 2 cores.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz_hostile -n 10000
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
