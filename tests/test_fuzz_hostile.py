@@ -77,7 +77,6 @@ def test_judge_tells_each_kind_of_ending(tmp_path, name, status, stdout, stderr,
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="until issue 13's fixes land")
 @settings(max_examples=24, deadline=60_000, derandomize=True, database=None,
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 10**6))

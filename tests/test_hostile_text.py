@@ -30,7 +30,7 @@ from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.pressure import LEVELS
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import load_source
-from zmtop.engine.sources.json_input import SourceError
+from zmtop.engine.sources.json_input import SourceError, cut_name
 
 TAKEOVER = "\x1b]0;title\x07\x1b[2J\x1b[7m"  # set the title, clear the screen, reverse video
 SPOOF = "\u202eexe.txt\u200b\u2066x\u2069"  # bidi override, zero-width space, isolate
@@ -227,7 +227,8 @@ def test_capture_csv_keeps_every_row_whole(tmp_path):
     assert len(parsed) == len(plain) == text.count("\n")
     assert all(len(row) == 6 for row in parsed) and raw_in(text) == set()
     names = {row[2] for row in parsed}
-    assert {"a,b", 'q"uote', "new\\x0aline", safe_name(TAKEOVER + SPOOF)} <= names
+    # Imported names are cut to Zircon's 31 bytes first (json_input.cut_name), then escaped.
+    assert {"a,b", 'q"uote', "new\\x0aline", safe_name(cut_name(TAKEOVER + SPOOF))} <= names
     assert {'"a,b"', '"q""uote"'} <= {line.split(",", 2)[2].rsplit(",", 3)[0] for line in
                                      text.splitlines()}
     renamed = {str(koid) for koid in _koids(hostile)}
@@ -239,3 +240,12 @@ def test_capture_csv_keeps_every_row_whole(tmp_path):
 def _koids(rename: dict[int, str]) -> list[int]:
     capture = json.loads(CAPTURE.read_text())
     return [capture["Processes"][row][0] for row in rename]
+
+
+def test_capture_json_escapes_what_json_leaves_raw():
+    from zmtop.engine.formats.names import json_safe
+
+    text = json.dumps({"name": "a\u200bb\u202e\x7f"}, ensure_ascii=False)
+    safe = json_safe(text)
+    assert json.loads(safe) == json.loads(text)
+    assert not any(c in safe for c in "\u200b\u202e\x7f")

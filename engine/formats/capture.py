@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from msgspec import structs
 
 from zmtop.engine.formats.csvout import csv_text
+from zmtop.engine.formats.names import json_safe
 from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot
 
 # Kmem field per capture Kernel key, in the capture's order.
@@ -157,7 +158,7 @@ def to_capture(snap: Snapshot) -> dict[str, Any]:
 
 def capture_json(snap: Snapshot) -> str:
     """`to_capture` as memory_monitor writes it: compact JSON (rapidjson's Writer), UTF-8."""
-    return json.dumps(to_capture(snap), ensure_ascii=False, separators=(",", ":"))
+    return json_safe(json.dumps(to_capture(snap), ensure_ascii=False, separators=(",", ":")))
 
 
 def with_summary(snap: Snapshot) -> Snapshot:
