@@ -28,7 +28,7 @@ lint: $(STAMP)
 # Issue 13's long run: 10,000 hostile captures, memgraph files and recordings through the CLI,
 # a summary by outcome and the distinct failures (tests/fuzz_hostile.py); half an hour on 2 cores.
 fuzz: $(STAMP)
-	$(BIN)/python -m tests.fuzz_hostile -n 10000
+	$(BIN)/python tests/fuzz_hostile.py -n 10000
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

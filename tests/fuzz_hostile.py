@@ -3,7 +3,7 @@ buckets), memgraph JSON and zmtop recordings, each run through `python -m zmtop`
 subprocess. Every run must end in exit status 2 with one line on stderr, or exit 0 with a
 correct result; never a traceback, a hang, a raw control character or more than 1 GB.
 
-`python -m tests.fuzz_hostile -n 10000` (make fuzz) runs seeds 0..n-1 and prints a summary;
+`python tests/fuzz_hostile.py -n 10000` (make fuzz) runs seeds 0..n-1 and prints a summary;
 `--seed S -n 1 -v` replays one. tests/test_fuzz_hostile.py runs a few under hypothesis.
 """
 
@@ -29,6 +29,7 @@ from pathlib import Path
 import msgspec
 import zstandard
 from msgspec import structs
+from real_capture import BUCKETS, CAPTURE, trim_capture
 
 from zmtop.engine.recording.codec import encode_delta, encode_keyframe
 from zmtop.engine.recording.format import CHAINED, DELTA, FRAME, HEADER, KEYFRAME
@@ -38,7 +39,6 @@ from zmtop.engine.snapshot.tables import encode_hook
 from zmtop.engine.sources.detect import parse_source
 from zmtop.engine.sources.memgraph_reader import to_memgraph
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KINDS = ("capture", "wrapped", "memgraph", "recording")
 TIMEOUT = 10.0  # seconds a command may take
 MEMORY = 1 << 30  # bytes of address space a command may take
@@ -103,23 +103,6 @@ class Outcome:
 
 # ---- the unmutated inputs ----
 
-def _trim_capture(doc: dict, keep: int) -> dict:
-    """The first `keep` processes, their VMOs and the VMOs' ancestors, names re-indexed."""
-    rows = {r[0]: r for r in doc["Vmos"][1:]}
-    procs = doc["Processes"][1:keep + 1]
-    wanted: set[int] = set()
-    for _, _, listed in procs:
-        for koid in listed:
-            while koid in rows and koid not in wanted:
-                wanted.add(koid)
-                koid = rows[koid][2]
-    used = sorted({rows[k][1] for k in wanted})
-    index = {old: new for new, old in enumerate(used)}
-    vmos = [[k, index[rows[k][1]], *rows[k][2:]] for k in sorted(wanted)]
-    return doc | {"Processes": [doc["Processes"][0], *procs],
-                  "VmoNames": [doc["VmoNames"][i] for i in used], "Vmos": [doc["Vmos"][0], *vmos]}
-
-
 @dataclass
 class Base:
     """An input kind's unmutated bytes, its JSON document or recording pieces, and a koid."""
@@ -138,10 +121,10 @@ class Base:
 
 def build_bases(workdir: Path) -> dict[str, Base]:
     """The four unmutated inputs, from the fixture capture and a short recording."""
-    capture = _trim_capture(json.loads((FIXTURES / "fuchsia-capture-2021.json").read_bytes()), KEEP)
+    capture = trim_capture(json.loads(CAPTURE.read_bytes()), KEEP)
     koid = capture["Processes"][1][0]
     wrapped = {"Capture": capture,
-               "Buckets": json.loads((FIXTURES / "fuchsia-capture-2021-buckets.json").read_bytes())}
+               "Buckets": json.loads(BUCKETS.read_bytes())}
     memgraph = to_memgraph(parse_source(json.dumps(capture).encode(), "base").snapshot)
     bases = {kind: Base(kind, json.dumps(doc).encode(), koid, doc)
              for kind, doc in (("capture", capture), ("wrapped", wrapped),
@@ -499,7 +482,7 @@ def _run_seed(seed: int) -> tuple[int, list[Outcome]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz_hostile", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python tests/fuzz_hostile.py", description=__doc__)
     parser.add_argument("-n", type=int, default=10_000, help="inputs to try (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--commands", type=int, default=4, help="commands per input (default 4)")

@@ -8,7 +8,7 @@ import random
 
 import pytest
 from msgspec import structs
-from real_capture import BUCKETS, CAPTURE
+from real_capture import BUCKETS, CAPTURE, trim_capture
 
 from zmtop.engine.analysis.digest import digest, digest_text, load_buckets
 from zmtop.engine.formats.capture import to_capture, to_csv
@@ -23,26 +23,8 @@ ODD = [None, True, -1, 1 << 70, 1.5, "x", "", [], {}, [1, "a"], {"k": 0}, 0]
 NOISE = b'{}[]",:-.0123456789eE aZ\\\n\t\x00\xff\xc3'
 
 
-def _trim_capture(doc: dict, keep: int) -> dict:
-    """The first `keep` processes, their VMOs and ancestors, names re-indexed."""
-    names = doc["VmoNames"]
-    rows = {r[0]: r for r in doc["Vmos"][1:]}
-    procs = doc["Processes"][1:keep + 1]
-    wanted: set[int] = set()
-    for _, _, listed in procs:
-        for koid in listed:
-            while koid in rows and koid not in wanted:
-                wanted.add(koid)
-                koid = rows[koid][2]
-    used = sorted({rows[k][1] for k in wanted})
-    index = {old: new for new, old in enumerate(used)}
-    vmos = [[k, index[rows[k][1]], *rows[k][2:]] for k in sorted(wanted)]
-    return doc | {"Processes": [doc["Processes"][0], *procs], "VmoNames": [names[i] for i in used],
-                  "Vmos": [doc["Vmos"][0], *vmos]}
-
-
 def _capture_base() -> tuple[bytes, bytes]:
-    doc = {"Capture": _trim_capture(json.loads(CAPTURE.read_bytes()), 4),
+    doc = {"Capture": trim_capture(json.loads(CAPTURE.read_bytes()), 4),
            "Buckets": json.loads(BUCKETS.read_bytes())}
     data = json.dumps(doc).encode()
     return data, data
