@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from itertools import chain, compress
 from operator import attrgetter
 
+from zmtop.engine.snapshot.chains import looped_koid
 from zmtop.engine.snapshot.records import Job, Process, Snapshot, Vmo
 
 _PARENT = attrgetter("parent_koid")
@@ -93,14 +94,6 @@ def _check_vmos(vmos: Mapping[int, Vmo]) -> None:
     lost = _missing(set(parent_of.values()), vmos)
     if lost is not None:
         raise ValueError(f"a VMO is a clone of VMO {lost}, which is not in the VMOs table")
-    # Each chain walked once: a walk stops at a VMO already cleared, or finds a loop.
-    cleared: set[int] = set()
-    for start in parent_of:
-        path: set[int] = set()
-        koid = start
-        while koid in parent_of and koid not in cleared:
-            if koid in path:
-                raise ValueError(f"VMO {koid} is its own ancestor")
-            path.add(koid)
-            koid = parent_of[koid]
-        cleared |= path
+    looped = looped_koid(parent_of, parent_of)
+    if looped is not None:
+        raise ValueError(f"VMO {looped} is its own ancestor")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from zmtop.engine.snapshot.chains import looped_koid
 from zmtop.engine.snapshot.records import FRACTION_BITS
 from zmtop.engine.sources.json_input import SourceError
 
@@ -51,13 +52,6 @@ def check_acyclic(parent_of: dict[int, int], starts: Iterable[int], koids: Itera
         step = known & set(map(parent_of.__getitem__, step))
     if not step:
         return
-    done: set[int] = set()
-    for start in koids:
-        chain: set[int] = set()
-        koid = start
-        while koid in parent_of and koid not in done:
-            if koid in chain:
-                raise SourceError(f"{path}: VMO {koid} is its own ancestor")
-            chain.add(koid)
-            koid = parent_of[koid]
-        done |= chain
+    looped = looped_koid(parent_of, koids)
+    if looped is not None:
+        raise SourceError(f"{path}: VMO {looped} is its own ancestor")
