@@ -23,6 +23,7 @@ from zmtop.engine.snapshot.records import (
     Process,
     Snapshot,
     Vmo,
+    kstats_fields,
 )
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -269,17 +270,6 @@ KSTATS_HEADER = " ".join(f"{c:>9}" for c in _KSTATS_COLUMNS) + "\n"
 
 def kstats_text(kmem: Kmem, *, timestamp: str | None = None) -> str:
     """One `kstats -m` report (with `-t` when `timestamp` is given); values end with a space."""
-    fields = (
-        kmem.total_bytes,
-        kmem.free_bytes,
-        kmem.vmo_bytes,
-        kmem.total_heap_bytes - kmem.free_heap_bytes,
-        kmem.free_heap_bytes,
-        kmem.wired_bytes,
-        kmem.mmu_overhead_bytes,
-        kmem.ipc_bytes,
-        kmem.other_bytes,
-    )
     stamp = f"\n--- {timestamp} ---\n" if timestamp is not None else ""
-    values = "".join(f"{format_size(x, 'M'):>9} " for x in fields)
+    values = "".join(f"{format_size(x, 'M'):>9} " for _, x in kstats_fields(kmem))
     return f"{stamp}{KSTATS_HEADER}{values}\n"

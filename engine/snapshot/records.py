@@ -106,6 +106,21 @@ class Kmem(Struct, frozen=True, array_like=True, gc=False):
     other_bytes: int
 
 
+def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
+    """`kstats -m`'s columns, in its order: the header bar's fields and the report's."""
+    return [
+        ("total", kmem.total_bytes),
+        ("free", kmem.free_bytes),
+        ("VMOs", kmem.vmo_bytes),
+        ("kheap", kmem.total_heap_bytes - kmem.free_heap_bytes),
+        ("kfree", kmem.free_heap_bytes),
+        ("wired", kmem.wired_bytes),
+        ("mmu", kmem.mmu_overhead_bytes),
+        ("ipc", kmem.ipc_bytes),
+        ("other", kmem.other_bytes),
+    ]
+
+
 class Job(Struct, frozen=True, array_like=True, gc=False):
     koid: int
     parent_koid: int  # 0 for the root job

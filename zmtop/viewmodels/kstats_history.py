@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from zmtop.engine.snapshot.records import Kmem
+from zmtop.engine.snapshot.records import Kmem, kstats_fields
 
 HISTORY = 512  # samples kept per field: more than the widest graph shows
-
-
-def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
-    """`kstats -m`'s columns, in its order."""
-    return [
-        ("total", kmem.total_bytes),
-        ("free", kmem.free_bytes),
-        ("VMOs", kmem.vmo_bytes),
-        ("kheap", kmem.total_heap_bytes - kmem.free_heap_bytes),
-        ("kfree", kmem.free_heap_bytes),
-        ("wired", kmem.wired_bytes),
-        ("mmu", kmem.mmu_overhead_bytes),
-        ("ipc", kmem.ipc_bytes),
-        ("other", kmem.other_bytes),
-    ]
 
 
 class KstatsHistory:

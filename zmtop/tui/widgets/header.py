@@ -19,8 +19,7 @@ from textual.widget import Widget
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
-from zmtop.engine.snapshot.records import Kmem
-from zmtop.viewmodels.kstats_history import kstats_fields
+from zmtop.engine.snapshot.records import Kmem, kstats_fields
 
 if TYPE_CHECKING:
     from textual import getters
