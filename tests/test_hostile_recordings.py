@@ -211,6 +211,18 @@ def test_batch_commands_past_the_damage_fail_in_one_line(looped, argv):
     assert zmtop(*argv, "--from", looped, "--at", 1).returncode == 0
 
 
+def test_a_damaged_last_tick_before_a_torn_frame_is_one_line(snaps, tmp_path):
+    """The torn frame after it goes unsaid: the damage before it is what ends the command."""
+    path = tmp_path / "torn.zmrec"
+    frames = [keyframe(s)[0] for s in (snaps[0], snaps[1], job_loop(snaps[2]), snaps[3])]
+    path.write_bytes(recording(*frames)[:-10])
+    one_line_error(zmtop("ps", "--from", path), "(tick 2) is damaged",
+                   "2 ticks before it are usable")
+    result = zmtop("ps", "--from", path, "--at", 1)
+    assert result.returncode == 0 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("zmtop: warning: ") and "(tick 3) is cut short" in result.stderr
+
+
 def test_kstats_stepping_into_the_damage_fails_in_one_line(looped):
     one_line_error(zmtop("kstats", "-n", 3, "--from", looped, "--at", 0), "(tick 2)")
 

@@ -251,7 +251,7 @@ class Recording:
     def _damaged(self, i: int, reason: str) -> RecordingError:
         entry = self._entries[i]
         message = (f"{self.name}: frame at byte {entry.offset} (tick {entry.tick}) is "
-                   f"damaged: {safe_name(reason)}")
+                   f"damaged: {safe_name(reason)}; {_usable_before(i)}")
         if message not in self.errors:
             self.errors.append(message)
         return RecordingError(message)
@@ -332,11 +332,13 @@ def _scan(name: str, data: bytes, offset: int) -> tuple[list[_Entry], list[str]]
     errors = []
     if problem is not None:
         where = f"tick {entries[-1].tick + 1}" if entries else _first_tick(data, offset)
-        usable = len(entries)
         errors.append(f"{name}: frame at byte {offset} ({where}) {problem}; "
-                      f"{usable} tick{'' if usable == 1 else 's'} before it "
-                      f"{'is' if usable == 1 else 'are'} usable")
+                      f"{_usable_before(len(entries))}")
     return entries, errors
+
+
+def _usable_before(count: int) -> str:
+    return f"{count} tick{'' if count == 1 else 's'} before it {'is' if count == 1 else 'are'} usable"
 
 
 def _first_tick(data: bytes, offset: int) -> str:

@@ -13,7 +13,7 @@ import sys
 import time
 
 from zmtop.cli.output import write_all
-from zmtop.cli.sources import open_recording, open_source, report, snapshot_at
+from zmtop.cli.sources import open_recording, open_source, report, snapshot_at, warn_of_damage
 from zmtop.errors import CliError
 
 KZX_TARGETS = ("all", "hidden")
@@ -100,6 +100,7 @@ def run_diff(args: argparse.Namespace) -> str:
 
     recording = open_recording(args.file)
     result = diff(snapshot_at(recording, args.tick_a), snapshot_at(recording, args.tick_b))
+    warn_of_damage(recording)
     return _emit(diff_json(result)) if args.json else diff_text(result)
 
 

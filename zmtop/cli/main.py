@@ -12,7 +12,7 @@ from typing import NoReturn
 from zmtop import installed_version
 from zmtop.cli.options import block_count, tick_count, tick_seconds
 from zmtop.cli.output import print_output, silence_stdout
-from zmtop.cli.sources import open_recording, open_source
+from zmtop.cli.sources import open_recording, open_source, warn_of_damage
 from zmtop.errors import CliError
 
 USAGE_ERROR = 2
@@ -167,6 +167,7 @@ def run_replay(args: argparse.Namespace) -> str:
         source = ReplaySource(recording)
     except RecordingError as error:
         raise CliError(str(error)) from None
+    warn_of_damage(recording)
     _replay(source, getattr(args, "theme", None))
     return ""
 

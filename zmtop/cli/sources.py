@@ -29,7 +29,8 @@ def _simulation(args: argparse.Namespace, forked: bool):
 
 
 def open_recording(path):
-    """A recording with at least one tick; damage past its usable part is a warning."""
+    """A recording with at least one tick. Damage past its usable part is for
+    `warn_of_damage`, once the ticks a command needs have decoded."""
     from zmtop.engine.recording.format import RecordingError
     from zmtop.engine.recording.reader import Recording
 
@@ -40,9 +41,14 @@ def open_recording(path):
     if not recording.ticks:
         raise CliError(recording.errors[0] if recording.errors
                        else f"{path}: no complete frame to read")
+    return recording
+
+
+def warn_of_damage(recording) -> None:
+    """Warn of the damage that ended a recording's usable part. Called after the ticks a
+    command reads have decoded, so that a damaged one is the only line, not a second."""
     for message in recording.errors:
         print(f"zmtop: warning: {message}", file=sys.stderr)
-    return recording
 
 
 def snapshot_at(recording, tick: int):
@@ -65,6 +71,7 @@ def _from_file(args: argparse.Namespace, replay_from_start: bool):
         recording = open_recording(args.from_file)
         tick = args.at if args.at is not None else recording.ticks[0 if replay_from_start else -1]
         snapshot_at(recording, tick)
+        warn_of_damage(recording)
         return ReplaySource(recording, tick)
     try:
         loaded = load_source(args.from_file)
