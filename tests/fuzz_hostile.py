@@ -30,6 +30,7 @@ import msgspec
 import zstandard
 from msgspec import structs
 from real_capture import BUCKETS, CAPTURE, trim_capture
+from terminal_safety import raw_in
 
 from zmtop.engine.recording.codec import encode_delta, encode_keyframe
 from zmtop.engine.recording.format import CHAINED, DELTA, FRAME, HEADER, KEYFRAME
@@ -50,14 +51,11 @@ TRACEBACK, HANG, CONTROL, MEMORY_FAILURE, BAD = (
     "traceback", "hang", "raw control character", "memory failure", "bad result")
 CATEGORIES = (CLEAN, CORRECT, TRACEBACK, HANG, CONTROL, MEMORY_FAILURE, BAD)
 
-# Bytes < 0x20 but \t and \n, DEL, and bidi / zero-width code points, as UTF-8 or not.
-_RAW_CONTROL = re.compile(
-    rb"[\x00-\x08\x0b-\x1f\x7f]|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
-
 HOSTILE_STRINGS = (
     "\x1b[31mred\x1b[0m", "\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x9b31m", "a\u202eevil.cm",
     "\u2066iso\u2069", "zero\u200bwidth\u200f", 'q"uo,te\nnew\rline', "tab\tand\x00nul", "",
     "\ud800", "x" * 150_000, "\x1b" * 1000, "%s%n{0}", "../../etc/passwd", "\u00e9\U0001f600",
+    "line\u2028sep\u2029", "\ufeffbom\u2060\u00ad", "tag\U000e0041\U000e007f",
 )
 ENCODABLE_STRINGS = tuple(s for s in HOSTILE_STRINGS if s != "\ud800")  # msgpack holds UTF-8
 SHORT_STRINGS = tuple(s for s in ENCODABLE_STRINGS if len(s) < 100)  # many of them at once
@@ -419,9 +417,9 @@ def judge(command: Command, status: int, stdout: bytes, stderr: bytes, out: Path
     if "Traceback (most recent call last)" in text:
         return Outcome(name, TRACEBACK, _traceback_signature(text))
     for stream, data in (("stdout", stdout), ("stderr", stderr)):
-        found = _RAW_CONTROL.search(data)
+        found = raw_in(data.decode("utf-8", "replace"))
         if found:
-            return Outcome(name, CONTROL, f"control on {stream}: {name}: {found.group()!r}")
+            return Outcome(name, CONTROL, f"control on {stream}: {name}: {min(found)!r}")
     if status == 2:
         if stderr.count(b"\n") == 1 and stderr.endswith(b"\n") and stderr.startswith(b"zmtop: "):
             return Outcome(name, CLEAN)

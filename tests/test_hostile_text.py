@@ -15,6 +15,7 @@ import pytest
 from msgspec import structs
 
 from tests.real_capture import BUCKETS, CAPTURE
+from tests.terminal_safety import RAW, raw_in
 from zmtop.engine.analysis.digest import (
     digest,
     digest_csv,
@@ -24,7 +25,7 @@ from zmtop.engine.analysis.digest import (
     parse_buckets,
 )
 from zmtop.engine.formats.capture import to_csv
-from zmtop.engine.formats.names import safe_name
+from zmtop.engine.formats.names import json_safe, safe_name
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.pressure import LEVELS
@@ -34,14 +35,6 @@ from zmtop.engine.sources.json_input import SourceError, cut_name
 
 TAKEOVER = "\x1b]0;title\x07\x1b[2J\x1b[7m"  # set the title, clear the screen, reverse video
 SPOOF = "\u202eexe.txt\u200b\u2066x\u2069"  # bidi override, zero-width space, isolate
-# What must never reach a terminal raw: C0/C1 controls, DEL, bidi and zero-width characters.
-RAW = {*map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), *map(chr, range(0x200B, 0x2010)),
-       *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
-
-
-def raw_in(text: str) -> set[str]:
-    """The characters of `text` that must not reach a terminal (a line's own \\n aside)."""
-    return set(text.replace("\n", "")) & RAW
 
 
 def wrapped(tmp_path, buckets, rename: dict[int, str] | None = None):
@@ -68,7 +61,10 @@ def zmtop(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]
     ("a\u202ab\u202cc\u202dd", "a\\u202ab\\u202cc\\u202dd"),
     ("zw\u200b\u200c\u200d\u200e\u200f", "zw\\u200b\\u200c\\u200d\\u200e\\u200f"),
     ("\u2066iso\u2067\u2068\u2069", "\\u2066iso\\u2067\\u2068\\u2069"),
-    ("\u2010\u2029\u202f\u2065\u206a\u200a", "\u2010\u2029\u202f\u2065\u206a\u200a"),  # neighbours
+    ("\u2028line\u2029para", "\\u2028line\\u2029para"),
+    ("\ufeffbom\u2060wj\u061calm\u00adshy", "\\ufeffbom\\u2060wj\\u061calm\\u00adshy"),
+    ("tag\U000e0041", "tag\\U000e0041"),
+    ("\u2010\u202f\u2065\u200a\u00a0", "\u2010\u202f\u2065\u200a\u00a0"),  # neighbours
     (TAKEOVER, "\\x1b]0;title\\x07\\x1b[2J\\x1b[7m"),
 ])
 def test_safe_name_escapes_bidi_and_zero_width(name, expected):
@@ -249,3 +245,12 @@ def test_capture_json_escapes_what_json_leaves_raw():
     safe = json_safe(text)
     assert json.loads(safe) == json.loads(text)
     assert not any(c in safe for c in "\u200b\u202e\x7f")
+
+
+def test_every_invisible_character_is_escaped_in_text_and_json():
+    """By Unicode's own tables: nothing that must not reach a terminal stays raw, and JSON
+    escaping gives the same string back."""
+    text = "".join(sorted(RAW))
+    assert not raw_in(safe_name(text).replace("\n", ""))
+    written = json_safe(json.dumps(text, ensure_ascii=False))
+    assert not raw_in(written) and json.loads(written) == text
