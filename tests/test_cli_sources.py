@@ -111,6 +111,9 @@ def test_kzx_commands_print_the_console_formats(capsys, snap):
     ((), "kzx needs a command"), (("frob",), "unknown command 'frob'"),
     (("ht", "abc"), "the process must be a number"), (("ht", 5), "process 5 not found"),
     (("vmos",), "takes one"), (("vmos", "all", "-uMM"), "-u takes one unit letter"),
+    (("koid", "--", "-1"), "the koid must be 0 to 18446744073709551615, not '-1'"),
+    (("ht", 2**64), "the process must be 0 to 18446744073709551615"),
+    (("mwd", 2**44), "the limit must be 0 to 17592186044415, not '17592186044416'"),
 ])
 def test_kzx_errors_are_one_line(capsys, words, message):
     code, out, err = run(capsys, "kzx", *words)
@@ -125,3 +128,13 @@ def test_treemap_writes_one_self_contained_page(capsys, tmp_path):
     assert "https://" not in html and "http://" not in html
     code, _, err = run(capsys, "treemap", "-o", tmp_path / "no" / "dir" / "x.html")
     assert code == 2 and "No such file or directory" in err
+
+
+@pytest.mark.parametrize("argv", [("export", "--format", "csv", "-o"), ("treemap", "-o"),
+                                  ("record",), ("replay",), ("ps", "--from"), ("--record",),
+                                  ("digest", "--buckets")])
+def test_an_empty_file_name_is_refused_in_one_line(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv, "")
+    assert code == 2 and out == "" and err == "zmtop: a FILE argument is empty: it names no file\n"
+    assert list(tmp_path.iterdir()) == []

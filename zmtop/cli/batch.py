@@ -17,6 +17,7 @@ from zmtop.cli.sources import open_recording, open_source, report, snapshot_at, 
 from zmtop.errors import CliError
 
 KZX_TARGETS = ("all", "hidden")
+U64_MAX = (1 << 64) - 1  # koids and the console's numbers are uint64_t
 
 
 def _emit(data) -> str:
@@ -167,11 +168,15 @@ def run_kzx(args: argparse.Namespace) -> str:
 
 
 def _kzx(kzx, snap, command: str, rest: list[str], unit: str | None, as_json: bool) -> str:
-    def number(word: str, what: str) -> int:
+    def number(word: str, what: str, most: int = U64_MAX) -> int:
+        """An unsigned 64-bit number, as the kernel's console reads it, at most `most`."""
         try:
-            return int(word, 0)
+            value = int(word, 0)
         except ValueError:
             raise CliError(f"kzx {command}: {what} must be a number, not '{word}'") from None
+        if not 0 <= value <= most:
+            raise CliError(f"kzx {command}: {what} must be 0 to {most}, not '{word}'")
+        return value
 
     def one(what: str) -> str:
         if len(rest) != 1:
@@ -205,7 +210,8 @@ def _kzx(kzx, snap, command: str, rest: list[str], unit: str | None, as_json: bo
         target = "kernel" if word and "kernel".startswith(word) else number(word, "the process")
         return _emit(kzx.asd_json(snap, target)) if as_json else kzx.asd_text(snap, target)
     if command == "mwd":
-        mb = number(one("limit in MB"), "the limit") if rest else kzx.MWD_DEFAULT_MB
+        mb = (number(one("limit in MB"), "the limit", U64_MAX >> 20) if rest
+              else kzx.MWD_DEFAULT_MB)
         return _emit(kzx.mwd_json(snap, mb)) if as_json else kzx.mwd_text(snap, mb)
     raise CliError(f"kzx: unknown command '{command}' (ps, jobs, vmos, ht, koid, asd, mwd)")
 

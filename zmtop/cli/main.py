@@ -10,7 +10,7 @@ import sys
 from typing import NoReturn
 
 from zmtop import installed_version
-from zmtop.cli.options import block_count, tick_count, tick_seconds
+from zmtop.cli.options import block_count, file_name, tick_count, tick_seconds
 from zmtop.cli.output import print_output, silence_stdout
 from zmtop.cli.sources import open_recording, open_source, warn_of_damage
 from zmtop.errors import CliError
@@ -56,7 +56,8 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
                        help="ticks to step before printing (default 0: as booted)")
     group.add_argument("--tick", type=tick_seconds, default=default(1.0), metavar="SECONDS",
                        help="seconds per tick (default 1)")
-    group.add_argument("--from", dest="from_file", default=default(None), metavar="FILE",
+    group.add_argument("--from", dest="from_file", default=default(None), type=file_name,
+                       metavar="FILE",
                        help="a zmtop recording, a memory_monitor capture or memgraph JSON")
     group.add_argument("--at", type=int, default=default(None), metavar="TICK",
                        help="tick of the recording to show (default: its last)")
@@ -77,7 +78,8 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action=VersionAction)
     _add_source_options(parser, top=True)
     parser.add_argument("--theme", help="colour theme of the monitor")
-    parser.add_argument("--record", metavar="FILE", help="record the live monitor to FILE")
+    parser.add_argument("--record", type=file_name, metavar="FILE",
+                        help="record the live monitor to FILE")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     ps = _command(commands, "ps", "tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps")
@@ -100,26 +102,27 @@ def build_parser() -> Parser:
                         help="blocks to print, one per tick")
 
     record = _command(commands, "record", "record a source headless", json_output=False)
-    record.add_argument("file", metavar="FILE")
+    record.add_argument("file", type=file_name, metavar="FILE")
 
     replay = commands.add_parser("replay", help="review a recording in the monitor")
-    replay.add_argument("file", metavar="FILE")
+    replay.add_argument("file", type=file_name, metavar="FILE")
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
 
     diff = commands.add_parser("diff", help="what grew, appeared and went between two ticks")
-    diff.add_argument("file", metavar="FILE")
+    diff.add_argument("file", type=file_name, metavar="FILE")
     diff.add_argument("tick_a", type=int, metavar="T1")
     diff.add_argument("tick_b", type=int, metavar="T2")
     diff.add_argument("--json", action="store_true", help="print JSON")
 
     digest = _command(commands, "digest", "memory in buckets, as memory_monitor digests it")
-    digest.add_argument("--buckets", metavar="FILE", help="bucket config (JSON)")
+    digest.add_argument("--buckets", type=file_name, metavar="FILE", help="bucket config (JSON)")
     digest.add_argument("--csv", action="store_true", help="print CSV")
 
     export = _command(commands, "export", "write memgraph JSON, a capture or CSV",
                       json_output=False)
     export.add_argument("--format", required=True, choices=("memgraph", "capture", "csv"))
-    export.add_argument("-o", dest="output", metavar="FILE", help="write to FILE, not stdout")
+    export.add_argument("-o", dest="output", type=file_name, metavar="FILE",
+                        help="write to FILE, not stdout")
 
     kzx = _command(commands, "kzx", "kernel console views: ps, jobs, vmos, ht, koid, asd, mwd")
     kzx.add_argument("-u", dest="unit", metavar="U", help="vmos: fixed unit, one of BkMGTPE")
@@ -129,7 +132,8 @@ def build_parser() -> Parser:
 
     treemap = _command(commands, "treemap", "a self-contained zoomable treemap page",
                        json_output=False)
-    treemap.add_argument("-o", dest="output", metavar="FILE.html", help="write to FILE")
+    treemap.add_argument("-o", dest="output", type=file_name, metavar="FILE.html",
+                         help="write to FILE")
     return parser
 
 

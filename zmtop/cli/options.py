@@ -44,6 +44,13 @@ def block_count(text: str) -> int:
     return count
 
 
+def file_name(text: str) -> str:
+    """A FILE argument: any path but the empty one, which names no file."""
+    if not text:
+        raise CliError("a FILE argument is empty: it names no file")
+    return text
+
+
 def _integer(text: str, option: str) -> int:
     try:
         return int(text)
