@@ -210,9 +210,9 @@ async def test_search_finds_a_process_inside_a_collapsed_job(make_app):
         table = app.screen.query_one(TaskTable)
         snap = app.snapshot
         await pilot.press("c")
-        target = next(p for p in snap.processes.values() if p.name == "netstack.cm")
+        target = next(p for p in snap.processes.values() if p.name == "memory_monitor.cm")
         assert target.koid not in table.keys
-        await pilot.press("slash", *"netstack", "enter")
+        await pilot.press("slash", *"memory_monitor", "enter")
         assert table.cursor_key == target.koid
         await pilot.press("slash", *str(target.koid), "enter")  # by koid too
         assert table.cursor_key == target.koid

@@ -209,9 +209,9 @@ async def test_drill_down_follows_the_replay(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("end")
-        hog = next(p.koid for p in app.snapshot.processes.values()
-                   if p.name == "system-update-checker.cm")
-        app.jump_to_koid(hog)
+        cobalt = next(p.koid for p in app.snapshot.processes.values()
+                      if p.name == "cobalt.cm")
+        app.jump_to_koid(cobalt)
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "ProcessScreen"

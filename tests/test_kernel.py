@@ -41,7 +41,7 @@ def test_create_and_map_commit_nothing(kernel, process):
     vmo = kernel.create_vmo(process, "big", 8 * MB)
     mapping = kernel.map(process.root_vmar, vmo, 0, 8 * MB, PERMS_RW)
     assert (vmo.committed_pages, kernel.vmo_pages, mapping.committed_pages()) == (0, 0, 0)
-    assert process.mapped_pages == 0
+    assert process.tables.pages == 0
 
 
 def test_writes_commit_once_and_decommit_frees(kernel, process):
@@ -60,66 +60,35 @@ def test_writes_commit_once_and_decommit_frees(kernel, process):
 
 
 def test_mapped_writes_grow_page_tables(kernel, process):
+    """x86-64 tables: a leaf per 2 MiB holding a mapped page, a directory per 1 GiB, a PDPT
+    per 512 GiB (the process's PML4 came with it)."""
     vmo = kernel.create_vmo(process, "heap", 4 * MB)
-    kernel.map(process.root_vmar, vmo, 0, 4 * MB, PERMS_RW)
+    mapping = kernel.map(process.root_vmar, vmo, 0, 4 * MB, PERMS_RW)
+    assert mapping.base % (2 * MB) == 0
     mmu = kernel.mmu_pages
-    kernel.write(vmo, 0, 513)  # one page table maps 512 pages
-    assert process.mapped_pages == 513
-    assert kernel.mmu_pages == mmu + 2
-    kernel.decommit(vmo, 0, 513)
-    assert (process.mapped_pages, kernel.mmu_pages) == (0, mmu)
+    kernel.write(vmo, 0, 1)
+    assert kernel.mmu_pages == mmu + 3  # leaf, directory, PDPT
+    kernel.write(vmo, 1, 511)  # the rest of the first 2 MiB
+    assert kernel.mmu_pages == mmu + 3
+    kernel.write(vmo, 512, 1)  # the next 2 MiB: a leaf of its own
+    assert kernel.mmu_pages == mmu + 4 and process.tables.pages == 4
+    kernel.decommit(vmo, 0, 512)
+    assert kernel.mmu_pages == mmu + 3
+    kernel.unmap(mapping)
+    assert (process.tables.pages, kernel.mmu_pages) == (0, mmu)
 
 
-# -- copy-on-write ----------------------------------------------------------------------
-
-
-def test_clone_reaches_parent_pages_until_it_writes(kernel, process):
-    parent = kernel.create_vmo(process, "image", 8 * PAGE_SIZE)
-    kernel.write(parent, 0, 6)
-    clone = kernel.clone_vmo(process, parent, "clone", 2 * PAGE_SIZE, 4 * PAGE_SIZE)
-    assert clone.committed_pages == 0 and kernel.vmo_pages == 6
-    assert clone.visible() == 0b1111  # parent pages 2..5
-    assert kernel.write(clone, 1, 1) == 1  # its own copy of parent page 3
-    assert (clone.own, parent.own, kernel.vmo_pages) == (0b0010, 0b111111, 7)
-    assert clone.visible() == 0b1111
-    grandchild = kernel.clone_vmo(process, clone, "grandchild", 3 * PAGE_SIZE, 4 * PAGE_SIZE)
-    # Page 0 is parent page 5; pages past the clone's end see nothing of the parent.
-    assert grandchild.visible() == 0b0001
-
-
-def test_clone_writing_an_unbacked_page_commits_one_page(kernel, process):
-    parent = kernel.create_vmo(process, "image", 4 * PAGE_SIZE)
-    kernel.write(parent, 0, 1)
-    clone = kernel.clone_vmo(process, parent, "clone", 0, 4 * PAGE_SIZE)
-    assert kernel.write(clone, 3, 1) == 1
-    assert kernel.vmo_pages == 2
-
-
-def test_parent_with_clones_is_read_only(kernel, process):
-    parent = kernel.create_vmo(process, "image", 4 * PAGE_SIZE)
-    kernel.write(parent, 0, 4)
-    kernel.clone_vmo(process, parent, "clone", 0, 4 * PAGE_SIZE)
-    with pytest.raises(ValueError):
-        kernel.write(parent, 0, 1)
-    with pytest.raises(ValueError):
-        kernel.decommit(parent, 0, 1)
-    assert parent.committed_pages == 4
-
-
-# -- freeing ----------------------------------------------------------------------------
-
-
-def test_last_handle_frees_an_unmapped_vmo(kernel, process):
-    vmo = kernel.create_vmo(process, "buffer", 4 * PAGE_SIZE)
-    kernel.write(vmo, 0, 4)
-    other = kernel.create_process(process.job, "other", 0x1000_0000)
-    kernel.add_handle(other, vmo, 0)
-    kernel.close_handle(handle_of(process, vmo))
-    assert vmo.koid in kernel.vmos  # the other process still holds it
-    kernel.close_handle(handle_of(other, vmo))
-    assert vmo.koid not in kernel.vmos and not vmo.alive
-    assert kernel.vmo_pages == 0
-    assert conserved(kernel)
+def test_a_mapping_far_away_needs_a_directory_of_its_own(kernel, process):
+    near = kernel.create_vmo(process, "near", 4 * PAGE_SIZE)
+    far = kernel.create_vmo(process, "far", 4 * PAGE_SIZE)
+    kernel.map(process.root_vmar, near, 0, 4 * PAGE_SIZE, PERMS_RW)
+    kernel.map(process.root_vmar, far, 0, 4 * PAGE_SIZE, PERMS_RW, gap=1 << 30)
+    mmu = kernel.mmu_pages
+    kernel.write(near, 0, 4)
+    kernel.write(far, 0, 4)
+    assert kernel.mmu_pages == mmu + 5  # two leaves, two directories, one PDPT
+    kernel.kill_process(process)
+    assert kernel.mmu_pages == 0 and conserved(kernel)
 
 
 def test_mapping_keeps_a_vmo_alive_until_unmapped(kernel, process):
@@ -130,7 +99,7 @@ def test_mapping_keeps_a_vmo_alive_until_unmapped(kernel, process):
     assert vmo.koid in kernel.vmos and kernel.vmo_pages == 2
     kernel.unmap(mapping)
     assert vmo.koid not in kernel.vmos and kernel.vmo_pages == 0
-    assert process.mapped_pages == 0
+    assert process.tables.pages == 0
 
 
 def test_hidden_parent_lives_while_a_clone_does(kernel, process):

@@ -358,7 +358,8 @@ def test_every_form_of_column_round_trips(tmp_path, churn):
         s0.vmos[v[n].koid] = replace(v[n], private_bytes=v[n].committed_bytes - 4096)
     del vmos[v[4].koid]
     vmos[99_999] = replace(v[5], koid=99_999)
-    p0, p1 = [p for p in s0.processes.values() if len(p.maps) > 2][:2]
+    p0, p1 = sorted((p for p in s0.processes.values() if len(p.maps) > 2),
+                    key=lambda p: p.koid)[:2]  # a delta's rows go by koid
     entry = p0.maps[1]
     processes = dict(s0.processes)
     processes[p0.koid] = replace(p0, maps=(p0.maps[0], replace(entry, committed_bytes=8192),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from zmtop.engine.sim.page_tables import LEAF_SHIFT, PageTables
 from zmtop.engine.snapshot.records import (
     DEFAULT_RIGHTS,
     PAGE_SIZE,
@@ -26,10 +27,9 @@ MAX_NAME_LEN = 31  # ZX_MAX_NAME_LEN - 1
 USER_ASPACE_BASE = 0x0100_0000
 USER_ASPACE_SIZE = 0x0000_7FFF_FFFF_F000 - USER_ASPACE_BASE
 VMO_DEFAULT_RIGHTS = DEFAULT_RIGHTS["vmo"]
-# Kernel heap cost of objects, and page-table cost of mappings (one 4 KiB table per 512 PTEs).
+# Kernel heap cost of objects.
 HANDLE_HEAP_BYTES = 64
 OBJECT_HEAP_BYTES = 256
-PTES_PER_TABLE = 512
 
 
 class OutOfMemory(Exception):
@@ -226,7 +226,7 @@ class Mapping:
 
 
 class Process(KernelObject):
-    __slots__ = ("job", "name", "threads", "root_vmar", "handles", "mapped_pages", "alive")
+    __slots__ = ("job", "name", "threads", "root_vmar", "handles", "tables", "alive")
 
     def __init__(self, koid: int, job: Job, name: str) -> None:
         super().__init__(koid)
@@ -235,7 +235,7 @@ class Process(KernelObject):
         self.threads: list[Thread] = []
         self.root_vmar: Vmar = None  # type: ignore[assignment]  # set by Kernel
         self.handles: list[Handle] = []
-        self.mapped_pages = 0  # committed pages under its mappings, for page tables
+        self.tables = PageTables()  # for the committed pages under its mappings
         self.alive = True
 
 
@@ -348,8 +348,7 @@ class Kernel:
         for handle in list(process.handles):
             self.close_handle(handle)
         self._destroy_vmar(process.root_vmar)
-        self.mmu_pages -= 1 + self._table_pages(process.mapped_pages)
-        process.mapped_pages = 0
+        self.mmu_pages -= 1 + process.tables.pages  # none left below the PML4 by now
         self._heap(-(3 + len(process.threads)) * OBJECT_HEAP_BYTES)
         process.job.processes.remove(process)
         self.dirty_jobs.add(process.job.koid)
@@ -529,18 +528,34 @@ class Kernel:
             self.dirty_vmos.add(vmo.koid)
 
     def _mapped_pages_changed(self, vmo: Vmo, pages: int, sign: int) -> None:
+        """`pages` (a bitmap) of `vmo` were committed (sign 1) or decommitted (-1): each
+        mapping of them maps or unmaps those pages, in its process's page tables."""
         for mapping in vmo.mappings:
-            hit = (pages & _range_mask(mapping.offset_pages, mapping.pages)).bit_count()
-            if hit:
-                process = mapping.vmar.process
-                before = self._table_pages(process.mapped_pages)
-                process.mapped_pages += sign * hit
-                self.mmu_pages += self._table_pages(process.mapped_pages) - before
-                self.dirty_processes.add(process.koid)
+            if pages & _range_mask(mapping.offset_pages, mapping.pages):
+                self._map_pages(mapping, pages, sign)
 
-    @staticmethod
-    def _table_pages(mapped_pages: int) -> int:
-        return -(-mapped_pages // PTES_PER_TABLE)
+    def _map_pages(self, mapping: Mapping, pages: int, sign: int) -> None:
+        """Add (sign 1) or remove (-1) `mapping`'s pages among `pages` (a bitmap of its VMO)
+        to its process's page tables, 2 MiB window by window."""
+        first = mapping.offset_pages
+        pages &= _range_mask(first, mapping.pages)
+        if not pages:
+            return
+        process = mapping.vmar.process
+        tables = process.tables
+        origin = mapping.base - first * PAGE_SIZE  # where the VMO's page 0 would be
+        low, high = (pages & -pages).bit_length() - 1, pages.bit_length() - 1
+        start, end = origin + low * PAGE_SIZE >> LEAF_SHIFT, origin + high * PAGE_SIZE >> LEAF_SHIFT
+        if start == end:
+            self.mmu_pages += tables.map_pages(start, sign * pages.bit_count())
+        else:
+            per_window = (1 << LEAF_SHIFT) // PAGE_SIZE
+            for window in range(start, end + 1):
+                page = ((window << LEAF_SHIFT) - origin) // PAGE_SIZE  # the window's first
+                hit = (pages & _range_mask(max(page, 0), page + per_window - max(page, 0)))
+                if hit:
+                    self.mmu_pages += tables.map_pages(window, sign * hit.bit_count())
+        self.dirty_processes.add(process.koid)
 
     def _release_if_unused(self, vmo: Vmo | None) -> None:
         """Free a VMO nobody reaches: no handle, no mapping, no clone. Parents may follow."""
@@ -582,9 +597,7 @@ class Kernel:
         process = vmar.process
         _count(vmo.mappers, process.koid, +1)
         _count(vmo.holders, process.koid, +1)
-        before = self._table_pages(process.mapped_pages)
-        process.mapped_pages += mapping.committed_pages()
-        self.mmu_pages += self._table_pages(process.mapped_pages) - before
+        self._map_pages(mapping, vmo.own, +1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
         return mapping
@@ -596,9 +609,7 @@ class Kernel:
         vmo.relinked()
         _count(vmo.mappers, process.koid, -1)
         _count(vmo.holders, process.koid, -1)
-        before = self._table_pages(process.mapped_pages)
-        process.mapped_pages -= mapping.committed_pages()
-        self.mmu_pages += self._table_pages(process.mapped_pages) - before
+        self._map_pages(mapping, vmo.own, -1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
         self._release_if_unused(vmo)

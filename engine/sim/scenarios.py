@@ -11,18 +11,39 @@ import math
 import random
 from itertools import repeat
 from operator import mod
-from typing import Protocol
+from typing import Any, Protocol
 
+from zmtop.engine.sim.device_2021 import (
+    APPMGR,
+    BLOB_LIBRARIES,
+    BOOTFS_FILES,
+    CLONER,
+    COMPONENT_MANAGER,
+    COMPONENTS,
+    DRIVER_HOSTS,
+    DRIVER_LOOPS,
+    DRIVER_MANAGER,
+    FSHOST,
+    HOG,
+    SHELL,
+    SHELLS,
+    SYS_REALM,
+    SYSMGR,
+    VIRTUAL_CONSOLE,
+    Spec,
+)
 from zmtop.engine.sim.kernel import PERMS_RW, Job, Kernel, OutOfMemory, Process, Vmo
 from zmtop.engine.sim.pressure import PressureWatch
 from zmtop.engine.sim.programs import (
     KB,
+    LD_SO_BSS,
     MB,
+    RIGHTS_RX,
     Image,
     Loader,
     Program,
     make_blob,
-    make_bootfs_image,
+    round_pages,
     try_write,
 )
 from zmtop.engine.snapshot.records import PAGE_SIZE
@@ -39,54 +60,19 @@ class World(Protocol):
     tick: int
 
     def spawn(self, job: Job, name: str, images: list[Image],
-              **kwargs: int) -> Program | None: ...
+              **kwargs: Any) -> Program | None: ...
 
     def kill_job(self, job: Job, reason: str) -> None: ...
 
 
 GB = 1024 * MB
+IPC_BYTES = 112 * KB  # channel messages queued on the idle device
 
-# name, threads, heap pages, handle-only VMOs, libraries beyond libc
-COMPONENTS = [
-    ("archivist.cm", 6, 300, 24, 4), ("appmgr.cm", 8, 180, 12, 4), ("sysmgr.cmx", 3, 60, 2, 3),
-    ("svchost.cm", 4, 50, 3, 3), ("miscsvc.cm", 2, 20, 1, 2), ("netsvc.cm", 3, 30, 1, 2),
-    ("netstack.cm", 12, 900, 8, 2), ("dhcpd.cm", 2, 24, 1, 2), ("dns_resolver.cm", 3, 40, 1, 3),
-    ("mdns.cm", 3, 60, 1, 3), ("wlanstack.cm", 5, 90, 2, 4), ("wlancfg.cm", 3, 50, 1, 3),
-    ("cobalt.cm", 5, 220, 3, 4), ("memory_monitor.cm", 3, 120, 4, 3),
-    ("power-manager.cm", 4, 70, 1, 3), ("pwrbtn-monitor.cm", 1, 12, 0, 1),
-    ("console.cm", 2, 20, 1, 1), ("console-launcher.cm", 2, 16, 0, 1),
-    ("virtual-console.cm", 4, 260, 3, 3), ("ptysvc.cm", 2, 18, 0, 1),
-    ("pkg-resolver.cm", 6, 240, 2, 5), ("pkg-cache.cm", 5, 200, 3, 4),
-    ("base-resolver.cm", 2, 30, 1, 2), ("universe-resolver.cm", 2, 30, 1, 2),
-    ("timekeeper.cmx", 2, 30, 1, 2), ("httpsdate_time_source.cmx", 3, 40, 1, 3),
-    ("feedback.cm", 5, 160, 4, 4), ("exceptions.cm", 2, 24, 0, 2), ("crash_reports.cmx", 3, 60, 1, 3),
-    ("system-update-checker.cm", 3, 70, 1, 4), ("sshd-host.cmx", 2, 24, 0, 2),
-    ("log_listener.cm", 2, 30, 1, 1), ("device_settings_manager.cm", 1, 16, 0, 1),
-    ("stash.cm", 2, 40, 1, 2), ("stash_secure.cm", 2, 30, 1, 2), ("tzdata.cm", 1, 12, 0, 1),
-    ("fonts.cm", 3, 120, 6, 3), ("intl_services.cm", 2, 60, 1, 3), ("sysmem_connector.cm", 1, 12, 0, 1),
-    ("network-policy.cm", 2, 30, 0, 2), ("setui_service.cm", 4, 90, 1, 4),
-    ("sl4f.cmx", 4, 110, 1, 4), ("hwinfo.cm", 1, 16, 0, 1), ("last_reboot.cm", 1, 14, 0, 1),
-    ("system_recovery.cm", 2, 40, 1, 2), ("remote-control.cm", 3, 50, 1, 3),
-    ("remote-diagnostics-bridge.cm", 2, 40, 1, 3), ("overnetstack.cm", 4, 100, 2, 3),
-    ("debug_serial.cm", 1, 12, 0, 1), ("bt-init.cm", 2, 20, 0, 2), ("bt-gap.cm", 3, 60, 1, 3),
-    ("session_manager.cm", 3, 50, 1, 3), ("trace_manager.cm", 2, 40, 1, 2),
-    ("netcfg.cm", 2, 30, 0, 2), ("diagnostics-persistence.cm", 2, 40, 1, 2),
-    ("cpu-ctrl.cm", 1, 12, 0, 1), ("thermal.cm", 1, 14, 0, 1),
-    ("scenic.cm", 8, 400, 10, 5), ("a11y_manager.cm", 3, 60, 1, 3),
-    ("audio_core.cm", 6, 150, 4, 4), ("vulkan_loader.cm", 2, 40, 1, 2),
-    ("input-pipeline.cm", 3, 50, 1, 3), ("activity.cm", 1, 16, 0, 1),
-    ("sampler.cm", 2, 30, 1, 2),
-]
-DRIVER_HOSTS = [
-    ("driver_host:root", 4, 60, 2), ("driver_host:sys", 20, 420, 200),
-    ("driver_host:misc", 3, 40, 1), ("driver_host:platform", 3, 30, 1),
-    ("driver_host:pdev:00:00:2d", 2, 20, 1), ("driver_host:pci#0:00:1f.2", 3, 40, 4),
-    ("driver_host:pci#0:00:02.0", 3, 60, 6), ("driver_host:pci#0:00:03.0", 4, 80, 8),
-] + [("driver_host:composite-device", 2, 18, 1)] * 8
-LIBRARIES = ["libc.so", "libfdio.so", "libc++.so.2", "libc++abi.so.1", "libunwind.so.1",
-             "libasync-default.so", "libtrace-engine.so", "libsyslog.so", "libbackend_fuchsia_globals.so",
-             "libvulkan.so", "libdriver.so"]
-LOOP_NAMES = ["fidl-async-loop", "inspect-async-loop", "cobalt-async-loop", "driver-async-loop"]
+
+def library_sizes(rng: random.Random) -> tuple[int, int, int]:
+    """A shared library's text, relro and data bytes: as on the device, a third of them
+    have no relro and a quarter no data."""
+    return rng.randint(24, 900) * KB, rng.choice((0, 4, 4, 8, 40)) * KB, rng.choice((0, 4, 4, 8)) * KB
 
 
 class Scenario:
@@ -94,7 +80,7 @@ class Scenario:
 
     total_bytes = 8 * GB
     wired_bytes = 104_148_992
-    other_bytes = 2 * MB
+    other_bytes = 0
     heap_base_bytes = 14 * MB  # the kernel's own structures before any user object
     description = ""
 
@@ -114,146 +100,247 @@ class Scenario:
 
 
 class FuchsiaDevice(Scenario):
-    """A device like the real capture: system processes, components, drivers, blobfs."""
+    """The device of the real capture (device_2021.py): component_manager serving bootfs,
+    fshost and blobfs, the driver hosts, components in their jobs, appmgr's realms."""
 
-    description = "a device like the real capture: ~90 processes, ~6,000 VMOs, one slow leak"
+    description = "the 2021 device of the real capture: 90 processes, ~6,300 VMOs, one slow leak"
     components = COMPONENTS
+    sys_realm = SYS_REALM
     driver_hosts = DRIVER_HOSTS
     start_all = True
 
     def boot(self) -> None:
-        sim, kernel, rng = self.sim, self.kernel, self.rng
+        kernel = self.kernel
         root = kernel.root_job
-        self.bootfs = kernel.create_vmo(None, "uncompressed-bootfs", 40 * MB)
-        kernel.write(self.bootfs, 0, self.bootfs.size_pages)
-        zbi = kernel.create_vmo(None, "zbi", 12 * MB)
-        kernel.write(zbi, 0, zbi.size_pages)
-        for name, size in (("counters/desc", 64 * KB), ("counters/arena", 128 * KB),
-                           ("boot-options.txt", 4 * KB), ("crashlog", 4 * KB)):
-            vmo = kernel.create_vmo(None, name, size)
-            kernel.write(vmo, 0, vmo.size_pages)
-        offset = 0
-
-        def bootfs_file(name: str, text: int, rodata: int, data: int, bss: int) -> Image:
-            nonlocal offset
-            image = make_bootfs_image(kernel, self.bootfs, offset, name, text, rodata, data, bss)
-            offset += image.file_size
-            return image
-
-        self.boot_libs = [bootfs_file(f"lib/{lib}", rng.randint(24, 600) * KB,
-                                      rng.randint(4, 40) * KB, rng.randint(4, 24) * KB,
-                                      rng.randint(0, 32) * KB) for lib in LIBRARIES[:6]]
-        self.boot_binary = {name: bootfs_file(name, rng.randint(200, 2400) * KB, 48 * KB,
-                                              16 * KB, 64 * KB)
-                            for name in ("bin/bootsvc", "bin/component_manager",
-                                         "bin/driver_host", "bin/blobfs", "bin/fshost")}
+        self.archivist: Program | None = None
         self.jobs: list[Job] = []
         self.transient: list[tuple[Job, int]] = []  # (job, tick it exits)
-        sim.spawn(root, "bin/bootsvc", [self.boot_binary["bin/bootsvc"]] + self.boot_libs[:4],
-                  threads=2, heap_pages=12)
-        self.component_manager = self._boot_spawn(
-            root, "bin/component_manager",
-            [self.boot_binary["bin/component_manager"]] + self.boot_libs, threads=24,
-            heap_pages=2400, channels=300)
-        cm = self.component_manager
-        for _ in range(560):
-            sim.loader.handle_only_vmo(cm.process, rng.choice(
-                ("component-manager-inspect", "InspectHeap", "config-vmo", "pkg-dir-vmo")),
-                64 * KB, rng.randint(1, 6))
-        fshost_job = kernel.create_job(root, "")
-        sim.spawn(fshost_job, "fshost.cm", [self.boot_binary["bin/fshost"]] + self.boot_libs[:4],
-                  threads=4, heap_pages=180)
-        self.blobfs = self._boot_spawn(fshost_job, "blobfs.cm",
-                                [self.boot_binary["bin/blobfs"]] + self.boot_libs[:4],
-                                threads=8, heap_pages=1500)
-        blobfs = self.blobfs.process
-        for name in ("blobfs-superblock", "journal-writeback-buffer", "vmo-backed-bitmap",
-                     "fvm-metadata", "zxcrypt-buffer"):
-            sim.loader.handle_only_vmo(blobfs, name, 2 * MB, rng.randint(16, 256))
-        self.lib_blobs = [make_blob(kernel, blobfs, rng, rng.randint(40, 900) * KB,
-                                    rng.randint(8, 64) * KB, rng.randint(4, 32) * KB, 0)
-                          for _ in LIBRARIES]
-        self.blob_images: list[Image] = []
-        for _ in range(len(self.components) + 40):
-            image = make_blob(kernel, blobfs, rng, rng.randint(120, 3000) * KB,
-                              rng.randint(16, 200) * KB, rng.randint(8, 64) * KB,
-                              rng.randint(16, 512) * KB)
-            self.blob_images.append(image)
-        for image in self.blob_images + self.lib_blobs:
-            merkle = kernel.create_vmo(blobfs, f"mrkl-{image.label[5:]}", 8 * KB)
-            kernel.write(merkle, 0, merkle.size_pages)
-        for _ in range(60):
-            inactive = kernel.create_vmo(blobfs, f"inactive-blob-{rng.getrandbits(32):08x}",
-                                         rng.randint(8, 600) * KB)
-            kernel.write(inactive, 0, rng.randint(1, inactive.size_pages))
-        minfs = self._boot_spawn(fshost_job, "/pkg/bin/minfs", self._package_images(2), threads=3,
-                          heap_pages=90)
-        for name in ("minfs-inode-table", "minfs-journal-buffer"):
-            sim.loader.handle_only_vmo(minfs.process, name, MB, rng.randint(8, 64))
-        pkgfs = self._boot_spawn(fshost_job, "pkgfs", self._package_images(2), threads=6, heap_pages=700)
-        for _ in range(150):
-            sim.loader.handle_only_vmo(pkgfs.process, "pkgfs-meta-far", 16 * KB, 1)
+        self._boot_bootfs()
+        self.component_manager = component_manager = self._must_start(
+            root, COMPONENT_MANAGER, self.named_images,
+            initial_thread="userboot-child-initial-stack")
+        for vmo in self.boot_vmos:  # handed over by userboot
+            kernel.add_handle(component_manager.process, vmo, RIGHTS_RX)
+        self._serve_bootfs()
+        self._start_filesystems(root)
         self._start_drivers(root)
-        self.archivist: Program | None = None
-        self.pending = list(range(len(self.components)))
+        self._start(kernel.create_job(root, ""), VIRTUAL_CONSOLE, self._bootfs_images(VIRTUAL_CONSOLE))
+        self.pending = list(self.components) + list(self.sys_realm)
+        appmgr_job = kernel.create_job(root, "")
+        self._start(appmgr_job, APPMGR, self._blob_images(APPMGR))
+        app = kernel.create_job(appmgr_job, "app")
+        self._start(kernel.create_job(app, SYSMGR.name), SYSMGR, self._blob_images(SYSMGR))
+        self.sys_job = kernel.create_job(app, "sys")
         if self.start_all:
             while self.pending:
                 self._start_component(self.pending.pop(0))
+        for spec in SHELLS:
+            self._start(kernel.create_job(root, ""), spec, self._shell_images(spec))
+        kernel.queue_message(IPC_BYTES)
 
-    _leaker_koid = 0
+    # -- the filesystems' images ------------------------------------------------------
 
-    def _boot_spawn(self, job: Job, name: str, images: list[Image], **kwargs: int) -> Program:
-        """Start a program that the system needs: memory is plentiful at boot."""
-        program = self.sim.spawn(job, name, images, **kwargs)
-        if program is None:
-            raise RuntimeError(f"{name} ran out of memory at boot")
-        return program
+    def _boot_bootfs(self) -> None:
+        """The kernel's boot VMOs, and the part of bootfs component_manager runs from."""
+        kernel, rng = self.kernel, self.rng
+        self.boot_vmos = []
+        for name, size, pages in (("zbi", 12 * MB, 0), ("counters/desc", 64 * KB, 16),
+                                  ("counters/arena", 128 * KB, 32), ("boot-options.txt", 4 * KB, 1),
+                                  ("data/phys/symbolizer.log", 4 * KB, 1)):
+            vmo = kernel.create_vmo(None, name, size)  # the zbi: decommitted once read
+            kernel.write(vmo, 0, pages)
+            self.boot_vmos.append(vmo)
+        layout = [("bin/component_manager", 3900 * KB, 40 * KB, 8 * KB, 64 * KB, "data0"),
+                  ("lib/ld.so.1", 640 * KB, 8 * KB, 8 * KB, LD_SO_BSS, "data")]
+        layout += [(f"lib/{lib}", rng.randint(24, 400) * KB, rng.choice((4, 4, 8, 40)) * KB,
+                    4 * KB, 0, "data0") for lib in BLOB_LIBRARIES[:COMPONENT_MANAGER.libs]]
+        bootfs = kernel.create_vmo(None, "uncompressed-bootfs",
+                                   sum(map(round_pages, (sum(f[1:4]) for f in layout))))
+        kernel.write(bootfs, 0, bootfs.size_pages)
+        self.named_images = []
+        offset = 0
+        for name, text, rodata, data, bss, data_prefix in layout:
+            image = Image(bootfs, offset, round_pages(text), round_pages(rodata),
+                          round_pages(data), round_pages(bss), name, data_prefix)
+            self.named_images.append(image)
+            offset += image.file_size
 
-    def _package_images(self, libs: int) -> list[Image]:
-        binary = self.blob_images[self.rng.randrange(len(self.blob_images))]
-        return [binary] + self.lib_blobs[: 1 + libs]
+    def _serve_bootfs(self) -> None:
+        """component_manager serves bootfs: each file a VMO of its own named
+        `uncompressed-bootfs`, which the programs it starts from bootfs load from."""
+        rng = self.rng
+        self.served_binaries: dict[str, Image] = {}
+        self.served_ld_so = self._served("uncompressed-bootfs", 640 * KB, 8 * KB, 8 * KB,
+                                         LD_SO_BSS, data_prefix="data")
+        self.served_libs = [self._served("uncompressed-bootfs", *library_sizes(rng), 0)
+                            for _ in BLOB_LIBRARIES]
+        for _ in range(BOOTFS_FILES):  # data files, drivers, programs nothing runs now
+            self._served("uncompressed-bootfs", rng.randint(1, 56) * 4 * KB, 0, 0, 0)
 
-    def _start_drivers(self, root: Job) -> None:
+    def _served(self, label: str, text: int, rodata: int, data: int, bss: int,
+                data_prefix: str = "data0") -> Image:
+        """A file as component_manager serves it, fully committed."""
+        kernel = self.kernel
+        image = Image(kernel.create_vmo(self.component_manager.process, label,
+                                        round_pages(text) + round_pages(rodata) + round_pages(data),
+                                        rights=RIGHTS_RX),
+                      0, round_pages(text), round_pages(rodata), round_pages(data),
+                      round_pages(bss), label, data_prefix)
+        kernel.write(image.vmo, 0, image.vmo.size_pages)
+        return image
+
+    def _served_binary(self, path: str, label: str = "uncompressed-bootfs") -> Image:
+        """The program at `path` in bootfs, served once however many run it."""
+        image = self.served_binaries.get(path)
+        if image is None:
+            rng = self.rng
+            image = self._served(label, rng.randint(120, 3000) * KB,
+                                 rng.choice((4, 8, 40, 72)) * KB, rng.choice((4, 8, 24)) * KB,
+                                 rng.randint(0, 2) * 4 * KB)
+            self.served_binaries[path] = image
+        return image
+
+    def _bootfs_images(self, spec: Spec, binary: Image | None = None) -> list[Image]:
+        """A program started from bootfs: the dynamic linker, its binary, its libraries."""
+        binary = binary or self._served_binary(f"bin/{spec.name}")
+        return [self.served_ld_so, binary] + self.rng.sample(
+            self.served_libs, min(spec.libs, len(self.served_libs)))
+
+    def _blob(self, text: int, rodata: int, data: int, bss: int,
+              data_prefix: str = "data0") -> Image:
+        """A blob in blobfs, and blobfs's VMO of its merkle tree."""
+        kernel = self.kernel
+        image = make_blob(kernel, self.blobfs.process, self.rng, text, rodata, data, bss,
+                          data_prefix)
+        merkle = kernel.create_vmo(self.blobfs.process, f"mrkl-{image.label[5:]}", 8 * KB)
+        kernel.write(merkle, 0, merkle.size_pages)
+        return image
+
+    def _blob_images(self, spec: Spec, binary: Image | None = None) -> list[Image]:
+        """A packaged program: the dynamic linker, its binary and its libraries, all blobs."""
+        rng = self.rng
+        if binary is None:
+            binary = self._blob(rng.randint(40, 1400) * KB, rng.choice((4, 8, 40, 72)) * KB,
+                                rng.choice((4, 8, 24)) * KB, rng.randint(0, 2) * 4 * KB)
+            self.binary_blobs.append(binary)
+        return [self.ld_so_blob, binary] + rng.sample(self.lib_blobs,
+                                                       min(spec.libs, len(self.lib_blobs)))
+
+    def _shell_images(self, spec: Spec) -> list[Image]:
+        """A shell: its binary from bootfs, named by its path, and the rest from blobs."""
+        path = spec.name if spec.name.startswith("/") else "/boot/bin/sh"
+        return [self.ld_so_blob, self._served_binary(path, label=path)] + self.rng.sample(
+            self.lib_blobs, spec.libs)
+
+    # -- starting programs ------------------------------------------------------------
+
+    def _start(self, job: Job, spec: Spec, images: list[Image],
+               initial_thread: str = "initial-thread") -> Program | None:
+        """Start `spec`'s program with its heap, threads, loops and its VMOs reached by
+        handle: InspectHeap (shared with the archivist) and unnamed buffers."""
         sim, kernel, rng = self.sim, self.kernel, self.rng
-        job = kernel.create_job(root, "")
-        sim.spawn(job, "driver_manager.cm", self._package_images(3), threads=5, heap_pages=220)
-        sim.spawn(job, "driver-index.cm", self._package_images(3), threads=2, heap_pages=60)
-        self.driver_job = kernel.create_job(job, "zircon-drivers")
-        for name, threads, heap_pages, buffers in self.driver_hosts:
-            host = sim.spawn(self.driver_job, name,
-                             [self.boot_binary["bin/driver_host"]] + self.boot_libs,
-                             threads=threads, heap_pages=heap_pages)
-            if host is None:
-                continue
-            for _ in range(buffers):
-                sim.loader.handle_only_vmo(host.process, rng.choice(
-                    ("Sysmem-external-heap", "sysmem-buffer", "driver_host-tracer")),
-                    rng.randint(1, 64) * 64 * KB, rng.randint(1, 64))
-            if name == "driver_host:pci#0:00:02.0":
-                framebuffer = kernel.create_vmo(host.process, "simple.bochs", 16 * MB,
-                                                paged=False)
-                kernel.map(host.process.root_vmar, framebuffer, 0, 16 * MB, PERMS_RW, gap=PAGE_SIZE * 64)
-
-    def _start_component(self, index: int) -> Program | None:
-        sim, kernel, rng = self.sim, self.kernel, self.rng
-        name, threads, heap_pages, handle_vmos, libs = self.components[index]
-        job = kernel.create_job(kernel.root_job, "")
-        self.jobs.append(job)
-        program = sim.spawn(job, name, self._package_images(libs), threads=threads, heap_pages=heap_pages,
-                            channels=rng.randint(8, 40))
+        loops = tuple(rng.choice(DRIVER_LOOPS).format(n=rng.randrange(64),
+                                                      a=rng.getrandbits(30) << 12 | 0xb18)
+                      for _ in range(spec.loops))
+        program = sim.spawn(job, spec.name, images, heap_kib=36 if spec.go else spec.heap_kib,
+                            size_classes=spec.classes,
+                            go_heap_kib=spec.heap_kib if spec.go else 0, threads=spec.threads,
+                            big_stack=spec.big_stack, initial_thread=initial_thread,
+                            channels=rng.randint(8, 40), loops=loops)
         if program is None:
             return None
-        if name == "archivist.cm":
-            self.archivist = program
-        if name == "cobalt.cm":
-            self._leaker_koid = program.koid
-        for _ in range(handle_vmos + rng.randint(10, 50)):
-            sim.loader.handle_only_vmo(program.process, rng.choice(LOOP_NAMES), 16 * KB, 1)
-        inspect = sim.loader.handle_only_vmo(
-            program.process, "InspectHeap", 256 * KB, rng.randint(1, 4),
-            share_with=self._archivist_process())
-        kernel.map(program.process.root_vmar, inspect, 0, 256 * KB, PERMS_RW, gap=PAGE_SIZE * 16)
+        process = program.process
+        for _ in range(spec.inspect):
+            inspect = sim.loader.handle_only_vmo(process, "InspectHeap", 256 * KB,
+                                                 rng.choice((1, 1, 1, 2, 4)),
+                                                 share_with=self._archivist_process())
+            kernel.map(process.root_vmar, inspect, 0, 256 * KB, PERMS_RW, gap=PAGE_SIZE * 16)
+        for _ in range(spec.unnamed):
+            if rng.random() < 0.6:
+                reservation = kernel.create_vmo(process, "", 256 * MB)
+                kernel.map(process.root_vmar, reservation, 0, 256 * MB, PERMS_RW,
+                           gap=PAGE_SIZE * 16)
+            else:
+                sim.loader.handle_only_vmo(process, "", 268 * KB, 67)
         return program
+
+    def _must_start(self, job: Job, spec: Spec, images: list[Image], **kwargs: str) -> Program:
+        """Start a program the system needs: memory is plentiful at boot."""
+        program = self._start(job, spec, images, **kwargs)
+        if program is None:
+            raise RuntimeError(f"{spec.name} ran out of memory at boot")
+        return program
+
+    def _start_filesystems(self, root: Job) -> None:
+        """fshost's job: fshost, blobfs (with the blobs every package is loaded from),
+        minfs and pkgfs."""
+        sim, kernel, rng = self.sim, self.kernel, self.rng
+        job = kernel.create_job(root, "")
+        fshost, blobfs_spec, minfs, pkgfs = FSHOST
+        self._start(job, fshost, self._bootfs_images(fshost))
+        self.blobfs = self._must_start(job, blobfs_spec, self._bootfs_images(blobfs_spec))
+        blobfs = self.blobfs.process
+        self.ld_so_blob = self._blob(640 * KB, 40 * KB, 12 * KB, LD_SO_BSS, data_prefix="data")
+        self.lib_blobs = [self._blob(*library_sizes(rng), 0) for _ in BLOB_LIBRARIES]
+        self.binary_blobs: list[Image] = []
+        for _ in range(20):  # packages on the device that nothing runs now
+            self.binary_blobs.append(self._blob(rng.randint(8, 600) * KB, 4 * KB, 4 * KB, 0))
+        sim.loader.handle_only_vmo(blobfs, "nodemap", 8 * MB, 8 * MB // PAGE_SIZE)
+        for _ in range(4):
+            sim.loader.handle_only_vmo(blobfs, "vmo-backed-bitmap", 64 * KB, rng.randint(1, 16))
+        for _ in range(52):
+            inactive = kernel.create_vmo(blobfs, f"inactive-blob-{rng.getrandbits(32):08x}",
+                                         rng.randint(8, 64) * KB, pager_backed=True)
+            kernel.write(inactive, 0, rng.randint(1, inactive.size_pages))
+        program = self._start(job, minfs, self._bootfs_images(minfs))
+        if program is not None:
+            sim.loader.handle_only_vmo(program.process, "minfs-inode-table", 8 * MB,
+                                       8 * MB // PAGE_SIZE)
+            for _ in range(30):
+                sim.loader.handle_only_vmo(program.process, "minfs-inode", 8 * KB, 1)
+        self._start(job, pkgfs, self._blob_images(pkgfs))
+
+    def _start_drivers(self, root: Job) -> None:
+        """The driver manager's job, and in it `zircon-drivers`: the driver hosts, with the
+        buffers of the drivers they run (sysmem's contiguous pool in driver_host:sys)."""
+        sim, kernel, rng = self.sim, self.kernel, self.rng
+        job = kernel.create_job(root, "")
+        for spec in DRIVER_MANAGER:
+            self._start(job, spec, self._blob_images(spec))
+        self.driver_job = kernel.create_job(job, "zircon-drivers")
+        host_binary = self._served_binary("bin/driver_host", label="/pkg/bin/driver_host")
+        for spec in self.driver_hosts:
+            host = self._start(self.driver_job, spec, self._bootfs_images(spec, host_binary))
+            if host is None:
+                continue
+            process = host.process
+            sim.loader.handle_only_vmo(process, "driver_host-tracer", 64 * KB, rng.randint(1, 4))
+            if spec.name == "driver_host:sys":
+                pool = kernel.create_vmo(process, "SysmemContiguousPool", 419_376 * KB)
+                kernel.write(pool, 0, pool.size_pages)
+            if spec.unnamed == 14:
+                sim.loader.handle_only_vmo(process, "zxcrypt-buffer", 16 * MB, 16 * MB // PAGE_SIZE)
+
+    def _start_component(self, spec: Spec) -> Program | None:
+        """A component in a job of its own: unnamed under the root job for framework v2,
+        named like it in appmgr's `sys` realm for v1 (`.cmx`)."""
+        kernel = self.kernel
+        v1 = spec.name.endswith(".cmx")
+        job = kernel.create_job(self.sys_job if v1 else kernel.root_job, spec.name if v1 else "")
+        self.jobs.append(job)
+        program = self._start(job, spec, self._blob_images(spec))
+        if program is None:
+            return None
+        if spec.name == "archivist.cm":
+            self.archivist = program
+        if spec.name == "cobalt.cm":
+            self._leaker_koid = program.koid
+        if spec.name == "netstack.cm":
+            self.sim.loader.handle_only_vmo(program.process, "ethernet.Device.IoBuffer: @/dev",
+                                            2 * MB, 2 * MB // PAGE_SIZE)
+        return program
+
+    _leaker_koid = 0
 
     def _archivist_process(self) -> Process | None:
         """The archivist's process while it lives: inspect VMOs are shared with it."""
@@ -280,8 +367,9 @@ class FuchsiaDevice(Scenario):
             except OutOfMemory:
                 pass
         self._churn_components()
-        try:
-            self.kernel.queue_message(rng.randint(-64, 64) * KB)
+        try:  # messages come and go around what an idle device keeps queued
+            queued = self.kernel.ipc_bytes
+            self.kernel.queue_message(rng.randint(-16, 16) * KB + (IPC_BYTES - queued) // 4)
         except OutOfMemory:
             pass
 
@@ -290,7 +378,7 @@ class FuchsiaDevice(Scenario):
         loader, rng = self.sim.loader, self.rng
         try:
             if rng.random() < 0.3:
-                loader.add_thread(rng.choice(programs), pages=rng.randint(1, 4))
+                loader.add_thread(rng.choice(programs), pages=rng.randint(2, 4))
             if rng.random() < 0.3:
                 loader.end_thread(rng.choice(programs))
             if rng.random() < 0.2:
@@ -309,15 +397,13 @@ class FuchsiaDevice(Scenario):
                     self.sim.kill_job(job, "exited")
 
     def _churn_components(self) -> None:
+        """Every 15 ticks a shell starts, for 10 to 45 ticks."""
         sim, rng = self.sim, self.rng
         tick = sim.tick
         self._end_transients()
         if tick % 15 == 0:
             job = self.kernel.create_job(self.kernel.root_job, "")
-            name = rng.choice(("sh", "/boot/bin/sh", "system-update-checker.cm",
-                               "/pkg/bin/sshd", "log_listener.cm"))
-            program = sim.spawn(job, name, self._package_images(rng.randint(2, 4)),
-                                threads=rng.randint(1, 4), heap_pages=rng.randint(8, 64))
+            program = self._start(job, SHELL, self._shell_images(SHELL))
             if program is not None:
                 self.transient.append((job, tick + rng.randint(10, 45)))
 
@@ -365,8 +451,7 @@ class Churn(FuchsiaDevice):
         sim, rng = self.sim, self.rng
         self._end_transients()
         for _ in range(rng.randint(1, 3)):
-            index = rng.randrange(len(self.components))
-            program = self._start_component(index)
+            program = self._start_component(rng.choice(self.components))
             if program is not None:
                 self.transient.append((self.jobs[-1], sim.tick + rng.randint(2, 12)))
 
@@ -382,8 +467,7 @@ class CowStorm(FuchsiaDevice):
         super().boot()
         kernel = self.kernel
         job = kernel.create_job(kernel.root_job, "")
-        self.cloner = self._boot_spawn(job, "cow_storm.cm", self._package_images(2), threads=2,
-                                     heap_pages=32)
+        self.cloner = self._must_start(job, CLONER, self._blob_images(CLONER))
         self.image = kernel.create_vmo(self.cloner.process, "storm-image", 32 * MB)
         kernel.write(self.image, 0, self.image.size_pages)
         self.clones: list[Vmo] = []
@@ -431,14 +515,13 @@ class Oom(FuchsiaDevice):
                 self.hog = None
                 return
             job = kernel.create_job(kernel.root_job, "hog", kill_on_oom=True)
-            self.hog = sim.spawn(job, "memory_hog.cm", self._package_images(1), heap_pages=16)
+            self.hog = self._start(job, HOG, self._blob_images(HOG))
             return
         # A quarter of what is left above the OOM mark, so the hog passes through every
         # pressure band (the Imminent-OOM band is only 10 MB wide) on its way down.
         headroom = kernel.free_bytes - sim.pressure.marks.oom
-        pages = min(64 * MB, max(MB, headroom // 4)) // PAGE_SIZE
-        try:
-            sim.loader.grow_heap(self.hog, pages)
+        try:  # one large allocation a tick: scudo maps a VMO of its own for each
+            sim.loader.secondary_alloc(self.hog, min(64 * MB, max(MB, headroom // 4)))
         except OutOfMemory:
             pass
 
@@ -454,12 +537,13 @@ class Scale(FuchsiaDevice):
     def boot(self) -> None:
         super().boot()
         sim, kernel, rng = self.sim, self.kernel, self.rng
-        names = [c[0] for c in COMPONENTS]
         while len(sim.programs) < 2000:
-            job = kernel.create_job(kernel.root_job, "")
-            name = f"{rng.choice(names)[:-3]}-{len(sim.programs)}.cm"
-            sim.spawn(job, name, self._package_images(2), threads=2, heap_pages=40,
-                      channels=4)
+            spec = COMPONENTS[len(sim.programs) % len(COMPONENTS)]
+            copy = spec._replace(name=f"{spec.name.split('.')[0]}-{len(sim.programs)}.cm",
+                                 heap_kib=min(spec.heap_kib, 160), classes=min(spec.classes, 12),
+                                 threads=0, libs=2, go=False)
+            self._start(kernel.create_job(kernel.root_job, ""), copy,
+                        self._blob_images(copy, rng.choice(self.binary_blobs)))
         target = 100_000 - len(kernel.vmos)
         programs = list(sim.programs.values())
         self.scratch = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from zmtop.engine.accounting.accountant import Accountant
 from zmtop.engine.sim.kernel import Job, Kernel, OutOfMemory, Process
@@ -55,7 +56,7 @@ class Simulation(SourceDefaults):
     # -- used by scenarios ------------------------------------------------------------
 
     def spawn(self, job: Job, name: str, images: list[Image],
-              **kwargs: int) -> Program | None:
+              **kwargs: Any) -> Program | None:
         """Start a program; None if memory ran out while it loaded (it is torn down)."""
         before = set(self.kernel.processes)
         try:
