@@ -103,7 +103,7 @@ class FuchsiaDevice(Scenario):
     """The device of the real capture (device_2021.py): component_manager serving bootfs,
     fshost and blobfs, the driver hosts, components in their jobs, appmgr's realms."""
 
-    description = "the 2021 device of the real capture: 90 processes, ~6,300 VMOs, one slow leak"
+    description = "the 2021 device of the real capture: 88 processes, ~6,000 VMOs, one slow leak"
     components = COMPONENTS
     sys_realm = SYS_REALM
     driver_hosts = DRIVER_HOSTS
@@ -546,11 +546,14 @@ class Scale(FuchsiaDevice):
                         self._blob_images(copy, rng.choice(self.binary_blobs)))
         target = 100_000 - len(kernel.vmos)
         programs = list(sim.programs.values())
+        # The rest are files of the programs' packages they hold open: blobs the pager
+        # brings in and evicts, a page at a time.
         self.scratch = []
         for i in range(max(0, target)):
             program = programs[i % len(programs)]
-            vmo = sim.loader.handle_only_vmo(program.process, "scratch-buffer", 64 * KB,
-                                             rng.randint(0, 4))
+            vmo = kernel.create_vmo(program.process, f"blob-{rng.getrandbits(32):08x}", 64 * KB,
+                                    pager_backed=True)
+            kernel.write(vmo, 0, rng.randint(0, 4))
             self.scratch.append(vmo)
 
     def step(self) -> None:
