@@ -340,3 +340,17 @@ async def test_footer_shows_the_screen_keys_and_runs_them_on_click(make_app):
         await pilot.click(KeyFooter, offset=(x, 0))
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_an_unnamed_job_says_what_it_runs(make_app):
+    """ps leaves a component's job blank, as the device does; the tree names its program."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        netstack = next(p for p in snap.processes.values() if p.name == "netstack.cm")
+        assert snap.jobs[netstack.job_koid].name == ""
+        name = table.cells(netstack.job_koid)[-1]
+        assert (name.text, name.style) == ("(netstack.cm)", "line-table--dim")
+        named = next(j for j in snap.jobs.values() if j.name == "zircon-drivers")
+        assert table.cells(named.koid)[-1].text == "zircon-drivers"

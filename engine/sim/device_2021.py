@@ -24,6 +24,7 @@ class Spec(NamedTuple):
     loops: int = 0  # threads running an async loop, their stacks named after it
     unnamed: int = 0  # unnamed VMOs: reservations and small buffers
     go: bool = False  # a Go program: the Go runtime's arenas hold its heap
+    buffers: tuple[tuple[str, int], ...] = ()  # (name, KiB): VMOs it holds, all committed
 
 
 # Components of component framework v2, each in an unnamed job of the root job.
@@ -80,7 +81,8 @@ COMPONENTS = [
     Spec("shutdown-shim.cm", 60, 9, inspect=0, libs=5),
     Spec("sysinfo.cm", 60, 9, inspect=0, libs=5),
     Spec("core.cm", 48, 8, inspect=0, libs=9),
-    Spec("netstack.cm", 6184, 5, threads=8, inspect=0, libs=2, go=True),
+    Spec("netstack.cm", 6184, 5, threads=8, inspect=0, libs=2, go=True,
+         buffers=(("ethernet.Device.IoBuffer: @/dev", 2048),)),
 ]
 # appmgr, and the components of framework v1 (`.cmx`) it runs in its realms: its own
 # `app` realm holds sysmgr, which starts the rest in the `sys` realm.
@@ -100,8 +102,8 @@ SYS_REALM = [
 COMPONENT_MANAGER = Spec("bin/component_manager", 9992, 43, threads=3, libs=8)
 FSHOST = [  # one job: fshost and the filesystems it starts
     Spec("fshost.cm", 188, 21, threads=2, libs=10, unnamed=8),
-    Spec("blobfs.cm", 740, 30, threads=2, libs=10, unnamed=8),
-    Spec("/pkg/bin/minfs", 248, 21, libs=11),
+    Spec("blobfs.cm", 740, 30, threads=2, libs=10, unnamed=8, buffers=(("nodemap", 8192),)),
+    Spec("/pkg/bin/minfs", 248, 21, libs=11, buffers=(("minfs-inode-table", 8192),)),
     Spec("pkgfs", 7636, 5, threads=8, inspect=0, libs=2, go=True),
 ]
 VIRTUAL_CONSOLE = Spec("virtual-console.cm", 13800, 36, threads=5, big_stack=True, libs=6)
@@ -111,11 +113,13 @@ DRIVER_MANAGER = [  # one job: the driver manager and its index; the hosts in a 
 ]
 DRIVER_HOSTS = [
     Spec("driver_host:root", 128, 18, libs=10, loops=3),
-    Spec("driver_host:sys", 2128, 32, threads=1, inspect=5, libs=10, loops=162, unnamed=5),
+    Spec("driver_host:sys", 2128, 32, threads=1, inspect=5, libs=10, loops=162, unnamed=5,
+         buffers=(("SysmemContiguousPool", 419_376),)),
     Spec("driver_host:pdev:00:00:2d", 132, 18, libs=10, loops=3),
     Spec("driver_host:pdev:00:00:2f", 132, 18, libs=10, loops=3),
     Spec("driver_host:pdev:00:00:30", 164, 22, libs=13, loops=3),
-    Spec("driver_host:composite-device", 356, 23, inspect=3, libs=13, loops=17, unnamed=14),
+    Spec("driver_host:composite-device", 356, 23, inspect=3, libs=13, loops=17, unnamed=14,
+         buffers=(("zxcrypt-buffer", 16384),)),
     Spec("driver_host:composite-device", 296, 21, libs=10, loops=12, unnamed=2),
     Spec("driver_host:composite-device", 228, 25, threads=1, inspect=2, libs=11, loops=9),
     Spec("driver_host:composite-device", 168, 20, libs=10, loops=6, unnamed=7),

@@ -236,8 +236,8 @@ class FuchsiaDevice(Scenario):
 
     def _start(self, job: Job, spec: Spec, images: list[Image],
                initial_thread: str = "initial-thread") -> Program | None:
-        """Start `spec`'s program with its heap, threads, loops and its VMOs reached by
-        handle: InspectHeap (shared with the archivist) and unnamed buffers."""
+        """Start `spec`'s program with its heap, threads, loops and the VMOs it holds:
+        InspectHeap (shared with the archivist), unnamed ones, and its buffers."""
         sim, kernel, rng = self.sim, self.kernel, self.rng
         loops = tuple(rng.choice(DRIVER_LOOPS).format(n=rng.randrange(64),
                                                       a=rng.getrandbits(30) << 12 | 0xb18)
@@ -262,6 +262,8 @@ class FuchsiaDevice(Scenario):
                            gap=PAGE_SIZE * 16)
             else:
                 sim.loader.handle_only_vmo(process, "", 268 * KB, 67)
+        for name, kib in spec.buffers:
+            sim.loader.handle_only_vmo(process, name, kib * KB, kib * KB // PAGE_SIZE)
         return program
 
     def _must_start(self, job: Job, spec: Spec, images: list[Image], **kwargs: str) -> Program:
@@ -285,7 +287,6 @@ class FuchsiaDevice(Scenario):
         self.binary_blobs: list[Image] = []
         for _ in range(20):  # packages on the device that nothing runs now
             self.binary_blobs.append(self._blob(rng.randint(8, 600) * KB, 4 * KB, 4 * KB, 0))
-        sim.loader.handle_only_vmo(blobfs, "nodemap", 8 * MB, 8 * MB // PAGE_SIZE)
         for _ in range(4):
             sim.loader.handle_only_vmo(blobfs, "vmo-backed-bitmap", 64 * KB, rng.randint(1, 16))
         for _ in range(52):
@@ -294,8 +295,6 @@ class FuchsiaDevice(Scenario):
             kernel.write(inactive, 0, rng.randint(1, inactive.size_pages))
         program = self._start(job, minfs, self._bootfs_images(minfs))
         if program is not None:
-            sim.loader.handle_only_vmo(program.process, "minfs-inode-table", 8 * MB,
-                                       8 * MB // PAGE_SIZE)
             for _ in range(30):
                 sim.loader.handle_only_vmo(program.process, "minfs-inode", 8 * KB, 1)
         self._start(job, pkgfs, self._blob_images(pkgfs))
@@ -311,15 +310,9 @@ class FuchsiaDevice(Scenario):
         host_binary = self._served_binary("bin/driver_host", label="/pkg/bin/driver_host")
         for spec in self.driver_hosts:
             host = self._start(self.driver_job, spec, self._bootfs_images(spec, host_binary))
-            if host is None:
-                continue
-            process = host.process
-            sim.loader.handle_only_vmo(process, "driver_host-tracer", 64 * KB, rng.randint(1, 4))
-            if spec.name == "driver_host:sys":
-                pool = kernel.create_vmo(process, "SysmemContiguousPool", 419_376 * KB)
-                kernel.write(pool, 0, pool.size_pages)
-            if spec.unnamed == 14:
-                sim.loader.handle_only_vmo(process, "zxcrypt-buffer", 16 * MB, 16 * MB // PAGE_SIZE)
+            if host is not None:
+                sim.loader.handle_only_vmo(host.process, "driver_host-tracer", 64 * KB,
+                                           rng.randint(1, 4))
 
     def _start_component(self, spec: Spec) -> Program | None:
         """A component in a job of its own: unnamed under the root job for framework v2,
@@ -335,9 +328,6 @@ class FuchsiaDevice(Scenario):
             self.archivist = program
         if spec.name == "cobalt.cm":
             self._leaker_koid = program.koid
-        if spec.name == "netstack.cm":
-            self.sim.loader.handle_only_vmo(program.process, "ethernet.Device.IoBuffer: @/dev",
-                                            2 * MB, 2 * MB // PAGE_SIZE)
         return program
 
     _leaker_koid = 0

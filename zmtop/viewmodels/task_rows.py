@@ -178,6 +178,12 @@ class Figures:
         record = self.snap.jobs[koid] if kind == "j" else self.process(koid)
         return safe_name(record.name)
 
+    def runs(self, koid: int) -> str:
+        """What a job runs, for a job with no name of its own (a component's, on a device):
+        its first process's name in parentheses, or nothing."""
+        job = self.snap.jobs[koid]
+        return f"({safe_name(self.process(job.processes[0]).name)})" if job.processes else ""
+
     def sort_key(self, key: str) -> Callable[[str, int], object]:
         """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
         if key == "task":

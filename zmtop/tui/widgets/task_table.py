@@ -134,9 +134,11 @@ class TaskTable(LineTable[int]):
             task = Cell(f"{indent}p: {key}", "task-table--hog")
         else:
             task = Cell(f"{indent}p: {key}", "task-table--process")
-        name = figures.name(slot.kind, key)
+        name, name_style = figures.name(slot.kind, key), task.style
         if task.style == "task-table--hog":
             name = f"! {name}"
+        elif slot.kind == "j" and not name:  # ps leaves it blank; say what it runs
+            name, name_style = figures.runs(key), "line-table--dim"
         trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
         gaps = self.app.source.missing
         legacy = [Cell(cells.size(pss, exact), trend), Cell(cells.size(private, exact)),
@@ -149,9 +151,9 @@ class TaskTable(LineTable[int]):
         else:
             handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
         if self.by_type:
-            return (task, legacy[0], *handles, Cell(name, task.style))
+            return (task, legacy[0], *handles, Cell(name, name_style))
         return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
-                cells.change(delta, exact), *handles, Cell(name, task.style))
+                cells.change(delta, exact), *handles, Cell(name, name_style))
 
     def search_text(self, key: int) -> str:
         slot = self.slots.get(key)
