@@ -15,6 +15,7 @@ from oracle import (
 )
 
 from zmtop.engine.accounting.accountant import Accountant
+from zmtop.engine.formats.psutils import vmos_text
 from zmtop.engine.sim.kernel import PERMS_R, PERMS_RW, Kernel, OutOfMemory
 from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
 
@@ -271,3 +272,26 @@ def test_handle_only_and_private_pages_count_in_uss():
     assert first.pss_fixed == 4 * PAGE_FIXED + 3 * (PAGE_FIXED // 2) + image_share // 2
     truth = compute(kernel)
     assert sum(p.pss for p in truth.processes.values()) == truth.process_reachable == 8 * PAGE_SIZE
+
+
+def test_share_count_is_one_below_two_mappings():
+    """VmObject::share_count(): 1 for 0 or 1 mappings (never 0), then the distinct address
+    spaces; `vmos` prints it as #shr, and the legacy figures of mapped VMOs keep their rule."""
+    kernel = Kernel(64 * MB, MB, MB)
+    job = kernel.create_job(kernel.root_job, "j")
+    p1, p2 = (kernel.create_process(job, name, 0x1000_0000) for name in ("p1", "p2"))
+    handle_only = kernel.create_vmo(p1, "inspect", PAGE_SIZE)
+    twice = kernel.create_vmo(p1, "twice", PAGE_SIZE)
+    kernel.write(twice, 0, 1)
+    kernel.map(p1.root_vmar, twice, 0, PAGE_SIZE, PERMS_R)
+    kernel.map(p1.root_vmar, twice, 0, PAGE_SIZE, PERMS_R)
+    shared = kernel.create_vmo(None, "shared", PAGE_SIZE)
+    for process in (p1, p2):
+        kernel.map(process.root_vmar, shared, 0, PAGE_SIZE, PERMS_R)
+    snapshot = Accountant(kernel, "t").snapshot(0, 0, "Normal")
+    shares = {v.name: v.share_count for v in snapshot.vmos.values()}
+    assert shares == {"inspect": 1, "twice": 1, "shared": 2}
+    assert snapshot.processes[p1.koid].private_bytes == 2 * PAGE_SIZE
+    row = next(r for r in vmos_text(snapshot, p1.koid).splitlines() if r.endswith("inspect"))
+    assert row.split()[5] == "1"  # #shr
+    assert handle_only.koid in snapshot.vmos

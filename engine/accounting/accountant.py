@@ -71,6 +71,12 @@ def _gather(table: _Table[V_co], keys: Sequence[int]) -> tuple[V_co, ...]:
     return (table[keys[0]],)
 
 
+def share_count(vmo: k.Vmo) -> int:
+    """VmObject::share_count(): 1 for a VMO with fewer than 2 mappings (never 0), else the
+    distinct address spaces mapping it."""
+    return len(vmo.mappers) if len(vmo.mappings) >= 2 else 1
+
+
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
     """Every VMO of a clone family: the root ancestor and all its descendants."""
     root = vmo
@@ -424,7 +430,7 @@ class Accountant:
         parent = vmo.parent
         return Vmo(vmo.koid, vmo.name, vmo.size_pages * PAGE_SIZE,
                    parent.koid if parent is not None else 0, len(vmo.children),
-                   len(vmo.mappings), len(vmo.mappers), committed, vmo.flags, process_count,
+                   len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
     def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:

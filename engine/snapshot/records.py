@@ -222,7 +222,7 @@ class Vmo(Struct, frozen=True, array_like=True, gc=False):
     parent_koid: int  # 0 if not a clone
     num_children: int
     num_mappings: int
-    share_count: int  # distinct address spaces mapping it
+    share_count: int  # 1 below 2 mappings (never 0), else distinct address spaces mapping it
     committed_bytes: int  # legacy: pages this VMO itself holds
     flags: int
     process_count: int  # distinct processes holding a handle to it or mapping it
