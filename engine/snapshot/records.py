@@ -173,7 +173,7 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     name: str
     threads: tuple[Thread, ...]
     maps: tuple[MapEntry, ...]
-    vmo_refs: tuple[VmoRef, ...]  # handles first, then one entry per mapping
+    vmo_refs: tuple[VmoRef, ...]  # handles first (newest first), then one entry per mapping
     handle_count: int
     # Legacy zx_info_task_stats_t, as ps computes it.
     mapped_bytes: int
@@ -184,7 +184,7 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     uss_bytes: int
     rss_bytes: int
     pss_fixed: int
-    handles: tuple[HandleInfo, ...] = ()
+    handles: tuple[HandleInfo, ...] = ()  # newest first, as HandleTable lists them
 
     @property
     def pss_bytes(self) -> int:
