@@ -275,7 +275,7 @@ def test_hidden_vmos_lists_kernel_only_then_unmapped_oldest_first():
     kernel_rows = lines[2:-3]
     assert len(kernel_rows) == len(kernel_only_vmos(vmos_system()))
     assert kernel_rows[0] == (
-        "           -      -     0 0xffffff8100000090      -     0    1    1      0B      0B physmap\n"
+        "           -      -     0 0xffffff8100000090      -     0    1    1      0B      0B -\n"
     )
     assert all(row[20:25] == "    0" for row in kernel_rows)
 
