@@ -14,7 +14,7 @@ from oracle import (
     mappings_of,
 )
 
-from zmtop.engine.accounting.accountant import Accountant
+from zmtop.engine.accounting.accountant import PAGER_AGING_TICKS, PAGER_OLDEST_TICKS, Accountant
 from zmtop.engine.formats.psutils import vmos_text
 from zmtop.engine.sim.kernel import PERMS_R, PERMS_RW, Kernel, OutOfMemory
 from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
@@ -295,3 +295,26 @@ def test_share_count_is_one_below_two_mappings():
     row = next(r for r in vmos_text(snapshot, p1.koid).splitlines() if r.endswith("inspect"))
     assert row.split()[5] == "1"  # #shr
     assert handle_only.koid in snapshot.vmos
+
+
+def test_pager_figures_age_as_the_page_queues():
+    """Kmem's pager figures: committed bytes of pager-backed VMOs, newest while touched within
+    PAGER_AGING_TICKS, oldest once untouched for PAGER_OLDEST_TICKS."""
+    kernel = Kernel(64 * MB, MB, MB)
+    blob = kernel.create_vmo(None, "blob-1", 4 * PAGE_SIZE, pager_backed=True)
+    kernel.write(blob, 0, 2)
+    anon = kernel.create_vmo(None, "anon", PAGE_SIZE)
+    kernel.write(anon, 0, 1)
+    accountant = Accountant(kernel, "t")
+
+    def pager(tick):
+        kmem = accountant.snapshot(tick, 0, "Normal").kmem
+        return (kmem.vmo_pager_total_bytes, kmem.vmo_pager_newest_bytes,
+                kmem.vmo_pager_oldest_bytes)
+
+    two = 2 * PAGE_SIZE
+    assert pager(0) == (two, two, 0)
+    assert pager(PAGER_AGING_TICKS) == (two, 0, 0)
+    assert pager(PAGER_OLDEST_TICKS) == (two, 0, two)
+    kernel.write(blob, 2, 1)
+    assert pager(PAGER_OLDEST_TICKS + 1) == (3 * PAGE_SIZE, 3 * PAGE_SIZE, 0)

@@ -104,6 +104,24 @@ class Kmem(Struct, frozen=True, array_like=True, gc=False):
     mmu_overhead_bytes: int
     ipc_bytes: int
     other_bytes: int
+    # zx_info_kmem_stats_extended_t's pager-backed bytes (in the pager queues): trailing, with
+    # defaults, so that recordings made before them still read.
+    vmo_pager_total_bytes: int = 0
+    vmo_pager_newest_bytes: int = 0
+    vmo_pager_oldest_bytes: int = 0
+
+
+# zx_info_kmem_stats_v1_t: Kmem's fields before the pager ones (kstats, its JSON, diffs).
+KMEM_V1_FIELDS = Kmem.__struct_fields__[:9]
+
+
+def pager_fields(kmem: Kmem) -> dict[str, int]:
+    """The pager figures by a capture's Kernel keys; empty when nothing is pager-backed."""
+    if not kmem.vmo_pager_total_bytes:
+        return {}
+    return {"vmo_pager_total": kmem.vmo_pager_total_bytes,
+            "vmo_pager_newest": kmem.vmo_pager_newest_bytes,
+            "vmo_pager_oldest": kmem.vmo_pager_oldest_bytes}
 
 
 def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
