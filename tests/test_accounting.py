@@ -14,7 +14,8 @@ from oracle import (
     mappings_of,
 )
 
-from zmtop.engine.accounting.accountant import Accountant
+from zmtop.engine.accounting.accountant import PAGER_AGING_TICKS, PAGER_OLDEST_TICKS, Accountant
+from zmtop.engine.formats.psutils import vmos_text
 from zmtop.engine.sim.kernel import PERMS_R, PERMS_RW, Kernel, OutOfMemory
 from zmtop.engine.snapshot.records import FRACTION_ONE, PAGE_SIZE
 
@@ -271,3 +272,49 @@ def test_handle_only_and_private_pages_count_in_uss():
     assert first.pss_fixed == 4 * PAGE_FIXED + 3 * (PAGE_FIXED // 2) + image_share // 2
     truth = compute(kernel)
     assert sum(p.pss for p in truth.processes.values()) == truth.process_reachable == 8 * PAGE_SIZE
+
+
+def test_share_count_is_one_below_two_mappings():
+    """VmObject::share_count(): 1 for 0 or 1 mappings (never 0), then the distinct address
+    spaces; `vmos` prints it as #shr, and the legacy figures of mapped VMOs keep their rule."""
+    kernel = Kernel(64 * MB, MB, MB)
+    job = kernel.create_job(kernel.root_job, "j")
+    p1, p2 = (kernel.create_process(job, name, 0x1000_0000) for name in ("p1", "p2"))
+    handle_only = kernel.create_vmo(p1, "inspect", PAGE_SIZE)
+    twice = kernel.create_vmo(p1, "twice", PAGE_SIZE)
+    kernel.write(twice, 0, 1)
+    kernel.map(p1.root_vmar, twice, 0, PAGE_SIZE, PERMS_R)
+    kernel.map(p1.root_vmar, twice, 0, PAGE_SIZE, PERMS_R)
+    shared = kernel.create_vmo(None, "shared", PAGE_SIZE)
+    for process in (p1, p2):
+        kernel.map(process.root_vmar, shared, 0, PAGE_SIZE, PERMS_R)
+    snapshot = Accountant(kernel, "t").snapshot(0, 0, "Normal")
+    shares = {v.name: v.share_count for v in snapshot.vmos.values()}
+    assert shares == {"inspect": 1, "twice": 1, "shared": 2}
+    assert snapshot.processes[p1.koid].private_bytes == 2 * PAGE_SIZE
+    row = next(r for r in vmos_text(snapshot, p1.koid).splitlines() if r.endswith("inspect"))
+    assert row.split()[5] == "1"  # #shr
+    assert handle_only.koid in snapshot.vmos
+
+
+def test_pager_figures_age_as_the_page_queues():
+    """Kmem's pager figures: committed bytes of pager-backed VMOs, newest while touched within
+    PAGER_AGING_TICKS, oldest once untouched for PAGER_OLDEST_TICKS."""
+    kernel = Kernel(64 * MB, MB, MB)
+    blob = kernel.create_vmo(None, "blob-1", 4 * PAGE_SIZE, pager_backed=True)
+    kernel.write(blob, 0, 2)
+    anon = kernel.create_vmo(None, "anon", PAGE_SIZE)
+    kernel.write(anon, 0, 1)
+    accountant = Accountant(kernel, "t")
+
+    def pager(tick):
+        kmem = accountant.snapshot(tick, 0, "Normal").kmem
+        return (kmem.vmo_pager_total_bytes, kmem.vmo_pager_newest_bytes,
+                kmem.vmo_pager_oldest_bytes)
+
+    two = 2 * PAGE_SIZE
+    assert pager(0) == (two, two, 0)
+    assert pager(PAGER_AGING_TICKS) == (two, 0, 0)
+    assert pager(PAGER_OLDEST_TICKS) == (two, 0, two)
+    kernel.write(blob, 2, 1)
+    assert pager(PAGER_OLDEST_TICKS + 1) == (3 * PAGE_SIZE, 3 * PAGE_SIZE, 0)

@@ -80,21 +80,21 @@ async def test_aspace_tree_folds_and_unfolds(make_app):
         nodes = kernel_aspace(app.snapshot)
         assert len(tree.keys) == len(nodes)  # mappings start folded: no VMO lines
         assert [tree.lines[k].kind for k in tree.keys[:3]] == ["as", "vmar", "map"]
-        stacks = next(k for k in tree.keys if tree.lines[k].name == "kernel stacks")
-        tree.move_to(stacks)
+        image = next(k for k in tree.keys if tree.lines[k].name == "kernel image")
+        tree.move_to(image)
         await pilot.press("enter")
-        assert len(tree.keys) == len(nodes) - 4  # its four per-CPU stacks
+        assert len(tree.keys) == len(nodes) - 4  # its four sections
         await pilot.press("enter")
-        heap = next(k for k in tree.keys if tree.lines[k].name == "kernel heap")
-        tree.move_to(heap)
+        physmap = tree.keys[2]
+        tree.move_to(physmap)
         await pilot.press("right")
-        assert tree.keys[tree.keys.index(heap) + 1] == heap + 1
-        vmo_line = tree.lines[heap + 1]
-        assert vmo_line.kind == "vmo" and vmo_line.committed == app.snapshot.kmem.total_heap_bytes
+        assert tree.keys[tree.keys.index(physmap) + 1] == physmap + 1
+        vmo_line = tree.lines[physmap + 1]
+        assert vmo_line.kind == "vmo" and vmo_line.committed == 0  # a reserved region's VMO
         await pilot.press("down", "left")  # from the VMO line up to its mapping
-        assert tree.cursor_key == heap
+        assert tree.cursor_key == physmap
         await pilot.press("left")
-        assert heap + 1 not in tree.keys
+        assert physmap + 1 not in tree.keys
         row = tree.render_line(1 + tree.keys.index(0)).text
         assert "as" in row and "ffffff8000000000" in row and "kernel" in row
 

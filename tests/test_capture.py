@@ -364,3 +364,24 @@ def test_a_poll_parses_each_tick_against_the_last_good_one(tmp_path):
     fifth = source.step()
     assert source.error is None and fifth.changes == Changes()
     assert all(fifth.vmos[k] is record for k, record in third.vmos.items())
+
+
+def test_simulated_capture_carries_the_pager_fields_to_the_digest():
+    """memory_monitor's extended Kernel fields: a capture exported from the simulation
+    has vmo_pager_*, so its digest has the [Addl]Pager rows, and an import keeps them."""
+    snap = Simulation("default", 1).snapshot
+    kernel = to_capture(snap)["Kernel"]
+    assert list(kernel)[-3:] == ["vmo_pager_total", "vmo_pager_newest", "vmo_pager_oldest"]
+    assert kernel["vmo_pager_total"] == snap.kmem.vmo_pager_total_bytes > 0
+    source = parse_source(capture_json(snap).encode(), "sim")
+    assert source.snapshot.kmem == snap.kmem
+    names = [b.name for b in digest(source.snapshot, load_buckets(),
+                                     source.kernel_extended).rows()]
+    assert names[-3:] == ["[Addl]PagerTotal", "[Addl]PagerNewest", "[Addl]PagerOldest"]
+    assert [b.name for b in digest(snap, load_buckets()).rows()][-3:] == names[-3:]
+
+
+def test_real_capture_keeps_its_pager_fields(real):
+    kmem = real.snapshot.kmem
+    assert (kmem.vmo_pager_total_bytes, kmem.vmo_pager_newest_bytes,
+            kmem.vmo_pager_oldest_bytes) == (71155712, 5988352, 56188928)

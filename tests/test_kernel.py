@@ -2,6 +2,9 @@
 
 import pytest
 
+from zmtop.engine.accounting.accountant import Accountant
+from zmtop.engine.formats import kzx
+from zmtop.engine.formats.psutils import vmos_text
 from zmtop.engine.sim.kernel import (
     MAX_NAME_LEN,
     PERMS_RW,
@@ -260,3 +263,21 @@ def test_names_are_truncated_to_31_bytes(kernel, process):
     # A multi-byte character cut at byte 31 is dropped whole.
     assert kernel.create_vmo(process, "a" * 30 + "é", PAGE_SIZE).name == "a" * 30
     assert kernel.create_vmo(process, "a" * 29 + "é", PAGE_SIZE).name == "a" * 29 + "é"
+
+
+def test_handle_tables_list_the_newest_handle_first(kernel, process):
+    """HandleTable::AddHandleLocked pushes at the front: `vmos` handle rows, `k zx ht`,
+    `k zx vmos KOID` and memgraph's vmo_refs all list the newest handle first."""
+    first = kernel.create_vmo(process, "first", PAGE_SIZE)
+    second = kernel.create_vmo(process, "second", PAGE_SIZE)
+    snap = Accountant(kernel, "t").snapshot(0, 0, "Normal")
+    record = snap.processes[process.koid]
+    assert [h.koid for h in record.handles[:2]] == [second.koid, first.koid]
+    assert [r.vmo_koid for r in record.vmo_refs] == [second.koid, first.koid]
+    ht = kzx.ht_text(snap, process.koid).splitlines()
+    assert [int(line.split()[0]) for line in ht[2:4]] == [second.koid, first.koid]
+    assert ht[-2].endswith("[process]")  # the first handle a process gets is its own
+    vmos = kzx.vmos_text(snap, process.koid).splitlines()
+    assert [line.split()[-1] for line in vmos[3:5]] == ["second", "first"]
+    rows = vmos_text(snap, process.koid).splitlines()
+    assert [line.split()[-1] for line in rows[1:3]] == ["second", "first"]

@@ -7,12 +7,10 @@ import pytest
 from zmtop.engine.formats import kzx
 from zmtop.engine.formats.kernel_aspace import (
     kernel_aspace,
-    kernel_committed_bytes,
     kernel_only_vmos,
 )
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import (
-    PAGE_SIZE,
     PERM_READ,
     PERM_WRITE,
     RIGHT_DUPLICATE,
@@ -195,7 +193,7 @@ def test_asd_kernel_lines_follow_the_seed_sample(default_snap):
     assert lines[1] == ("  vmar 0xffffffff802529a0 [0xffffff8000000000 0xffffffffffffffff]"
                         " sz 0x8000000000 ref 1 'root'")
     assert lines[2].startswith("    map ") and " mmufl 0x18 vmo " in lines[2]
-    assert "/k0 off 0 pages 0 ref 1 'physmap'" in lines[2]
+    assert lines[2].endswith("/k0 off 0 pages 0 ref 1 ''")  # unnamed, as the seed shows it
     assert lines[3].endswith("/k0 size 0 pages 0 ref 1 parent k0")
     assert lines[5].startswith("      object ") and lines[5].endswith(
         " base 0x7ffe2000 size 0x1000 ref 1")
@@ -204,14 +202,18 @@ def test_asd_kernel_lines_follow_the_seed_sample(default_snap):
 
 
 @pytest.mark.parametrize("scenario", ["default", "small"])
-def test_kernel_aspace_commits_wired_plus_heap(default_snap, scenario):
+def test_kernel_reserved_regions_are_zero_length_vmos(default_snap, scenario):
+    """VmAspace::ReserveSpace backs each reserved region with an unnamed zero-length VMO;
+    kernel heap and wired memory stay kstats figures (reference 7)."""
     snap = default_snap if scenario == "default" else small()
-    kmem = snap.kmem
-    assert kernel_committed_bytes(snap) == kmem.wired_bytes + kmem.total_heap_bytes
-    pages = sum(n.pages for n in kernel_aspace(snap) if n.kind == "map")
-    assert pages * PAGE_SIZE == kmem.wired_bytes + kmem.total_heap_bytes
+    maps = [n for n in kernel_aspace(snap) if n.kind == "map"]
+    reserved = [n.vmo for n in maps if n.vmo.phys_base is None]
+    assert len(reserved) == 6  # physmap, boot reserve, code, rodata, data, bss
+    assert all((v.size, v.pages) == (0, 0) for v in reserved)
+    assert all(n.pages == 0 and n.name == "" for n in maps)
     vmos = kernel_only_vmos(snap)
-    assert all(v.koid == 0 for _, v in vmos)
+    assert all(v.koid == 0 and v.committed_bytes == 0 and v.name == "" for _, v in vmos)
+    assert all(v.size_bytes == 0 for _, v in vmos if v.is_paged)
     assert len({a for a, _ in vmos}) == len(vmos)
 
 

@@ -162,3 +162,11 @@ def test_a_memgraph_parsed_against_the_previous_one_shares_what_is_unchanged(sim
     assert again.jobs == old.jobs and all(again.jobs[k] is v for k, v in old.jobs.items())
     assert again.changes.processes == {k for k, p in again.processes.items()
                                        if p != old.processes[k]}
+
+
+def test_simulated_share_counts_are_never_zero(sim_snapshot):
+    """share_count() is 1 below two mappings (reference 7): without it, treemap.py gives a
+    handle-only VMO twice its area."""
+    records = json.loads(to_memgraph(sim_snapshot))
+    shares = [v["share_count"] for r in records for v in r.get("vmos", ())]
+    assert shares and min(shares) == 1

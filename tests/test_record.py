@@ -17,6 +17,7 @@ from zmtop.engine.recording.codec import (
     Times,
     _decode_moves,
     _encode_moves,
+    kmem_after,
 )
 from zmtop.engine.recording.format import (
     ANCHOR_EVERY,
@@ -37,7 +38,7 @@ from zmtop.engine.recording.writer import (
     keyframe_payload,
 )
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.engine.snapshot.records import Changes, Snapshot
+from zmtop.engine.snapshot.records import Changes, Kmem, Snapshot
 from zmtop.engine.snapshot.tables import MoveColumns
 from zmtop.engine.sources.replay import ReplaySource
 
@@ -459,3 +460,14 @@ def test_moves_add_up_across_a_seek_and_meet_later_changes(tmp_path, churn):
     record(tmp_path / "s.zmrec", snaps, keyframe_every=100)
     for tick in (3, 2, 1):  # each cold: one seek from the keyframe
         assert same(Recording.open(tmp_path / "s.zmrec").snapshot_at(tick), snaps[tick])
+
+
+def test_recordings_made_before_the_pager_fields_still_read():
+    """Kmem's pager fields are trailing with defaults: a 9-field kmem reads them as 0."""
+    old = [8, 1, 1, 1, 0, 4, 1, 0, 0]
+    assert kmem_after(None, old) == (*old, 0, 0, 0)
+    assert kmem_after((1,) * 12, old) == (*(n + 1 for n in old), 1, 1, 1)
+    key = msgspec.msgpack.decode(msgspec.msgpack.encode(old), type=Kmem)
+    assert key.vmo_pager_total_bytes == 0 and key.vmo_bytes == 4
+    with pytest.raises(ValueError):
+        kmem_after(None, old[:8])

@@ -15,7 +15,7 @@ Two answers, side by side:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
 from operator import add, eq, itemgetter, mul
 from typing import Protocol, TypeVar
@@ -69,6 +69,12 @@ def _gather(table: _Table[V_co], keys: Sequence[int]) -> tuple[V_co, ...]:
         gathered: tuple[V_co, ...] = itemgetter(*keys)(table)
         return gathered
     return (table[keys[0]],)
+
+
+def share_count(vmo: k.Vmo) -> int:
+    """VmObject::share_count(): 1 for a VMO with fewer than 2 mappings (never 0), else the
+    distinct address spaces mapping it."""
+    return len(vmo.mappers) if len(vmo.mappings) >= 2 else 1
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
@@ -171,6 +177,41 @@ def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
         delta[PSS_FIXED] += d_pss
 
 
+# The kernel's pager-backed page queues age untouched pages one queue per period; the newest
+# queue holds pages touched within a period, the oldest those untouched for three.
+PAGER_AGING_TICKS = 10
+PAGER_OLDEST_TICKS = 3 * PAGER_AGING_TICKS
+
+
+class PagerAges:
+    """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
+    since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
+    under PAGER_AGING_TICKS they are newest, from PAGER_OLDEST_TICKS on oldest."""
+
+    def __init__(self) -> None:
+        self.touched: dict[int, int] = {}  # pager-backed VMO koid -> tick last dirty
+
+    def note(self, vmos: dict[int, k.Vmo], koids: Iterable[int], tick: int) -> None:
+        """Record the tick of the VMOs the kernel marked dirty; forget those gone."""
+        for koid in koids:
+            vmo = vmos.get(koid)
+            if vmo is None:
+                self.touched.pop(koid, None)
+            elif vmo.pager_backed:
+                self.touched[koid] = tick
+
+    def figures(self, vmos: dict[int, k.Vmo], tick: int) -> tuple[int, int, int]:
+        """(total, newest, oldest) committed bytes of pager-backed VMOs."""
+        total = newest = oldest = 0
+        for koid, touched in self.touched.items():
+            nbytes = vmos[koid].committed_pages * PAGE_SIZE
+            total += nbytes
+            age = tick - touched
+            newest += nbytes if age < PAGER_AGING_TICKS else 0
+            oldest += nbytes if age >= PAGER_OLDEST_TICKS else 0
+        return total, newest, oldest
+
+
 class Accountant:
     """Keeps the latest records and rebuilds only those the kernel marked dirty.
 
@@ -191,6 +232,7 @@ class Accountant:
         # NO_HOLDER, or HOLDERS if several do).
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
+        self.pager = PagerAges()
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -216,6 +258,7 @@ class Accountant:
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
+        self.pager.note(kernel.vmos, kernel.dirty_vmos | kernel.page_moves.keys(), tick)
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
         kernel.dirty_processes.clear()
@@ -224,7 +267,7 @@ class Accountant:
             tick=tick,
             time_ns=time_ns,
             source=self.source,
-            kmem=self.kmem(),
+            kmem=self.kmem(tick),
             pressure=pressure,
             root_job=kernel.root_job.koid,
             jobs=self.jobs,
@@ -245,9 +288,11 @@ class Accountant:
             events=events,
         )
 
-    def kmem(self) -> Kmem:
+    def kmem(self, tick: int) -> Kmem:
+        """The kernel's counters as of `tick`."""
         kernel = self.kernel
         heap_total = kernel.heap_total_bytes
+        pager_total, pager_newest, pager_oldest = self.pager.figures(kernel.vmos, tick)
         return Kmem(
             total_bytes=kernel.total_pages * PAGE_SIZE,
             free_bytes=kernel.free_bytes,
@@ -258,6 +303,9 @@ class Accountant:
             mmu_overhead_bytes=kernel.mmu_pages * PAGE_SIZE,
             ipc_bytes=kernel.ipc_bytes,
             other_bytes=kernel.other_bytes,
+            vmo_pager_total_bytes=pager_total,
+            vmo_pager_newest_bytes=pager_newest,
+            vmo_pager_oldest_bytes=pager_oldest,
         )
 
     def _expand_families(self, koids: set[int]) -> set[int]:
@@ -424,7 +472,7 @@ class Accountant:
         parent = vmo.parent
         return Vmo(vmo.koid, vmo.name, vmo.size_pages * PAGE_SIZE,
                    parent.koid if parent is not None else 0, len(vmo.children),
-                   len(vmo.mappings), len(vmo.mappers), committed, vmo.flags, process_count,
+                   len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
     def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:

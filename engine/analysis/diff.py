@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from msgspec import Struct, structs
+from msgspec import Struct
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
-from zmtop.engine.snapshot.records import FRACTION_ONE, Process, Snapshot
+from zmtop.engine.snapshot.records import FRACTION_ONE, KMEM_V1_FIELDS, Process, Snapshot
 
 
 class ProcessGrowth(Struct, frozen=True):
@@ -86,8 +86,8 @@ def diff(a: Snapshot, b: Snapshot) -> Diff:
                      for k, v in b.vmos.items() if k not in a.vmos]
     vmos_went = [VmoGrowth(k, v.name, v.committed_bytes, -v.committed_bytes)
                  for k, v in a.vmos.items() if k not in b.vmos]
-    kstats = [KmemDelta(f, x, y, y - x) for f, x, y in
-              zip(a.kmem.__struct_fields__, structs.astuple(a.kmem), structs.astuple(b.kmem))]
+    kstats = [KmemDelta(f, getattr(a.kmem, f), getattr(b.kmem, f),
+                        getattr(b.kmem, f) - getattr(a.kmem, f)) for f in KMEM_V1_FIELDS]
     return Diff(a.tick, b.tick, (b.time_ns - a.time_ns) / 1e9,
                 sorted(grew, key=_by_process), sorted(appeared, key=_by_process),
                 sorted(went, key=_by_process), sorted(vmos, key=_by_vmo),

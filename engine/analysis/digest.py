@@ -29,7 +29,7 @@ from zmtop.engine.formats.capture import capture_vmos
 from zmtop.engine.formats.csvout import csv_text
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import memory_monitor_size
-from zmtop.engine.snapshot.records import Snapshot
+from zmtop.engine.snapshot.records import Snapshot, pager_fields
 from zmtop.engine.sources.json_input import SourceError, decode_json, expect, member
 
 
@@ -128,7 +128,8 @@ def _short(name: str) -> str:
 
 def digest(snap: Snapshot, buckets: list[BucketMatch],
            kernel_extended: dict[str, int] | None = None) -> Digest:
-    """Digester::Digest over a snapshot; `kernel_extended` is ImportedSource.kernel_extended."""
+    """Digester::Digest over a snapshot; the `[Addl]` rows come from Kmem's pager figures and
+    `kernel_extended` (ImportedSource.kernel_extended)."""
     vmos = snap.vmos
     undigested = capture_vmos(snap)
     claimed: list[Bucket] = []
@@ -161,7 +162,7 @@ def digest(snap: Snapshot, buckets: list[BucketMatch],
         kernel=(kmem.wired_bytes + kmem.total_heap_bytes + kmem.mmu_overhead_bytes
                 + kmem.ipc_bytes + kmem.other_bytes),
         free=kmem.free_bytes,
-        additional=_additional(kernel_extended or {}),
+        additional=_additional(pager_fields(kmem) | (kernel_extended or {})),
     )
 
 

@@ -30,7 +30,7 @@ from msgspec import structs
 
 from zmtop.engine.formats.csvout import csv_text
 from zmtop.engine.formats.names import json_safe
-from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot
+from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot, pager_fields
 
 # Kmem field per capture Kernel key, in the capture's order.
 KERNEL_FIELDS = {
@@ -131,8 +131,10 @@ def to_csv(snap: Snapshot) -> str:
 def to_capture(snap: Snapshot) -> dict[str, Any]:
     """The capture memory_monitor would print for this system (JsonPrinter::PrintCapture).
 
-    Processes list their distinct VMO koids in first-reference order; Vmos hold the captured
-    VMOs by koid; VmoNames are sorted by how often processes reference each name, descending
+    Kernel carries the extended stats' pager fields when anything is pager-backed (the
+    discardable ones are not modelled). Processes list their distinct VMO koids in
+    first-reference order; Vmos hold the captured VMOs by koid; VmoNames are sorted by how
+    often processes reference each name, descending
     (ties by name, where memory_monitor's order is a hash table's).
     """
     kmem = snap.kmem
@@ -146,7 +148,8 @@ def to_capture(snap: Snapshot) -> dict[str, Any]:
     index = {name: i for i, name in enumerate(names)}
     return {
         "Time": snap.time_ns,
-        "Kernel": {key: getattr(kmem, attr) for key, attr in KERNEL_FIELDS.items()},
+        "Kernel": {key: getattr(kmem, attr) for key, attr in KERNEL_FIELDS.items()}
+                  | pager_fields(kmem),
         "Processes": [["koid", "name", "vmos"]] + [
             [pkoid, snap.processes[pkoid].name, listed[pkoid]] for pkoid in sorted(listed)],
         "VmoNames": names,

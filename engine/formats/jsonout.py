@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from zmtop.engine.formats.psutils import hidden_vmos, walk_tasks
 from zmtop.engine.snapshot.records import (
     FRACTION_BITS,
     FRACTION_ONE,
+    KMEM_V1_FIELDS,
     VMO_VIA_HANDLE,
     VMO_VIA_MAPPING,
     Kmem,
@@ -146,4 +145,4 @@ def maps_json(snap: Snapshot, process_koid: int) -> list[dict[str, Any]]:
 
 def kmem_json(kmem: Kmem) -> dict[str, Any]:
     """zx_info_kmem_stats_v1_t, whose field names Kmem already uses."""
-    return msgspec.structs.asdict(kmem)
+    return {name: getattr(kmem, name) for name in KMEM_V1_FIELDS}

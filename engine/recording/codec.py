@@ -33,6 +33,7 @@ from zmtop.engine.formats.names import safe_name
 from zmtop.engine.recording.format import astuple
 from zmtop.engine.sim.pressure import LEVELS
 from zmtop.engine.snapshot.records import (
+    KMEM_V1_FIELDS,
     Changes,
     Event,
     Job,
@@ -569,10 +570,12 @@ def _level(pressure: str) -> str:
 
 def kmem_after(before: tuple[int, ...] | None, kmem: list[int]) -> tuple[int, ...]:
     """A frame's Kmem fields: a keyframe's own (`before` None), a delta's added to them;
-    ValueError if the frame holds the wrong number of them."""
-    if len(kmem) != KMEM_FIELDS:
+    a recording made before the pager fields reads them as 0. ValueError if the frame holds
+    the wrong number of them."""
+    if not len(KMEM_V1_FIELDS) <= len(kmem) <= KMEM_FIELDS:
         raise ValueError("kmem of the wrong length")
-    return tuple(kmem) if before is None else tuple(map(add, before, kmem))
+    fields = (*kmem, *(0,) * (KMEM_FIELDS - len(kmem)))
+    return fields if before is None else tuple(map(add, before, fields))
 
 
 class Rebuild:

@@ -234,7 +234,7 @@ class Process(KernelObject):
         self.name = clean_name(name)
         self.threads: list[Thread] = []
         self.root_vmar: Vmar = None  # type: ignore[assignment]  # set by Kernel
-        self.handles: list[Handle] = []
+        self.handles: list[Handle] = []  # newest first: the order the kernel lists them in
         self.tables = PageTables()  # for the committed pages under its mappings
         self.alive = True
 
@@ -377,7 +377,7 @@ class Kernel:
         value = (((self._handle_seq * 0x9E3779B1) & 0x3FFF_FFFF) << 2) | 0x3
         handle = Handle(owner, obj, rights, value)
         if owner is not None:
-            owner.handles.append(handle)
+            owner.handles.insert(0, handle)  # newest first, as HandleTable::AddHandleLocked
             self.dirty_processes.add(owner.koid)
         if isinstance(obj, Vmo):
             obj.handles.append(handle)

@@ -104,6 +104,24 @@ class Kmem(Struct, frozen=True, array_like=True, gc=False):
     mmu_overhead_bytes: int
     ipc_bytes: int
     other_bytes: int
+    # zx_info_kmem_stats_extended_t's pager-backed bytes (in the pager queues): trailing, with
+    # defaults, so that recordings made before them still read.
+    vmo_pager_total_bytes: int = 0
+    vmo_pager_newest_bytes: int = 0
+    vmo_pager_oldest_bytes: int = 0
+
+
+# zx_info_kmem_stats_v1_t: Kmem's fields before the pager ones (kstats, its JSON, diffs).
+KMEM_V1_FIELDS = Kmem.__struct_fields__[:9]
+
+
+def pager_fields(kmem: Kmem) -> dict[str, int]:
+    """The pager figures by a capture's Kernel keys; empty when nothing is pager-backed."""
+    if not kmem.vmo_pager_total_bytes:
+        return {}
+    return {"vmo_pager_total": kmem.vmo_pager_total_bytes,
+            "vmo_pager_newest": kmem.vmo_pager_newest_bytes,
+            "vmo_pager_oldest": kmem.vmo_pager_oldest_bytes}
 
 
 def kstats_fields(kmem: Kmem) -> list[tuple[str, int]]:
@@ -173,7 +191,7 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     name: str
     threads: tuple[Thread, ...]
     maps: tuple[MapEntry, ...]
-    vmo_refs: tuple[VmoRef, ...]  # handles first, then one entry per mapping
+    vmo_refs: tuple[VmoRef, ...]  # handles first (newest first), then one entry per mapping
     handle_count: int
     # Legacy zx_info_task_stats_t, as ps computes it.
     mapped_bytes: int
@@ -184,7 +202,7 @@ class Process(Struct, frozen=True, array_like=True, gc=False):
     uss_bytes: int
     rss_bytes: int
     pss_fixed: int
-    handles: tuple[HandleInfo, ...] = ()
+    handles: tuple[HandleInfo, ...] = ()  # newest first, as HandleTable lists them
 
     @property
     def pss_bytes(self) -> int:
@@ -222,7 +240,7 @@ class Vmo(Struct, frozen=True, array_like=True, gc=False):
     parent_koid: int  # 0 if not a clone
     num_children: int
     num_mappings: int
-    share_count: int  # distinct address spaces mapping it
+    share_count: int  # 1 below 2 mappings (never 0), else distinct address spaces mapping it
     committed_bytes: int  # legacy: pages this VMO itself holds
     flags: int
     process_count: int  # distinct processes holding a handle to it or mapping it

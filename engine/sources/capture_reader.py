@@ -53,8 +53,9 @@ from zmtop.engine.sources.json_input import (
 )
 from zmtop.engine.sources.validate import check_acyclic, check_committed, check_koid
 
-EXTENDED_FIELDS = ("vmo_pager_total", "vmo_pager_newest", "vmo_pager_oldest",
-                   "vmo_discardable_locked", "vmo_discardable_unlocked", "vmo_reclaim_disabled")
+PAGER_FIELDS = ("vmo_pager_total", "vmo_pager_newest", "vmo_pager_oldest")  # Kmem keeps them
+EXTENDED_FIELDS = (*PAGER_FIELDS, "vmo_discardable_locked", "vmo_discardable_unlocked",
+                   "vmo_reclaim_disabled")
 MISSING = frozenset({"jobs", "threads", "mappings", "handles", "via", "task_stats",
                      "vmo_flags", "vmo_attribution"})
 # An imported VMO's flags, by whether it has a parent.
@@ -109,10 +110,11 @@ def parse_capture(doc: Any, label: str, previous: CaptureIndex | None = None) ->
         doc = expect(doc["Capture"], dict, "Capture")
         prefix = "Capture."
     kernel = expect(member(doc, "Kernel", prefix + "$"), dict, prefix + "Kernel")
-    kmem = Kmem(**{attr: count(member(kernel, key, prefix + "Kernel"), f"{prefix}Kernel.{key}")
-                   for key, attr in KERNEL_FIELDS.items()})
     extended = {key: count(kernel[key], f"{prefix}Kernel.{key}")
                 for key in EXTENDED_FIELDS if key in kernel}
+    kmem = Kmem(**{attr: count(member(kernel, key, prefix + "Kernel"), f"{prefix}Kernel.{key}")
+                   for key, attr in KERNEL_FIELDS.items()},
+                **{f"{key}_bytes": extended[key] for key in PAGER_FIELDS if key in extended})
     time_ns = count(member(doc, "Time", prefix + "$"), prefix + "Time")
     names = _names(doc, prefix)
     cut = cut_names(names)
