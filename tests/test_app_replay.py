@@ -27,7 +27,7 @@ from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.timeline import Timeline, column_of, event_columns, tick_at
 from zmtop.viewmodels.task_rows import Figures
 
-LAST = 45  # the oom scenario: pressure changes from tick 23, an OOM kill at 42
+LAST = 48  # the oom scenario: pressure changes from tick 16, an OOM kill at 46
 
 
 @pytest.fixture(scope="module")
@@ -262,16 +262,16 @@ async def test_marks_and_the_diff_screen(make_replay, recording_path):
         await go_to(pilot, "10")
         await pilot.press("m", "m")
         assert any("already mark A" in m for m in messages(app))
-        await go_to(pilot, "42")
+        await go_to(pilot, "47")
         await pilot.press("m")
         status, track = timeline_lines(app)
-        assert "A 10" in status and "B 42" in status
+        assert "A 10" in status and "B 47" in status
         assert track[1 + column_of(10, 0, LAST, 118)] == "A"
         await pilot.press("d")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DiffScreen)
-        expected = diff(recording.snapshot_at(10), recording.snapshot_at(42))
+        expected = diff(recording.snapshot_at(10), recording.snapshot_at(47))
         assert screen.diff == expected
         processes = screen.query_one(ProcessDiffTable)
         every = expected.processes + expected.processes_appeared + expected.processes_went
@@ -288,7 +288,7 @@ async def test_marks_and_the_diff_screen(make_replay, recording_path):
         await pilot.press("s")  # sortable like every table: the next column
         assert processes.sort_key == "apss"
         await pilot.press("right", "space")  # the replay keys rest under the diff
-        assert app.snapshot.tick == 42 and app.paused
+        assert app.snapshot.tick == 47 and app.paused
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

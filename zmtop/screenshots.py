@@ -166,7 +166,7 @@ KERNEL_SCENES = [
 ]
 
 
-REPLAY_TICKS = 60  # the oom scenario: pressure rises from tick 23, an OOM kill at 42
+REPLAY_TICKS = 60  # the oom scenario: pressure rises from tick 16, an OOM kill at 46
 
 
 @functools.cache
@@ -203,7 +203,7 @@ async def marked(pilot: Pilot) -> None:
     """Marks A at tick 20 and B at the OOM kill (by its time), and the replay left there."""
     await _go_to(pilot, "20")
     await pilot.press("m")
-    await _go_to(pilot, "0:42")
+    await _go_to(pilot, "0:46")
     await pilot.press("m")
 
 

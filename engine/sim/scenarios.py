@@ -67,6 +67,7 @@ class World(Protocol):
 
 GB = 1024 * MB
 IPC_BYTES = 112 * KB  # channel messages queued on the idle device
+HOG_BYTES_PER_TICK = 8 * MB  # the oom scenario's runaway
 
 
 def library_sizes(rng: random.Random) -> tuple[int, int, int]:
@@ -485,7 +486,7 @@ class Oom(FuchsiaDevice):
     """A kill-on-OOM job's hog drives free memory down through every level to an OOM kill."""
 
     description = "a hog drives free memory to OOM; its kill-on-OOM job is killed and memory returns"
-    total_bytes = 2 * GB
+    total_bytes = GB + 128 * MB  # a small device: the hog reaches OOM in about 45 ticks
     components = COMPONENTS[:16]
     driver_hosts = DRIVER_HOSTS[:4]
 
@@ -507,11 +508,10 @@ class Oom(FuchsiaDevice):
             job = kernel.create_job(kernel.root_job, "hog", kill_on_oom=True)
             self.hog = self._start(job, HOG, self._blob_images(HOG))
             return
-        # A quarter of what is left above the OOM mark, so the hog passes through every
-        # pressure band (the Imminent-OOM band is only 10 MB wide) on its way down.
-        headroom = kernel.free_bytes - sim.pressure.marks.oom
+        # A steady runaway: 8 MiB a tick, less than the narrowest pressure band (Imminent-OOM
+        # is 10 MB wide), so free memory passes through every level on its way down.
         try:  # one large allocation a tick: scudo maps a VMO of its own for each
-            sim.loader.secondary_alloc(self.hog, min(64 * MB, max(MB, headroom // 4)))
+            sim.loader.secondary_alloc(self.hog, HOG_BYTES_PER_TICK)
         except OutOfMemory:
             pass
 
