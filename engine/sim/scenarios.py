@@ -115,6 +115,7 @@ class FuchsiaDevice(Scenario):
         root = kernel.root_job
         self.archivist: Program | None = None
         self.jobs: list[Job] = []
+        self.inspect_shared: dict[int, list[Vmo]] = {}  # process koid -> its, the archivist holds
         self.transient: list[tuple[Job, int]] = []  # (job, tick it exits)
         self._boot_bootfs()
         self.component_manager = component_manager = self._must_start(
@@ -218,11 +219,14 @@ class FuchsiaDevice(Scenario):
         return image
 
     def _blob_images(self, spec: Spec, binary: Image | None = None) -> list[Image]:
-        """A packaged program: the dynamic linker, its binary and its libraries, all blobs."""
+        """A packaged program: the dynamic linker, its binary and its libraries, all blobs
+        (the binary's made when its package first runs, and kept)."""
         rng = self.rng
+        binary = binary or self.packages.get(spec.name)
         if binary is None:
             binary = self._blob(rng.randint(40, 1400) * KB, rng.choice((4, 8, 40, 72)) * KB,
                                 rng.choice((4, 8, 24)) * KB, rng.randint(0, 2) * 4 * KB)
+            self.packages[spec.name] = binary
             self.binary_blobs.append(binary)
         return [self.ld_so_blob, binary] + rng.sample(self.lib_blobs,
                                                        min(spec.libs, len(self.lib_blobs)))
@@ -256,6 +260,7 @@ class FuchsiaDevice(Scenario):
                                                  rng.choice((1, 1, 1, 2, 4)),
                                                  share_with=self._archivist_process())
             kernel.map(process.root_vmar, inspect, 0, 256 * KB, PERMS_RW, gap=PAGE_SIZE * 16)
+            self.inspect_shared.setdefault(process.koid, []).append(inspect)
         for _ in range(spec.unnamed):
             if rng.random() < 0.6:
                 reservation = kernel.create_vmo(process, "", 256 * MB)
@@ -286,6 +291,7 @@ class FuchsiaDevice(Scenario):
         self.ld_so_blob = self._blob(640 * KB, 40 * KB, 12 * KB, LD_SO_BSS, data_prefix="data")
         self.lib_blobs = [self._blob(*library_sizes(rng), 0) for _ in BLOB_LIBRARIES]
         self.binary_blobs: list[Image] = []
+        self.packages: dict[str, Image] = {}  # by program name: its binary's blob
         for _ in range(20):  # packages on the device that nothing runs now
             self.binary_blobs.append(self._blob(rng.randint(8, 600) * KB, 4 * KB, 4 * KB, 0))
         for _ in range(4):
@@ -385,7 +391,16 @@ class FuchsiaDevice(Scenario):
             if self.sim.tick >= until:
                 self.transient.remove((job, until))
                 if job.koid in self.kernel.jobs:
+                    self._forget_inspect(job)
                     self.sim.kill_job(job, "exited")
+
+    def _forget_inspect(self, job: Job) -> None:
+        """The archivist lets go of the inspect VMOs of a job's processes as they exit."""
+        archivist = self._archivist_process()
+        for process in job.processes:
+            for vmo in self.inspect_shared.pop(process.koid, ()):
+                for handle in [h for h in vmo.handles if h.owner is archivist]:
+                    self.kernel.close_handle(handle)
 
     def _churn_components(self) -> None:
         """Every 15 ticks a shell starts, for 10 to 45 ticks."""

@@ -82,6 +82,12 @@ class FigureTable(Mapping[int, R], Generic[R]):
             return default
         return self._join(record, self._figures, self._rows[koid])
 
+    def figure(self, koid: int, index: int) -> int | None:
+        """Figure `index` of the koid's record, without building the record; None if the
+        table has no such koid."""
+        row = self._rows.get(koid) if koid in self._base else None
+        return None if row is None else self._figures[index][row]
+
     def __contains__(self, koid: object) -> bool:
         return koid in self._base
 

@@ -1,0 +1,104 @@
+"""Trends: a robust slope, leak suspects held to the scenarios, and time to pressure."""
+
+from __future__ import annotations
+
+import pytest
+
+from zmtop.engine.analysis.trend import (
+    MIN_SAMPLES,
+    History,
+    Trend,
+    duration,
+    eta_text,
+    robust_slope,
+    suspects,
+    time_to_levels,
+    trend,
+)
+from zmtop.engine.sim.simulation import Simulation
+
+MB = 1 << 20
+
+
+def run(scenario: str, ticks: int) -> tuple[Simulation, History, list]:
+    sim = Simulation(scenario, 1)
+    history, snaps = History(), [sim.snapshot]
+    history.add(sim.snapshot)
+    for _ in range(ticks):
+        snaps.append(sim.step())
+        history.add(snaps[-1])
+    return sim, history, snaps
+
+
+def test_one_spike_does_not_move_the_slope():
+    times = [float(t) for t in range(60)]
+    values = [1000.0 * t for t in range(60)]
+    values[30] += 10**9
+    assert robust_slope(times, values) == pytest.approx(1000.0)
+    found = trend(times, values)
+    assert found is not None and found.per_minute == pytest.approx(60_000.0)
+    assert found.grew == pytest.approx(58 / 59)  # the step down from the spike
+
+
+def test_a_flat_series_has_no_direction_and_too_few_samples_no_trend():
+    flat = trend([float(t) for t in range(20)], [5.0] * 20)
+    assert flat == Trend(0.0, 0.0, 0.0, 20)
+    assert trend([0.0, 1.0], [0.0, 1.0]) is None
+    assert trend([float(t) for t in range(MIN_SAMPLES)], [0.0] * MIN_SAMPLES) is not None
+
+
+def test_a_seek_starts_the_history_over():
+    sim, history, snaps = run("default", 10)
+    assert len(history.snaps) == 11
+    history.add(snaps[3])
+    assert list(history.snaps) == [snaps[3]]
+    history.add(snaps[4])
+    history.add(snaps[4])  # the same tick again replaces it
+    assert [s.tick for s in history.snaps] == [3, 4]
+
+
+def test_the_leak_scenario_names_its_leaker_first_within_30_ticks():
+    sim, history, _ = run("leak", 30)
+    found = suspects(history)
+    assert found and found[0].koid == sim.scenario._leaker_koid
+    names = [v.name for v in found[0].vmos]
+    assert "cobalt-event-buffer" in names and "scudo:primary" in names
+
+
+def test_the_default_scenario_finds_its_one_slow_leak():
+    sim, history, _ = run("default", 60)
+    assert [s.name for s in suspects(history)] == ["cobalt.cm"]
+
+
+@pytest.mark.parametrize("scenario", ["churn", "cow-storm"])
+def test_churn_and_clones_make_no_false_suspect(scenario):
+    """Components coming and going, clones made and dropped: nothing grows steadily but the
+    device's one slow leak, which every device scenario keeps."""
+    _, history, _ = run(scenario, 60)
+    assert {s.name for s in suspects(history)} <= {"cobalt.cm"}
+
+
+def test_the_oom_runaway_is_first_well_before_the_kill_and_the_eta_holds():
+    sim, history, snaps = run("oom", 60)
+    kill = next(s.tick for s in snaps if any(e.kind == "oom-kill" for e in s.events))
+    early = History()
+    for snap in snaps[:kill - 25]:
+        early.add(snap)
+    assert suspects(early)[0].name == "memory_hog.cm"
+    for tick in range(20, kill - 2):  # once the trend is steady, until the end
+        window = History()
+        for snap in snaps[max(0, tick - 59):tick + 1]:
+            window.add(snap)
+        etas = dict(time_to_levels(snaps[tick].kmem.free_bytes, window.free_trend()))
+        real = (kill - tick) * sim.tick_seconds
+        assert etas["OOM"] == pytest.approx(real, rel=0.25), tick
+
+
+def test_no_eta_while_free_memory_is_flat_or_rising():
+    rising = Trend(per_minute=MB, fit=1.0, grew=1.0, samples=60)
+    assert time_to_levels(400 * MB, rising) == [] and time_to_levels(400 * MB, None) == []
+    falling = Trend(per_minute=-60 * MB, fit=1.0, grew=0.0, samples=60)  # a MiB a second
+    etas = time_to_levels(400 * MB, falling)
+    assert [name for name, _ in etas] == ["Warning", "OOM"]
+    assert eta_text(etas) == "Warning in ~2m  OOM in ~6m"
+    assert [duration(s) for s in (5, 90, 7200, 200_000)] == ["~5s", "~2m", "~2h", "~2d"]
