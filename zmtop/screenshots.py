@@ -118,6 +118,12 @@ async def handles(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def event_log(pilot: Pilot) -> None:
+    await _ticks(pilot)
+    await pilot.press("E")
+    await pilot.pause()
+
+
 async def imported(pilot: Pilot) -> None:
     await _select(pilot, "bin/component_manager")
 
@@ -132,9 +138,10 @@ def capture_source():
                         "capture.json")
 
 
-# Scenes of the digest, handles and imports (their own snapshot test file).
+# Scenes of the digest, handles, the event log and imports (their own snapshot test file).
 MORE_SCENES = [
     Scene("digest", (120, 36), "zmtop-dark", digest),
+    Scene("events", (120, 36), "zmtop-dark", event_log),
     Scene("process-handles", (120, 40), "zmtop-dark", handles),
     Scene("import-main", (120, 36), "zmtop-dark", imported, capture_source),
 ]

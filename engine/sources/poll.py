@@ -4,7 +4,8 @@ The command line is split like a shell's but run without one, under a timeout. A
 that fails, hangs or prints too much or something unreadable sets `error` and gives the last
 good snapshot again, unchanged and marked with a "poll-failed" Event (which a recording
 keeps), so the gap shows; the next tick tries again. Each tick is parsed against the last good one, so
-unchanged records are shared and `changes` says what differs.
+unchanged records are shared and `changes` says what differs; processes that appeared or went
+are process-start and process-exit events (engine.sources.task_events).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import SourceError
 from zmtop.engine.sources.run import run_capped
 from zmtop.engine.sources.source import SourceInfo
+from zmtop.engine.sources.task_events import with_task_events
 
 
 class PollError(ValueError):
@@ -118,9 +120,9 @@ class PollSource:
                                             events=(Event(POLL_FAILED, 0, self.error or ""),))
             return self.snapshot
         self.imported = fresh  # parsed against the last good tick: records shared, changes set
-        self.snapshot = structs.replace(fresh.snapshot, tick=self.tick,
-                                        time_ns=previous.time_ns + self._tick_ns,
-                                        source=previous.source)
+        self.snapshot = with_task_events(previous, structs.replace(
+            fresh.snapshot, tick=self.tick, time_ns=previous.time_ns + self._tick_ns,
+            source=previous.source))
         return self.snapshot
 
     @property

@@ -48,7 +48,8 @@ def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Co
 class TaskTable(LineTable[int]):
     """Jobs and processes as a collapsible, sortable, filterable tree."""
 
-    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog"}
+    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog",
+                         "task-table--new"}
     BINDINGS = bindings.TASK_TABLE
     filterable = True
 
@@ -132,6 +133,8 @@ class TaskTable(LineTable[int]):
                         "task-table--job")
         elif key in self.app.watchdog.hogs(figures.snap):
             task = Cell(f"{indent}p: {key}", "task-table--hog")
+        elif key in self.app.events.new_processes(figures.snap.tick):
+            task = Cell(f"{indent}p: {key}", "task-table--new")
         else:
             task = Cell(f"{indent}p: {key}", "task-table--process")
         name, name_style = figures.name(slot.kind, key), task.style

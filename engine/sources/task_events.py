@@ -1,0 +1,27 @@
+"""Process starts and exits for sources that only see one snapshot after another.
+
+The simulation says when it starts or ends a process; a poll only sees that a process koid
+appeared or went between two captures. `with_task_events` derives the same events from the
+pair, so the event log, the timeline and recordings treat both alike.
+"""
+
+from __future__ import annotations
+
+from msgspec import structs
+
+from zmtop.engine.snapshot.records import PROCESS_EXIT, PROCESS_START, Event, Snapshot
+
+
+def task_events(old: Snapshot, new: Snapshot) -> tuple[Event, ...]:
+    """A process-start for each process koid of `new` not in `old`, and a process-exit for
+    each of `old` not in `new`, in koid order."""
+    started = sorted(k for k in new.changes.processes if k not in old.processes)
+    exited = sorted(old.processes.keys() - new.processes.keys())
+    return (*(Event(PROCESS_START, k, f"{new.processes[k].name} started") for k in started),
+            *(Event(PROCESS_EXIT, k, f"{old.processes[k].name} exited") for k in exited))
+
+
+def with_task_events(old: Snapshot, new: Snapshot) -> Snapshot:
+    """`new` with the starts and exits since `old` added to its events."""
+    derived = task_events(old, new)
+    return structs.replace(new, events=new.events + derived) if derived else new
