@@ -18,6 +18,7 @@ from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import (
     OOM_KILL,
     POLL_FAILED,
+    PRESSURE,
     PROCESS_EXIT,
     PROCESS_START,
     Snapshot,
@@ -30,13 +31,15 @@ from zmtop.viewmodels.event_log import EventLog
 
 # kind -> component class of its KIND cell; other kinds take the row's style
 KIND_STYLES = {PROCESS_START: "event-table--start", PROCESS_EXIT: "event-table--exit",
-               OOM_KILL: "event-table--oom", POLL_FAILED: "event-table--oom"}
+               PRESSURE: "event-table--pressure", OOM_KILL: "event-table--oom",
+               POLL_FAILED: "event-table--oom"}
 
 
 class EventTable(LineTable[int]):
     """The log's events by serial number; sorts by tick (its order), kind or koid."""
 
-    COMPONENT_CLASSES = {"event-table--start", "event-table--exit", "event-table--oom"}
+    COMPONENT_CLASSES = {"event-table--start", "event-table--exit", "event-table--pressure",
+                         "event-table--oom"}
 
     def __init__(self, log: EventLog) -> None:
         self.event_log = log
