@@ -119,3 +119,24 @@ async def test_in_a_replay_enter_goes_to_the_events_tick(recording_path):
         await pilot.pause()
         assert app.snapshot.tick == 1
         assert isinstance(app.screen, ProcessScreen) and app.screen.koid == HOG
+
+
+async def test_an_exited_process_stays_red_for_three_ticks_where_it_was(make_app):
+    app = make_app("oom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steps(pilot, KILL - 1)
+        table = app.screen.query_one(TaskTable)
+        before = table.keys.index(HOG)
+        await steps(pilot, 1)
+        assert HOG not in app.snapshot.processes and 7177 not in app.snapshot.jobs
+        assert table.slots[HOG].kind == "x" and table.keys[-1] == HOG  # its job went too
+        cells = table.cells(HOG)
+        assert cells[0].text.strip() == f"p: {HOG}" and cells[-1].text == "memory_hog.cm"
+        assert {c.style for c in cells} == {"task-table--exited", ""}
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProcessScreen)  # gone: nothing to open
+        await steps(pilot, 2)
+        assert table.slots[HOG].kind == "x"
+        await steps(pilot, 1)
+        assert HOG not in table.keys and before >= 0

@@ -1,5 +1,5 @@
 """Events: the simulation's, those derived for a poll, the watchdog's, the log that keeps
-them and `zmtop events`."""
+them, the job tree's rows of exited processes, and `zmtop events`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shlex
 import sys
 
 import pytest
+from msgspec import structs
 
 from zmtop.cli.main import main
 from zmtop.engine.formats.capture import to_capture
@@ -16,6 +17,8 @@ from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import Event
 from zmtop.engine.sources.poll import PollSource
 from zmtop.viewmodels.event_log import EventLog
+from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
+from zmtop.viewmodels.task_rows import Figures, Slot, flatten
 from zmtop.viewmodels.watchdog import WATCHDOG_OVER, WATCHDOG_UNDER, Watchdog
 
 TICKS = 50  # the oom scenario: pressure up from tick 17, an OOM kill at 36, Normal at 46
@@ -133,3 +136,23 @@ def test_the_notice_says_the_most_telling_recent_event(tick, said):
                        timed(16, "pressure", text="memory pressure Normal"),
                        timed(17, "watchdog-over", 9, "watchdog: \x1b[2J over")])
     assert log.notice(tick) == said
+
+
+def test_an_exited_process_row_goes_under_its_job_unless_folded():
+    snap = Simulation("default", 1).snapshot
+    koid, process = next((k, p) for k, p in snap.processes.items()
+                         if len(snap.jobs[p.job_koid].processes) > 1)
+    job = snap.jobs[process.job_koid]
+    after = structs.replace(
+        snap, processes={k: p for k, p in snap.processes.items() if k != koid},
+        jobs={**snap.jobs, job.koid: structs.replace(
+            job, processes=tuple(p for p in job.processes if p != koid))})
+    rows = ExitedRows()
+    assert not rows.update(snap, frozenset())
+    assert rows.update(after, frozenset({koid})) and rows.records == {koid: process}
+    placed = rows.place(flatten(Figures(after)), ())
+    at = [slot.koid for slot in placed].index(job.koid)
+    assert placed[at + 1] == Slot(EXITED, koid, placed[at].depth + 1, 0)
+    assert koid not in [s.koid for s in rows.place(flatten(Figures(after)), {job.koid})]
+    assert not rows.update(after, frozenset({koid}))  # kept while the log says so
+    assert rows.update(after, frozenset()) and rows.records == {}

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from zmtop.engine.formats.events import TimedEvent
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.snapshot.records import OOM_KILL, PRESSURE, PROCESS_START, Event
+from zmtop.engine.snapshot.records import OOM_KILL, PRESSURE, PROCESS_EXIT, PROCESS_START, Event
 from zmtop.viewmodels.watchdog import WATCHDOG_OVER
 
 LIMIT = 10_000  # events kept live; the oldest go first
-NEW_TICKS = 3  # a started process's row shows as new for this many ticks
+ROW_TICKS = 3  # a started or exited process's row is marked for this many ticks
 NOTICE_TICKS = 5  # an OOM kill, pressure change or watchdog crossing is said this long
 NOTICE_KINDS = {OOM_KILL: 3, PRESSURE: 2, WATCHDOG_OVER: 1}  # the higher is said first
 
@@ -33,7 +33,7 @@ class EventLog:
         self.entries: list[TimedEvent] = []
         self.ticks: list[int] = []
         self.first = 0
-        self._new: tuple[int, frozenset[int]] | None = None  # tick, koids started by then
+        self._recent_cache: dict[str, tuple[int, frozenset[int]]] = {}  # kind: tick, koids
         for entry in events:
             self.entries.append(entry)
             self.ticks.append(entry.tick)
@@ -43,7 +43,7 @@ class EventLog:
         for event in events:
             self.entries.append(TimedEvent(tick, time_ns, event))
             self.ticks.append(tick)
-            self._new = None
+            self._recent_cache.clear()
         excess = len(self.entries) - self.limit
         if excess > 0:
             drop = max(excess, self.limit // 10)
@@ -66,13 +66,21 @@ class EventLog:
         return self._since(tick, 1)
 
     def new_processes(self, tick: int) -> frozenset[int]:
-        """Koids of the processes started within NEW_TICKS ticks up to `tick`, after the
+        """Koids of the processes started within ROW_TICKS ticks up to `tick`, after the
         origin."""
-        if self._new is None or self._new[0] != tick:
-            started = frozenset(e.event.koid for e in self._since(tick, NEW_TICKS)
-                                if e.event.kind == PROCESS_START and e.tick > self.origin)
-            self._new = (tick, started)
-        return self._new[1]
+        return self._recent(PROCESS_START, tick)
+
+    def exited_processes(self, tick: int) -> frozenset[int]:
+        """Koids of the processes that exited within ROW_TICKS ticks up to `tick`."""
+        return self._recent(PROCESS_EXIT, tick)
+
+    def _recent(self, kind: str, tick: int) -> frozenset[int]:
+        found = self._recent_cache.get(kind)
+        if found is None or found[0] != tick:
+            koids = frozenset(e.event.koid for e in self._since(tick, ROW_TICKS)
+                              if e.event.kind == kind and e.tick > self.origin)
+            found = self._recent_cache[kind] = (tick, koids)
+        return found[1]
 
     def notice(self, tick: int) -> str:
         """The newest OOM kill, else pressure change, else watchdog crossing of the last
