@@ -66,12 +66,13 @@ def test_events_errors_are_one_line(capsys, tmp_path):
     assert "unknown scenario" in err
 
 
-def test_an_import_has_no_events_and_a_poll_series_has_its_starts_and_exits(capsys, tmp_path):
+def test_an_import_has_no_events_and_a_poll_series_has_its_starts_exits_and_levels(capsys, tmp_path):
     doc = to_capture(Simulation("default", 1).snapshot)
     header, *rows = doc["Processes"]
     whole, cut = tmp_path / "whole.json", tmp_path / "cut.json"
     whole.write_text(json.dumps(doc))
-    cut.write_text(json.dumps({**doc, "Processes": [header, *rows[1:]]}))
+    low = {**doc["Kernel"], "free": 100 << 20}  # under the critical watermark
+    cut.write_text(json.dumps({**doc, "Processes": [header, *rows[1:]], "Kernel": low}))
     assert run(capsys, "events", "--from", whole) == (0, "", "")
     # prints cut.json, then whole.json, then cut.json again...
     counter = tmp_path / "n"
@@ -81,13 +82,18 @@ def test_an_import_has_no_events_and_a_poll_series_has_its_starts_and_exits(caps
     command = shlex.join([sys.executable, "-c", printer, str(counter), str(cut), str(whole)])
     source = PollSource(command, 1.0, timeout=20)
     koid, name = rows[0][0], rows[0][1]
-    assert source.step().events == (Event("process-start", koid, f"{name} started"),)
-    assert source.step().events == (Event("process-exit", koid, f"{name} exited"),)
-    assert source.step().events == (Event("process-start", koid, f"{name} started"),)
+    assert source.snapshot.pressure == "Critical"
+    started = (Event("process-start", koid, f"{name} started"),
+               Event("pressure", 0, "memory pressure Normal"))
+    assert source.step().events == started
+    assert source.step().events == (Event("process-exit", koid, f"{name} exited"),
+                                    Event("pressure", 0, "memory pressure Critical"))
+    assert source.step().events == started
     counter.unlink()
     code, out, _ = run(capsys, "events", "--poll", command, "--ticks", 2)
     assert code == 0 and [line.split()[:4] for line in out.splitlines()] == [
-        ["1", "0:00:01", "process-start", str(koid)], ["2", "0:00:02", "process-exit", str(koid)]]
+        ["1", "0:00:01", "process-start", str(koid)], ["1", "0:00:01", "pressure", "0"],
+        ["2", "0:00:02", "process-exit", str(koid)], ["2", "0:00:02", "pressure", "0"]]
 
 
 def test_the_watchdog_says_when_a_process_crosses_its_threshold():
