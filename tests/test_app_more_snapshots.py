@@ -1,4 +1,5 @@
-"""SVG snapshots of the digest, the handle panes and an imported capture (MORE_SCENES).
+"""SVG snapshots of the digest, the handle panes, the event log and an imported capture
+(MORE_SCENES).
 
 After a deliberate change of look: `pytest tests/test_app_more_snapshots.py --snapshot-update`.
 """

@@ -118,6 +118,22 @@ async def handles(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def event_log(pilot: Pilot) -> None:
+    for _ in range(OOM_KILLED):
+        _app(pilot).action_step()
+    await pilot.press("E")
+    await pilot.pause()
+
+
+OOM_KILLED = 38  # ticks of the oom scenario (seed 1) to its OOM kill and two more
+
+
+def oom_source():
+    from zmtop.engine.sim.simulation import Simulation
+
+    return Simulation("oom", 1, 1.0)
+
+
 async def imported(pilot: Pilot) -> None:
     await _select(pilot, "bin/component_manager")
 
@@ -132,9 +148,10 @@ def capture_source():
                         "capture.json")
 
 
-# Scenes of the digest, handles and imports (their own snapshot test file).
+# Scenes of the digest, handles, the event log and imports (their own snapshot test file).
 MORE_SCENES = [
     Scene("digest", (120, 36), "zmtop-dark", digest),
+    Scene("events", (120, 36), "zmtop-dark", event_log, oom_source),
     Scene("process-handles", (120, 40), "zmtop-dark", handles),
     Scene("import-main", (120, 36), "zmtop-dark", imported, capture_source),
 ]

@@ -13,7 +13,15 @@ from zmtop.engine.sim.kernel import Job, Kernel, OutOfMemory, Process
 from zmtop.engine.sim.pressure import PressureWatch
 from zmtop.engine.sim.programs import Image, Loader, Program
 from zmtop.engine.sim.scenarios import SCENARIOS
-from zmtop.engine.snapshot.records import PAGE_SIZE, Event, Snapshot
+from zmtop.engine.snapshot.records import (
+    OOM_KILL,
+    PAGE_SIZE,
+    PRESSURE,
+    PROCESS_EXIT,
+    PROCESS_START,
+    Event,
+    Snapshot,
+)
 from zmtop.engine.sources.source import SourceDefaults, SourceInfo
 
 OOM_KILL_RETCODE = -1025
@@ -71,19 +79,19 @@ class Simulation(SourceDefaults):
                 self.kernel.kill_process(self.kernel.processes[koid])
             return None
         self.programs[program.koid] = program
-        self._events.append(Event("process-start", program.koid, f"{name} started"))
+        self._events.append(Event(PROCESS_START, program.koid, f"{name} started"))
         return program
 
     def exit(self, program: Program, reason: str = "exited") -> None:
         process = program.process
         self.kernel.kill_process(process)
         self.programs.pop(process.koid, None)
-        self._events.append(Event("process-exit", process.koid, f"{process.name} {reason}"))
+        self._events.append(Event(PROCESS_EXIT, process.koid, f"{process.name} {reason}"))
 
     def kill_job(self, job: Job, reason: str) -> None:
         for process in _processes_under(job):
             self.programs.pop(process.koid, None)
-            self._events.append(Event("process-exit", process.koid, f"{process.name} {reason}"))
+            self._events.append(Event(PROCESS_EXIT, process.koid, f"{process.name} {reason}"))
         self.kernel.kill_job(job)
 
     # -- stepping ---------------------------------------------------------------------
@@ -103,18 +111,19 @@ class Simulation(SourceDefaults):
 
     def _watch_pressure(self) -> None:
         if self.pressure.update(self.kernel.free_bytes, self.time_ns):
-            self._events.append(Event("pressure", 0, f"memory pressure {self.pressure.name}"))
+            self._events.append(Event(PRESSURE, 0, f"memory pressure {self.pressure.name}"))
         # The level may hold at OOM for the hysteresis time after a kill; only free memory
         # still below the OOM watermark calls for another victim.
         if self.pressure.name == "OOM" and self.kernel.free_bytes < self.pressure.marks.oom:
             victim = self._oom_victim()
             if victim is not None:
                 self.kill_job(victim, f"killed by OOM (retcode {OOM_KILL_RETCODE})")
-                self._events.append(Event("oom-kill", victim.koid,
-                                          f"OOM: killed job {victim.koid}"))
+                named = f" ({victim.name})" if victim.name else ""
+                self._events.append(Event(OOM_KILL, victim.koid,
+                                          f"OOM: killed job {victim.koid}{named}"))
                 if self.pressure.update(self.kernel.free_bytes, self.time_ns):
                     self._events.append(
-                        Event("pressure", 0, f"memory pressure {self.pressure.name}"))
+                        Event(PRESSURE, 0, f"memory pressure {self.pressure.name}"))
 
     def _oom_victim(self) -> Job | None:
         """The youngest job marked kill-on-OOM."""

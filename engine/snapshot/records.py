@@ -309,7 +309,11 @@ class Changes(Struct, frozen=True, array_like=True, gc=False):
     process_moves: Mapping[int, ProcessMove] = {}
 
 
-# The kind of Event of a tick whose poll failed: its data is the last good tick's, unchanged.
+# The kinds of Event. A tick whose poll failed repeats the last good tick's data, unchanged.
+PRESSURE = "pressure"
+OOM_KILL = "oom-kill"
+PROCESS_START = "process-start"
+PROCESS_EXIT = "process-exit"
 POLL_FAILED = "poll-failed"
 
 

@@ -4,7 +4,8 @@ The command line is split like a shell's but run without one, under a timeout. A
 that fails, hangs or prints too much or something unreadable sets `error` and gives the last
 good snapshot again, unchanged and marked with a "poll-failed" Event (which a recording
 keeps), so the gap shows; the next tick tries again. Each tick is parsed against the last good one, so
-unchanged records are shared and `changes` says what differs.
+unchanged records are shared and `changes` says what differs; processes that appeared or went
+and pressure level changes are events (engine.sources.derived_events).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from msgspec import structs
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import POLL_FAILED, Changes, Event, Snapshot
+from zmtop.engine.sources.derived_events import with_derived_events
 from zmtop.engine.sources.detect import parse_source
 from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import SourceError
@@ -118,9 +120,9 @@ class PollSource:
                                             events=(Event(POLL_FAILED, 0, self.error or ""),))
             return self.snapshot
         self.imported = fresh  # parsed against the last good tick: records shared, changes set
-        self.snapshot = structs.replace(fresh.snapshot, tick=self.tick,
-                                        time_ns=previous.time_ns + self._tick_ns,
-                                        source=previous.source)
+        self.snapshot = with_derived_events(previous, structs.replace(
+            fresh.snapshot, tick=self.tick, time_ns=previous.time_ns + self._tick_ns,
+            source=previous.source))
         return self.snapshot
 
     @property

@@ -80,6 +80,26 @@ def run_kstats(args: argparse.Namespace) -> str:
     return "".join(blocks)
 
 
+def run_events(args: argparse.Namespace) -> str:
+    """Every event from tick 0 through --ticks steps, oldest first; a recording's every
+    recorded event (up to --at, if given)."""
+    from zmtop.engine.formats.events import TimedEvent, events_json, events_text, recorded_events
+    from zmtop.engine.sources.source import is_seekable
+
+    ticks, args.ticks = args.ticks, 0  # stepped here, so that every tick's events are seen
+    said: set[str] = set()
+    source = open_source(args, replay_from_start=True, said=said)
+    if is_seekable(source):
+        events = [e for e in recorded_events(source.recording)
+                  if args.at is None or e.tick <= args.at]
+    else:
+        events = []
+        for i in range(ticks + 1):
+            snap = source.snapshot if i == 0 else _step(args, source, said)
+            events += [TimedEvent(snap.tick, snap.time_ns, event) for event in snap.events]
+    return _emit(events_json(events)) if args.json else events_text(events)
+
+
 def _step(args: argparse.Namespace, source, said: set[str]):
     from zmtop.engine.recording.format import RecordingError
     from zmtop.engine.sources.source import is_seekable

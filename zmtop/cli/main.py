@@ -101,6 +101,8 @@ def build_parser() -> Parser:
     kstats.add_argument("-n", dest="count", type=block_count, default=1, metavar="COUNT",
                         help="blocks to print, one per tick")
 
+    _command(commands, "events", "process starts and exits, OOM kills, pressure changes")
+
     record = _command(commands, "record", "record a source headless", json_output=False)
     record.add_argument("file", type=file_name, metavar="FILE")
 

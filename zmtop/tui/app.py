@@ -22,6 +22,7 @@ from zmtop.engine.sources.driver import Driver
 from zmtop.tui import bindings, config
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
+from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.task_rows import Figures
 from zmtop.viewmodels.watchdog import Watchdog
@@ -95,6 +96,8 @@ class ZmtopApp(RecordingControls, MonitorApp):
         self.kstats_history = KstatsHistory(source.snapshot.kmem)
         self.free_history: deque[int] = deque([source.snapshot.kmem.free_bytes],
                                               maxlen=HISTORY)
+        self.events = EventLog(source.snapshot.tick)
+        self.log_events(source.snapshot)
         self._record(source.snapshot)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -135,6 +138,7 @@ class ZmtopApp(RecordingControls, MonitorApp):
         """Take a new snapshot (the Driver's callback, and single steps)."""
         self._record(snap)
         self.snapshot = snap
+        self.log_events(snap)
         self.figures.advance(snap)
         self.free_history.append(snap.kmem.free_bytes)
         self.kstats_history.append(snap.kmem)
@@ -143,6 +147,10 @@ class ZmtopApp(RecordingControls, MonitorApp):
             if screen is not None:
                 screen.show_snapshot(snap)
             self.refresh_headers()
+
+    def log_events(self, snap: Snapshot) -> None:
+        """Add a shown tick's events, and the watchdog's crossings, to the event log."""
+        self.events.add(snap.tick, snap.time_ns, snap.events + self.watchdog.crossings(snap))
 
     @property
     def monitor_screen(self) -> MonitorScreen | None:
@@ -239,6 +247,7 @@ class ZmtopApp(RecordingControls, MonitorApp):
         if mb is None:
             return
         self.watchdog.set(mb)
+        self.watchdog.crossings(self.snapshot)  # those over it now are not crossings
         screen = self.monitor_screen
         if screen is not None:
             screen.catch_up(self.snapshot)
@@ -246,6 +255,12 @@ class ZmtopApp(RecordingControls, MonitorApp):
             self.push_screen(HogsScreen())
         elif not mb:
             self.notify("watchdog off", timeout=2)
+
+    def action_events(self) -> None:
+        from zmtop.tui.screens.events import EventsScreen
+
+        if not isinstance(self.screen, EventsScreen):
+            self.push_screen(EventsScreen())
 
     def action_kernel(self) -> None:
         from zmtop.tui.screens.kernel import KernelScreen

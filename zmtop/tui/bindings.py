@@ -19,6 +19,7 @@ APP: list[BindingType] = [
     Binding("W", "watchdog", "Watchdog", show=False, id="app.watchdog"),
     Binding("K", "kernel", "Kernel", show=False, id="app.kernel"),
     Binding("M", "treemap", "Memory map", show=False, id="app.treemap"),
+    Binding("E", "events", "Events", show=False, id="app.events"),
 ]
 
 RECORDING: list[BindingType] = [
@@ -121,6 +122,7 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         ("Job tree", TASK_TABLE + MAIN),
         ("Process, VMO", PROCESS + [Binding("tab", "", "Next pane")]),
         ("All VMOs", SYSTEM_VMOS),
+        ("Events", BACK + [Binding("enter", "", "Open the process (replay: go to the tick)")]),
         ("Kernel", ASPACE_TREE + BACK + [
             Binding("enter", "", "Fold or unfold (address space); open a VMO (hidden VMOs)"),
             Binding("tab", "", "Next pane"),

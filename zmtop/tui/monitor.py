@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from zmtop.engine.snapshot.records import Snapshot
     from zmtop.engine.sources.driver import Driver
     from zmtop.engine.sources.source import Source
+    from zmtop.viewmodels.event_log import EventLog
     from zmtop.viewmodels.kstats_history import KstatsHistory
     from zmtop.viewmodels.task_rows import Figures
     from zmtop.viewmodels.watchdog import Watchdog
@@ -42,6 +43,7 @@ class MonitorApp(App[object]):
     tick_seconds: float
     exact: bool  # sizes in exact bytes rather than human units
     watchdog: Watchdog
+    events: EventLog  # the events of the ticks shown, or a replay's recording's
     zmtop_themes: list[str]
     replay: Recording | None  # the recording a replay moves through
     recorder: Recorder | None
@@ -104,6 +106,9 @@ class MonitorApp(App[object]):
 
     @abstractmethod
     def action_watchdog(self) -> None: ...
+
+    @abstractmethod
+    def action_events(self) -> None: ...
 
     @abstractmethod
     def action_kernel(self) -> None: ...

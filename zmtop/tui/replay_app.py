@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input
 
+from zmtop.engine.formats.events import recorded_events
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.app import HISTORY, ZmtopApp
 from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.widgets.timeline import Timeline
+from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.task_rows import Figures
 
@@ -45,6 +47,7 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
                  theme: str | None = None, **options: Any) -> None:
         super().__init__(source, tick_seconds or source.info.tick_seconds, theme, **options)
         self.replay = source.recording
+        self.events = EventLog(self.replay.ticks[0], recorded_events(self.replay))
         self.marks: list[Snapshot] = []  # A, then B
         self.driver.pause()
         self._recall_histories(self.snapshot.tick)
@@ -91,6 +94,9 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
                 self.refresh_headers()
             self.notify(str(error), severity="error")
             return None
+
+    def log_events(self, snap: Snapshot) -> None:
+        """Nothing: a replay's event log is its recording's, read once."""
 
     def deliver(self, snap: Snapshot) -> None:
         """Show the next tick; at the recording's end, stop playing."""

@@ -37,7 +37,7 @@ class MainScreen(MonitorScreen):
         table = self.table
         if event.key in table.figures.snap.jobs:
             table.toggle(event.key)
-        else:
+        elif event.key in table.figures.snap.processes:  # not a row kept after its exit
             self.app.open_process(event.key)
 
     def action_system_vmos(self) -> None:

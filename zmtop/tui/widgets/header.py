@@ -17,6 +17,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.snapshot.records import Kmem, kstats_fields
@@ -57,11 +58,6 @@ def sparkline(values: Sequence[int], width: int) -> str:
         return SPARKS[3] * len(values)
     top = len(SPARKS) - 1
     return "".join(SPARKS[(v - low) * top // (high - low)] for v in values)
-
-
-def uptime(time_ns: int) -> str:
-    seconds = time_ns // 1_000_000_000
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 Piece = tuple[str, str]  # text and its component class ("": the header's own style)

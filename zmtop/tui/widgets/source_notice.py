@@ -3,7 +3,8 @@
 Imported data (a capture, a memgraph) leaves out jobs, mappings, handles and more; the
 engine names the gaps in `source.missing`. Panes say so where the data would appear rather
 than showing zeros as facts; a failed or slow poll (`source.error`) is said until the next
-poll succeeds.
+poll succeeds. An OOM kill, a pressure change or a watchdog crossing is said for a few ticks
+(the app's event log says which).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class SourceNotice(Widget):
     if TYPE_CHECKING:
         app = getters.app(MonitorApp)
 
-    COMPONENT_CLASSES = {"source-notice--gap", "source-notice--error"}
+    COMPONENT_CLASSES = {"source-notice--gap", "source-notice--error", "source-notice--event"}
 
     def __init__(self, gaps: tuple[str, ...] = ()) -> None:
         super().__init__()
@@ -57,8 +58,9 @@ class SourceNotice(Widget):
         self.update_from(self.app.source)
 
     def update_from(self, source: Source) -> None:
-        """Show the source's gaps and its last poll error (set, or cleared)."""
-        lines = [("source-notice--gap", gap_text(source, gap)) for gap in self.gaps]
+        """Show the source's gaps, its last poll error (set, or cleared) and a recent event."""
+        lines = [("source-notice--event", self.app.events.notice(self.app.snapshot.tick))]
+        lines += [("source-notice--gap", gap_text(source, gap)) for gap in self.gaps]
         error = source.error
         if error:
             lines.append(("source-notice--error", f"poll failed: {error}"))

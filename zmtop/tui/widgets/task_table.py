@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
 from zmtop.viewmodels.handle_rows import HANDLE_KEYS
 from zmtop.viewmodels.task_rows import (
     SORT_KEYS,
@@ -48,7 +50,8 @@ def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Co
 class TaskTable(LineTable[int]):
     """Jobs and processes as a collapsible, sortable, filterable tree."""
 
-    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog"}
+    COMPONENT_CLASSES = {"task-table--job", "task-table--process", "task-table--hog",
+                         "task-table--new", "task-table--exited"}
     BINDINGS = bindings.TASK_TABLE
     filterable = True
 
@@ -59,6 +62,7 @@ class TaskTable(LineTable[int]):
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
+        self.exited = ExitedRows()
         super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
         self.rebuild()
 
@@ -68,7 +72,9 @@ class TaskTable(LineTable[int]):
         """A new tick: re-flatten only if the tree's shape or its order may have changed,
         else repaint the visible rows whose text changed."""
         self.figures = figures
-        if shape_changed(figures.snap) or self._order_may_change(figures.snap):
+        exited = self.app.events.exited_processes(figures.snap.tick)
+        if (self.exited.update(figures.snap, exited) or shape_changed(figures.snap)
+                or self._order_may_change(figures.snap)):
             self.rebuild()
         else:
             self.refresh_changed()
@@ -87,6 +93,8 @@ class TaskTable(LineTable[int]):
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
         rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep)
+        if not needle:
+            rows = self.exited.place(rows, self.collapsed)
         self.slots = {slot.koid: slot for slot in rows}
         task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
         if task_width != self.columns[0].width:
@@ -122,16 +130,22 @@ class TaskTable(LineTable[int]):
 
     def cells(self, key: int) -> Sequence[Cell]:
         slot = self.slots[key]
+        indent = "  " * slot.depth
+        if slot.kind == EXITED:  # gone: its task and name, no figures
+            name = safe_name(self.exited.records[key].name)
+            return (Cell(f"{indent}p: {key}", "task-table--exited"),
+                    *[Cell("")] * (len(self.columns) - 2), Cell(name, "task-table--exited"))
         figures, exact = self.figures, self.exact
         pss, private, shared, apss = figures.values(slot.kind, key)
         delta = figures.delta(key)
-        indent = "  " * slot.depth
         if slot.kind == "j":
             marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
             task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
                         "task-table--job")
         elif key in self.app.watchdog.hogs(figures.snap):
             task = Cell(f"{indent}p: {key}", "task-table--hog")
+        elif key in self.app.events.new_processes(figures.snap.tick):
+            task = Cell(f"{indent}p: {key}", "task-table--new")
         else:
             task = Cell(f"{indent}p: {key}", "task-table--process")
         name, name_style = figures.name(slot.kind, key), task.style
@@ -157,6 +171,8 @@ class TaskTable(LineTable[int]):
 
     def search_text(self, key: int) -> str:
         slot = self.slots.get(key)
+        if slot and slot.kind == EXITED:
+            return f"{self.exited.records[key].name.casefold()}\0{key}"
         kind = slot.kind if slot else ("j" if key in self.figures.snap.jobs else "p")
         return f"{self.figures.name(kind, key).casefold()}\0{key}"
 
@@ -198,6 +214,8 @@ class TaskTable(LineTable[int]):
         if key is None:
             return
         slot = self.slots[key]
+        if slot.kind == EXITED:
+            return
         if slot.kind == "j" and slot.children and key not in self.collapsed:
             self._set_collapsed(key, True)
             return

@@ -3,7 +3,8 @@
 Two lines above the footer: the position (play state, tick, simulated time, speed, marks)
 and a track with one cell per slice of ticks, each showing the most telling event in its
 slice (a failed poll, an OOM kill, a pressure change, then process exits and starts),
-the marks A and B, and the position. A click on the track seeks there.
+the marks A and B, and the position. A legend says what each glyph marks, and the status
+line describes the most telling event of the tick shown. A click on the track seeks there.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from zmtop.engine.formats.events import uptime
+from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import POLL_FAILED, Event
-from zmtop.tui.widgets.header import uptime
 
 if TYPE_CHECKING:
     from textual import getters
@@ -117,6 +119,7 @@ class Timeline(Widget):
         for name, mark in zip(MARK_NAMES, app.marks):
             line.append(f"  {name} ", self._s("timeline--mark"))
             line.append(f"{mark.tick}", value)
+        line.append_text(self._here(snap.tick))
         legend = Text()
         for kind, name in self._legend_kinds():
             _, glyph, style = EVENT_MARKS[kind]
@@ -127,6 +130,19 @@ class Timeline(Widget):
             line.append(" " * room)
             line.append_text(legend)
         return line
+
+    def _here(self, tick: int) -> Text:
+        """The most telling event of `tick`, its glyph and text, and how many more."""
+        marked = [e.event for e in self.app.events.at(tick) if e.event.kind in EVENT_MARKS]
+        if not marked:
+            return Text()
+        event = max(marked, key=lambda e: EVENT_MARKS[e.kind][0])
+        _, glyph, style = EVENT_MARKS[event.kind]
+        here = Text(f"  {glyph} ", self._s(style))
+        here.append(safe_name(event.text), self._s("timeline--value"))
+        if len(marked) > 1:
+            here.append(f" +{len(marked) - 1} more", self._s("timeline--label"))
+        return here
 
     def _legend_kinds(self) -> tuple[tuple[str, str], ...]:
         """LEGEND, and GAP_LEGEND if a poll failed during the recording (worked out once)."""
