@@ -73,3 +73,27 @@ def test_the_ring_keeps_one_snapshot_a_stride_within_its_depth(make_app):
     now = source.snapshot.tick
     assert now - 20 <= ticks[0] < now - 20 + 5  # as far back as the depth allows
     assert {b - a for a, b in zip(ticks, ticks[1:])} == {5}
+
+
+async def test_a_process_start_flashes_no_row_for_a_few_bytes(make_app):
+    """A start moves the shared vDSO's share, so PSS, by bytes: rows whose PSS reads the
+    same and moved by less than a page show no change and no colour."""
+    from zmtop.tui.widgets import cells
+    from zmtop.tui.widgets.task_table import TaskTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await step(pilot, 1)  # past the boot's starts
+        while not any(e.kind == "process-start" for e in app.snapshot.events):
+            await step(pilot, 1)
+        table = app.screen.query_one(TaskTable)
+        figures, quiet = app.figures, []
+        for key in table.keys:
+            pss = figures.values(table.slots[key].kind, key)[0]
+            delta = figures.delta(key)
+            shown_alike = cells.size(pss, False) == cells.size(pss - delta, False)
+            if 0 < abs(delta) < cells.PAGE and shown_alike:
+                quiet.append(key)
+                row = table.cells(key)
+                assert (row[1].style, row[5].text) == ("", ""), key
+        assert quiet  # the start did move other rows by bytes

@@ -124,7 +124,7 @@ class TaskTable(LineTable[int]):
         slot = self.slots[key]
         figures, exact = self.figures, self.exact
         pss, private, shared, apss = figures.values(slot.kind, key)
-        delta = figures.delta(key)
+        delta = cells.shown_change(pss, figures.delta(key), exact)
         indent = "  " * slot.depth
         if slot.kind == "j":
             marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
