@@ -14,7 +14,7 @@ from collections import deque
 from zmtop.engine.snapshot.records import Snapshot
 
 DEPTH = 600  # ticks a mark reaches back
-STRIDE = 60  # ticks between the snapshots kept
+STRIDE = 100  # ticks between the snapshots kept
 
 
 class SnapshotRing:
