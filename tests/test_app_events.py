@@ -16,7 +16,7 @@ from zmtop.tui.widgets.source_notice import SourceNotice
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.timeline import Timeline
 
-KILL = 36  # the oom scenario, seed 1: memory_hog.cm starts at tick 1, its job is killed here
+KILL = 46  # the oom scenario, seed 1: memory_hog.cm starts at tick 1, its job is killed here
 HOG = 7180
 
 
@@ -65,7 +65,7 @@ async def test_an_oom_kill_and_a_level_change_are_said_then_logged(make_app):
         assert "OOM" not in notice(app)
         await pilot.press("E")
         await pilot.pause()
-        assert f"{KILL} 0:00:36 oom-kill 7177 OOM: killed job 7177 (hog)" in rows(app)
+        assert f"{KILL} 0:00:{KILL} oom-kill 7177 OOM: killed job 7177 (hog)" in rows(app)
         table = app.screen.query_one(EventTable)
         table.move_to(next(k for k in table.keys if app.events[k].event.koid == HOG
                            and app.events[k].event.kind == "process-exit"))
@@ -105,7 +105,7 @@ async def test_in_a_replay_enter_goes_to_the_events_tick(recording_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("E")
         await pilot.pause()
-        assert f"{KILL} 0:00:36 oom-kill 7177 OOM: killed job 7177 (hog)" in rows(app)
+        assert f"{KILL} 0:00:{KILL} oom-kill 7177 OOM: killed job 7177 (hog)" in rows(app)
         table = app.screen.query_one(EventTable)
         table.move_to(next(k for k in table.keys if app.events[k].event.kind == "oom-kill"))
         await pilot.press("enter")

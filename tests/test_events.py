@@ -21,7 +21,7 @@ from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
 from zmtop.viewmodels.task_rows import Figures, Slot, flatten
 from zmtop.viewmodels.watchdog import WATCHDOG_OVER, WATCHDOG_UNDER, Watchdog
 
-TICKS = 50  # the oom scenario: pressure up from tick 17, an OOM kill at 36, Normal at 46
+TICKS = 60  # the oom scenario: pressure up from tick 16, an OOM kill at 46, Normal at 56
 
 
 def run(capsys, *argv):
@@ -51,8 +51,8 @@ def test_events_text_is_one_line_per_event_and_a_recording_gives_the_same(capsys
     assert code == 0 and len(lines) == len(json.loads(
         run(capsys, "events", "--scenario", "oom", "--ticks", TICKS, "--json")[1]))
     tick, time, kind, koid, *text = lines[-1].split()
-    assert (tick, time, kind, koid, text) == ("49", "0:00:49", "process-start", koid,
-                                              ["memory_hog.cm", "started"])
+    assert (tick, time, kind, koid, text) == ("60", "0:01:00", "process-start", koid,
+                                              ["sh", "started"])
     path = tmp_path / "oom.zmrec"
     assert run(capsys, "record", path, "--scenario", "oom", "--ticks", TICKS)[0] == 0
     assert run(capsys, "events", "--from", path)[1] == out

@@ -20,10 +20,12 @@ from textual.screen import Screen
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.tui import bindings, config
+from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
 from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.kstats_history import KstatsHistory
+from zmtop.viewmodels.snapshot_ring import SnapshotRing
 from zmtop.viewmodels.task_rows import Figures
 from zmtop.viewmodels.watchdog import Watchdog
 
@@ -47,7 +49,7 @@ def _palette():
     return ZmtopCommands
 
 
-class ZmtopApp(RecordingControls, MonitorApp):
+class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
     """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
 
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
@@ -88,7 +90,7 @@ class ZmtopApp(RecordingControls, MonitorApp):
         self._use_source(source)
 
     def _use_source(self, source: Source) -> None:
-        """Take a source: a new clock, figures and history."""
+        """Take a source: a new clock, figures, history and ring, and no marks."""
         self.source = source
         self.driver = Driver(source, self.tick_seconds)
         self.snapshot: Snapshot = source.snapshot
@@ -98,6 +100,9 @@ class ZmtopApp(RecordingControls, MonitorApp):
                                               maxlen=HISTORY)
         self.events = EventLog(source.snapshot.tick)
         self.log_events(source.snapshot)
+        self.ring: SnapshotRing | None = SnapshotRing()
+        self.ring.append(source.snapshot)
+        self.marks: list[Snapshot] = []
         self._record(source.snapshot)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -142,6 +147,9 @@ class ZmtopApp(RecordingControls, MonitorApp):
         self.figures.advance(snap)
         self.free_history.append(snap.kmem.free_bytes)
         self.kstats_history.append(snap.kmem)
+        if self.ring is not None:
+            self.ring.append(snap)
+            self.forget_old_marks()
         with self.batch_update():
             screen = self.monitor_screen
             if screen is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+from zmtop.viewmodels.snapshot_ring import DEPTH
+
 JUMP = 10  # ticks per [ and ] in a replay
 
 APP: list[BindingType] = [
@@ -20,6 +22,11 @@ APP: list[BindingType] = [
     Binding("K", "kernel", "Kernel", show=False, id="app.kernel"),
     Binding("M", "treemap", "Memory map", show=False, id="app.treemap"),
     Binding("E", "events", "Events", show=False, id="app.events"),
+]
+
+MARKS: list[BindingType] = [
+    Binding("m", "mark", "Mark", show=False, id="app.mark"),
+    Binding("d", "diff", "Diff", show=False, id="app.diff"),
 ]
 
 RECORDING: list[BindingType] = [
@@ -131,6 +138,8 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
             Binding("click", "", "Select a rectangle (double click: zoom in; breadcrumb: zoom out)"),
         ]),
         ("Recording", RECORDING),
+        (f"Marks (live: reach back {DEPTH} ticks)", MARKS + [
+            Binding("d", "", "With no mark: the oldest tick kept against now")]),
         ("Replay (zmtop replay FILE)", REPLAY + [
             Binding("h,l", "", "Fold the tree, move in the map (arrows, home, end, g: time)")]),
         ("Search and filter prompt", FIND_BAR + [Binding("enter", "", "Keep")]),

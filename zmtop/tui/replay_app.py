@@ -48,7 +48,7 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
         super().__init__(source, tick_seconds or source.info.tick_seconds, theme, **options)
         self.replay = source.recording
         self.events = EventLog(self.replay.ticks[0], recorded_events(self.replay))
-        self.marks: list[Snapshot] = []  # A, then B
+        self.ring = None  # every recorded tick is at hand
         self.driver.pause()
         self._recall_histories(self.snapshot.tick)
 
@@ -202,31 +202,3 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
             self.seek(int(value))
         else:
             self.seek_time(value)
-
-    # -- marks and the diff -----------------------------------------------------------
-
-    def action_mark(self) -> None:
-        """Mark A, then B; a third mark starts a new pair."""
-        snap = self.snapshot
-        if len(self.marks) == 1 and self.marks[0].tick == snap.tick:
-            self.notify(f"tick {snap.tick} is already mark A", severity="warning")
-            return
-        self.marks = [self.marks[0], snap] if len(self.marks) == 1 else [snap]
-        self.notify(f"mark {'AB'[len(self.marks) - 1]} at tick {snap.tick}", timeout=2)
-        self.refresh_headers()
-
-    def action_diff(self) -> None:
-        """Diff mark A against mark B (or against the tick shown, if only A is set)."""
-        from zmtop.engine.analysis.diff import diff
-        from zmtop.tui.screens.diff import DiffScreen
-
-        if not self.marks:
-            self.notify("mark two ticks with m first", severity="warning")
-            return
-        a, b = self.marks[0], self.marks[1] if len(self.marks) > 1 else self.snapshot
-        if a.tick == b.tick:
-            self.notify("mark a second tick with m first", severity="warning")
-            return
-        if a.tick > b.tick:
-            a, b = b, a
-        self.push_screen(DiffScreen(diff(a, b)))

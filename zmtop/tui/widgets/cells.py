@@ -14,6 +14,7 @@ from zmtop.tui.widgets.line_table import Cell
 
 SIZE_WIDTH = 7  # ps's %7s
 BYTES_WIDTH = 13  # up to 999 GiB as exact bytes, with the B
+PAGE = 4096  # a change this large always shows
 
 
 def size_width(exact: bool) -> int:
@@ -37,6 +38,14 @@ def change(delta: int, exact: bool) -> Cell:
     if delta < 0:
         return Cell(f"▼{size(-delta, exact)}", "line-table--fall")
     return Cell("")
+
+
+def shown_change(value: int, delta: int, exact: bool) -> int:
+    """`delta` if a reader can see it: a page or more, or enough to change how `value` is
+    printed; else 0, so that a shared VMO's share moving by a few bytes flashes no row."""
+    if not delta or abs(delta) >= PAGE or size(value, exact) != size(value - delta, exact):
+        return delta
+    return 0
 
 
 def perms(bits: int) -> str:
