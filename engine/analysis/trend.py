@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import add
 
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
@@ -26,18 +27,21 @@ from zmtop.engine.snapshot.records import (
     PRIVATE,
     PSS_FIXED,
     SCALED_SHARED,
+    VMO_PAGER_BACKED,
     Process,
     Snapshot,
 )
 from zmtop.engine.snapshot.tables import FigureTable
 
 WINDOW = 60  # ticks, by default
+MAX_WINDOW = 3600  # ticks kept: an hour at one a second
 MIN_SAMPLES = 8  # fewer ticks than this make no trend
 # A leak suspect grows steadily: at least this fast, most steps up, the line a good fit.
 SUSPECT_BYTES_PER_MINUTE = 64 << 10
 SUSPECT_FIT = 0.8
 SUSPECT_GREW = 0.5
 ETA_HORIZON_S = 24 * 3600  # beyond a day, "runs out" is not news
+FIGURES = ("pss", "apss")  # legacy PSS as ps prints it; attributed PSS (RFC-0254)
 
 
 @dataclass(frozen=True)
@@ -74,79 +78,99 @@ def trend(times: Sequence[float], values: Sequence[float]) -> Trend | None:
     return Trend(slope * 60, fit, grew, count)
 
 
-def _legacy_pss(table: Mapping[int, Process], koid: int) -> int | None:
+def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], list[int]]:
+    """Every process's koid, legacy PSS and attributed PSS (whole bytes), in table order."""
+    koids = list(table)
     if isinstance(table, FigureTable):
-        private, scaled = table.figure(koid, PRIVATE), table.figure(koid, SCALED_SHARED)
-        return None if private is None or scaled is None else private + scaled
-    record = table.get(koid)
-    return None if record is None else record.pss_bytes
-
-
-def _attributed_pss(table: Mapping[int, Process], koid: int) -> int | None:
-    if isinstance(table, FigureTable):
-        fixed = table.figure(koid, PSS_FIXED)
+        pss = list(map(add, table.column(PRIVATE), table.column(SCALED_SHARED)))
+        apss = [fixed >> FRACTION_BITS for fixed in table.column(PSS_FIXED)]
     else:
-        record = table.get(koid)
-        fixed = None if record is None else record.pss_fixed
-    return None if fixed is None else fixed >> FRACTION_BITS
-
-
-FIGURES = {"pss": _legacy_pss, "apss": _attributed_pss}
+        records = list(table.values())
+        pss = [record.pss_bytes for record in records]
+        apss = [record.pss_fixed >> FRACTION_BITS for record in records]
+    return koids, pss, apss
 
 
 class History:
-    """The last `window` snapshots, oldest first: what trends are computed over."""
+    """The last `window` ticks, oldest first: their snapshots (by reference) and each live
+    process's PSS and attributed PSS, kept a tick at a time so a trend reads a series."""
 
     def __init__(self, window: int = WINDOW) -> None:
         self.window = window
         self.snaps: deque[Snapshot] = deque(maxlen=window)
+        self.times: deque[float] = deque(maxlen=window)  # seconds of source time
+        self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
+        self._slopes: dict[tuple[int, str], float | None] = {}  # this tick's, as asked
 
     def add(self, snap: Snapshot) -> None:
         """Take the next tick's snapshot; a tick that does not follow the last (a seek)
-        starts the history over."""
+        starts the history over, and the same tick again replaces it."""
         if self.snaps and snap.tick != self.snaps[-1].tick + 1:
             if snap.tick == self.snaps[-1].tick:
-                self.snaps.pop()
+                self._drop_newest()
             else:
-                self.snaps.clear()
+                self.clear()
+        self._slopes = {}
         self.snaps.append(snap)
+        self.times.append(snap.time_ns / 1e9)
+        koids, *columns = figure_columns(snap.processes)
+        for figure, column in zip(FIGURES, columns):
+            store = self._values[figure]
+            for koid, value in zip(koids, column):
+                series = store.get(koid)
+                if series is None:
+                    series = store[koid] = deque(maxlen=self.window)
+                series.append(value)
+            if len(store) > len(koids):  # processes went: their series with them
+                for koid in store.keys() - set(koids):
+                    del store[koid]
+
+    def clear(self) -> None:
+        self.snaps.clear()
+        self.times.clear()
+        for store in self._values.values():
+            store.clear()
+
+    def _drop_newest(self) -> None:
+        self.snaps.pop()
+        self.times.pop()
+        for store in self._values.values():  # every series kept runs to the newest tick
+            for koid, series in list(store.items()):
+                series.pop()
+                if not series:
+                    del store[koid]
 
     @property
     def seconds(self) -> float:
         """How much source time the history spans."""
-        return (self.snaps[-1].time_ns - self.snaps[0].time_ns) / 1e9 if self.snaps else 0.0
+        return self.times[-1] - self.times[0] if self.times else 0.0
 
     def series(self, koid: int, figure: str = "pss") -> tuple[list[float], list[int]]:
         """Times (seconds) and values of a process's figure over the ticks it lived."""
-        value_of = FIGURES[figure]
-        times, values = [], []
-        for snap in self.snaps:
-            value = value_of(snap.processes, koid)
-            if value is not None:
-                times.append(snap.time_ns / 1e9)
-                values.append(value)
-        return times, values
+        values = self._values[figure].get(koid)
+        if not values:
+            return [], []
+        return list(self.times)[-len(values):], list(values)
 
     def process_trend(self, koid: int, figure: str = "pss") -> Trend | None:
         return trend(*self.series(koid, figure))
 
+    def per_minute(self, koid: int, figure: str = "pss") -> float | None:
+        """A process's robust slope in bytes per minute (None under MIN_SAMPLES ticks),
+        worked out once a tick however often it is shown."""
+        key = (koid, figure)
+        if key not in self._slopes:
+            self._slopes[key] = per_minute(*self.series(koid, figure))
+        return self._slopes[key]
+
     def free_trend(self) -> Trend | None:
         """The trend of free memory (kstats)."""
-        return trend([s.time_ns / 1e9 for s in self.snaps],
-                     [s.kmem.free_bytes for s in self.snaps])
+        return trend(self.times, [s.kmem.free_bytes for s in self.snaps])
 
 
-def job_growth(snap: Snapshot, history: History, job_koid: int, figure: str = "pss") -> float:
-    """A job's growth per minute: the sum of its processes' (jobs sum their children)."""
-    total = 0.0
-    stack = [job_koid]
-    while stack:
-        job = snap.jobs[stack.pop()]
-        stack.extend(job.jobs)
-        for koid in job.processes:
-            found = history.process_trend(koid, figure)
-            total += found.per_minute if found else 0.0
-    return total
+def per_minute(times: Sequence[float], values: Sequence[float]) -> float | None:
+    """The robust slope in units per minute; None for fewer than MIN_SAMPLES samples."""
+    return robust_slope(times, values) * 60 if len(values) >= MIN_SAMPLES else None
 
 
 # -- leak suspects ----------------------------------------------------------------------
@@ -157,6 +181,7 @@ class GrowingVmo:
     koid: int
     name: str
     per_minute: float  # committed bytes per minute over the window (new VMOs: all of theirs)
+    pager_backed: bool  # file pages (a blob's): the kernel evicts them, they do not leak
 
 
 @dataclass(frozen=True)
@@ -175,19 +200,26 @@ def is_suspect(found: Trend | None) -> bool:
 
 def suspects(history: History) -> list[Suspect]:
     """Processes growing steadily over the window, fastest first, each with the VMOs it
-    reaches that grew."""
+    reaches that grew. Growth in file pages alone (pager-backed blobs paged in) is not a
+    leak: the kernel evicts those under pressure."""
     if len(history.snaps) < MIN_SAMPLES:
         return []
     first, last = history.snaps[0], history.snaps[-1]
     minutes = history.seconds / 60
     out = []
     for koid in last.processes:
+        slope = history.per_minute(koid, "apss")
+        if slope is None or slope < SUSPECT_BYTES_PER_MINUTE:
+            continue  # the slope alone rules most out; the fit costs more
         found = history.process_trend(koid, "apss")
-        if is_suspect(found):
-            assert found is not None
-            process = last.processes[koid]
-            out.append(Suspect(koid, process.name, found,
-                               growing_vmos(first, last, process, minutes)))
+        if not is_suspect(found):
+            continue
+        assert found is not None
+        process = last.processes[koid]
+        vmos = growing_vmos(first, last, process, minutes)
+        anonymous = sum(v.per_minute for v in vmos if not v.pager_backed)
+        if anonymous >= SUSPECT_BYTES_PER_MINUTE:  # not just a blob being paged in
+            out.append(Suspect(koid, process.name, found, vmos))
     out.sort(key=lambda s: -s.trend.per_minute)
     return out
 
@@ -203,7 +235,8 @@ def growing_vmos(first: Snapshot, last: Snapshot, process: Process,
         then = first.vmos.get(koid)
         grown = now.committed_bytes - (then.committed_bytes if then is not None else 0)
         if grown > 0:
-            out.append(GrowingVmo(koid, now.name, grown / minutes if minutes else 0.0))
+            out.append(GrowingVmo(koid, now.name, grown / minutes if minutes else 0.0,
+                                  bool(now.flags & VMO_PAGER_BACKED)))
     out.sort(key=lambda v: -v.per_minute)
     return tuple(out)
 

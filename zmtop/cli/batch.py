@@ -65,19 +65,70 @@ def run_vmos(args: argparse.Namespace) -> str:
 
 
 def run_kstats(args: argparse.Namespace) -> str:
-    from zmtop.engine.formats import jsonout, psutils
+    from zmtop.engine.formats import jsonout, psutils, trends
 
     said: set[str] = set()
-    source = open_source(args, said=said)
+    source, history = _with_history(args, said) if args.eta else (open_source(args, said=said),
+                                                                  None)
     blocks, data = [], []
     for i in range(args.count):
         snap = source.snapshot if i == 0 else _step(args, source, said)
+        if history is not None and i:
+            history.add(snap)
         stamp = psutils.iso_timestamp(snap.time_ns) if args.timestamp else None
         blocks.append(psutils.kstats_text(snap.kmem, timestamp=stamp))
         data.append(jsonout.kmem_json(snap.kmem))
+    if history is None:
+        return _emit(data if args.count > 1 else data[0]) if args.json else "".join(blocks)
     if args.json:
-        return _emit(data if args.count > 1 else data[0])
-    return "".join(blocks)
+        return _emit({"kstats": data if args.count > 1 else data[0],
+                      "eta": trends.eta_json(history)})
+    return "".join(blocks) + trends.eta_line(history)
+
+
+def run_leaks(args: argparse.Namespace) -> str:
+    """Leak suspects over the --window ticks ending where the options say; a simulation or
+    a poll steps a window's ticks unless --ticks says how many."""
+    from zmtop.engine.analysis.trend import MIN_SAMPLES, suspects
+    from zmtop.engine.formats import trends
+
+    if args.from_file is None and not args.ticks:
+        args.ticks = args.window
+    _, history = _with_history(args, set())
+    if len(history.snaps) < MIN_SAMPLES:
+        raise CliError(f"{len(history.snaps)} ticks make no trend: a trend needs "
+                       f"{MIN_SAMPLES} (step more with --ticks)")
+    found = suspects(history)
+    return _emit(trends.leaks_json(history, found)) if args.json else trends.leaks_text(
+        history, found)
+
+
+def _with_history(args: argparse.Namespace, said: set[str]):
+    """The source the options name, standing where they say, and the History of the
+    --window ticks ending there: a recording's recorded ticks, or a simulation's or a
+    poll's steps. One capture or memgraph is one moment: no trend."""
+    from zmtop.engine.analysis.trend import History
+    from zmtop.engine.sources.imported import ImportedSource
+    from zmtop.engine.sources.source import is_seekable
+
+    history = History(args.window)
+    ticks, args.ticks = args.ticks, 0
+    source = open_source(args, said=said)
+    if isinstance(source, ImportedSource):
+        raise CliError(f"{args.from_file}: a single {source.kind} has no trend; poll a "
+                       f"series of them (--poll) or record one")
+    if is_seekable(source):
+        recording, end = source.recording, source.snapshot.tick
+        for tick in recording.ticks[max(0, bisect.bisect_right(recording.ticks, end)
+                                        - args.window):]:
+            if tick > end:
+                break
+            history.add(snapshot_at(recording, tick))
+        return source, history
+    history.add(source.snapshot)
+    for _ in range(ticks):
+        history.add(_step(args, source, said))
+    return source, history
 
 
 def run_events(args: argparse.Namespace) -> str:

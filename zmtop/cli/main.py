@@ -10,9 +10,10 @@ import sys
 from typing import NoReturn
 
 from zmtop import installed_version
-from zmtop.cli.options import block_count, file_name, tick_count, tick_seconds
+from zmtop.cli.options import block_count, file_name, tick_count, tick_seconds, window_size
 from zmtop.cli.output import print_output, silence_stdout
 from zmtop.cli.sources import open_recording, open_source, warn_of_damage
+from zmtop.engine.analysis.trend import WINDOW
 from zmtop.errors import CliError
 
 USAGE_ERROR = 2
@@ -63,6 +64,8 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
                        help="tick of the recording to show (default: its last)")
     group.add_argument("--poll", default=default(None), metavar="COMMAND",
                        help="run COMMAND each tick; it prints a capture or memgraph JSON")
+    group.add_argument("--window", type=window_size, default=default(WINDOW), metavar="N",
+                       help="ticks a trend spans: growth, leaks, time to pressure (default 60)")
 
 
 def _command(commands, name: str, help_text: str, *, json_output: bool = True):
@@ -100,6 +103,13 @@ def build_parser() -> Parser:
     kstats.add_argument("-t", dest="timestamp", action="store_true", help="timestamp lines")
     kstats.add_argument("-n", dest="count", type=block_count, default=1, metavar="COUNT",
                         help="blocks to print, one per tick")
+    kstats.add_argument("--eta", action="store_true",
+                        help="add the time to the next pressure level and to OOM at free "
+                             "memory's trend over --window ticks")
+
+    _command(commands, "leaks", "processes growing steadily over --window ticks, and the "
+                                "VMOs that grew (a simulation or poll steps --window ticks "
+                                "unless --ticks says)")
 
     _command(commands, "events", "process starts and exits, OOM kills, pressure changes")
 

@@ -44,6 +44,16 @@ def block_count(text: str) -> int:
     return count
 
 
+def window_size(text: str) -> int:
+    """--window: ticks a trend spans, MIN_SAMPLES to MAX_WINDOW."""
+    from zmtop.engine.analysis.trend import MAX_WINDOW, MIN_SAMPLES
+
+    ticks = _integer(text, "--window")
+    if not MIN_SAMPLES <= ticks <= MAX_WINDOW:
+        raise CliError(f"--window takes {MIN_SAMPLES} to {MAX_WINDOW} ticks, not {ticks}")
+    return ticks
+
+
 def file_name(text: str) -> str:
     """A FILE argument: any path but the empty one, which names no file."""
     if not text:
