@@ -110,13 +110,15 @@ async def test_sort_cycles_and_header_click_sorts(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(TaskTable)
-        for key in ("pss", "private", "shared", "apss", "delta", "#h", "name", "task"):
+        for key in ("pss", "private", "shared", "apss", "delta", "growth", "#h", "name",
+                    "task"):
             await pilot.press("s")
             assert table.sort_key == key
         await pilot.press("S")
         assert table.sort_key == "name"
-        # the NAME title sits after TASK, five size columns and #h; click it twice: reverse
-        x = table.columns[0].width + 1 + sum(c.width + 1 for c in table.columns[1:7]) + 2
+        # the NAME title sits after TASK, five size columns, growth and #h; click it twice:
+        # reverse
+        x = table.columns[0].width + 1 + sum(c.width + 1 for c in table.columns[1:8]) + 2
         await pilot.click(TaskTable, offset=(x + 1, 1))
         assert table.sort_key == "name" and table.sort_reverse
         await pilot.click(TaskTable, offset=(3, 1))

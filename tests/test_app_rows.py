@@ -6,7 +6,8 @@ import pytest
 
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.tui.widgets.header import kstats_fields, sparkline
+from zmtop.tui.widgets.cells import sparkline
+from zmtop.tui.widgets.header import kstats_fields
 from zmtop.tui.widgets.line_table import fit
 from zmtop.viewmodels.task_rows import (
     Figures,

@@ -125,7 +125,8 @@ async def event_log(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-OOM_KILLED = 38  # ticks of the oom scenario (seed 1) to its OOM kill and two more
+OOM_KILLED = 48  # ticks of the oom scenario (seed 1) to its OOM kill and two more
+LEAK_TICKS = 30  # ticks of the leak scenario (seed 1): its leaker is the first suspect
 
 
 def oom_source():
@@ -148,10 +149,34 @@ def capture_source():
                         "capture.json")
 
 
-# Scenes of the digest, handles, the event log and imports (their own snapshot test file).
+def leak_source():
+    from zmtop.engine.sim.simulation import Simulation
+
+    return Simulation("leak", 1, 1.0)
+
+
+async def leak_suspects(pilot: Pilot) -> None:
+    for _ in range(LEAK_TICKS):
+        _app(pilot).action_step()
+    await pilot.press("L")
+    await pilot.pause()
+
+
+async def trends(pilot: Pilot) -> None:
+    """The job tree sorted by growth, with each row's PSS sparkline."""
+    for _ in range(LEAK_TICKS):
+        _app(pilot).action_step()
+    await pilot.press("T", *"s" * 6)
+    await pilot.pause()
+
+
+# Scenes of the digest, handles, the event log, trends and imports (their own snapshot
+# test file).
 MORE_SCENES = [
     Scene("digest", (120, 36), "zmtop-dark", digest),
     Scene("events", (120, 36), "zmtop-dark", event_log, oom_source),
+    Scene("leaks", (120, 36), "zmtop-dark", leak_suspects, leak_source),
+    Scene("trends", (120, 36), "zmtop-dark", trends, leak_source),
     Scene("process-handles", (120, 40), "zmtop-dark", handles),
     Scene("import-main", (120, 36), "zmtop-dark", imported, capture_source),
 ]

@@ -119,6 +119,8 @@ def build_parser() -> Parser:
     replay = commands.add_parser("replay", help="review a recording in the monitor")
     replay.add_argument("file", type=file_name, metavar="FILE")
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
+    replay.add_argument("--window", type=window_size, default=argparse.SUPPRESS, metavar="N",
+                        help="ticks a trend spans (default 60)")
 
     diff = commands.add_parser("diff", help="what grew, appeared and went between two ticks")
     diff.add_argument("file", type=file_name, metavar="FILE")
@@ -156,12 +158,13 @@ def run_monitor(args: argparse.Namespace) -> None:
     source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
         _refuse_record(args, args.from_file)
-        _replay(source, args.theme)
+        _replay(source, args.theme, args.window)
         return
     from zmtop.tui.launch import run_app
 
     settle_heap()
-    run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record)
+    run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
+            window=args.window)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
@@ -184,15 +187,15 @@ def run_replay(args: argparse.Namespace) -> str:
     except RecordingError as error:
         raise CliError(str(error)) from None
     warn_of_damage(recording)
-    _replay(source, getattr(args, "theme", None))
+    _replay(source, getattr(args, "theme", None), getattr(args, "window", None))
     return ""
 
 
-def _replay(source, theme: str | None) -> None:
+def _replay(source, theme: str | None, window: int | None) -> None:
     from zmtop.tui.launch import run_app
 
     settle_heap()
-    run_app(source, tick_seconds=source.info.tick_seconds, theme=theme)
+    run_app(source, tick_seconds=source.info.tick_seconds, theme=theme, window=window)
 
 
 def run_command(args: argparse.Namespace) -> str:

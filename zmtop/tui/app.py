@@ -17,6 +17,7 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.tui import bindings, config
@@ -24,6 +25,7 @@ from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
 from zmtop.viewmodels.event_log import EventLog
+from zmtop.viewmodels.growth import Growth
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.snapshot_ring import SnapshotRing
 from zmtop.viewmodels.task_rows import Figures
@@ -63,7 +65,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None, window: int = WINDOW) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -86,6 +88,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.exact = False
         self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
+        self.window = window
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         self._use_source(source)
 
@@ -95,6 +98,8 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.driver = Driver(source, self.tick_seconds)
         self.snapshot: Snapshot = source.snapshot
         self.figures = Figures(source.snapshot)
+        self.growth = Growth(self.window)
+        self.growth.add(source.snapshot, self.figures)
         self.kstats_history = KstatsHistory(source.snapshot.kmem)
         self.free_history: deque[int] = deque([source.snapshot.kmem.free_bytes],
                                               maxlen=HISTORY)
@@ -145,6 +150,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.snapshot = snap
         self.log_events(snap)
         self.figures.advance(snap)
+        self.growth.add(snap, self.figures)
         self.free_history.append(snap.kmem.free_bytes)
         self.kstats_history.append(snap.kmem)
         if self.ring is not None:
@@ -269,6 +275,12 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
 
         if not isinstance(self.screen, EventsScreen):
             self.push_screen(EventsScreen())
+
+    def action_leaks(self) -> None:
+        from zmtop.tui.screens.leaks import LeaksScreen
+
+        if not isinstance(self.screen, LeaksScreen):
+            self.push_screen(LeaksScreen())
 
     def action_kernel(self) -> None:
         from zmtop.tui.screens.kernel import KernelScreen

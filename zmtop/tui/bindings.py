@@ -22,6 +22,7 @@ APP: list[BindingType] = [
     Binding("K", "kernel", "Kernel", show=False, id="app.kernel"),
     Binding("M", "treemap", "Memory map", show=False, id="app.treemap"),
     Binding("E", "events", "Events", show=False, id="app.events"),
+    Binding("L", "leaks", "Leak suspects", show=False, id="app.leaks"),
 ]
 
 MARKS: list[BindingType] = [
@@ -85,6 +86,7 @@ TASK_TABLE: list[BindingType] = [
     Binding("e", "expand_all", "Expand all", show=False),
     Binding("c", "collapse_all", "Collapse all", show=False),
     Binding("H", "toggle_handles", "Handle counts", show=False, id="tasks.handles"),
+    Binding("T", "toggle_sparklines", "PSS trend sparklines", show=False, id="tasks.sparklines"),
 ]
 
 PROCESS: list[BindingType] = [

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.sources.source import Source, is_seekable
 from zmtop.tui import config
 from zmtop.tui.app import UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
-            record: str | None = None) -> None:
+            record: str | None = None, window: int | None = None) -> None:
     """Run the monitor until the user quits (the CLI's entry point).
 
-    `record` names a file to record every shown tick to. Over a recording (a seekable
-    source) the monitor runs as a ReplayApp: timeline, seeking, diff.
+    `record` names a file to record every shown tick to; `window` is the trends' ticks.
+    Over a recording (a seekable source) the monitor runs as a ReplayApp: timeline,
+    seeking, diff.
     """
     from zmtop.errors import CliError
 
@@ -31,10 +33,11 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             from zmtop.tui.replay_app import ReplayApp
 
             app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
-                            config_path=config.default_path())
+                            config_path=config.default_path(), window=window or WINDOW)
         else:
             app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
-                           config_path=config.default_path(), recorder=recorder)
+                           config_path=config.default_path(), recorder=recorder,
+                           window=window or WINDOW)
     except UnknownTheme as error:
         if recorder is not None:
             recorder.close()

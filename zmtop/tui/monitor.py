@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from zmtop.engine.sources.driver import Driver
     from zmtop.engine.sources.source import Source
     from zmtop.viewmodels.event_log import EventLog
+    from zmtop.viewmodels.growth import Growth
     from zmtop.viewmodels.kstats_history import KstatsHistory
     from zmtop.viewmodels.task_rows import Figures
     from zmtop.viewmodels.watchdog import Watchdog
@@ -38,6 +39,7 @@ class MonitorApp(App[object]):
     driver: Driver
     snapshot: Snapshot
     figures: Figures
+    growth: Growth  # trends over the window: growth, sparklines, leaks, time to pressure
     kstats_history: KstatsHistory
     free_history: deque[int]
     tick_seconds: float

@@ -25,6 +25,7 @@ from zmtop.tui.app import HISTORY, ZmtopApp
 from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.widgets.timeline import Timeline
 from zmtop.viewmodels.event_log import EventLog
+from zmtop.viewmodels.growth import Growth
 from zmtop.viewmodels.kstats_history import KstatsHistory
 from zmtop.viewmodels.task_rows import Figures
 
@@ -55,11 +56,34 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
     def _recall_histories(self, tick: int) -> None:
         """The sparkline's and the kernel graphs' samples up to `tick`, from the recording,
         as if it had played to there."""
+        self._recall_growth(tick)
         kmems = self.replay.kmems_until(tick, HISTORY)
         self.free_history = deque((kmem.free_bytes for kmem in kmems), maxlen=HISTORY)
         self.kstats_history = KstatsHistory(kmems[0])
         for kmem in kmems[1:]:
             self.kstats_history.append(kmem)
+
+    def _recall_growth(self, tick: int) -> None:
+        """The trends' window ending at `tick`, from the recorded ticks before it (up to
+        damage, if any: the window then starts after it)."""
+        from zmtop.engine.recording.format import RecordingError
+
+        growth = Growth(self.window)
+        ticks = self.replay.ticks
+        end = bisect.bisect_right(ticks, tick)
+        figures: Figures | None = None
+        for recorded in ticks[max(0, end - self.window):end]:
+            try:
+                snap = self.replay.snapshot_at(recorded)
+            except RecordingError:
+                growth, figures = Growth(self.window), None
+                continue
+            if figures is None:
+                figures = Figures(snap)
+            else:
+                figures.advance(snap)
+            growth.add(snap, figures)
+        self.growth = growth
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in REPLAY_ACTIONS and (isinstance(self.focused, Input)

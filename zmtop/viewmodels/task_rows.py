@@ -28,7 +28,8 @@ from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
 # A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
 JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
-             "delta": True, "name": False}
+             "delta": True, "growth": True, "spark": True, "name": False}
+TREND_KEYS = ("growth", "spark")  # sorted by growth, which the Figures do not keep
 SORT_KEYS |= dict.fromkeys(HANDLE_KEYS, True)
 
 
@@ -129,6 +130,11 @@ class Figures:
         for koid in snap.jobs:
             deltas[koid] = self.total(koid)[JOB_PSS] - before.get(koid, 0)
         self.deltas = deltas
+
+    def shown_as(self, koid: int) -> tuple[str, int]:
+        """The task whose figures a job's row shows: its only child's, down a chain of
+        single-child jobs, else its own ("j", koid)."""
+        return self._alias.get(koid, ("j", koid))
 
     def total(self, koid: int) -> tuple[int, int, int]:
         """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
@@ -308,15 +314,20 @@ def flatten(
     sort: str = "task",
     reverse: bool = False,
     keep: set[int] | None = None,
+    growth: Callable[[str, int], object] | None = None,
 ) -> list[Slot]:
     """The visible rows, depth first: a job, then its processes and child jobs.
 
     Unsorted ("task") is ps's walk order; a sort orders each job's children together.
     `keep`, when given, is a filter's rows; collapsing is then ignored so matches show.
+    `growth` gives a row's value under the growth sorts (TREND_KEYS).
     """
     snap = figures.snap
     descending = SORT_KEYS[sort] != reverse
-    value = figures.sort_key(sort)
+    if sort in TREND_KEYS:
+        value = growth or (lambda kind, koid: 0)
+    else:
+        value = figures.sort_key(sort)
     out: list[Slot] = []
     stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
     while stack:

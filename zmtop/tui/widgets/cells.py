@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.snapshot.records import (
     FRACTION_ONE,
@@ -11,6 +13,8 @@ from zmtop.engine.snapshot.records import (
     VMO_RIGHTS_LETTERS,
 )
 from zmtop.tui.widgets.line_table import Cell
+
+SPARKS = "▁▂▃▄▅▆▇█"
 
 SIZE_WIDTH = 7  # ps's %7s
 BYTES_WIDTH = 13  # up to 999 GiB as exact bytes, with the B
@@ -46,6 +50,32 @@ def shown_change(value: int, delta: int, exact: bool) -> int:
     if not delta or abs(delta) >= PAGE or size(value, exact) != size(value - delta, exact):
         return delta
     return 0
+
+
+def growth(per_minute: float | None, exact: bool) -> Cell:
+    """Growth per minute over the trend window, signed and coloured by direction; under a
+    page a minute it is dimmed, not coloured (a share moving by bytes is no trend); blank
+    until the window holds a trend."""
+    if per_minute is None:
+        return Cell("")
+    whole = round(per_minute)
+    sign = "+" if whole > 0 else "-" if whole < 0 else ""
+    text = f"{sign}{size(abs(whole), exact)}"
+    if abs(whole) < PAGE:
+        return Cell(text, "line-table--dim")
+    return Cell(text, "line-table--rise" if whole > 0 else "line-table--fall")
+
+
+def sparkline(values: Sequence[int], width: int) -> str:
+    """The last `width` values as block characters, scaled between their min and max."""
+    values = list(values)[-width:] if width > 0 else []
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[3] * len(values)
+    top = len(SPARKS) - 1
+    return "".join(SPARKS[(v - low) * top // (high - low)] for v in values)
 
 
 def perms(bits: int) -> str:

@@ -21,13 +21,13 @@ from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.snapshot.records import Kmem, kstats_fields
+from zmtop.tui.widgets.cells import sparkline
 
 if TYPE_CHECKING:
     from textual import getters
 
     from zmtop.tui.monitor import MonitorApp
 
-SPARKS = "▁▂▃▄▅▆▇█"
 PRESSURE_CLASS = {
     "Normal": "header--pressure-normal",
     "Warning": "header--pressure-warning",
@@ -46,18 +46,6 @@ def bar_parts(kmem: Kmem) -> list[tuple[str, int]]:
         ("wired", kmem.wired_bytes),
         ("other", kmem.mmu_overhead_bytes + kmem.ipc_bytes + kmem.other_bytes),
     ]
-
-
-def sparkline(values: Sequence[int], width: int) -> str:
-    """The last `width` values as block characters, scaled between their min and max."""
-    values = list(values)[-width:] if width > 0 else []
-    if not values:
-        return ""
-    low, high = min(values), max(values)
-    if high == low:
-        return SPARKS[3] * len(values)
-    top = len(SPARKS) - 1
-    return "".join(SPARKS[(v - low) * top // (high - low)] for v in values)
 
 
 Piece = tuple[str, str]  # text and its component class ("": the header's own style)
@@ -80,6 +68,7 @@ class KstatsHeader(Widget):
         "header--paused",
         "header--recording",
         "header--spark",
+        "header--eta",
         "header--bar-free",
         *(f"header--bar-{part}" for part in BAR_PARTS),
         *PRESSURE_CLASS.values(),
@@ -182,6 +171,9 @@ class KstatsHeader(Widget):
             (f"  ×{app.speed:g}  ", "header--label"),
             (f" {snap.pressure} ", PRESSURE_CLASS.get(snap.pressure, "header--value")),
         ]
+        eta = app.growth.eta()
+        if eta:
+            line += [("  ", ""), (eta, "header--eta")]
         if app.paused:
             line += [("  ", ""), (" ❚❚ PAUSED ", "header--paused")]
         if app.recording:

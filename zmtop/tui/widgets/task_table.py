@@ -14,6 +14,7 @@ from zmtop.tui import bindings
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
+from zmtop.viewmodels.growth import resample
 from zmtop.viewmodels.handle_rows import HANDLE_KEYS
 from zmtop.viewmodels.task_rows import (
     SORT_KEYS,
@@ -26,9 +27,13 @@ from zmtop.viewmodels.task_rows import (
     shape_changed,
 )
 
+SPARK_WIDTH = 10  # cells of a row's PSS sparkline
 
-def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Column]:
-    """The memory columns and #h; `by_type` swaps in `k zx ps`'s handle counts by type."""
+
+def task_columns(task_width: int, exact: bool, by_type: bool = False,
+                 sparklines: bool = False) -> list[Column]:
+    """The memory columns, growth (and its sparklines) and #h; `by_type` swaps in
+    `k zx ps`'s handle counts by type."""
     w = cells.size_width(exact)
     task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
     name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
@@ -42,6 +47,8 @@ def task_columns(task_width: int, exact: bool, by_type: bool = False) -> list[Co
         Column("shared", "SHARED", w),
         Column("apss", "A.PSS", w),
         Column("delta", "ΔPSS", w + 1),
+        Column("growth", "GROWTH/MIN", max(11, w + 1)),
+        *([Column("spark", "PSS TREND", SPARK_WIDTH)] if sparklines else []),
         Column("#h", "#h", 5, optional=True),
         name,
     ]
@@ -62,6 +69,7 @@ class TaskTable(LineTable[int]):
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
+        self.sparklines = False  # a PSS sparkline per row beside its growth
         self.exited = ExitedRows()
         super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
         self.rebuild()
@@ -92,25 +100,36 @@ class TaskTable(LineTable[int]):
     def rebuild(self) -> None:
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
-        rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep)
+        rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep,
+                       self._growth_order)
         if not needle:
             rows = self.exited.place(rows, self.collapsed)
         self.slots = {slot.koid: slot for slot in rows}
         task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
         if task_width != self.columns[0].width:
-            self.set_columns(task_columns(task_width, self.exact, self.by_type))
+            self.set_columns(self._columns(task_width))
         self.set_keys([slot.koid for slot in rows])
+
+    def _columns(self, task_width: int) -> list[Column]:
+        return task_columns(task_width, self.exact, self.by_type, self.sparklines)
 
     def set_exact(self, exact: bool) -> None:
         self.exact = exact
-        self.set_columns(task_columns(self.columns[0].width, exact, self.by_type))
+        self.set_columns(self._columns(self.columns[0].width))
 
     def action_toggle_handles(self) -> None:
         self.by_type = not self.by_type
-        self.set_columns(task_columns(self.columns[0].width, self.exact, self.by_type))
+        self.set_columns(self._columns(self.columns[0].width))
         if self.sort_key not in {c.key for c in self.columns}:
             self.sort_key, self.sort_reverse = "task", False
         self.rebuild()
+
+    def action_toggle_sparklines(self) -> None:
+        self.sparklines = not self.sparklines
+        self.set_columns(self._columns(self.columns[0].width))
+        if self.sort_key == "spark":
+            self.sort_key = "growth"
+        self.refresh()
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
@@ -166,8 +185,17 @@ class TaskTable(LineTable[int]):
             handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
         if self.by_type:
             return (task, legacy[0], *handles, Cell(name, name_style))
+        growth = self.app.growth
+        trends = [cells.growth(growth.per_minute(slot.kind, key), exact)]
+        if self.sparklines:
+            values = resample(growth.series(slot.kind, key), SPARK_WIDTH)
+            trends.append(Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim"))
         return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
-                cells.change(delta, exact), *handles, Cell(name, name_style))
+                cells.change(delta, exact), *trends, *handles, Cell(name, name_style))
+
+    def _growth_order(self, kind: str, koid: int) -> float:
+        """A row's place when sorted by growth (or its sparkline): no trend counts as 0."""
+        return self.app.growth.per_minute(kind, koid) or 0.0
 
     def search_text(self, key: int) -> str:
         slot = self.slots.get(key)
@@ -182,7 +210,8 @@ class TaskTable(LineTable[int]):
         """Every row, collapsed or not, so a search finds processes in collapsed jobs."""
         if not self.collapsed or self.filter_text:
             return self.keys
-        return [s.koid for s in flatten(self.figures, (), self.sort_key, self.sort_reverse)]
+        return [s.koid for s in flatten(self.figures, (), self.sort_key, self.sort_reverse,
+                                            growth=self._growth_order)]
 
     def reveal(self, key: int) -> None:
         """Expand the jobs above a row (clearing a filter that hides it) and select it."""

@@ -1,0 +1,134 @@
+"""Leak suspects (L): the processes growing steadily over the trend window, fastest first,
+each followed by the VMOs it reaches whose committed bytes grew.
+
+A suspect's growth is its attributed PSS's robust slope; its fit and the share of ticks
+that grew say how steady it is (engine.analysis.trend has the rule). Enter on a process
+opens it; on a VMO, the VMO. The list is worked out again each tick while it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+
+from zmtop.engine.analysis.trend import MIN_SAMPLES, Suspect, suspects
+from zmtop.engine.formats.names import safe_name
+from zmtop.engine.formats.trends import rule_text, window_text
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.tui import bindings
+from zmtop.tui.screens.base import MonitorScreen
+from zmtop.tui.widgets import cells
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+
+VMOS_SHOWN = 5  # growing VMOs listed under each suspect; the rest are summed in a row
+Row = tuple[str, int, int]  # ("p", process koid, 0), ("v", vmo koid, process), ("more", 0, process)
+SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
+         "fit": lambda s: s.trend.fit, "grew": lambda s: s.trend.grew,
+         "name": lambda s: s.name.casefold()}
+
+
+class SuspectTable(LineTable[Row]):
+    """Suspects, each with its growing VMOs under it; sorts order the suspects."""
+
+    def __init__(self, found: list[Suspect], *, exact: bool = False) -> None:
+        self.found = {s.koid: s for s in found}
+        self.exact = exact
+        super().__init__(self._columns(), sort="growth", title="Leak suspects", id="leaks")
+        self.rebuild()
+
+    def _columns(self) -> list[Column]:
+        w = max(cells.size_width(self.exact) + 1, 11)
+        return [Column("koid", "KOID", 8, descending=False), Column("growth", "GROWTH/MIN", w),
+                Column("pss", "PSS/MIN", w), Column("fit", "FIT", 5), Column("grew", "GREW", 5),
+                Column("name", "NAME", 0, "left", descending=False)]
+
+    def update(self, found: list[Suspect]) -> None:
+        self.found = {s.koid: s for s in found}
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        order = SORTS.get(self.sort_key, SORTS["growth"])
+        descending = next(c.descending for c in self.columns if c.key == self.sort_key)
+        ranked = sorted(self.found.values(), key=order, reverse=descending != self.sort_reverse)
+        rows: list[Row] = []
+        for suspect in ranked:
+            rows.append(("p", suspect.koid, 0))
+            rows += [("v", vmo.koid, suspect.koid) for vmo in suspect.vmos[:VMOS_SHOWN]]
+            if len(suspect.vmos) > VMOS_SHOWN:
+                rows.append(("more", 0, suspect.koid))
+        self.set_keys(rows)
+
+    def set_exact(self, exact: bool) -> None:
+        self.exact = exact
+        self.set_columns(self._columns())
+
+    def subtitle(self) -> str:
+        return f"{len(self.found)} over {window_text(self.app.growth.history)}"
+
+    def cells(self, key: Row) -> Sequence[Cell]:
+        kind, koid, owner = key
+        exact = self.exact
+        if kind == "p":
+            suspect = self.found[koid]
+            pss = self.app.growth.history.per_minute(koid, "pss")
+            return [Cell(str(koid), "line-table--strong"),
+                    cells.growth(suspect.trend.per_minute, exact), cells.growth(pss, exact),
+                    Cell(f"{suspect.trend.fit:.2f}"), Cell(f"{suspect.trend.grew:.0%}"),
+                    Cell(safe_name(suspect.name), "line-table--strong")]
+        vmos = self.found[owner].vmos
+        if kind == "more":
+            rest = vmos[VMOS_SHOWN:]
+            return [Cell(""), cells.growth(sum(v.per_minute for v in rest), exact), Cell(""),
+                    Cell(""), Cell(""),
+                    Cell(f"  and {len(rest)} more VMOs (Enter: the process)", "line-table--dim")]
+        vmo = next(v for v in vmos if v.koid == koid)
+        kept = " (file pages)" if vmo.pager_backed else ""
+        return [Cell(str(koid), "line-table--dim"), cells.growth(vmo.per_minute, exact),
+                Cell(""), Cell(""), Cell(""), Cell(f"  vmo {safe_name(vmo.name)}{kept}")]
+
+    def search_text(self, key: Row) -> str:
+        kind, koid, owner = key
+        if kind == "p":
+            return f"{self.found[koid].name.casefold()}\0{koid}"
+        name = next((v.name for v in self.found[owner].vmos if v.koid == koid), "")
+        return f"{name.casefold()}\0{koid}"
+
+
+class LeaksScreen(MonitorScreen):
+    """Enter opens a suspect's process, or a VMO; Escape goes back."""
+
+    BINDINGS = bindings.BACK
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield SuspectTable(suspects(self.app.growth.history), exact=self.app.exact)
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self._say_why_empty()
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        self.query_one(SuspectTable).update(suspects(self.app.growth.history))
+        self._say_why_empty()
+
+    def _say_why_empty(self) -> None:
+        table = self.query_one(SuspectTable)
+        history = self.app.growth.history
+        kind = self.app.source.info.kind
+        if kind in ("capture", "memgraph"):
+            table.empty_text = f"a single {kind} has no trend: poll a series of them (--poll)"
+        elif len(history.snaps) < MIN_SAMPLES:
+            table.empty_text = (f"no trend yet: {len(history.snaps)} of {MIN_SAMPLES} ticks "
+                                "(the window fills as ticks pass)")
+        else:
+            table.empty_text = f"no suspect: nothing shows {rule_text()}"
+        table.refresh()
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        kind, koid, owner = event.key
+        snap = self.app.snapshot
+        if kind == "v" and koid in snap.vmos:
+            self.app.open_vmo(koid)
+        elif (owner or koid) in snap.processes:
+            self.app.open_process(owner or koid)

@@ -1,0 +1,81 @@
+"""The job tree's trends: each row's PSS over the window and its growth per minute, and
+the time to pressure at free memory's trend.
+
+Processes' series are the History's (engine.analysis.trend). A job's series is its PSS,
+which sums its children's: kept here a tick at a time for the jobs that sum several
+children; a job with one child shows that child's, as its figures do (Figures).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from zmtop.engine.analysis.trend import History, eta_text, per_minute, time_to_levels
+from zmtop.engine.snapshot.records import Snapshot
+from zmtop.viewmodels.task_rows import JOB_PSS, Figures
+
+
+class Growth:
+    """Trends over the last `window` ticks, fed each tick after the Figures advance."""
+
+    def __init__(self, window: int) -> None:
+        self.history = History(window)
+        self._jobs: dict[int, deque[int]] = {}  # summing job -> its PSS by tick
+        self._figures: Figures | None = None
+        self._slopes: dict[tuple[str, int], float | None] = {}
+        self._eta: str | None = None
+
+    @property
+    def window(self) -> int:
+        return self.history.window
+
+    def add(self, snap: Snapshot, figures: Figures) -> None:
+        """Take a tick: its snapshot, and its jobs' totals from `figures`."""
+        history = self.history
+        history.add(snap)
+        if len(history.snaps) == 1:  # a new start (or a seek): the jobs' series too
+            self._jobs.clear()
+        self._figures, self._slopes, self._eta = figures, {}, None
+        totals = figures.totals
+        for koid, total in totals.items():
+            series = self._jobs.get(koid)
+            if series is None:
+                series = self._jobs[koid] = deque(maxlen=history.window)
+            series.append(total[JOB_PSS])
+        if len(self._jobs) > len(totals):
+            for koid in self._jobs.keys() - totals.keys():
+                del self._jobs[koid]
+
+    def series(self, kind: str, koid: int) -> list[int]:
+        """A row's PSS over the ticks of the window it lived, oldest first."""
+        if kind == "j" and self._figures is not None:
+            kind, koid = self._figures.shown_as(koid)
+        if kind == "p":
+            return self.history.series(koid)[1]
+        return list(self._jobs.get(koid, ()))
+
+    def per_minute(self, kind: str, koid: int) -> float | None:
+        """A row's growth in bytes per minute (robust slope); None under a trend's
+        minimum of ticks. Worked out once a tick, for the rows shown."""
+        key = (kind, koid)
+        if key not in self._slopes:
+            values = self.series(kind, koid)
+            times = list(self.history.times)[-len(values):] if values else []
+            self._slopes[key] = per_minute(times, values)
+        return self._slopes[key]
+
+    def eta(self) -> str:
+        """`Warning in ~3m  OOM in ~7m`, or empty while free memory is flat or rising."""
+        if self._eta is None:
+            history = self.history
+            free = history.snaps[-1].kmem.free_bytes if history.snaps else 0
+            self._eta = eta_text(time_to_levels(free, history.free_trend()))
+        return self._eta
+
+
+def resample(values: list[int], width: int) -> list[int]:
+    """`width` values evenly spaced over `values`, first and last kept (all, if fewer)."""
+    if len(values) <= width or width < 2:
+        return values[-width:] if width > 0 else []
+    step = (len(values) - 1) / (width - 1)
+    return [values[round(i * step)] for i in range(width)]
