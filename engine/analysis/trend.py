@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from operator import add
+from operator import add, gt, sub
 
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
+    COMMITTED,
     FRACTION_BITS,
     PRIVATE,
     PSS_FIXED,
@@ -58,8 +58,9 @@ def robust_slope(times: Sequence[float], values: Sequence[float]) -> float:
     """Units of value per unit of time: the median slope between samples half the series
     apart (0 for fewer than two samples)."""
     half = len(values) // 2
-    slopes = [(values[i + half] - values[i]) / (times[i + half] - times[i])
-              for i in range(len(values) - half) if times[i + half] != times[i]]
+    spans = list(map(sub, times[half:], times))
+    rises = map(sub, values[half:], values)
+    slopes = [rise / span for rise, span in zip(rises, spans) if span]
     return statistics.median(slopes) if slopes else 0.0
 
 
@@ -74,8 +75,12 @@ def trend(times: Sequence[float], values: Sequence[float]) -> Trend | None:
     total = sum((v - mean) ** 2 for v in values)
     residual = sum((v - intercept - slope * t) ** 2 for t, v in zip(times, values))
     fit = max(0.0, 1 - residual / total) if total else 0.0
-    grew = sum(b > a for a, b in pairwise(values)) / (count - 1)
-    return Trend(slope * 60, fit, grew, count)
+    return Trend(slope * 60, fit, grew_share(values), count)
+
+
+def grew_share(values: Sequence[float]) -> float:
+    """The share of steps that went up (0 for fewer than two values)."""
+    return sum(map(gt, values[1:], values)) / (len(values) - 1) if len(values) > 1 else 0.0
 
 
 def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], list[int]]:
@@ -165,7 +170,7 @@ class History:
 
     def free_trend(self) -> Trend | None:
         """The trend of free memory (kstats)."""
-        return trend(self.times, [s.kmem.free_bytes for s in self.snaps])
+        return trend(list(self.times), [s.kmem.free_bytes for s in self.snaps])
 
 
 def per_minute(times: Sequence[float], values: Sequence[float]) -> float | None:
@@ -208,10 +213,13 @@ def suspects(history: History) -> list[Suspect]:
     minutes = history.seconds / 60
     out = []
     for koid in last.processes:
-        slope = history.per_minute(koid, "apss")
-        if slope is None or slope < SUSPECT_BYTES_PER_MINUTE:
-            continue  # the slope alone rules most out; the fit costs more
-        found = history.process_trend(koid, "apss")
+        # Cheapest first: the steps up, then the slope; the fit costs most.
+        times, values = history.series(koid, "apss")
+        if len(values) < MIN_SAMPLES or grew_share(values) < SUSPECT_GREW:
+            continue
+        if robust_slope(times, values) * 60 < SUSPECT_BYTES_PER_MINUTE:
+            continue
+        found = trend(times, values)
         if not is_suspect(found):
             continue
         assert found is not None
@@ -228,17 +236,26 @@ def growing_vmos(first: Snapshot, last: Snapshot, process: Process,
                  minutes: float) -> tuple[GrowingVmo, ...]:
     """The VMOs the process reaches whose committed bytes grew over the window, most first."""
     out = []
+    committed_now, committed_then = _committed(last), _committed(first)
     for koid in dict.fromkeys(ref.vmo_koid for ref in process.vmo_refs):
-        now = last.vmos.get(koid)
-        if now is None:
+        bytes_now = committed_now(koid)
+        if bytes_now is None:
             continue
-        then = first.vmos.get(koid)
-        grown = now.committed_bytes - (then.committed_bytes if then is not None else 0)
+        grown = bytes_now - (committed_then(koid) or 0)
         if grown > 0:
+            now = last.vmos[koid]
             out.append(GrowingVmo(koid, now.name, grown / minutes if minutes else 0.0,
                                   bool(now.flags & VMO_PAGER_BACKED)))
     out.sort(key=lambda v: -v.per_minute)
     return tuple(out)
+
+
+def _committed(snap: Snapshot) -> Callable[[int], int | None]:
+    """A VMO's committed bytes by koid (None if not there), without building its record."""
+    table = snap.vmos
+    if isinstance(table, FigureTable):
+        return lambda koid: table.figure(koid, COMMITTED)
+    return lambda koid: None if (vmo := table.get(koid)) is None else vmo.committed_bytes
 
 
 # -- time to pressure ---------------------------------------------------------------------

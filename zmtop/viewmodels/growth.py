@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from collections import deque
 
-from zmtop.engine.analysis.trend import History, eta_text, per_minute, time_to_levels
+from zmtop.engine.analysis.trend import (
+    History,
+    Suspect,
+    eta_text,
+    per_minute,
+    suspects,
+    time_to_levels,
+)
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.viewmodels.task_rows import JOB_PSS, Figures
 
@@ -24,6 +31,7 @@ class Growth:
         self._figures: Figures | None = None
         self._slopes: dict[tuple[str, int], float | None] = {}
         self._eta: str | None = None
+        self._suspects: list[Suspect] | None = None
 
     @property
     def window(self) -> int:
@@ -35,7 +43,7 @@ class Growth:
         history.add(snap)
         if len(history.snaps) == 1:  # a new start (or a seek): the jobs' series too
             self._jobs.clear()
-        self._figures, self._slopes, self._eta = figures, {}, None
+        self._figures, self._slopes, self._eta, self._suspects = figures, {}, None, None
         totals = figures.totals
         for koid, total in totals.items():
             series = self._jobs.get(koid)
@@ -63,6 +71,12 @@ class Growth:
             times = list(self.history.times)[-len(values):] if values else []
             self._slopes[key] = per_minute(times, values)
         return self._slopes[key]
+
+    def suspects(self) -> list[Suspect]:
+        """This tick's leak suspects (see trend.suspects), worked out once."""
+        if self._suspects is None:
+            self._suspects = suspects(self.history)
+        return self._suspects
 
     def eta(self) -> str:
         """`Warning in ~3m  OOM in ~7m`, or empty while free memory is flat or rising."""

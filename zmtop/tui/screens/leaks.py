@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 
-from zmtop.engine.analysis.trend import MIN_SAMPLES, Suspect, suspects
+from zmtop.engine.analysis.trend import MIN_SAMPLES, Suspect
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.trends import rule_text, window_text
 from zmtop.engine.snapshot.records import Snapshot
@@ -102,14 +102,14 @@ class LeaksScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield SuspectTable(suspects(self.app.growth.history), exact=self.app.exact)
+        yield SuspectTable(self.app.growth.suspects(), exact=self.app.exact)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
         self._say_why_empty()
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        self.query_one(SuspectTable).update(suspects(self.app.growth.history))
+        self.query_one(SuspectTable).update(self.app.growth.suspects())
         self._say_why_empty()
 
     def _say_why_empty(self) -> None:
