@@ -202,14 +202,16 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
 
-        Optional columns go first when the width cannot hold every column.
+        Optional columns go, the rightmost first, while the width cannot hold the rest.
         """
         cached = self._columns_cache
         if cached is not None and cached[0] == width:
             return cached[1]
         shown = list(enumerate(self.columns))
-        if sum(c.width + 1 for c in self.columns if c.width) + FLEX_MIN > width:
-            shown = [(i, c) for i, c in shown if not c.optional]
+        for i in [i for i, c in reversed(shown) if c.optional]:
+            if sum(c.width + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
+                break
+            shown = [(j, c) for j, c in shown if j != i]
         flex = max(width - sum(c.width + 1 for _, c in shown if c.width), FLEX_MIN)
         layout = [(i, c, c.width or flex) for i, c in shown]
         self._columns_cache = (width, layout)
