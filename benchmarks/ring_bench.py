@@ -33,8 +33,7 @@ def ring_cost(scenario: str = "default", ticks: int = DEPTH + 60) -> tuple[float
         start = time.perf_counter()
         ring.append(snap)
         for koid in list(figures.deltas)[:ROWS]:
-            shown_change(figures.total(koid)[0] if koid in snap.jobs
-                         else snap.processes[koid].pss_bytes, figures.delta(koid), False)
+            shown_change(figures.delta(koid))
         spent += time.perf_counter() - start
     gc.collect()
     held = tracemalloc.get_traced_memory()[0]

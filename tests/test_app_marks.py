@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from zmtop.engine.analysis.diff import diff
 from zmtop.tui.screens.diff import DiffScreen
 from zmtop.tui.screens.main import MainScreen
@@ -75,25 +77,29 @@ def test_the_ring_keeps_one_snapshot_a_stride_within_its_depth(make_app):
     assert {b - a for a, b in zip(ticks, ticks[1:])} == {5}
 
 
-async def test_a_process_start_flashes_no_row_for_a_few_bytes(make_app):
-    """A start moves the shared vDSO's share, so PSS, by bytes: rows whose PSS reads the
-    same and moved by less than a page show no change and no colour."""
+@pytest.mark.parametrize(("scenario", "kind"), [("default", "process-start"),
+                                                ("oom", "oom-kill")])
+async def test_a_start_or_a_kill_flashes_no_row_for_a_share_moving(make_app, scenario, kind):
+    """A start or an exit moves every sharer's part of the shared VMOs by bytes or a page:
+    rows that moved by less than CHANGE_SHOWN show no change and no colour."""
     from zmtop.tui.widgets import cells
     from zmtop.tui.widgets.task_table import TaskTable
 
-    app = make_app()
+    app = make_app(scenario)
     async with app.run_test(size=(120, 40)) as pilot:
         await step(pilot, 1)  # past the boot's starts
-        while not any(e.kind == "process-start" for e in app.snapshot.events):
+        while not any(e.kind == kind for e in app.snapshot.events):
             await step(pilot, 1)
         table = app.screen.query_one(TaskTable)
         figures, quiet = app.figures, []
         for key in table.keys:
-            pss = figures.values(table.slots[key].kind, key)[0]
+            if key not in figures.snap.jobs and key not in figures.snap.processes:
+                continue  # an exited row
             delta = figures.delta(key)
-            shown_alike = cells.size(pss, False) == cells.size(pss - delta, False)
-            if 0 < abs(delta) < cells.PAGE and shown_alike:
+            row = table.cells(key)
+            if 0 < abs(delta) < cells.CHANGE_SHOWN:
                 quiet.append(key)
-                row = table.cells(key)
                 assert (row[1].style, row[5].text) == ("", ""), key
-        assert quiet  # the start did move other rows by bytes
+            elif abs(delta) >= cells.CHANGE_SHOWN:
+                assert row[5].text[0] in "▲▼", key
+        assert quiet  # the start or the kill did move other rows by bytes

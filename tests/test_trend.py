@@ -102,3 +102,12 @@ def test_no_eta_while_free_memory_is_flat_or_rising():
     assert [name for name, _ in etas] == ["Warning", "OOM"]
     assert eta_text(etas) == "Warning in ~2m  OOM in ~6m"
     assert [duration(s) for s in (5, 90, 7200, 200_000)] == ["~5s", "~2m", "~2h", "~2d"]
+
+
+def test_an_oom_kill_starts_the_free_memory_trend_over():
+    """Free memory fell for 45 ticks; the kill frees it: no ETA from the fall before."""
+    _, history, snaps = run("oom", 50)
+    kill = next(s.tick for s in snaps if any(e.kind == "oom-kill" for e in s.events))
+    assert kill == 46
+    assert 50 - kill + 1 < MIN_SAMPLES and history.free_trend() is None  # 5 ticks since
+    assert time_to_levels(snaps[-1].kmem.free_bytes, history.free_trend()) == []

@@ -24,6 +24,7 @@ from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
     COMMITTED,
     FRACTION_BITS,
+    OOM_KILL,
     PRIVATE,
     PSS_FIXED,
     SCALED_SHARED,
@@ -169,8 +170,12 @@ class History:
         return self._slopes[key]
 
     def free_trend(self) -> Trend | None:
-        """The trend of free memory (kstats)."""
-        return trend(list(self.times), [s.kmem.free_bytes for s in self.snaps])
+        """The trend of free memory (kstats) since the last OOM kill in the window, if any:
+        a kill frees what was falling, so the ticks before it say nothing of what follows."""
+        start = next((i for i in range(len(self.snaps) - 1, -1, -1)
+                      if any(e.kind == OOM_KILL for e in self.snaps[i].events)), 0)
+        snaps = list(self.snaps)[start:]
+        return trend(list(self.times)[start:], [s.kmem.free_bytes for s in snaps])
 
 
 def per_minute(times: Sequence[float], values: Sequence[float]) -> float | None:

@@ -18,7 +18,8 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 SIZE_WIDTH = 7  # ps's %7s
 BYTES_WIDTH = 13  # up to 999 GiB as exact bytes, with the B
-PAGE = 4096  # a change this large always shows
+PAGE = 4096
+CHANGE_SHOWN = 4 * PAGE  # the least PSS change a row shows (ΔPSS and the PSS cell's colour)
 
 
 def size_width(exact: bool) -> int:
@@ -44,12 +45,11 @@ def change(delta: int, exact: bool) -> Cell:
     return Cell("")
 
 
-def shown_change(value: int, delta: int, exact: bool) -> int:
-    """`delta` if a reader can see it: a page or more, or enough to change how `value` is
-    printed; else 0, so that a shared VMO's share moving by a few bytes flashes no row."""
-    if not delta or abs(delta) >= PAGE or size(value, exact) != size(value - delta, exact):
-        return delta
-    return 0
+def shown_change(delta: int) -> int:
+    """`delta` if it is CHANGE_SHOWN or more either way, else 0: a process starting or
+    exiting moves every sharer's part of the shared VMOs (the vDSO, libc, fonts) by bytes
+    or a page, which would flash the whole tree."""
+    return delta if abs(delta) >= CHANGE_SHOWN else 0
 
 
 def growth(per_minute: float | None, exact: bool) -> Cell:

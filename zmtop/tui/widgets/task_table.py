@@ -156,7 +156,7 @@ class TaskTable(LineTable[int]):
                     *[Cell("")] * (len(self.columns) - 2), Cell(name, "task-table--exited"))
         figures, exact = self.figures, self.exact
         pss, private, shared, apss = figures.values(slot.kind, key)
-        delta = cells.shown_change(pss, figures.delta(key), exact)
+        delta = cells.shown_change(figures.delta(key))
         if slot.kind == "j":
             marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
             task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
