@@ -113,6 +113,9 @@ class MonitorApp(App[object]):
     def action_events(self) -> None: ...
 
     @abstractmethod
+    def action_leaks(self) -> None: ...
+
+    @abstractmethod
     def action_kernel(self) -> None: ...
 
     @abstractmethod

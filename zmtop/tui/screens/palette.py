@@ -36,6 +36,10 @@ class ZmtopCommands(Provider):
             ("Kernel memory", app.action_kernel,
              "kstats graphs, kernel address space, hidden VMOs, handles (K)"),
             ("Memory map", app.action_treemap, "physical memory as a zoomable treemap (M)"),
+            ("Events", app.action_events,
+             "process starts and exits, OOM kills, pressure changes, watchdog (E)"),
+            ("Leak suspects", app.action_leaks,
+             "processes growing steadily over the window, and their VMOs (L)"),
             ("Help", app.action_help, "every key (?)"),
         ]
         if app.can_record:
