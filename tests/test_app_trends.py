@@ -4,11 +4,8 @@ import."""
 
 from __future__ import annotations
 
-import json
-import shlex
-import sys
-
-from zmtop.engine.formats.capture import capture_json, to_capture
+from tests.capture_series import capture_series_command
+from zmtop.engine.formats.capture import capture_json
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.simulation import Simulation
@@ -133,14 +130,7 @@ async def test_an_import_says_it_has_no_trend():
 
 
 async def test_a_poll_series_grows_a_trend(tmp_path):
-    sim = Simulation("leak", 1, 1.0)
-    for tick in range(12):
-        snap = sim.snapshot if tick == 0 else sim.step()
-        (tmp_path / f"{tick}.json").write_text(json.dumps(to_capture(snap)))
-    printer = ("import pathlib, sys; d = pathlib.Path(sys.argv[1]); c = d / 'n'; "
-               "n = int(c.read_text()) if c.exists() else 0; c.write_text(str(n + 1)); "
-               "sys.stdout.write((d / f'{n}.json').read_text())")
-    command = shlex.join([sys.executable, "-c", printer, str(tmp_path)])
+    command = capture_series_command(tmp_path, "leak", 12)
     app = ZmtopApp(PollSource(command, 1.0, timeout=20), autostart=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await steps(pilot, 10)

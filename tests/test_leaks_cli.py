@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 
+from tests.capture_series import capture_series_command
 from zmtop.cli.main import main
 from zmtop.engine.formats.capture import to_capture
 from zmtop.engine.sim.simulation import Simulation
@@ -63,14 +62,7 @@ def test_no_trend_is_one_line_not_zeros(capsys, tmp_path):
 
 
 def test_a_poll_series_of_captures_has_a_trend(capsys, tmp_path):
-    sim = Simulation("leak", 1)
-    for tick in range(12):
-        snap = sim.snapshot if tick == 0 else sim.step()
-        (tmp_path / f"{tick}.json").write_text(json.dumps(to_capture(snap)))
-    printer = ("import pathlib, sys; d = pathlib.Path(sys.argv[1]); c = d / 'n'; "
-               "n = int(c.read_text()) if c.exists() else 0; c.write_text(str(n + 1)); "
-               "sys.stdout.write((d / f'{n}.json').read_text())")
-    command = shlex.join([sys.executable, "-c", printer, str(tmp_path)])
+    command = capture_series_command(tmp_path, "leak", 12)
     code, out, err = run(capsys, "leaks", "--poll", command, "--window", 10, "--ticks", 11,
                          "--tick", 0.01, "--json")
     assert code == 0 and not err

@@ -10,6 +10,7 @@ screens other than the job tree load on first use.
 from __future__ import annotations
 
 from collections import deque
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,17 +237,18 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.theme = names[(index + 1) % len(names)]
         self.notify(f"theme {self.theme}", timeout=2)
 
-    def action_help(self) -> None:
-        from zmtop.tui.screens.help import HelpScreen
+    def _show_once(self, module: str, name: str) -> None:
+        """Push screen `name` of zmtop.tui.screens.`module` (loaded on first use) unless it
+        is the one showing."""
+        screen_type = getattr(import_module(f"zmtop.tui.screens.{module}"), name)
+        if not isinstance(self.screen, screen_type):
+            self.push_screen(screen_type())
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+    def action_help(self) -> None:
+        self._show_once("help", "HelpScreen")
 
     def action_digest(self) -> None:
-        from zmtop.tui.screens.digest import DigestScreen
-
-        if not isinstance(self.screen, DigestScreen):
-            self.push_screen(DigestScreen())
+        self._show_once("digest", "DigestScreen")
 
     def action_watchdog(self) -> None:
         """Ask for the watchdog's threshold, then list the processes at or over it."""
@@ -271,34 +273,19 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
             self.notify("watchdog off", timeout=2)
 
     def action_events(self) -> None:
-        from zmtop.tui.screens.events import EventsScreen
-
-        if not isinstance(self.screen, EventsScreen):
-            self.push_screen(EventsScreen())
+        self._show_once("events", "EventsScreen")
 
     def action_leaks(self) -> None:
-        from zmtop.tui.screens.leaks import LeaksScreen
-
-        if not isinstance(self.screen, LeaksScreen):
-            self.push_screen(LeaksScreen())
+        self._show_once("leaks", "LeaksScreen")
 
     def action_kernel(self) -> None:
-        from zmtop.tui.screens.kernel import KernelScreen
-
-        if not isinstance(self.screen, KernelScreen):
-            self.push_screen(KernelScreen())
+        self._show_once("kernel", "KernelScreen")
 
     def action_treemap(self) -> None:
-        from zmtop.tui.screens.treemap import TreemapScreen
-
-        if not isinstance(self.screen, TreemapScreen):
-            self.push_screen(TreemapScreen())
+        self._show_once("treemap", "TreemapScreen")
 
     def action_system_vmos(self) -> None:
-        from zmtop.tui.screens.system_vmos import SystemVmosScreen
-
-        if not isinstance(self.screen, SystemVmosScreen):
-            self.push_screen(SystemVmosScreen())
+        self._show_once("system_vmos", "SystemVmosScreen")
 
     # -- palette ----------------------------------------------------------------------
 
