@@ -49,12 +49,12 @@ def test_a_flat_series_has_no_direction_and_too_few_samples_no_trend():
 
 def test_a_seek_starts_the_history_over():
     sim, history, snaps = run("default", 10)
-    assert len(history.snaps) == 11
+    assert len(history) == 11
     history.add(snaps[3])
-    assert list(history.snaps) == [snaps[3]]
+    assert list(history.ticks) == [3] and list(history.kept) == [snaps[3]]
     history.add(snaps[4])
     history.add(snaps[4])  # the same tick again replaces it
-    assert [s.tick for s in history.snaps] == [3, 4]
+    assert list(history.ticks) == [3, 4] and list(history.kept) == [snaps[3], snaps[4]]
 
 
 def test_the_leak_scenario_names_its_leaker_first_within_30_ticks():

@@ -1,8 +1,7 @@
 """What is growing and how soon memory runs out: trends over a window of recent ticks.
 
-`History` keeps the last `window` snapshots by reference (a snapshot shares its tables
-with its neighbours, so this costs little and nothing a tick). A trend is computed on
-demand, for the rows shown or a screen opened:
+`History` keeps the series of the last `window` ticks. A trend is computed on demand, for
+the rows shown or a screen opened:
 - the slope is robust: the median of the slopes between samples half the window apart
   (a Theil–Sen estimator on n/2 pairs), so one spike moves at most two of them;
 - its fit is the share of the values' variance the line explains (R² about the robust line);
@@ -36,6 +35,7 @@ from zmtop.engine.snapshot.tables import FigureTable
 
 WINDOW = 60  # ticks, by default
 MAX_WINDOW = 3600  # ticks kept: an hour at one a second
+SNAPSHOT_STRIDE = 10  # ticks between the snapshots a History keeps to tell which VMOs grew
 MIN_SAMPLES = 8  # fewer ticks than this make no trend
 # A leak suspect grows steadily: at least this fast, most steps up, the line a good fit.
 SUSPECT_BYTES_PER_MINUTE = 64 << 10
@@ -98,27 +98,43 @@ def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], 
 
 
 class History:
-    """The last `window` ticks, oldest first: their snapshots (by reference) and each live
-    process's PSS and attributed PSS, kept a tick at a time so a trend reads a series."""
+    """The last `window` ticks, oldest first: each tick's number, time and free memory,
+    each live process's PSS and attributed PSS, kept a tick at a time so that a trend
+    reads a series, and every SNAPSHOT_STRIDE-th tick's snapshot, to tell which VMOs grew.
+    A snapshot a tick would cost some 400 KB at default."""
 
     def __init__(self, window: int = WINDOW) -> None:
         self.window = window
-        self.snaps: deque[Snapshot] = deque(maxlen=window)
+        self.ticks: deque[int] = deque(maxlen=window)
         self.times: deque[float] = deque(maxlen=window)  # seconds of source time
+        self.free: deque[int] = deque(maxlen=window)  # free memory (kstats)
+        self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had an OOM kill
+        self.kept: deque[Snapshot] = deque()  # every SNAPSHOT_STRIDE-th tick's, and the last
         self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
         self._slopes: dict[tuple[int, str], float | None] = {}  # this tick's, as asked
+
+    def __len__(self) -> int:
+        """How many ticks the history holds."""
+        return len(self.ticks)
+
+    @property
+    def last(self) -> Snapshot:
+        return self.kept[-1]
 
     def add(self, snap: Snapshot) -> None:
         """Take the next tick's snapshot; a tick that does not follow the last (a seek)
         starts the history over, and the same tick again replaces it."""
-        if self.snaps and snap.tick != self.snaps[-1].tick + 1:
-            if snap.tick == self.snaps[-1].tick:
+        if self.ticks and snap.tick != self.ticks[-1] + 1:
+            if snap.tick == self.ticks[-1]:
                 self._drop_newest()
             else:
                 self.clear()
         self._slopes = {}
-        self.snaps.append(snap)
+        self.ticks.append(snap.tick)
         self.times.append(snap.time_ns / 1e9)
+        self.free.append(snap.kmem.free_bytes)
+        self.kills.append(any(event.kind == OOM_KILL for event in snap.events))
+        self._keep(snap)
         koids, *columns = figure_columns(snap.processes)
         for figure, column in zip(FIGURES, columns):
             store = self._values[figure]
@@ -131,19 +147,32 @@ class History:
                 for koid in store.keys() - set(koids):
                     del store[koid]
 
+    def _keep(self, snap: Snapshot) -> None:
+        """Keep the newest snapshot and, within the window, those of the ticks on the
+        stride's grid (every SNAPSHOT_STRIDE-th), or the first tick while none is: so the
+        oldest kept depends on the window alone, not on where the history began."""
+        kept = self.kept
+        if len(kept) > 1 and kept[-1].tick % SNAPSHOT_STRIDE:
+            kept.pop()  # the last tick's, kept only as the newest
+        kept.append(snap)
+        while kept[0].tick < self.ticks[0] or (
+                len(kept) > 1 and kept[0].tick % SNAPSHOT_STRIDE
+                and not kept[1].tick % SNAPSHOT_STRIDE):
+            kept.popleft()
+
     def clear(self) -> None:
-        self.snaps.clear()
-        self.times.clear()
+        for series in (self.ticks, self.times, self.free, self.kills, self.kept):
+            series.clear()
         for store in self._values.values():
             store.clear()
 
     def _drop_newest(self) -> None:
-        self.snaps.pop()
-        self.times.pop()
+        for series in (self.ticks, self.times, self.free, self.kills, self.kept):
+            series.pop()
         for store in self._values.values():  # every series kept runs to the newest tick
-            for koid, series in list(store.items()):
-                series.pop()
-                if not series:
+            for koid, values in list(store.items()):
+                values.pop()
+                if not values:
                     del store[koid]
 
     @property
@@ -172,10 +201,9 @@ class History:
     def free_trend(self) -> Trend | None:
         """The trend of free memory (kstats) since the last OOM kill in the window, if any:
         a kill frees what was falling, so the ticks before it say nothing of what follows."""
-        start = next((i for i in range(len(self.snaps) - 1, -1, -1)
-                      if any(e.kind == OOM_KILL for e in self.snaps[i].events)), 0)
-        snaps = list(self.snaps)[start:]
-        return trend(list(self.times)[start:], [s.kmem.free_bytes for s in snaps])
+        kills = list(self.kills)
+        start = len(kills) - 1 - kills[::-1].index(True) if True in kills else 0
+        return trend(list(self.times)[start:], list(self.free)[start:])
 
 
 def per_minute(times: Sequence[float], values: Sequence[float]) -> float | None:
@@ -210,12 +238,13 @@ def is_suspect(found: Trend | None) -> bool:
 
 def suspects(history: History) -> list[Suspect]:
     """Processes growing steadily over the window, fastest first, each with the VMOs it
-    reaches that grew. Growth in file pages alone (pager-backed blobs paged in) is not a
+    reaches that grew since the oldest snapshot kept (the window's first tick on the
+    stride's grid). Growth in file pages alone (pager-backed blobs paged in) is not a
     leak: the kernel evicts those under pressure."""
-    if len(history.snaps) < MIN_SAMPLES:
+    if len(history) < MIN_SAMPLES:
         return []
-    first, last = history.snaps[0], history.snaps[-1]
-    minutes = history.seconds / 60
+    first, last = history.kept[0], history.last
+    minutes = (last.time_ns - first.time_ns) / 60e9
     out = []
     for koid in last.processes:
         # Cheapest first: the steps up, then the slope; the fit costs most.

@@ -33,7 +33,7 @@ def rate(per_minute: float) -> str:
 
 def window_text(history: History) -> str:
     """`60 ticks (0:00:59)`: how much the trends span."""
-    return f"{len(history.snaps)} ticks ({uptime(round(history.seconds * 1e9))})"
+    return f"{len(history)} ticks ({uptime(round(history.seconds * 1e9))})"
 
 
 def rule_text() -> str:
@@ -67,7 +67,7 @@ def leaks_text(history: History, found: list[Suspect]) -> str:
 
 def leaks_json(history: History, found: list[Suspect]) -> dict[str, Any]:
     return {
-        "ticks": len(history.snaps),
+        "ticks": len(history),
         "seconds": history.seconds,
         "suspects": [{
             "koid": s.koid,
@@ -84,7 +84,7 @@ def leaks_json(history: History, found: list[Suspect]) -> dict[str, Any]:
 
 def eta(history: History) -> list[tuple[str, float]]:
     """(level, seconds) to the next pressure level and to OOM at free memory's trend."""
-    return time_to_levels(history.snaps[-1].kmem.free_bytes, history.free_trend())
+    return time_to_levels(history.free[-1], history.free_trend())
 
 
 def eta_line(history: History) -> str:
@@ -104,6 +104,6 @@ def eta_line(history: History) -> str:
 
 def eta_json(history: History) -> dict[str, Any]:
     found = history.free_trend()
-    return {"ticks": len(history.snaps), "seconds": history.seconds,
+    return {"ticks": len(history), "seconds": history.seconds,
             "free_per_minute": None if found is None else found.per_minute,
             "levels": [{"level": level, "seconds": seconds} for level, seconds in eta(history)]}

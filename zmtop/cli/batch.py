@@ -95,8 +95,8 @@ def run_leaks(args: argparse.Namespace) -> str:
     if args.from_file is None and not args.ticks:
         args.ticks = args.window
     _, history = _with_history(args, set())
-    if len(history.snaps) < MIN_SAMPLES:
-        raise CliError(f"{len(history.snaps)} ticks make no trend: a trend needs "
+    if len(history) < MIN_SAMPLES:
+        raise CliError(f"{len(history)} ticks make no trend: a trend needs "
                        f"{MIN_SAMPLES} (step more with --ticks)")
     found = suspects(history)
     return _emit(trends.leaks_json(history, found)) if args.json else trends.leaks_text(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from zmtop.engine.analysis.trend import (
+    MIN_SAMPLES,
     History,
     Suspect,
     eta_text,
@@ -20,6 +21,11 @@ from zmtop.engine.analysis.trend import (
 )
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.viewmodels.task_rows import JOB_PSS, Figures
+
+# Rows' growth is worked out again every REFRESH_TICKS ticks once the window holds a trend:
+# a slope over 60 ticks barely moves in one, and a row whose text is unchanged is not
+# repainted, so the column costs a repaint of the tree every few ticks, not every tick.
+REFRESH_TICKS = 5
 
 
 class Growth:
@@ -41,9 +47,11 @@ class Growth:
         """Take a tick: its snapshot, and its jobs' totals from `figures`."""
         history = self.history
         history.add(snap)
-        if len(history.snaps) == 1:  # a new start (or a seek): the jobs' series too
+        if len(history) == 1:  # a new start (or a seek): the jobs' series too
             self._jobs.clear()
-        self._figures, self._slopes, self._eta, self._suspects = figures, {}, None, None
+        self._figures, self._eta, self._suspects = figures, None, None
+        if len(history) <= MIN_SAMPLES or not snap.tick % REFRESH_TICKS:
+            self._slopes = {}
         totals = figures.totals
         for koid, total in totals.items():
             series = self._jobs.get(koid)
@@ -64,7 +72,7 @@ class Growth:
 
     def per_minute(self, kind: str, koid: int) -> float | None:
         """A row's growth in bytes per minute (robust slope); None under a trend's
-        minimum of ticks. Worked out once a tick, for the rows shown."""
+        minimum of ticks. Worked out for the rows shown, again every REFRESH_TICKS."""
         key = (kind, koid)
         if key not in self._slopes:
             values = self.series(kind, koid)
@@ -82,7 +90,7 @@ class Growth:
         """`Warning in ~3m  OOM in ~7m`, or empty while free memory is flat or rising."""
         if self._eta is None:
             history = self.history
-            free = history.snaps[-1].kmem.free_bytes if history.snaps else 0
+            free = history.free[-1] if history.free else 0
             self._eta = eta_text(time_to_levels(free, history.free_trend()))
         return self._eta
 

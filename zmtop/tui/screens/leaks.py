@@ -118,8 +118,8 @@ class LeaksScreen(MonitorScreen):
         kind = self.app.source.info.kind
         if kind in ("capture", "memgraph"):
             table.empty_text = f"a single {kind} has no trend: poll a series of them (--poll)"
-        elif len(history.snaps) < MIN_SAMPLES:
-            table.empty_text = (f"no trend yet: {len(history.snaps)} of {MIN_SAMPLES} ticks "
+        elif len(history) < MIN_SAMPLES:
+            table.empty_text = (f"no trend yet: {len(history)} of {MIN_SAMPLES} ticks "
                                 "(the window fills as ticks pass)")
         else:
             table.empty_text = f"no suspect: nothing shows {rule_text()}"
