@@ -17,7 +17,8 @@ import statistics
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import add, gt, sub
+from itertools import repeat
+from operator import add, gt, rshift, sub
 
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
@@ -88,8 +89,9 @@ def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], 
     """Every process's koid, legacy PSS and attributed PSS (whole bytes), in table order."""
     koids = list(table)
     if isinstance(table, FigureTable):
-        pss = list(map(add, table.column(PRIVATE), table.column(SCALED_SHARED)))
-        apss = [fixed >> FRACTION_BITS for fixed in table.column(PSS_FIXED)]
+        private, scaled, fixed = table.columns(PRIVATE, SCALED_SHARED, PSS_FIXED)
+        pss = list(map(add, private, scaled))
+        apss = list(map(rshift, fixed, repeat(FRACTION_BITS, len(fixed))))
     else:
         records = list(table.values())
         pss = [record.pss_bytes for record in records]
@@ -111,6 +113,8 @@ class History:
         self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had an OOM kill
         self.kept: deque[Snapshot] = deque()  # every SNAPSHOT_STRIDE-th tick's, and the last
         self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
+        self._koids: list[int] = []  # the processes of the last tick, in table order
+        self._aligned: list[list[deque[int]]] = []  # each figure's series in that order
         self._slopes: dict[tuple[int, str], float | None] = {}  # this tick's, as asked
 
     def __len__(self) -> int:
@@ -136,16 +140,24 @@ class History:
         self.kills.append(any(event.kind == OOM_KILL for event in snap.events))
         self._keep(snap)
         koids, *columns = figure_columns(snap.processes)
-        for figure, column in zip(FIGURES, columns):
+        if koids != self._koids:
+            self._align(koids)
+        for series, column in zip(self._aligned, columns):
+            deque(map(deque.append, series, column), maxlen=0)  # appended in C
+
+    # Speed: while the processes stay the same, a tick appends to series lined up with the
+    # table's order, without a lookup; bench: "trends: upkeep per tick, scale" (trend_bench).
+    def _align(self, koids: list[int]) -> None:
+        """Line up each figure's series with `koids`: new processes get theirs, gone ones
+        lose theirs."""
+        self._koids = koids
+        self._aligned = []
+        for figure in FIGURES:
             store = self._values[figure]
-            for koid, value in zip(koids, column):
-                series = store.get(koid)
-                if series is None:
-                    series = store[koid] = deque(maxlen=self.window)
-                series.append(value)
-            if len(store) > len(koids):  # processes went: their series with them
-                for koid in store.keys() - set(koids):
-                    del store[koid]
+            for koid in store.keys() - set(koids):
+                del store[koid]
+            self._aligned.append([store.get(koid) or store.setdefault(
+                koid, deque(maxlen=self.window)) for koid in koids])
 
     def _keep(self, snap: Snapshot) -> None:
         """Keep the newest snapshot and, within the window, those of the ticks on the
@@ -165,6 +177,7 @@ class History:
             series.clear()
         for store in self._values.values():
             store.clear()
+        self._koids = []
 
     def _drop_newest(self) -> None:
         for series in (self.ticks, self.times, self.free, self.kills, self.kept):
@@ -174,6 +187,7 @@ class History:
                 values.pop()
                 if not values:
                     del store[koid]
+        self._koids = []
 
     @property
     def seconds(self) -> float:

@@ -88,10 +88,11 @@ class FigureTable(Mapping[int, R], Generic[R]):
         row = self._rows.get(koid) if koid in self._base else None
         return None if row is None else self._figures[index][row]
 
-    def column(self, index: int) -> list[int]:
-        """Figure `index` of every record, in the table's order, without building records."""
-        figures, rows = self._figures[index], self._rows
-        return [figures[rows[koid]] for koid in self._base]
+    def columns(self, *indices: int) -> list[list[int]]:
+        """Figures `indices` of every record, each a list in the table's order, without
+        building records."""
+        rows = list(map(self._rows.__getitem__, self._base))
+        return [list(map(self._figures[index].__getitem__, rows)) for index in indices]
 
     def __contains__(self, koid: object) -> bool:
         return koid in self._base
