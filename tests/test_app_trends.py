@@ -15,8 +15,9 @@ from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.app import ZmtopApp
 from zmtop.tui.replay_app import ReplayApp
 from zmtop.tui.screens.leaks import LeaksScreen, SuspectTable
-from zmtop.tui.screens.process import ProcessScreen
+from zmtop.tui.screens.process import ProcessScreen, ProcessSummary
 from zmtop.tui.screens.vmo import VmoScreen
+from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.task_table import TaskTable
 
@@ -81,6 +82,11 @@ async def test_the_leak_screen_ranks_the_leaker_and_opens_it_or_its_vmo(make_app
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ProcessScreen) and app.screen.koid == first[1]
+        legacy, attributed = app.screen.query_one(ProcessSummary).render().plain.splitlines()[1:]
+        history = app.growth.history
+        for line, figure in ((legacy, "pss"), (attributed, "apss")):
+            shown = cells.growth(history.per_minute(first[1], figure), False).text
+            assert line.rstrip().endswith(f"PSS/min {shown}") and shown.startswith("+")
         await pilot.press("escape")
         await pilot.pause()
         table.move_to(vmo_rows[0])

@@ -39,13 +39,19 @@ class ProcessSummary(Summary):
         def shown(nbytes: int, known: bool = True) -> str:
             return cells.size(nbytes, exact) if known else "n/a"
 
+        def growth(figure: str) -> str:
+            per_minute = self.app.growth.history.per_minute(p.koid, figure)
+            return "no trend" if per_minute is None else cells.growth(per_minute, exact).text
+
         legacy = "task_stats" not in gaps
         return self.append_rows(text, (
             ("legacy", (("PSS", shown(p.pss_bytes, legacy)),
                         ("PRIVATE", shown(p.private_bytes, legacy)),
-                        ("SHARED", shown(p.shared_bytes, legacy)))),
+                        ("SHARED", shown(p.shared_bytes, legacy)),
+                        ("PSS/min", growth("pss") if legacy else "n/a"))),
             ("attributed", (("USS", shown(p.uss_bytes)), ("RSS", shown(p.rss_bytes)),
-                            ("PSS", shown(p.pss_fixed // FRACTION_ONE)))),
+                            ("PSS", shown(p.pss_fixed // FRACTION_ONE)),
+                            ("PSS/min", growth("apss")))),
         ))
 
 
