@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add, gt, rshift, sub
+from typing import NamedTuple
 
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
@@ -36,7 +37,7 @@ from zmtop.engine.snapshot.tables import FigureTable
 
 WINDOW = 60  # ticks, by default
 MAX_WINDOW = 3600  # ticks kept: an hour at one a second
-SNAPSHOT_STRIDE = 10  # ticks between the snapshots a History keeps to tell which VMOs grew
+SNAPSHOT_STRIDE = 10  # ticks between the VMO figures a History keeps to tell which grew
 MIN_SAMPLES = 8  # fewer ticks than this make no trend
 # A leak suspect grows steadily: at least this fast, most steps up, the line a good fit.
 SUSPECT_BYTES_PER_MINUTE = 64 << 10
@@ -44,6 +45,14 @@ SUSPECT_FIT = 0.8
 SUSPECT_GREW = 0.5
 ETA_HORIZON_S = 24 * 3600  # beyond a day, "runs out" is not news
 FIGURES = ("pss", "apss")  # legacy PSS as ps prints it; attributed PSS (RFC-0254)
+
+
+class Kept(NamedTuple):
+    """What a History keeps of an older tick: enough to tell which VMOs grew since."""
+
+    tick: int
+    time_ns: int
+    committed: Callable[[int], int | None]  # see committed_reader
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,9 @@ def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], 
 class History:
     """The last `window` ticks, oldest first: each tick's number, time and free memory,
     each live process's PSS and attributed PSS, kept a tick at a time so that a trend
-    reads a series, and every SNAPSHOT_STRIDE-th tick's snapshot, to tell which VMOs grew.
-    A snapshot a tick would cost some 400 KB at default."""
+    reads a series, and every SNAPSHOT_STRIDE-th tick's VMO committed bytes, to tell which
+    VMOs grew (a simulation's as its table's column: some 50 KB where a snapshot would
+    hold about 1 MB at default)."""
 
     def __init__(self, window: int = WINDOW) -> None:
         self.window = window
@@ -111,7 +121,8 @@ class History:
         self.times: deque[float] = deque(maxlen=window)  # seconds of source time
         self.free: deque[int] = deque(maxlen=window)  # free memory (kstats)
         self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had an OOM kill
-        self.kept: deque[Snapshot] = deque()  # every SNAPSHOT_STRIDE-th tick's, and the last
+        self.kept: deque[Kept] = deque()  # every SNAPSHOT_STRIDE-th tick, and the newest
+        self._last: Snapshot | None = None
         self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
         self._koids: list[int] = []  # the processes of the last tick, in table order
         self._aligned: list[list[deque[int]]] = []  # each figure's series in that order
@@ -123,7 +134,9 @@ class History:
 
     @property
     def last(self) -> Snapshot:
-        return self.kept[-1]
+        """The newest tick's snapshot."""
+        assert self._last is not None
+        return self._last
 
     def add(self, snap: Snapshot) -> None:
         """Take the next tick's snapshot; a tick that does not follow the last (a seek)
@@ -160,13 +173,14 @@ class History:
                 koid, deque(maxlen=self.window)) for koid in koids])
 
     def _keep(self, snap: Snapshot) -> None:
-        """Keep the newest snapshot and, within the window, those of the ticks on the
+        """Keep the newest tick's VMO figures and, within the window, those of the ticks on the
         stride's grid (every SNAPSHOT_STRIDE-th), or the first tick while none is: so the
         oldest kept depends on the window alone, not on where the history began."""
         kept = self.kept
         if len(kept) > 1 and kept[-1].tick % SNAPSHOT_STRIDE:
             kept.pop()  # the last tick's, kept only as the newest
-        kept.append(snap)
+        kept.append(Kept(snap.tick, snap.time_ns, committed_reader(snap)))
+        self._last = snap
         while kept[0].tick < self.ticks[0] or (
                 len(kept) > 1 and kept[0].tick % SNAPSHOT_STRIDE
                 and not kept[1].tick % SNAPSHOT_STRIDE):
@@ -280,11 +294,11 @@ def suspects(history: History) -> list[Suspect]:
     return out
 
 
-def growing_vmos(first: Snapshot, last: Snapshot, process: Process,
+def growing_vmos(first: Kept, last: Snapshot, process: Process,
                  minutes: float) -> tuple[GrowingVmo, ...]:
     """The VMOs the process reaches whose committed bytes grew over the window, most first."""
     out = []
-    committed_now, committed_then = _committed(last), _committed(first)
+    committed_now, committed_then = committed_reader(last), first.committed
     for koid in dict.fromkeys(ref.vmo_koid for ref in process.vmo_refs):
         bytes_now = committed_now(koid)
         if bytes_now is None:
@@ -298,11 +312,13 @@ def growing_vmos(first: Snapshot, last: Snapshot, process: Process,
     return tuple(out)
 
 
-def _committed(snap: Snapshot) -> Callable[[int], int | None]:
-    """A VMO's committed bytes by koid (None if not there), without building its record."""
+def committed_reader(snap: Snapshot) -> Callable[[int], int | None]:
+    """A VMO's committed bytes at `snap`'s tick by koid, for the VMOs of that tick or born
+    after it (None), without building records; from a simulation's table it holds the
+    column, not the table."""
     table = snap.vmos
     if isinstance(table, FigureTable):
-        return lambda koid: table.figure(koid, COMMITTED)
+        return table.reader(COMMITTED)
     return lambda koid: None if (vmo := table.get(koid)) is None else vmo.committed_bytes
 
 

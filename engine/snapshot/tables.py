@@ -88,6 +88,16 @@ class FigureTable(Mapping[int, R], Generic[R]):
         row = self._rows.get(koid) if koid in self._base else None
         return None if row is None else self._figures[index][row]
 
+    def reader(self, index: int) -> Callable[[int], int | None]:
+        """`figure(koid, index)` for a koid of this table or one born after it (None),
+        holding the column, not the table: what an older tick's figure costs to keep."""
+        column, rows, size = self._figures[index], self._rows, len(self._figures[index])
+
+        def read(koid: int) -> int | None:
+            row = rows.get(koid)  # rows only grow, a koid keeps its row for good
+            return None if row is None or row >= size else column[row]
+        return read
+
     def columns(self, *indices: int) -> list[list[int]]:
         """Figures `indices` of every record, each a list in the table's order, without
         building records."""
