@@ -121,6 +121,29 @@ async def test_in_a_replay_enter_goes_to_the_events_tick(recording_path):
         assert isinstance(app.screen, ProcessScreen) and app.screen.koid == HOG
 
 
+async def test_a_replay_logs_the_watchdogs_crossings_as_it_plays_once_each(recording_path):
+    app = ReplayApp(ReplaySource(Recording.open(recording_path)), autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.set_watchdog(64)
+        await pilot.pause()
+
+        def crossings() -> list[tuple[int, str]]:
+            return [(e.tick, e.event.kind) for e in app.events.entries
+                    if e.event.kind.startswith("watchdog")]
+
+        for _ in range(KILL + 2):
+            app.action_move(1)
+        over = crossings()
+        assert [kind for _, kind in over] == ["watchdog-over", "watchdog-under"]
+        assert over[1][0] == KILL  # gone with its job
+        ticks = [e.tick for e in app.events.entries]
+        assert ticks == sorted(ticks)
+        app.seek(over[0][0] - 3)  # back, and through the crossing again: logged once
+        for _ in range(6):
+            app.action_move(1)
+        assert crossings() == over
+
+
 async def test_an_exited_process_stays_red_for_three_ticks_where_it_was(make_app):
     app = make_app("oom")
     async with app.run_test(size=(120, 40)) as pilot:

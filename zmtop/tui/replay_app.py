@@ -120,7 +120,9 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
             return None
 
     def log_events(self, snap: Snapshot) -> None:
-        """Nothing: a replay's event log is its recording's, read once."""
+        """A replay's event log is its recording's, read once; the watchdog's crossings
+        are added as the ticks play (a seek only sets where the watchdog stands)."""
+        self.events.insert(snap.tick, snap.time_ns, self.watchdog.crossings(snap))
 
     def deliver(self, snap: Snapshot) -> None:
         """Show the next tick; at the recording's end, stop playing."""
@@ -166,6 +168,7 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
         if previous is not None:
             figures.advance(snap)  # ΔPSS: this tick against the one recorded before it
         self.snapshot, self.figures = snap, figures
+        self.watchdog.crossings(snap)  # the next tick's crossings are against this one
         self._recall_histories(snap.tick)
         with self.batch_update():
             screen = self.monitor_screen

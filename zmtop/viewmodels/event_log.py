@@ -1,7 +1,7 @@
 """The event log: the events of the ticks shown, bounded, with what views ask of it.
 
 Live, each delivered snapshot adds its events (and the watchdog's crossings); a replay's
-log is its recording's events. Each entry has a serial number that stays with it when old
+log is its recording's events, and the watchdog's crossings of the ticks it plays. Each entry has a serial number that stays with it when old
 entries are dropped, so a table's cursor can follow an event. Lookups by tick bisect, so a
 replay's seeks cost no scan.
 """
@@ -49,6 +49,18 @@ class EventLog:
             drop = max(excess, self.limit // 10)
             del self.entries[:drop], self.ticks[:drop]
             self.first += drop
+
+    def insert(self, tick: int, time_ns: int, events: Iterable[Event]) -> None:
+        """Events of a tick that may not be the newest (a replay's watchdog crossings, as
+        the replay plays), in tick order; one already logged is not logged again."""
+        for event in events:
+            start = bisect.bisect_left(self.ticks, tick)
+            end = bisect.bisect_right(self.ticks, tick)
+            if any(e.event == event for e in self.entries[start:end]):
+                continue
+            self.entries.insert(end, TimedEvent(tick, time_ns, event))
+            self.ticks.insert(end, tick)
+            self._recent_cache.clear()
 
     @property
     def serials(self) -> range:
