@@ -1,9 +1,9 @@
 """The event log: the events of the ticks shown, bounded, with what views ask of it.
 
 Live, each delivered snapshot adds its events (and the watchdog's crossings); a replay's
-log is its recording's events, and the watchdog's crossings of the ticks it plays. Each entry has a serial number that stays with it when old
-entries are dropped, so a table's cursor can follow an event. Lookups by tick bisect, so a
-replay's seeks cost no scan.
+log is its recording's events, and the watchdog's crossings of the ticks it plays. Each
+entry has a serial number that stays with it when old entries are dropped, so a table's
+cursor can follow an event. Lookups by tick bisect, so a replay's seeks cost no scan.
 """
 
 from __future__ import annotations
