@@ -215,9 +215,6 @@ class History:
             return [], []
         return list(self.times)[-len(values):], list(values)
 
-    def process_trend(self, koid: int, figure: str = "pss") -> Trend | None:
-        return trend(*self.series(koid, figure))
-
     def per_minute(self, koid: int, figure: str = "pss") -> float | None:
         """A process's robust slope in bytes per minute (None under MIN_SAMPLES ticks),
         worked out once a tick however often it is shown."""

@@ -82,14 +82,8 @@ class FigureTable(Mapping[int, R], Generic[R]):
             return default
         return self._join(record, self._figures, self._rows[koid])
 
-    def figure(self, koid: int, index: int) -> int | None:
-        """Figure `index` of the koid's record, without building the record; None if the
-        table has no such koid."""
-        row = self._rows.get(koid) if koid in self._base else None
-        return None if row is None else self._figures[index][row]
-
     def reader(self, index: int) -> Callable[[int], int | None]:
-        """`figure(koid, index)` for a koid of this table or one born after it (None),
+        """Figure `index` of a koid of this table, or None for one born after it,
         holding the column, not the table: what an older tick's figure costs to keep."""
         column, rows, size = self._figures[index], self._rows, len(self._figures[index])
 

@@ -39,10 +39,6 @@ class Growth:
         self._eta: str | None = None
         self._suspects: list[Suspect] | None = None
 
-    @property
-    def window(self) -> int:
-        return self.history.window
-
     def add(self, snap: Snapshot, figures: Figures) -> None:
         """Take a tick: its snapshot, and its jobs' totals from `figures`."""
         history = self.history
