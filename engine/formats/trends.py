@@ -20,15 +20,15 @@ from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.sizes import format_size
 
-VMOS_SHOWN = 5  # growing VMOs printed per suspect, fastest first
+VMOS_SHOWN = 5  # growing VMOs listed under each suspect, fastest first; the rest summed
 SUSPECTS_HEADER = f"{'KOID':>8} {'NAME':<32} {'A.PSS/MIN':>10} {'PSS/MIN':>10} {'FIT':>5} {'GREW':>5}\n"
 
 
-def rate(per_minute: float) -> str:
-    """A signed size per minute: +132.0K, -4.0M, 0B."""
+def rate(per_minute: float, unit: str = "") -> str:
+    """A signed size per minute: +132.0K, -4.0M, 0B (`unit` as format_size takes it)."""
     whole = round(per_minute)
     sign = "+" if whole > 0 else "-" if whole < 0 else ""
-    return f"{sign}{format_size(abs(whole))}"
+    return f"{sign}{format_size(abs(whole), unit)}"
 
 
 def window_text(history: History) -> str:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
 
+from zmtop.engine.formats.events import uptime
 from zmtop.tui import bindings
-from zmtop.tui.widgets.header import uptime
 
 if TYPE_CHECKING:
     from zmtop.engine.snapshot.records import Snapshot

@@ -14,14 +14,13 @@ from textual.app import ComposeResult
 
 from zmtop.engine.analysis.trend import MIN_SAMPLES, Suspect
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.formats.trends import rule_text, window_text
+from zmtop.engine.formats.trends import VMOS_SHOWN, rule_text, window_text
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable
 
-VMOS_SHOWN = 5  # growing VMOs listed under each suspect; the rest are summed in a row
 Row = tuple[str, int, int]  # ("p", process koid, 0), ("v", vmo koid, process), ("more", 0, process)
 SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
          "fit": lambda s: s.trend.fit, "grew": lambda s: s.trend.grew,

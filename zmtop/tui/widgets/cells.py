@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zmtop.engine.formats.sizes import format_size
+from zmtop.engine.formats.trends import rate
 from zmtop.engine.snapshot.records import (
     FRACTION_ONE,
     PERM_EXECUTE,
@@ -59,8 +60,7 @@ def growth(per_minute: float | None, exact: bool) -> Cell:
     if per_minute is None:
         return Cell("")
     whole = round(per_minute)
-    sign = "+" if whole > 0 else "-" if whole < 0 else ""
-    text = f"{sign}{size(abs(whole), exact)}"
+    text = rate(whole, "B" if exact else "")
     if abs(whole) < PAGE:
         return Cell(text, "line-table--dim")
     return Cell(text, "line-table--rise" if whole > 0 else "line-table--fall")
