@@ -187,11 +187,11 @@ def run_replay(args: argparse.Namespace) -> str:
     except RecordingError as error:
         raise CliError(str(error)) from None
     warn_of_damage(recording)
-    _replay(source, getattr(args, "theme", None), getattr(args, "window", None))
+    _replay(source, getattr(args, "theme", None), args.window)
     return ""
 
 
-def _replay(source, theme: str | None, window: int | None) -> None:
+def _replay(source, theme: str | None, window: int) -> None:
     from zmtop.tui.launch import run_app
 
     settle_heap()

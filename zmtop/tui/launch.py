@@ -9,7 +9,7 @@ from zmtop.tui.app import UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
-            record: str | None = None, window: int | None = None) -> None:
+            record: str | None = None, window: int = WINDOW) -> None:
     """Run the monitor until the user quits (the CLI's entry point).
 
     `record` names a file to record every shown tick to; `window` is the trends' ticks.
@@ -33,11 +33,11 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             from zmtop.tui.replay_app import ReplayApp
 
             app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
-                            config_path=config.default_path(), window=window or WINDOW)
+                            config_path=config.default_path(), window=window)
         else:
             app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
                            config_path=config.default_path(), recorder=recorder,
-                           window=window or WINDOW)
+                           window=window)
     except UnknownTheme as error:
         if recorder is not None:
             recorder.close()
