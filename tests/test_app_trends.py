@@ -79,6 +79,10 @@ async def test_the_leak_screen_ranks_the_leaker_and_opens_it_or_its_vmo(make_app
         vmo_rows = [k for k in table.keys if k[0] == "v"]
         assert vmo_rows and all(owner == first[1] for _, _, owner in vmo_rows)
         assert table.subtitle() == "1 over 31 ticks (0:00:30)"
+        rows = list(table.keys)
+        for _ in table.columns:  # every column sorts; one suspect keeps its rows
+            await pilot.press("s")
+            assert table.keys == rows, table.sort_key
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ProcessScreen) and app.screen.koid == first[1]

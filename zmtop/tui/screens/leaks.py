@@ -24,7 +24,7 @@ from zmtop.tui.widgets.line_table import Cell, Column, LineTable
 Row = tuple[str, int, int]  # ("p", process koid, 0), ("v", vmo koid, process), ("more", 0, process)
 SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
          "fit": lambda s: s.trend.fit, "grew": lambda s: s.trend.grew,
-         "name": lambda s: s.name.casefold()}
+         "name": lambda s: s.name.casefold()}  # "pss": see SuspectTable._pss_order
 
 
 class SuspectTable(LineTable[Row]):
@@ -47,7 +47,7 @@ class SuspectTable(LineTable[Row]):
         self.rebuild()
 
     def rebuild(self) -> None:
-        order = SORTS.get(self.sort_key, SORTS["growth"])
+        order = self._pss_order if self.sort_key == "pss" else SORTS[self.sort_key]
         descending = next(c.descending for c in self.columns if c.key == self.sort_key)
         ranked = sorted(self.found.values(), key=order, reverse=descending != self.sort_reverse)
         rows: list[Row] = []
@@ -57,6 +57,10 @@ class SuspectTable(LineTable[Row]):
             if len(suspect.vmos) > VMOS_SHOWN:
                 rows.append(("more", 0, suspect.koid))
         self.set_keys(rows)
+
+    def _pss_order(self, suspect: Suspect) -> float:
+        """A suspect's place under PSS/MIN: its legacy PSS's growth (none counts as 0)."""
+        return self.app.growth.history.per_minute(suspect.koid, "pss") or 0.0
 
     def set_exact(self, exact: bool) -> None:
         self.exact = exact
