@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.task_table import TaskTable
@@ -56,6 +57,23 @@ async def test_clock_keys_step_pause_and_speed(make_app):
         app.recording = True
         await pilot.pause()
         assert "REC" in header_text(app)
+
+
+async def test_the_speed_label_says_the_rate_achieved_when_it_falls_short(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(4):
+            await pilot.press("plus")
+        assert app.speed == 16.0
+        now = [0.0]
+        app.driver.pace = Pace(lambda: now[0])
+        for _ in range(PACE_SAMPLES):
+            app.action_step()  # a step by hand while playing counts as a tick delivered
+            now[0] += 1 / 13
+        app.refresh_headers()
+        assert "×16 13/s" in header_text(app)
+        await pilot.press("space")
+        assert "×16 " in header_text(app) and "/s" not in header_text(app)
 
 
 async def test_running_clock_delivers_snapshots(make_app):

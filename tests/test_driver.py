@@ -6,14 +6,16 @@ again (or has stopped)."""
 
 import asyncio
 
+import pytest
+
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.engine.sources.driver import SPEEDS, Driver, wait_or_timeout
+from zmtop.engine.sources.driver import PACE_SAMPLES, SPEEDS, Driver, Pace, wait_or_timeout
 
 SETTLE_SECONDS = 5  # a bound on the real time a step in the worker thread may take
 
 
 class ManualClock:
-    """Driver(wait=clock.wait): the driver's waits time out when the test says so."""
+    """Driver(wait=clock.wait, now=clock.time): the driver's waits time out when the test says so."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -34,6 +36,9 @@ class ManualClock:
             self.waits.remove(entry)
             self._changed.set()
         return event.is_set()
+
+    def time(self) -> float:
+        return self.now
 
     def start(self, driver: Driver, deliver) -> asyncio.Task:
         self.task = asyncio.create_task(driver.run(deliver))
@@ -71,7 +76,7 @@ class ManualClock:
 async def test_steps_on_the_clock_and_lists_what_changed():
     sim = Simulation("default", 1)
     clock = ManualClock()
-    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait)
+    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait, now=clock.time)
     seen = []
 
     def deliver(snap):
@@ -97,7 +102,7 @@ async def test_steps_on_the_clock_and_lists_what_changed():
 async def test_pause_holds_the_clock_and_single_step_still_works():
     sim = Simulation("default", 1)
     clock = ManualClock()
-    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait)
+    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait, now=clock.time)
     driver.pause()
     delivered = []
     task = clock.start(driver, delivered.append)
@@ -114,7 +119,7 @@ async def test_pause_holds_the_clock_and_single_step_still_works():
 
 async def test_speed_sets_the_wait_and_a_change_starts_a_fresh_one():
     clock = ManualClock()
-    driver = Driver(Simulation("default", 1), tick_seconds=1.0, wait=clock.wait)
+    driver = Driver(Simulation("default", 1), tick_seconds=1.0, wait=clock.wait, now=clock.time)
     delivered = []
     task = clock.start(driver, delivered.append)
     await clock.advance(0.75)
@@ -145,3 +150,40 @@ def test_speed_moves_through_the_steps_and_stops_at_the_ends():
     for _ in range(10):
         driver.slower()
     assert driver.speed == SPEEDS[0]
+
+
+async def test_a_slow_step_does_not_push_the_next_tick_back():
+    clock = ManualClock()
+    sim = Simulation("default", 1)
+
+    class SlowStep:
+        """The simulation, with each step taking 0.3 s of the clock's time."""
+
+        snapshot = sim.snapshot
+
+        def step(self):
+            clock.now += 0.3
+            return sim.step()
+
+    driver = Driver(SlowStep(), tick_seconds=1.0, wait=clock.wait, now=clock.time)
+    delivered = []
+    task = clock.start(driver, delivered.append)
+    await clock.advance(1.3)  # tick 1 is due at 1.0 and its step ends at 1.3
+    await clock.advance(0.7)  # tick 2 is due at 2.0, not at 2.3
+    assert [s.tick for s in delivered] == [1, 2]
+    driver.stop()
+    await clock.settle()
+    assert task.done()
+
+
+def test_pace_says_the_achieved_rate_only_when_it_falls_short():
+    now = [0.0]
+    pace = Pace(lambda: now[0])
+    assert pace.shortfall(16) is None  # too few ticks to tell
+    for _ in range(PACE_SAMPLES):
+        pace.tick()
+        now[0] += 1 / 13
+    assert pace.shortfall(16) == pytest.approx(13)
+    assert pace.shortfall(14) is None  # 13 is within 10% of 14
+    pace.reset()
+    assert pace.shortfall(16) is None

@@ -145,11 +145,20 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
     def speed(self) -> float:
         return self.driver.speed
 
+    @property
+    def speed_label(self) -> str:
+        """`×16`, and the ticks a second really achieved when they fall short (`×16 13/s`)."""
+        achieved = self.driver.shortfall()
+        short = "" if achieved is None else f" {achieved:.0f}/s"
+        return f"×{self.speed:g}{short}"
+
     def deliver(self, snap: Snapshot) -> None:
         """Take a new snapshot (the Driver's callback, and single steps)."""
         self._record(snap)
         self.snapshot = snap
         self.log_events(snap)
+        if not self.paused:
+            self.driver.pace.tick()
         self.figures.advance(snap)
         self.growth.add(snap, self.figures)
         self.free_history.append(snap.kmem.free_bytes)

@@ -60,6 +60,10 @@ class MonitorApp(App[object]):
     @abstractmethod
     def speed(self) -> float: ...
 
+    @property
+    @abstractmethod
+    def speed_label(self) -> str: ...
+
     @abstractmethod
     def open_process(self, koid: int) -> None: ...
 

@@ -97,13 +97,17 @@ class ReplayApp(ZmtopApp, ReplayMonitorApp):
         self.run_worker(self._play(), name="clock", group="clock", exclusive=True)
 
     async def _play(self) -> None:
-        """Step while playing, every tick_seconds / speed (the Driver's pace)."""
+        """Step while playing, each tick a period after the one before (the Driver's pace)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.driver.period
         while True:
-            await asyncio.sleep(self.tick_seconds / self.speed)
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due += self.driver.period
             if not self.paused:
                 snap = self._read(self.source.step)
                 if snap is not None:
                     self.deliver(snap)
+            due = max(due, loop.time())
 
     def _read(self, read: Callable[[], Snapshot]) -> Snapshot | None:
         """read(), or None after a notice if the recording is damaged there: the playing

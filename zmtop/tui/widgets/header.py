@@ -168,7 +168,7 @@ class KstatsHeader(Widget):
             (f"tick {snap.tick}", "header--value"),
             ("  up ", "header--label"),
             (uptime(snap.time_ns), "header--value"),
-            (f"  ×{app.speed:g}  ", "header--label"),
+            (f"  {app.speed_label}  ", "header--label"),
             (f" {snap.pressure} ", PRESSURE_CLASS.get(snap.pressure, "header--value")),
         ]
         eta = app.growth.eta()

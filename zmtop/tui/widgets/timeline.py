@@ -115,7 +115,7 @@ class Timeline(Widget):
         line.append("  ")
         line.append(uptime(snap.time_ns), value)
         line.append(f" / {uptime(recording.times()[-1])}", label)
-        line.append(f"  ×{app.speed:g}", label)
+        line.append(f"  {app.speed_label}", label)
         for name, mark in zip(MARK_NAMES, app.marks):
             line.append(f"  {name} ", self._s("timeline--mark"))
             line.append(f"{mark.tick}", value)
