@@ -10,6 +10,7 @@ from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.widgets.header import KstatsHeader
+from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.viewmodels.task_rows import flatten, shape_changed
 
@@ -374,3 +375,12 @@ async def test_an_unnamed_job_says_what_it_runs(make_app):
         assert (name.text, name.style) == ("(netstack.cm)", "line-table--dim")
         named = next(j for j in snap.jobs.values() if j.name == "zircon-drivers")
         assert table.cells(named.koid)[-1].text == "zircon-drivers"
+
+
+@pytest.mark.parametrize("width", [160, 80, 60])
+async def test_help_and_the_palette_stay_in_the_footer_at_any_width(make_app, width):
+    app = make_app()
+    async with app.run_test(size=(width, 24)):
+        footer = app.screen.query_one(KeyFooter).render().plain
+        assert footer.rstrip().endswith("? Help  ^p palette")
+        assert len(footer) <= width and "⏎ Open" in footer

@@ -43,7 +43,7 @@ async def hogs(pilot: Pilot) -> None:
 
 
 async def goto_prompt(pilot: Pilot) -> None:
-    await pilot.press("g")
+    await pilot.press("colon")
     await _still_cursor(pilot)
     await pilot.press(*"0:42")
     await pilot.pause()

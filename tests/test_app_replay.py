@@ -23,6 +23,7 @@ from zmtop.tui.widgets.diff_tables import (
     VmoDiffTable,
 )
 from zmtop.tui.widgets.header import KstatsHeader
+from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.timeline import Timeline, column_of, event_columns, tick_at
 from zmtop.viewmodels.task_rows import Figures
@@ -55,7 +56,7 @@ def timeline_lines(app) -> list[str]:
 
 
 async def go_to(pilot, text: str) -> None:
-    await pilot.press("g")
+    await pilot.press("colon")
     await pilot.pause()
     await pilot.press(*text, "enter")
     await pilot.pause()
@@ -80,10 +81,10 @@ async def test_opens_paused_on_the_first_tick_with_a_timeline(make_replay):
 async def test_step_forward_and_back(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("right", "full_stop")
+        await pilot.press("full_stop", "full_stop")
         assert app.snapshot.tick == 2
         assert f"tick 2 / {LAST}" in timeline_lines(app)[0]
-        await pilot.press("left")
+        await pilot.press("comma")
         assert app.snapshot.tick == 1
         await pilot.press("comma", "comma")
         assert app.snapshot.tick == 0
@@ -94,11 +95,31 @@ async def test_jumps_and_ends(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
         ticks = []
-        for key in ("right_square_bracket", "shift+right", "left_square_bracket",
-                    "shift+left", "end", "right_square_bracket", "home"):
+        for key in ("right_square_bracket", "right_square_bracket", "left_square_bracket",
+                    "left_square_bracket", "right_curly_bracket", "right_square_bracket",
+                    "left_curly_bracket"):
             await pilot.press(key)
             ticks.append(app.snapshot.tick)
         assert ticks == [10, 20, 10, 0, LAST, LAST, 0]
+
+
+async def test_the_tables_keep_their_keys_in_a_replay(make_replay):
+    """The arrows fold, home, end and g move in the tree, as live; seeking has its own."""
+    app = make_replay()
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        await pilot.press("end")
+        assert table.cursor_key == table.keys[-1] and app.snapshot.tick == 0
+        await pilot.press("g")
+        assert table.cursor_key == table.keys[0] and app.snapshot.tick == 0
+        shown = len(table.keys)
+        await pilot.press("left")
+        assert len(table.keys) < shown and app.snapshot.tick == 0
+        await pilot.press("right")
+        assert len(table.keys) == shown
+        footer = app.screen.query_one(KeyFooter).render().plain
+        for key in ("Play", ". Step", ", Back", ": Go to tick"):
+            assert key in footer
 
 
 @pytest.mark.slow
@@ -115,7 +136,7 @@ async def test_goto_a_tick_or_a_time(make_replay):
         await pilot.pause()
         assert ticks == [30, 12, 20, LAST, LAST, 0]
         assert any("neither a tick" in m for m in messages(app))
-        await pilot.press("g")
+        await pilot.press("colon")
         await pilot.pause()
         await pilot.press("7", "escape")
         await pilot.pause()
@@ -201,21 +222,21 @@ async def test_a_seek_rebuilds_the_view_state(make_replay, recording_path):
         table = app.screen.query_one(TaskTable)
         assert table.figures is app.figures
         assert table.keys == [r.koid for r in walk_tasks(snap)]
-        await pilot.press("right")  # one on is a plain tick: history grows
+        await pilot.press("full_stop")  # one on is a plain tick: history grows
         assert len(app.free_history) == 14 and app.snapshot.tick == 13
 
 
 async def test_drill_down_follows_the_replay(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("end")
+        await pilot.press("right_curly_bracket")
         cobalt = next(p.koid for p in app.snapshot.processes.values()
                       if p.name == "cobalt.cm")
         app.jump_to_koid(cobalt)
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "ProcessScreen"
-        await pilot.press("home", "shift+right", "right")
+        await pilot.press("left_curly_bracket", "right_square_bracket", "full_stop")
         assert app.snapshot.tick == 11
         assert "tick 11" in app.screen.query_one(KstatsHeader).text
         await pilot.press("escape")
@@ -226,8 +247,8 @@ async def test_drill_down_follows_the_replay(make_replay):
 async def test_keys_rest_while_a_prompt_has_them(make_replay):
     app = make_replay()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("slash", "g", "full_stop", "m", "d", "space")
-        assert app.screen.query_one("FindBar").value == "g.md "
+        await pilot.press("slash", "colon", "full_stop", "m", "d", "space")
+        assert app.screen.query_one("FindBar").value == ":.md "
         assert app.snapshot.tick == 0 and app.paused
 
 
@@ -287,12 +308,12 @@ async def test_marks_and_the_diff_screen(make_replay, recording_path):
         processes.focus()
         await pilot.press("s")  # sortable like every table: the next column
         assert processes.sort_key == "apss"
-        await pilot.press("right", "space")  # the replay keys rest under the diff
+        await pilot.press("full_stop", "space")  # the replay keys rest under the diff
         assert app.snapshot.tick == 47 and app.paused
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
-        await pilot.press("home", "m")  # a third mark starts a new pair
+        await pilot.press("left_curly_bracket", "m")  # a third mark starts a new pair
         assert "A 0" in timeline_lines(app)[0] and "B " not in timeline_lines(app)[0]
         await go_to(pilot, "5")
         await pilot.press("d")  # only A: against the tick shown

@@ -235,7 +235,7 @@ def replay_source() -> Source:
 
 
 async def _go_to(pilot: Pilot, text: str) -> None:
-    await pilot.press("g")
+    await pilot.press("colon")
     await pilot.pause()  # the prompt has the keys only once it shows
     await pilot.press(*text, "enter")
     await pilot.pause()

@@ -34,21 +34,22 @@ RECORDING: list[BindingType] = [
     Binding("R", "toggle_record", "Record to a file / stop", show=False, id="app.record"),
 ]
 
-# Priority, so the tables' own arrows, home, end and g give way to the timeline; they all
-# rest while a prompt has the keys or a screen without a timeline shows (check_action).
+# Keys of their own, which no table or tree uses (the arrows fold, home, end and g move
+# in tables, live and in a replay alike); `.` steps a tick on in both. They rest while a
+# prompt has the keys or a screen without a timeline shows (check_action).
 REPLAY: list[BindingType] = [
-    Binding("space", "play", "Play", priority=True, id="replay.play"),
-    Binding("right,full_stop", "move(1)", "Step", priority=True, id="replay.forward"),
-    Binding("left,comma", "move(-1)", "Back", priority=True, show=False, id="replay.back"),
-    Binding("shift+right,right_square_bracket", f"move({JUMP})", f"{JUMP} ticks on",
-            priority=True, show=False, id="replay.jump-forward"),
-    Binding("shift+left,left_square_bracket", f"move(-{JUMP})", f"{JUMP} ticks back",
-            priority=True, show=False, id="replay.jump-back"),
-    Binding("home", "edge(-1)", "First tick", priority=True, show=False, id="replay.first"),
-    Binding("end", "edge(1)", "Last tick", priority=True, show=False, id="replay.last"),
-    Binding("g", "goto", "Go to", priority=True, id="replay.goto"),
-    Binding("m", "mark", "Mark", priority=True, id="replay.mark"),
-    Binding("d", "diff", "Diff", priority=True, id="replay.diff"),
+    Binding("space", "play", "Play", id="replay.play"),
+    Binding("full_stop", "move(1)", "Step", id="replay.forward"),
+    Binding("comma", "move(-1)", "Back", id="replay.back"),
+    Binding("right_square_bracket", f"move({JUMP})", f"{JUMP} ticks on", show=False,
+            id="replay.jump-forward"),
+    Binding("left_square_bracket", f"move(-{JUMP})", f"{JUMP} ticks back", show=False,
+            id="replay.jump-back"),
+    Binding("left_curly_bracket", "edge(-1)", "First tick", show=False, id="replay.first"),
+    Binding("right_curly_bracket", "edge(1)", "Last tick", show=False, id="replay.last"),
+    Binding("colon", "goto", "Go to tick", id="replay.goto"),
+    Binding("m", "mark", "Mark", id="replay.mark"),
+    Binding("d", "diff", "Diff", id="replay.diff"),
 ]
 
 MONITOR_SCREEN: list[BindingType] = [
@@ -142,7 +143,6 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         ("Recording", RECORDING),
         (f"Marks (live: reach back {DEPTH} ticks)", MARKS + [
             Binding("d", "", "With no mark: the oldest tick kept against now")]),
-        ("Replay (zmtop replay FILE)", REPLAY + [
-            Binding("h,l", "", "Fold the tree, move in the map (arrows, home, end, g: time)")]),
+        ("Replay (zmtop replay FILE)", REPLAY),
         ("Search and filter prompt", FIND_BAR + [Binding("enter", "", "Keep")]),
     ]

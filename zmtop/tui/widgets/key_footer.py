@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widget import Widget
 
+PINNED = ("app.help", "command_palette")  # always shown, at the right edge
+
 
 class KeyFooter(Widget):
-    """`key description` pairs of the active, shown bindings, and ^p for the palette."""
+    """`key description` pairs of the active, shown bindings; help and the palette stay at
+    the right edge when the line is too narrow for every key (the others are cut)."""
 
     COMPONENT_CLASSES = {"key-footer--key", "key-footer--description"}
 
@@ -33,19 +37,31 @@ class KeyFooter(Widget):
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-footer--key", partial=True)
         text_style = self.get_component_rich_style("key-footer--description", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        spots = []
-        seen = set()
         palette = self.app.COMMAND_PALETTE_BINDING
-        bindings = [(node, b) for node, b, enabled, _ in self.screen.active_bindings.values()
-                    if enabled and (b.show or b.key == palette)]
-        for node, binding in sorted(bindings, key=lambda nb: nb[1].key == palette):
+        keys: list[tuple[DOMNode, Binding]] = []
+        pinned: list[tuple[DOMNode, Binding]] = []
+        seen = set()
+        for node, binding, enabled, _ in self.screen.active_bindings.values():
+            if not enabled or not (binding.show or binding.key == palette):
+                continue
             if binding.action in seen:
                 continue
             seen.add(binding.action)
+            is_pinned = binding.id in PINNED or binding.key == palette
+            (pinned if is_pinned else keys).append((node, binding))
+        pieces = [(node, binding, Text.assemble(
+            (f" {self.app.get_key_display(binding)} ", key_style),
+            (f"{binding.description} ", text_style))) for node, binding in keys + pinned]
+        room = self.size.width - sum(piece.cell_len for *_, piece in pieces[len(keys):])
+        text = Text(no_wrap=True, overflow="ellipsis")
+        spots = []
+        for i, (node, binding, piece) in enumerate(pieces):
+            if i == len(keys):
+                text.append(" " * max(0, room - text.cell_len))
+            elif i < len(keys) and text.cell_len + piece.cell_len > room:
+                continue
             start = text.cell_len
-            text.append(f" {self.app.get_key_display(binding)} ", key_style)
-            text.append(f"{binding.description} ", text_style)
+            text.append_text(piece)
             spots.append((start, text.cell_len, binding.action, node))
         self._spots = spots
         return text
