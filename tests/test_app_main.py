@@ -355,7 +355,7 @@ async def test_footer_shows_the_screen_keys_and_runs_them_on_click(make_app):
     async with app.run_test(size=(120, 30)) as pilot:
         footer = app.screen.query_one(KeyFooter)
         text = footer.render().plain
-        for words in ("Open", "Sort", "Search", "Filter", "All VMOs", "Quit", "Pause", "Help"):
+        for words in ("Open", "Sort", "Search", "Filter", "Quit", "Pause", "Help"):
             assert words in text
         x = text.index("Help")
         await pilot.click(KeyFooter, offset=(x, 0))

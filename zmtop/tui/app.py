@@ -33,6 +33,8 @@ from zmtop.viewmodels.task_rows import Figures
 from zmtop.viewmodels.watchdog import Watchdog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from zmtop.engine.recording.reader import Recording
     from zmtop.engine.recording.writer import Recorder
     from zmtop.engine.sources.source import Source, SourceInfo
@@ -58,7 +60,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
     TITLE = "zmtop"
     COMMANDS = App.COMMANDS | {_palette}
-    BINDINGS = bindings.APP
+    BINDINGS = bindings.APP + bindings.VIEWS
     replay: Recording | None = None  # the recording a ReplayApp moves through
 
     recording: reactive[bool] = reactive(False)
@@ -246,18 +248,31 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.theme = names[(index + 1) % len(names)]
         self.notify(f"theme {self.theme}", timeout=2)
 
-    def _show_once(self, module: str, name: str) -> None:
-        """Push screen `name` of zmtop.tui.screens.`module` (loaded on first use) unless it
-        is the one showing."""
-        screen_type = getattr(import_module(f"zmtop.tui.screens.{module}"), name)
-        if not isinstance(self.screen, screen_type):
-            self.push_screen(screen_type())
+    def show_view(self, module: str, name: str, make: Callable[[], Screen] | None = None
+                  ) -> None:
+        """Switch to the top-level view `name` of zmtop.tui.screens.`module` (loaded on
+        first use; `make` builds it if not the bare class): views do not stack, only
+        drill-downs do. One already open is brought back with its state; otherwise the
+        screens over the job tree close and the view opens on it."""
+        view = getattr(import_module(f"zmtop.tui.screens.{module}"), name)
+        if isinstance(self.screen, view) and make is None:
+            return
+        stack = self.screen_stack
+        if make is None and any(isinstance(s, view) for s in stack):
+            while not isinstance(self.screen_stack[-1], view):
+                self.pop_screen()
+            return
+        self.main_screen()
+        self.push_screen((make or view)())
 
     def action_help(self) -> None:
-        self._show_once("help", "HelpScreen")
+        from zmtop.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_digest(self) -> None:
-        self._show_once("digest", "DigestScreen")
+        self.show_view("digest", "DigestScreen")
 
     def action_watchdog(self) -> None:
         """Ask for the watchdog's threshold, then list the processes at or over it."""
@@ -267,8 +282,6 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
 
     def set_watchdog(self, mb: int | None) -> None:
         """Flag processes at or over `mb` MiB (0: off) and, when on, list them."""
-        from zmtop.tui.screens.watchdog import HogsScreen
-
         if mb is None:
             return
         self.watchdog.set(mb)
@@ -276,25 +289,25 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         screen = self.monitor_screen
         if screen is not None:
             screen.catch_up(self.snapshot)
-        if mb and not isinstance(self.screen, HogsScreen):
-            self.push_screen(HogsScreen())
+        if mb:
+            self.show_view("watchdog", "HogsScreen")
         elif not mb:
             self.notify("watchdog off", timeout=2)
 
     def action_events(self) -> None:
-        self._show_once("events", "EventsScreen")
+        self.show_view("events", "EventsScreen")
 
     def action_leaks(self) -> None:
-        self._show_once("leaks", "LeaksScreen")
+        self.show_view("leaks", "LeaksScreen")
 
     def action_kernel(self) -> None:
-        self._show_once("kernel", "KernelScreen")
+        self.show_view("kernel", "KernelScreen")
 
     def action_treemap(self) -> None:
-        self._show_once("treemap", "TreemapScreen")
+        self.show_view("treemap", "TreemapScreen")
 
     def action_system_vmos(self) -> None:
-        self._show_once("system_vmos", "SystemVmosScreen")
+        self.show_view("system_vmos", "SystemVmosScreen")
 
     # -- palette ----------------------------------------------------------------------
 

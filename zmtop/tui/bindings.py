@@ -17,12 +17,18 @@ APP: list[BindingType] = [
     Binding("u", "toggle_units", "Units", show=False, id="app.units"),
     Binding("t", "next_theme", "Theme", show=False, id="app.theme"),
     Binding("question_mark", "help", "Help", id="app.help"),
-    Binding("D", "digest", "Digest", show=False, id="app.digest"),
-    Binding("W", "watchdog", "Watchdog", show=False, id="app.watchdog"),
-    Binding("K", "kernel", "Kernel", show=False, id="app.kernel"),
-    Binding("M", "treemap", "Memory map", show=False, id="app.treemap"),
-    Binding("E", "events", "Events", show=False, id="app.events"),
-    Binding("L", "leaks", "Leak suspects", show=False, id="app.leaks"),
+]
+
+# The top-level views: each key works from every screen (help included, which as a modal
+# would hide the app's own keys), and switches view rather than stacking one on another.
+VIEWS: list[BindingType] = [
+    Binding("D", "app.digest", "Digest", show=False, id="app.digest"),
+    Binding("W", "app.watchdog", "Watchdog", show=False, id="app.watchdog"),
+    Binding("K", "app.kernel", "Kernel", show=False, id="app.kernel"),
+    Binding("M", "app.treemap", "Memory map", show=False, id="app.treemap"),
+    Binding("E", "app.events", "Events", show=False, id="app.events"),
+    Binding("L", "app.leaks", "Leak suspects", show=False, id="app.leaks"),
+    Binding("v", "app.system_vmos", "All VMOs", show=False, id="app.vmos"),
 ]
 
 MARKS: list[BindingType] = [
@@ -48,8 +54,8 @@ REPLAY: list[BindingType] = [
     Binding("left_curly_bracket", "edge(-1)", "First tick", show=False, id="replay.first"),
     Binding("right_curly_bracket", "edge(1)", "Last tick", show=False, id="replay.last"),
     Binding("colon", "goto", "Go to tick", id="replay.goto"),
-    Binding("m", "mark", "Mark", id="replay.mark"),
-    Binding("d", "diff", "Diff", id="replay.diff"),
+    Binding("m", "mark", "Mark", show=False, id="replay.mark"),
+    Binding("d", "diff", "Diff", show=False, id="replay.diff"),
 ]
 
 MONITOR_SCREEN: list[BindingType] = [
@@ -77,7 +83,6 @@ FIND_BAR: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="find.ca
 
 MAIN: list[BindingType] = [
     Binding("backslash,f", "find('filter')", "Filter", id="main.filter"),
-    Binding("v", "system_vmos", "All VMOs", id="main.vmos"),
     Binding("escape", "clear", "Clear", show=False, id="main.clear"),
 ]
 
@@ -128,6 +133,7 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
     return [
         ("Everywhere", APP + [Binding("ctrl+p", "", "Command palette: jump to "
                                       "koid, scenario, theme, pause, step")]),
+        ("Views (from any screen; a view replaces the one open)", VIEWS),
         ("Every table", LINE_TABLE + MONITOR_SCREEN),
         ("Job tree", TASK_TABLE + MAIN),
         ("Process, VMO", PROCESS + [Binding("tab", "", "Next pane")]),

@@ -18,7 +18,10 @@ from textual.app import App
 
 if TYPE_CHECKING:
     from collections import deque
+    from collections.abc import Callable
     from pathlib import Path
+
+    from textual.screen import Screen
 
     from zmtop.engine.recording.reader import Recording
     from zmtop.engine.recording.writer import Recorder
@@ -63,6 +66,10 @@ class MonitorApp(App[object]):
     @property
     @abstractmethod
     def speed_label(self) -> str: ...
+
+    @abstractmethod
+    def show_view(self, module: str, name: str, make: Callable[[], Screen] | None = None
+                  ) -> None: ...
 
     @abstractmethod
     def open_process(self, koid: int) -> None: ...

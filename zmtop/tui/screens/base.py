@@ -9,6 +9,7 @@ from textual.screen import Screen
 
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
+from zmtop.tui.widgets.breadcrumb import Breadcrumb
 from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
@@ -30,6 +31,8 @@ class MonitorScreen(Screen):
     BINDINGS = bindings.MONITOR_SCREEN
     NOTICE_GAPS: tuple[str, ...] = ()
     """What this screen would show that an imported source may lack (see SourceNotice)."""
+    CRUMB = ""
+    """The screen's step in the breadcrumb (`crumb` may add what it shows)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,8 +42,13 @@ class MonitorScreen(Screen):
         self.header = KstatsHeader()
         self.notice = SourceNotice(self.NOTICE_GAPS)
 
+    @property
+    def crumb(self) -> str:
+        return self.CRUMB
+
     def compose_header(self) -> ComposeResult:
         yield self.header
+        yield Breadcrumb()
         yield self.notice
 
     def compose_footer(self) -> ComposeResult:

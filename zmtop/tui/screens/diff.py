@@ -50,6 +50,7 @@ class DiffSummary(Widget):
 class DiffScreen(MonitorScreen):
     """A fixed comparison: ticks that pass underneath do not change it. Escape goes back."""
 
+    CRUMB = "Diff"
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
 

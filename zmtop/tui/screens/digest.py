@@ -38,6 +38,7 @@ def source_digest(source, snap: Snapshot):
 class DigestScreen(MonitorScreen):
     """Buckets, largest first, with their share of memory and VMO count."""
 
+    CRUMB = "Digest"
     BINDINGS = bindings.BACK
 
     def __init__(self) -> None:

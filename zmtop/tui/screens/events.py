@@ -88,6 +88,7 @@ class EventTable(LineTable[int]):
 class EventsScreen(MonitorScreen):
     """Enter opens the event's process, or in a replay goes to its tick first."""
 
+    CRUMB = "Events"
     BINDINGS = bindings.BACK
 
     def compose(self) -> ComposeResult:

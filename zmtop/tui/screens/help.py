@@ -18,7 +18,7 @@ MOUSE = [("click", "select a row; click a column title to sort by it (again: rev
 class HelpScreen(ModalScreen):
     """A scrollable list of keys; any of Escape, q or ? closes it."""
 
-    BINDINGS = bindings.HELP
+    BINDINGS = bindings.HELP + bindings.VIEWS
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):

@@ -17,6 +17,7 @@ from zmtop.tui.widgets.line_table import LineTable
 class KernelScreen(MonitorScreen):
     """Graphs and handle totals on top; the kernel aspace tree beside the hidden VMOs below."""
 
+    CRUMB = "Kernel"
     BINDINGS = bindings.BACK
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 

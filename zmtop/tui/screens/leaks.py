@@ -101,6 +101,7 @@ class SuspectTable(LineTable[Row]):
 class LeaksScreen(MonitorScreen):
     """Enter opens a suspect's process, or a VMO; Escape goes back."""
 
+    CRUMB = "Leak suspects"
     BINDINGS = bindings.BACK
 
     def compose(self) -> ComposeResult:

@@ -14,6 +14,7 @@ from zmtop.tui.widgets.task_table import TaskTable
 class MainScreen(MonitorScreen):
     """Jobs and processes; Enter opens a process, or folds a job."""
 
+    CRUMB = "Job tree"
     BINDINGS = bindings.MAIN
     NOTICE_GAPS = ("jobs", "task_stats", "handles", "names")
 
@@ -39,11 +40,6 @@ class MainScreen(MonitorScreen):
             table.toggle(event.key)
         elif event.key in table.figures.snap.processes:  # not a row kept after its exit
             self.app.open_process(event.key)
-
-    def action_system_vmos(self) -> None:
-        from zmtop.tui.screens.system_vmos import SystemVmosScreen
-
-        self.app.push_screen(SystemVmosScreen())
 
     def action_clear(self) -> None:
         """Drop the filter and the search highlight."""

@@ -58,6 +58,7 @@ class ProcessSummary(Summary):
 class ProcessScreen(MonitorScreen):
     """Enter on a mapping or a VMO opens the VMO; Escape goes back to the job tree."""
 
+    CRUMB = "Process"
     BINDINGS = bindings.PROCESS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
     NOTICE_GAPS = ("task_stats", "threads")
@@ -66,6 +67,11 @@ class ProcessScreen(MonitorScreen):
         super().__init__()
         self.koid = koid
         self.handles_shown = False  # the handle panes in place of vmaps and vmos
+
+    @property
+    def crumb(self) -> str:
+        process = self.app.snapshot.processes.get(self.koid)
+        return f"process {self.koid}" + (f" {safe_name(process.name)}" if process else "")
 
     def compose(self) -> ComposeResult:
         snap = self.app.snapshot

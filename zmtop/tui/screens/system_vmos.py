@@ -14,6 +14,7 @@ from zmtop.tui.widgets.vmo_tables import SystemVmoTable
 class SystemVmosScreen(MonitorScreen):
     """Sortable and searchable at any size: the table draws only the lines on screen."""
 
+    CRUMB = "All VMOs"
     BINDINGS = bindings.SYSTEM_VMOS
 
     def compose(self) -> ComposeResult:

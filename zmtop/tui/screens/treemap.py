@@ -23,6 +23,7 @@ from zmtop.tui.widgets.treemap_view import TreemapView
 class TreemapScreen(MonitorScreen):
     """Enter zooms into the selected rectangle; Escape zooms out, and leaves at the top."""
 
+    CRUMB = "Memory map"
     BINDINGS = bindings.TREEMAP
 
     def __init__(self) -> None:

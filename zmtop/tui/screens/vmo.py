@@ -50,12 +50,17 @@ class VmoSummary(Summary):
 class VmoScreen(MonitorScreen):
     """Enter on a VMO opens it, on a process opens the process; Escape goes back."""
 
+    CRUMB = "VMO"
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
 
     def __init__(self, koid: int) -> None:
         super().__init__()
         self.koid = koid
+
+    @property
+    def crumb(self) -> str:
+        return f"VMO {self.koid}"
 
     def compose(self) -> ComposeResult:
         snap = self.app.snapshot

@@ -108,6 +108,7 @@ class HogTable(LineTable[int]):
 class HogsScreen(MonitorScreen):
     """Enter opens a process; W changes the threshold; Escape goes back."""
 
+    CRUMB = "Memory hogs"
     BINDINGS = bindings.BACK
 
     def compose(self) -> ComposeResult:
