@@ -384,3 +384,36 @@ async def test_help_and_the_palette_stay_in_the_footer_at_any_width(make_app, wi
         footer = app.screen.query_one(KeyFooter).render().plain
         assert footer.rstrip().endswith("? Help  ^p palette")
         assert len(footer) <= width and "⏎ Open" in footer
+
+
+async def test_htops_function_keys(make_app):
+    """F1 help, F3 search, F4 filter, F6 sort, F10 quit, as htop has them."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("f1")
+        assert isinstance(app.screen, MainScreen)
+        bar = app.screen.query_one("FindBar")
+        for key, mode in (("f3", "search"), ("f4", "filter")):
+            await pilot.press(key)
+            assert bar.has_focus and bar.mode == mode
+            await pilot.press("escape")
+        table = app.screen.query_one(TaskTable)
+        before = table.sort_key
+        await pilot.press("f6")
+        assert table.sort_key != before
+        await pilot.press("f10")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("focus_find_bar", [False, True])
+async def test_ctrl_c_quits_even_from_a_prompt(make_app, focus_find_bar):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        if focus_find_bar:
+            await pilot.press("slash", "a")
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running

@@ -9,14 +9,15 @@ from zmtop.viewmodels.snapshot_ring import DEPTH
 JUMP = 10  # ticks per [ and ] in a replay
 
 APP: list[BindingType] = [
-    Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("q,f10", "quit", "Quit", id="app.quit"),
+    Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
     Binding("space", "toggle_pause", "Pause", id="app.pause"),
     Binding("full_stop", "step", "Step", id="app.step"),
     Binding("plus,equals_sign", "faster", "Faster", show=False, id="app.faster"),
     Binding("minus", "slower", "Slower", show=False, id="app.slower"),
     Binding("u", "toggle_units", "Units", show=False, id="app.units"),
     Binding("t", "next_theme", "Theme", show=False, id="app.theme"),
-    Binding("question_mark", "help", "Help", id="app.help"),
+    Binding("question_mark,f1", "help", "Help", id="app.help"),
 ]
 
 # The top-level views: each key works from every screen (help included, which as a modal
@@ -59,7 +60,7 @@ REPLAY: list[BindingType] = [
 ]
 
 MONITOR_SCREEN: list[BindingType] = [
-    Binding("slash", "find('search')", "Search", id="screen.search"),
+    Binding("slash,f3", "find('search')", "Search", id="screen.search"),
 ]
 
 BACK: list[BindingType] = [Binding("escape", "app.pop_screen", "Back", id="screen.back")]
@@ -72,7 +73,7 @@ LINE_TABLE: list[BindingType] = [
     Binding("home,g", "edge(-1)", "First row", show=False),
     Binding("end,G", "edge(1)", "Last row", show=False),
     Binding("enter", "choose", "Open", id="table.choose"),
-    Binding("s", "sort_next(1)", "Sort", id="table.sort"),
+    Binding("s,f6", "sort_next(1)", "Sort", id="table.sort"),
     Binding("S", "sort_next(-1)", "Sort back", show=False),
     Binding("r", "reverse", "Reverse", show=False),
     Binding("n", "find_next(1)", "Next match", show=False),
@@ -82,7 +83,7 @@ LINE_TABLE: list[BindingType] = [
 FIND_BAR: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="find.cancel")]
 
 MAIN: list[BindingType] = [
-    Binding("backslash,f", "find('filter')", "Filter", id="main.filter"),
+    Binding("backslash,f,f4", "find('filter')", "Filter", id="main.filter"),
     Binding("escape", "clear", "Clear", show=False, id="main.clear"),
 ]
 
@@ -125,7 +126,8 @@ GOTO: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="goto.cancel
 
 WATCHDOG_PROMPT: list[BindingType] = [Binding("escape", "app.pop_screen", "Cancel", id="watchdog.cancel")]
 
-HELP: list[BindingType] = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close")]
+HELP: list[BindingType] = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close",
+                                   id="help.close")]
 
 
 def help_sections() -> list[tuple[str, list[BindingType]]]:
