@@ -212,10 +212,12 @@ async def test_help_lists_every_key(make_app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = app.screen.keys_text().plain
+        text = "\n".join(f"{what} {means}" for _, lines in app.screen.sections()
+                         for what, means in lines)
         for words in ("Quit", "Pause", "Step", "Faster", "Slower", "Units", "Theme", "Search",
                       "Filter", "Next match", "Collapse", "Expand all", "Hidden only",
-                      "Back", "Command palette", "Reverse", "Sort"):
+                      "Back", "Command palette", "Reverse", "Sort", "f1 Help",
+                      "#h total number of handles", "PSS against A.PSS", "memory bar"):
             assert words in text
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

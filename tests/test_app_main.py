@@ -417,3 +417,22 @@ async def test_ctrl_c_quits_even_from_a_prompt(make_app, focus_find_bar):
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_a_column_title_explains_its_column(make_app):
+    """Hovering a title shows its glossary line; every column of the tree has one."""
+    from zmtop.tui.glossary import explain
+
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        for by_type in (False, True):
+            if by_type:
+                await pilot.press("H")
+            assert all(explain(c.title) for c in table.columns)
+        await pilot.hover(TaskTable, offset=(25, 1))  # over PSS, inside the border
+        await pilot.pause()
+        assert table.tooltip == explain("PSS") and "ps" in table.tooltip
+        await pilot.hover(TaskTable, offset=(25, 4))  # over a row: no tooltip
+        await pilot.pause()
+        assert table.tooltip is None

@@ -1,7 +1,10 @@
-"""Help: every key, gathered from the bindings themselves so it cannot go stale."""
+"""Help: every key, gathered from the bindings themselves so it cannot go stale, then a
+glossary of every column and colour (zmtop.tui.glossary)."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,38 +12,54 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from zmtop.tui import bindings
+from zmtop.tui import bindings, glossary
 
 MOUSE = [("click", "select a row; click a column title to sort by it (again: reverse)"),
-         ("double click", "open the row"), ("wheel", "scroll")]
+         ("double click", "open the row"), ("wheel", "scroll"),
+         ("hover", "a column's title: what the column means")]
+KEY_WIDTH = 18  # the first column; descriptions wrap beside it, never under it
+
+Section = tuple[str, list[tuple[str, str]]]
 
 
 class HelpScreen(ModalScreen):
-    """A scrollable list of keys; any of Escape, q or ? closes it."""
+    """A scrollable list of keys and the glossary; any of Escape, q, ? or F1 closes it."""
 
     BINDINGS = bindings.HELP + bindings.VIEWS
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(self.keys_text(), id="help-text")
+            yield Static(self._render_sections(), id="help-text")
 
     def on_mount(self) -> None:
-        self.query_one("#help").border_title = "zmtop keys"
+        self.query_one("#help").border_title = "zmtop keys and glossary"
 
-    def keys_text(self) -> Text:
-        text = Text()
+    def sections(self) -> list[Section]:
+        """Titles and their (what, meaning) lines: keys, mouse, columns, colours."""
+        shown = []
         for title, keys in bindings.help_sections():
-            text.append(f"{title}\n", "bold")
+            lines = []
             for binding in keys:
                 if not isinstance(binding, Binding):
                     continue  # every table in bindings.py holds Bindings, not tuples
-                shown = " ".join(self.app.get_key_display(Binding(k.strip(), ""))
-                                 for k in binding.key.split(","))
-                text.append(f"  {shown:<18}", "bold")
-                text.append(f"{binding.description}\n")
-            text.append("\n")
-        text.append("Mouse\n", "bold")
-        for what, does in MOUSE:
-            text.append(f"  {what:<18}", "bold")
-            text.append(f"{does}\n")
-        return text
+                lines.append((" ".join(self.app.get_key_display(Binding(k.strip(), ""))
+                                       for k in binding.key.split(",")),
+                              binding.description))
+            shown.append((title, lines))
+        shown.append(("Mouse", MOUSE))
+        shown.append(("Columns (hover over a column's title for its line)",
+                      list(glossary.COLUMNS.items())))
+        shown.append(("Colours and marks", glossary.COLOURS))
+        return shown
+
+    def _render_sections(self) -> Group:
+        parts: list[Text | Table] = []
+        for title, lines in self.sections():
+            parts.append(Text(title, "bold"))
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=KEY_WIDTH, no_wrap=True, style="bold")
+            grid.add_column(ratio=1)
+            for what, means in lines:
+                grid.add_row(f" {what}", means)
+            parts += [grid, Text("")]
+        return Group(*parts)

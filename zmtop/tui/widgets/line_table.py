@@ -418,19 +418,35 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         if self.keys:
             self.post_message(self.Chosen(self, self.cursor_key))
 
+    def column_at(self, x: int) -> Column | None:
+        """The column under content column `x` (scrolled), if any."""
+        left = 0
+        total = max(self.scrollable_content_region.width, self.virtual_size.width)
+        for _, column, width in self._layout(total):
+            if left <= x < left + width + 1:
+                return column
+            left += width + 1
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Over a column title, its glossary line as the tooltip."""
+        from zmtop.tui.glossary import explain  # 9 ms of imports: not at start-up
+
+        offset = event.get_content_offset(self)
+        column = None
+        if offset is not None and offset.y == 0:
+            column = self.column_at(offset.x + round(self.scroll_x))
+        self.tooltip = explain(column.title) or None if column is not None else None
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
         x = offset.x + round(self.scroll_x)
         if offset.y == 0:
-            left = 0
-            total = max(self.scrollable_content_region.width, self.virtual_size.width)
-            for _, column, width in self._layout(total):
-                if left <= x < left + width + 1:
-                    self.sort_by(column.key)
-                    return
-                left += width + 1
+            column = self.column_at(x)
+            if column is not None:
+                self.sort_by(column.key)
             return
         index = round(self.scroll_y) + offset.y - 1
         if index < len(self.keys):
