@@ -112,3 +112,31 @@ async def test_no_color_is_honoured(make_app, monkeypatch):
 def test_a_recording_that_cannot_be_created_is_a_cli_error(tmp_path):
     with pytest.raises(CliError, match="cannot create"):
         run_app(Simulation("default", 1, 1.0), record=str(tmp_path / "no" / "dir" / "x.zmrec"))
+
+
+async def test_the_keymap_table_rebinds_keys_and_names_bad_entries(make_app, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "zmtop-dark"\n\n[keymap]\n"app.treemap" = "ctrl+t"\n'
+                    '"app.nothing" = "x"\n"app.kernel" = 3\n', encoding="utf-8")
+    app = make_app(config_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        warning = [n.message for n in app._notifications]
+        assert warning == [f"{path}: [keymap]: 'app.kernel', 'app.nothing': not a binding id "
+                           "with keys (ids as `zmtop --keys` lists them)"]
+        await pilot.press("M")
+        assert type(app.screen).__name__ == "MainScreen"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TreemapScreen"
+        await pilot.press("t")  # a theme change is saved, the keymap kept
+    saved = config.load(path)
+    assert saved["keymap"]["app.treemap"] == "ctrl+t" and saved["theme"] != "zmtop-dark"
+
+
+def test_settings_with_tables_and_lists_round_trip(tmp_path):
+    path = tmp_path / "config.toml"
+    settings = {"theme": 'a "quoted"\nname', "columns": ["PSS", "A.PSS"],
+                "keymap": {"app.quit": "q,ctrl+d", "plain": "x"}}
+    config.save(path, settings)
+    assert config.load(path) == settings

@@ -119,3 +119,14 @@ def test_version_prints_the_installed_version(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"zmtop {version('zmtop')}\n"
+
+
+def test_keys_lists_every_binding_id_for_the_keymap(capsys):
+    from zmtop.tui.bindings import binding_ids
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--keys"])
+    assert exit_.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(binding_ids())
+    assert any(line.split() == ["table.sort", "s,f6"] for line in lines)

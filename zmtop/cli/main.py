@@ -44,6 +44,24 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
+class KeysAction(argparse.Action):
+    """`--keys`: print every key binding's id and keys (for config.toml's [keymap]), exit."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                         nargs=0, help="print every key binding's id and keys, for the "
+                                       "[keymap] table of config.toml, and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from zmtop.tui.bindings import binding_ids
+
+        ids = binding_ids()
+        width = max(map(len, ids))
+        print_output("".join(f"{name:<{width}}  {keys}\n" for name, keys in sorted(ids.items())))
+        parser.exit()
+
+
 def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
     """Source options go before or after the command; the command's copy has no defaults
     of its own, so it does not hide what was given before it."""
@@ -79,6 +97,7 @@ def _command(commands, name: str, help_text: str, *, json_output: bool = True):
 def build_parser() -> Parser:
     parser = Parser(prog="zmtop", description="top/htop for Zircon memory.")
     parser.add_argument("--version", action=VersionAction)
+    parser.add_argument("--keys", action=KeysAction)
     _add_source_options(parser, top=True)
     parser.add_argument("--theme", help="colour theme of the monitor")
     parser.add_argument("--record", type=file_name, metavar="FILE",

@@ -93,6 +93,8 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.watchdog = Watchdog()
         self.window = window
         self.set_reactive(ZmtopApp.recording, recorder is not None)
+        keymap, self._keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
+        self.set_keymap(keymap)
         self._use_source(source)
 
     def _use_source(self, source: Source) -> None:
@@ -128,6 +130,9 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         return MainScreen()
 
     def on_mount(self) -> None:
+        if self._keymap_problem:
+            self.notify(f"{self.config_path}: {self._keymap_problem}", severity="warning",
+                        timeout=10)
         # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
         self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
         if self.autostart:

@@ -66,18 +66,18 @@ MONITOR_SCREEN: list[BindingType] = [
 BACK: list[BindingType] = [Binding("escape", "app.pop_screen", "Back", id="screen.back")]
 
 LINE_TABLE: list[BindingType] = [
-    Binding("up,k", "cursor(-1)", "Up", show=False),
-    Binding("down,j", "cursor(1)", "Down", show=False),
-    Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
-    Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
-    Binding("home,g", "edge(-1)", "First row", show=False),
-    Binding("end,G", "edge(1)", "Last row", show=False),
+    Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
+    Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
+    Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="table.page-up"),
+    Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="table.page-down"),
+    Binding("home,g", "edge(-1)", "First row", show=False, id="table.first"),
+    Binding("end,G", "edge(1)", "Last row", show=False, id="table.last"),
     Binding("enter", "choose", "Open", id="table.choose"),
     Binding("s,f6", "sort_next(1)", "Sort", id="table.sort"),
-    Binding("S", "sort_next(-1)", "Sort back", show=False),
-    Binding("r", "reverse", "Reverse", show=False),
-    Binding("n", "find_next(1)", "Next match", show=False),
-    Binding("N", "find_next(-1)", "Previous match", show=False),
+    Binding("S", "sort_next(-1)", "Sort back", show=False, id="table.sort-back"),
+    Binding("r", "reverse", "Reverse", show=False, id="table.reverse"),
+    Binding("n", "find_next(1)", "Next match", show=False, id="table.next-match"),
+    Binding("N", "find_next(-1)", "Previous match", show=False, id="table.previous-match"),
 ]
 
 FIND_BAR: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="find.cancel")]
@@ -88,10 +88,10 @@ MAIN: list[BindingType] = [
 ]
 
 TASK_TABLE: list[BindingType] = [
-    Binding("left,h", "collapse", "Collapse", show=False),
-    Binding("right,l", "expand", "Expand", show=False),
-    Binding("e", "expand_all", "Expand all", show=False),
-    Binding("c", "collapse_all", "Collapse all", show=False),
+    Binding("left,h", "collapse", "Collapse", show=False, id="tasks.collapse"),
+    Binding("right,l", "expand", "Expand", show=False, id="tasks.expand"),
+    Binding("e", "expand_all", "Expand all", show=False, id="tasks.expand-all"),
+    Binding("c", "collapse_all", "Collapse all", show=False, id="tasks.collapse-all"),
     Binding("H", "toggle_handles", "Handle counts", show=False, id="tasks.handles"),
     Binding("T", "toggle_sparklines", "PSS trend sparklines", show=False, id="tasks.sparklines"),
 ]
@@ -107,17 +107,17 @@ SYSTEM_VMOS: list[BindingType] = [
 ]
 
 ASPACE_TREE: list[BindingType] = [
-    Binding("left,h", "collapse", "Collapse", show=False),
-    Binding("right,l", "expand", "Expand", show=False),
+    Binding("left,h", "collapse", "Collapse", show=False, id="aspace.collapse"),
+    Binding("right,l", "expand", "Expand", show=False, id="aspace.expand"),
 ]
 
 TREEMAP: list[BindingType] = [Binding("escape", "back", "Back / out", id="screen.back")]
 
 TREEMAP_VIEW: list[BindingType] = [
-    Binding("up,k", "move(0, -1)", "Up", show=False),
-    Binding("down,j", "move(0, 1)", "Down", show=False),
-    Binding("left,h", "move(-1, 0)", "Left", show=False),
-    Binding("right,l", "move(1, 0)", "Right", show=False),
+    Binding("up,k", "move(0, -1)", "Up", show=False, id="treemap.up"),
+    Binding("down,j", "move(0, 1)", "Down", show=False, id="treemap.down"),
+    Binding("left,h", "move(-1, 0)", "Left", show=False, id="treemap.left"),
+    Binding("right,l", "move(1, 0)", "Right", show=False, id="treemap.right"),
     Binding("enter", "zoom_in", "Zoom in", id="treemap.zoom-in"),
     Binding("backspace", "zoom_out", "Zoom out", id="treemap.zoom-out"),
 ]
@@ -154,3 +154,10 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         ("Replay (zmtop replay FILE)", REPLAY),
         ("Search and filter prompt", FIND_BAR + [Binding("enter", "", "Keep")]),
     ]
+
+
+def binding_ids() -> dict[str, str]:
+    """Every binding's id and keys, for the `[keymap]` table of config.toml."""
+    tables = [v for v in globals().values() if isinstance(v, list) and v
+              and all(isinstance(b, Binding) for b in v)]
+    return {b.id: b.key for table in tables for b in table if b.id is not None}

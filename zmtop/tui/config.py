@@ -7,6 +7,8 @@ Settings live in `config.toml` under platformdirs' user config dir; themes are T
 from __future__ import annotations
 
 import functools
+import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -38,11 +40,20 @@ def load(path: Path | None) -> dict:
         return {}
 
 
-def save(path: Path | None, settings: dict[str, str | int | float | bool]) -> None:
-    """Write flat settings as TOML; a read-only config dir is not an error."""
+Value = str | int | float | bool | list[str]
+
+
+def save(path: Path | None, settings: dict) -> None:
+    """Write the settings as TOML: plain values, then tables (such as `[keymap]`) of plain
+    values; a read-only config dir is not an error."""
     if path is None:
         return
-    lines = [f"{key} = {_toml_value(value)}\n" for key, value in sorted(settings.items())]
+    plain = {key: value for key, value in settings.items() if not isinstance(value, dict)}
+    lines = [f"{_toml_key(key)} = {_toml_value(value)}\n" for key, value in sorted(plain.items())]
+    for name, table in sorted((k, v) for k, v in settings.items() if isinstance(v, dict)):
+        lines.append(f"\n[{_toml_key(name)}]\n")
+        lines += [f"{_toml_key(key)} = {_toml_value(value)}\n"
+                  for key, value in sorted(table.items())]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(lines), encoding="utf-8")
@@ -50,13 +61,37 @@ def save(path: Path | None, settings: dict[str, str | int | float | bool]) -> No
         pass
 
 
-def _toml_value(value: str | int | float | bool) -> str:
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
+
+
+def _toml_value(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    return _toml_string(value)
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def keymap(settings: dict, known: set[str]) -> tuple[dict[str, str], str]:
+    """The `[keymap]` table (binding id = "keys, comma separated"), and what is wrong in
+    it, in a line ("" when nothing): bad entries are left out, the rest still apply."""
+    table = settings.get("keymap", {})
+    if not isinstance(table, dict):
+        return {}, "[keymap] is not a table"
+    good = {name: keys for name, keys in table.items()
+            if name in known and isinstance(keys, str) and keys.strip()}
+    bad = sorted(set(table) - set(good))
+    if not bad:
+        return good, ""
+    return good, (f"[keymap]: {', '.join(map(repr, bad))}: not a binding id with keys "
+                  f"(ids as `zmtop --keys` lists them)")
 
 
 def load_themes(directory: Path = THEMES_DIR) -> list:
