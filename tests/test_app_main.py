@@ -436,3 +436,14 @@ async def test_a_column_title_explains_its_column(make_app):
         await pilot.hover(TaskTable, offset=(25, 4))  # over a row: no tooltip
         await pilot.pause()
         assert table.tooltip is None
+
+
+@pytest.mark.parametrize("width, rows", [(160, 3), (80, 3), (60, 4)])
+async def test_the_header_keeps_rows_for_the_tree_on_narrow_terminals(make_app, width, rows):
+    """At 80 columns the memory bar shares the counters' last line."""
+    app = make_app()
+    async with app.run_test(size=(width, 24)):
+        lines = header_text(app).split("\n")
+        assert len(lines) == rows and "mem " in lines[-1] and "% used" in lines[-1]
+        for label in ("total", "other", "free"):
+            assert label in header_text(app)

@@ -48,6 +48,7 @@ def bar_parts(kmem: Kmem) -> list[tuple[str, int]]:
     ]
 
 
+METER_BESIDE = 40  # cells the memory bar needs to share the counters' last line
 Piece = tuple[str, str]  # text and its component class ("": the header's own style)
 
 
@@ -157,7 +158,11 @@ class KstatsHeader(Widget):
         snap = app.snapshot
         lines = [self._status_line(app, snap)]
         lines += self._pack(self._counter_items(snap.kmem, app.exact), width)
-        lines.append(self._meter_line(snap.kmem, app.free_history, width))
+        room = width - sum(cell_len(text) for text, _ in lines[-1]) - 2
+        if len(lines) > 2 and room >= METER_BESIDE:  # a narrow terminal keeps a row
+            lines[-1] += [("  ", "")] + self._meter_line(snap.kmem, app.free_history, room)[1:]
+        else:
+            lines.append(self._meter_line(snap.kmem, app.free_history, width))
         return lines
 
     @staticmethod
