@@ -84,3 +84,17 @@ async def test_a_failing_poll_shows_its_error_until_the_next_success(tmp_path):
         assert source.error is None
         assert "poll failed" not in notice(app)
         assert "the polled data has no jobs" in notice(app)
+
+
+async def test_task_order_on_a_capture_is_by_koid_not_file_order():
+    from real_capture import CAPTURE
+
+    source = load_source(CAPTURE)
+    listed = list(source.snapshot.processes)
+    assert listed != sorted(listed)  # the file's order is not the koids'
+    app = ZmtopApp(source, autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        assert table.keys[1:] == sorted(listed)
+        await pilot.press("r")  # TASK▼
+        assert table.keys[1:] == sorted(listed, reverse=True)

@@ -356,3 +356,17 @@ async def test_an_unnamed_job_says_what_it_runs(make_app):
         assert (name.text, name.style) == ("(netstack.cm)", "line-table--dim")
         named = next(j for j in snap.jobs.values() if j.name == "zircon-drivers")
         assert table.cells(named.koid)[-1].text == "zircon-drivers"
+
+
+async def test_collapse_all_selects_the_collapsed_ancestor_of_the_selection(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        drivers = next(j for j in snap.jobs.values() if j.name == "zircon-drivers")
+        await pilot.press("slash", *"zircon-drivers", "enter")
+        assert table.cursor_key == drivers.koid
+        await pilot.press("c")
+        top = drivers.parent_koid  # the driver manager's job, under the root job
+        assert snap.jobs[top].parent_koid == snap.root_job
+        assert table.cursor_key == top and top in table.collapsed
