@@ -63,7 +63,8 @@ class VmoScreen(MonitorScreen):
         yield VmoSummary(snap.vmos[self.koid])
         with Container(id="panes"):
             yield FamilyTable(snap, self.koid, exact=self.app.exact)
-            yield HoldersTable(snap, self.koid, exact=self.app.exact)
+            yield HoldersTable(snap, self.koid, exact=self.app.exact,
+                               missing=self.app.source.missing)
         yield from self.compose_footer()
 
     def show_snapshot(self, snap: Snapshot) -> None:
