@@ -22,6 +22,7 @@ from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.tui import bindings, config
+from zmtop.tui.kill import KillControls
 from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
@@ -52,7 +53,7 @@ def _palette():
     return ZmtopCommands
 
 
-class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
+class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
 
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")

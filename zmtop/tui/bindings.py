@@ -58,8 +58,8 @@ MONITOR_SCREEN: list[BindingType] = [
 BACK: list[BindingType] = [Binding("escape", "app.pop_screen", "Back", id="screen.back")]
 
 LINE_TABLE: list[BindingType] = [
-    Binding("up,k", "cursor(-1)", "Up", show=False),
-    Binding("down,j", "cursor(1)", "Down", show=False),
+    Binding("up", "cursor(-1)", "Up", show=False),
+    Binding("down", "cursor(1)", "Down", show=False),
     Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
     Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
     Binding("home,g", "edge(-1)", "First row", show=False),
@@ -77,6 +77,7 @@ FIND_BAR: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="find.ca
 MAIN: list[BindingType] = [
     Binding("backslash,f", "find('filter')", "Filter", id="main.filter"),
     Binding("v", "system_vmos", "All VMOs", id="main.vmos"),
+    Binding("k,f9", "kill", "Kill", show=False, id="main.kill"),
     Binding("escape", "clear", "Clear", show=False, id="main.clear"),
 ]
 
@@ -92,6 +93,7 @@ TASK_TABLE: list[BindingType] = [
 PROCESS: list[BindingType] = [
     Binding("escape", "app.pop_screen", "Back", id="screen.back"),
     Binding("H", "toggle_handles", "Handles", id="process.handles"),
+    Binding("k,f9", "kill", "Kill", show=False, id="process.kill"),
 ]
 
 SYSTEM_VMOS: list[BindingType] = [
@@ -116,6 +118,11 @@ TREEMAP_VIEW: list[BindingType] = [
 ]
 
 GOTO: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="goto.cancel")]
+
+KILL_PROMPT: list[BindingType] = [
+    Binding("y,enter", "answer(True)", "Kill", id="kill.confirm"),
+    Binding("n,escape", "answer(False)", "Cancel", id="kill.cancel"),
+]
 
 WATCHDOG_PROMPT: list[BindingType] = [Binding("escape", "app.pop_screen", "Cancel", id="watchdog.cancel")]
 

@@ -94,6 +94,10 @@ class ProcessScreen(MonitorScreen):
             table.display = isinstance(table, (HandleTable, HandleVmoTable)) == self.handles_shown
         next(t for t in self.query(LineTable) if t.display).focus()
 
+    def action_kill(self) -> None:
+        """Kill this process, once confirmed (the screen then says EXITED)."""
+        self.app.ask_kill(self.koid)
+
     def show_snapshot(self, snap: Snapshot) -> None:
         summary = self.query_one(ProcessSummary)
         process = snap.processes.get(self.koid)

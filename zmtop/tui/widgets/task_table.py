@@ -70,7 +70,7 @@ class TaskTable(LineTable[int]):
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
         self.sparklines = False  # a PSS sparkline per row beside its growth
-        self.exited = ExitedRows()
+        self.exited = ExitedRows(figures.snap)
         super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
         self.rebuild()
 
