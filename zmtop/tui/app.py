@@ -307,11 +307,11 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
                 return f"{kind} {safe_name(table[koid].name)}"
         return f"nothing has koid {koid} at tick {snap.tick}"
 
-    def open_process(self, koid: int) -> None:
-        """Drill into a process: its vmaps, VMOs and handles."""
+    def open_process(self, koid: int, pinned: Snapshot | None = None) -> None:
+        """Drill into a process: its vmaps, VMOs and handles (as of `pinned`, if given)."""
         from zmtop.tui.screens.process import ProcessScreen
 
-        self.push_screen(ProcessScreen(koid))
+        self.push_screen(ProcessScreen(koid, pinned))
 
     def open_vmo(self, koid: int) -> None:
         """Drill into a VMO: its clone family and the processes that hold it."""

@@ -80,4 +80,4 @@ class MarkControls(_Base):
             return
         if a.tick > b.tick:
             a, b = b, a
-        self.push_screen(DiffScreen(diff(a, b)))
+        self.push_screen(DiffScreen(diff(a, b), b))

@@ -74,13 +74,18 @@ def vmo_search_text(vmo: Vmo) -> str:
 
 
 class SystemVmoTable(LineTable[int]):
-    """Every VMO of the system, or only the hidden ones (mapped by no process)."""
+    """Every VMO of the system (or of `only`, some of its koids), or only the hidden ones
+    (mapped by no process)."""
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
+    def __init__(self, snap: Snapshot, *, exact: bool = False,
+                 only: frozenset[int] | None = None, title: str = "VMOs",
+                 id: str = "system-vmos") -> None:
         self.snap = snap
         self.exact = exact
         self.hidden_only = False
-        super().__init__(vmo_columns(exact), sort="koid", title="VMOs", id="system-vmos")
+        self.only = only
+        self.heading = title
+        super().__init__(vmo_columns(exact), sort="koid", title=title, id=id)
         self.rebuild()
 
     def update(self, snap: Snapshot) -> None:
@@ -98,11 +103,13 @@ class SystemVmoTable(LineTable[int]):
         koid order, the koids alone."""
         column = next(c for c in self.columns if c.key == self.sort_key)
         descending = column.descending != self.sort_reverse
-        self.title = "Hidden VMOs" if self.hidden_only else "VMOs"
+        self.title = f"Hidden {self.heading}" if self.hidden_only else self.heading
+        only, table = self.only, self.snap.vmos
         if self.sort_key == "koid" and not self.hidden_only:
-            self.set_keys(sorted(self.snap.vmos, reverse=descending))
+            self.set_keys(sorted(table if only is None else only & table.keys(),
+                                 reverse=descending))
             return
-        vmos = self.snap.vmos.values()
+        vmos = table.values() if only is None else [table[k] for k in only if k in table]
         records = [v for v in vmos if v.num_mappings == 0] if self.hidden_only else list(vmos)
         records.sort(key=VMO_SORTS["koid"])
         if self.sort_key != "koid":
