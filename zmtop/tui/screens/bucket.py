@@ -75,6 +75,7 @@ class BucketScreen(MonitorScreen):
 
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, bucket: Bucket, snap: Snapshot) -> None:
         super().__init__()

@@ -64,6 +64,7 @@ class ProcessScreen(MonitorScreen):
 
     BINDINGS = bindings.PROCESS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     NOTICE_GAPS = ("task_stats", "threads")
 
     def __init__(self, koid: int, pinned: Snapshot | None = None) -> None:

@@ -52,6 +52,7 @@ class VmoScreen(MonitorScreen):
 
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, koid: int) -> None:
         super().__init__()
