@@ -61,8 +61,13 @@ async def palette(pilot: Pilot) -> None:
 
 
 async def kill_prompt(pilot: Pilot) -> None:
+    from zmtop.tui.widgets.task_table import TaskTable
+
     await _ticks(pilot)
-    await pilot.press("down", "down", "k")
+    app = pilot.app
+    koid = next(p.koid for p in app.snapshot.processes.values() if p.name == "netstack.cm")
+    app.screen.query_one(TaskTable).move_to(koid)
+    await pilot.press("k")
     await pilot.pause()
 
 
