@@ -447,3 +447,17 @@ async def test_the_header_keeps_rows_for_the_tree_on_narrow_terminals(make_app, 
         assert len(lines) == rows and "mem " in lines[-1] and "% used" in lines[-1]
         for label in ("total", "other", "free"):
             assert label in header_text(app)
+
+
+async def test_collapse_all_selects_the_collapsed_ancestor_of_the_selection(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        drivers = next(j for j in snap.jobs.values() if j.name == "zircon-drivers")
+        await pilot.press("slash", *"zircon-drivers", "enter")
+        assert table.cursor_key == drivers.koid
+        await pilot.press("c")
+        top = drivers.parent_koid  # the driver manager's job, under the root job
+        assert snap.jobs[top].parent_koid == snap.root_job
+        assert table.cursor_key == top and top in table.collapsed

@@ -1,5 +1,5 @@
 """SVG snapshots of the screens the other snapshot files leave out: the memory hogs, the
-watchdog's prompt, the replay's go-to prompt and the command palette.
+watchdog's prompt, the kill question, the replay's go-to prompt and the command palette.
 
 The scenes are zmtop.screenshots' (default scenario or the oom recording, seed 1, stepped by
 hand); the prompts' cursors are kept from blinking so that each picture is the same every run.
@@ -60,7 +60,19 @@ async def palette(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def kill_prompt(pilot: Pilot) -> None:
+    from zmtop.tui.widgets.task_table import TaskTable
+
+    await _ticks(pilot)
+    app = pilot.app
+    koid = next(p.koid for p in app.snapshot.processes.values() if p.name == "netstack.cm")
+    app.screen.query_one(TaskTable).move_to(koid)
+    await pilot.press("k")
+    await pilot.pause()
+
+
 PROMPT_SCENES = [
+    Scene("kill-prompt", (80, 24), "zmtop-dark", kill_prompt),
     Scene("hogs", (120, 36), "zmtop-dark", hogs),
     Scene("watchdog-prompt", (120, 36), "zmtop-dark", watchdog_prompt),
     Scene("goto-prompt", (120, 36), "zmtop-dark", goto_prompt, replay_source),

@@ -96,6 +96,7 @@ SCENES = [
     Scene("filter", (120, 36), "zmtop-dark", filtered),
     Scene("process", (120, 40), "zmtop-dark", process),
     Scene("process-wide", (180, 45), "zmtop-dark", process),
+    Scene("process-80x24", (80, 24), "zmtop-dark", process),
     Scene("vmo", (120, 36), "zmtop-dark", vmo),
     Scene("system-vmos", (120, 36), "zmtop-dark", system_vmos),
     Scene("help", (100, 36), "zmtop-dark", help_screen),
@@ -172,8 +173,16 @@ async def trends(pilot: Pilot) -> None:
 
 # Scenes of the digest, handles, the event log, trends and imports (their own snapshot
 # test file).
+async def bucket(pilot: Pilot) -> None:
+    """The digest's largest bucket opened: its processes and VMOs."""
+    await digest(pilot)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 MORE_SCENES = [
     Scene("digest", (120, 36), "zmtop-dark", digest),
+    Scene("bucket", (120, 36), "zmtop-dark", bucket),
     Scene("events", (120, 36), "zmtop-dark", event_log, oom_source),
     Scene("leaks", (120, 36), "zmtop-dark", leak_suspects, leak_source),
     Scene("trends", (120, 36), "zmtop-dark", trends, leak_source),

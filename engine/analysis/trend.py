@@ -25,6 +25,7 @@ from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
     COMMITTED,
     FRACTION_BITS,
+    KILL,
     OOM_KILL,
     PRIVATE,
     PSS_FIXED,
@@ -120,7 +121,7 @@ class History:
         self.ticks: deque[int] = deque(maxlen=window)
         self.times: deque[float] = deque(maxlen=window)  # seconds of source time
         self.free: deque[int] = deque(maxlen=window)  # free memory (kstats)
-        self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had an OOM kill
+        self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had a kill (OOM or asked)
         self.kept: deque[Kept] = deque()  # every SNAPSHOT_STRIDE-th tick, and the newest
         self._last: Snapshot | None = None
         self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
@@ -150,7 +151,7 @@ class History:
         self.ticks.append(snap.tick)
         self.times.append(snap.time_ns / 1e9)
         self.free.append(snap.kmem.free_bytes)
-        self.kills.append(any(event.kind == OOM_KILL for event in snap.events))
+        self.kills.append(any(event.kind in (OOM_KILL, KILL) for event in snap.events))
         self._keep(snap)
         koids, *columns = figure_columns(snap.processes)
         if koids != self._koids:
@@ -224,7 +225,7 @@ class History:
         return self._slopes[key]
 
     def free_trend(self) -> Trend | None:
-        """The trend of free memory (kstats) since the last OOM kill in the window, if any:
+        """The trend of free memory (kstats) since the last kill (OOM or asked) in the window:
         a kill frees what was falling, so the ticks before it say nothing of what follows."""
         kills = list(self.kills)
         start = len(kills) - 1 - kills[::-1].index(True) if True in kills else 0

@@ -9,10 +9,13 @@ size). What it does not hold is left 0 or empty in the Snapshot and named in `mi
   VMO becomes one `VmoRef(via_handle=False)`, so no handle rights are shown as if known.
 - "task_stats": ps's legacy PRIVATE/SHARED/PSS need mappings; they are 0.
 - "vmo_flags": flags are inferred: every VMO paged, a clone if it has a parent.
-- "vmo_attribution": the per-VMO RFC-0254 figures are 0.
 Process `uss_bytes`, `rss_bytes` and `pss_fixed` hold the summary's private, total and scaled
 (memory_monitor's own attribution); Vmo `share_count` is the summary's share count and
-`process_count` the processes listing the VMO.
+`process_count` the processes listing the VMO. A VMO's attributed figures follow from the
+same data: the kernel of a capture counted each page for one VMO (RFC-0254's old rule), so
+a VMO reaches its committed bytes alone, and they are its private, scaled and total bytes
+once some process reaches it (`records.leaf_figures`); a VMO no process reaches is nobody's
+share. The summary then divides them among the processes that reach the VMO.
 
 engine.sources.capture_reader parses captures; this module exports them and computes the summary.
 """
@@ -30,7 +33,7 @@ from msgspec import structs
 
 from zmtop.engine.formats.csvout import csv_text
 from zmtop.engine.formats.names import json_safe
-from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot, pager_fields
+from zmtop.engine.snapshot.records import FRACTION_ONE, Snapshot, leaf_figures, pager_fields
 
 # Kmem field per capture Kernel key, in the capture's order.
 KERNEL_FIELDS = {
@@ -165,8 +168,9 @@ def capture_json(snap: Snapshot) -> str:
 
 
 def with_summary(snap: Snapshot) -> Snapshot:
-    """The snapshot with each process's summary in its attributed fields: for imports, whose
-    data has no page-level truth."""
+    """The snapshot with each process's summary in its attributed fields, and each VMO's
+    figures as the summary sees them (see the module's docstring): for imports, whose data
+    has no page-level truth."""
     summary = summarize(snap)
     processes = {
         pkoid: structs.replace(proc, uss_bytes=summary[pkoid].private,
@@ -175,4 +179,9 @@ def with_summary(snap: Snapshot) -> Snapshot:
         if pkoid in summary else proc
         for pkoid, proc in snap.processes.items()
     }
-    return structs.replace(snap, processes=processes)
+    reached = set().union(*process_vmo_sets(snap).values())
+    vmos = {koid: structs.replace(vmo, **dict(zip(
+                ("private_bytes", "scaled_fixed", "total_bytes"),
+                leaf_figures(vmo.committed_bytes, koid in reached))))
+            for koid, vmo in snap.vmos.items()}
+    return structs.replace(snap, processes=processes, vmos=vmos)

@@ -88,6 +88,7 @@ class Scenario:
     def __init__(self, sim: World) -> None:
         self.sim = sim
         self.rng = sim.rng
+        self.critical: set[int] = set()  # processes the system reboots without (koids)
 
     @property
     def kernel(self) -> Kernel:
@@ -98,6 +99,10 @@ class Scenario:
 
     def step(self) -> None:
         raise NotImplementedError
+
+    def forget_killed(self) -> None:
+        """Tasks were killed from outside: let go of what died with them."""
+        return None
 
 
 class FuchsiaDevice(Scenario):
@@ -125,6 +130,9 @@ class FuchsiaDevice(Scenario):
             kernel.add_handle(component_manager.process, vmo, RIGHTS_RX)
         self._serve_bootfs()
         self._start_filesystems(root)
+        # They serve bootfs and the blobs every program loads from, and are critical to
+        # the root job, as on the device.
+        self.critical = {component_manager.koid, self.blobfs.koid}
         self._start_drivers(root)
         self._start(kernel.create_job(root, ""), VIRTUAL_CONSOLE, self._bootfs_images(VIRTUAL_CONSOLE))
         self.pending = list(self.components) + list(self.sys_realm)
@@ -326,6 +334,8 @@ class FuchsiaDevice(Scenario):
         named like it in appmgr's `sys` realm for v1 (`.cmx`)."""
         kernel = self.kernel
         v1 = spec.name.endswith(".cmx")
+        if v1 and self.sys_job.koid not in kernel.jobs:  # appmgr's realm was killed
+            return None
         job = kernel.create_job(self.sys_job if v1 else kernel.root_job, spec.name if v1 else "")
         self.jobs.append(job)
         program = self._start(job, spec, self._blob_images(spec))
@@ -478,9 +488,14 @@ class CowStorm(FuchsiaDevice):
         kernel.write(self.image, 0, self.image.size_pages)
         self.clones: list[Vmo] = []
 
+    def forget_killed(self) -> None:
+        self.clones = [clone for clone in self.clones if clone.alive]
+
     def step(self) -> None:
         super().step()
         kernel, rng, process = self.kernel, self.rng, self.cloner.process
+        if not process.alive:  # killed: no more storms
+            return
         if self.sim.tick % 10 < 3:
             for _ in range(rng.randint(4, 12)):
                 offset = rng.randrange(0, 24 * MB, PAGE_SIZE)
@@ -561,9 +576,14 @@ class Scale(FuchsiaDevice):
             kernel.write(vmo, 0, rng.randint(0, 4))
             self.scratch.append(vmo)
 
+    def forget_killed(self) -> None:
+        self.scratch = [vmo for vmo in self.scratch if vmo.alive]
+
     def step(self) -> None:
         kernel, rng, scratch = self.kernel, self.rng, self.scratch
         pool = len(scratch)
+        if not pool:  # every process holding scratch VMOs was killed
+            return
         count = min(pool, len(kernel.vmos) // 20)  # 5% of all VMOs
         # A random start and a random stride prime to the pool's size pick `count` distinct
         # scratch VMOs; visiting them in order keeps the walk through memory short.

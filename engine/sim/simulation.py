@@ -14,6 +14,7 @@ from zmtop.engine.sim.pressure import PressureWatch
 from zmtop.engine.sim.programs import Image, Loader, Program
 from zmtop.engine.sim.scenarios import SCENARIOS
 from zmtop.engine.snapshot.records import (
+    KILL,
     OOM_KILL,
     PAGE_SIZE,
     PRESSURE,
@@ -22,9 +23,10 @@ from zmtop.engine.snapshot.records import (
     Event,
     Snapshot,
 )
-from zmtop.engine.sources.source import SourceDefaults, SourceInfo
+from zmtop.engine.sources.source import KillRefused, SourceDefaults, SourceInfo
 
-OOM_KILL_RETCODE = -1025
+OOM_KILL_RETCODE = -1025  # ZX_TASK_RETCODE_OOM_KILL
+KILL_RETCODE = -1024  # ZX_TASK_RETCODE_SYSCALL_KILL: zx_task_kill's
 
 
 class UnknownScenario(ValueError):
@@ -32,7 +34,8 @@ class UnknownScenario(ValueError):
 
 
 class Simulation(SourceDefaults):
-    """Deterministic for a scenario and seed: the same ticks give the same snapshots."""
+    """Deterministic for a scenario and seed: the same ticks give the same snapshots (and
+    the same kills asked before the same ticks)."""
 
     def __init__(self, scenario: str = "default", seed: int = 1,
                  tick_seconds: float = 1.0) -> None:
@@ -54,6 +57,7 @@ class Simulation(SourceDefaults):
         self.tick = 0
         self.time_ns = 0
         self._events: list[Event] = []
+        self._kills: list[int] = []  # koids to kill at the next step
         vdso = self.kernel.create_vmo(None, "vdso/stable", 7 * PAGE_SIZE)
         self.kernel.write(vdso, 0, vdso.size_pages)
         self.loader = Loader(self.kernel, self.rng, vdso)
@@ -83,7 +87,9 @@ class Simulation(SourceDefaults):
         return program
 
     def exit(self, program: Program, reason: str = "exited") -> None:
-        process = program.process
+        self._end(program.process, reason)
+
+    def _end(self, process: Process, reason: str) -> None:
         self.kernel.kill_process(process)
         self.programs.pop(process.koid, None)
         self._events.append(Event(PROCESS_EXIT, process.koid, f"{process.name} {reason}"))
@@ -94,11 +100,56 @@ class Simulation(SourceDefaults):
             self._events.append(Event(PROCESS_EXIT, process.koid, f"{process.name} {reason}"))
         self.kernel.kill_job(job)
 
+    # -- kills asked from outside ------------------------------------------------------
+
+    def kill_refusal(self, koid: int) -> str | None:
+        """Why `koid` cannot be killed: no task has it, it is the root job, or killing it
+        would end a process the system cannot run without (the root job then reboots)."""
+        kernel = self.kernel
+        task = kernel.processes.get(koid) or kernel.jobs.get(koid)
+        if task is None:
+            return f"kill: no job or process has koid {koid} at tick {self.tick}"
+        if task is kernel.root_job:
+            return "kill: not the root job (that would halt the system)"
+        critical = _critical_under(task, self.scenario.critical)
+        if critical:
+            return (f"kill: {critical[0].name} ({critical[0].koid}) is critical to the root "
+                    "job: killing it would reboot the system")
+        return None
+
+    def request_kill(self, koid: int) -> None:
+        """Kill job or process `koid` at the start of the next step, as zx_task_kill does:
+        a job with every job and process under it."""
+        refusal = self.kill_refusal(koid)
+        if refusal is not None:
+            raise KillRefused(refusal)
+        self._kills.append(koid)
+
+    def _apply_kills(self) -> None:
+        """The kills asked since the last step: each logs a kill event, then every
+        process it ends exits with zx_task_kill's return code."""
+        kills, self._kills = self._kills, []
+        kernel, reason = self.kernel, f"killed (retcode {KILL_RETCODE})"
+        for koid in kills:
+            process, job = kernel.processes.get(koid), kernel.jobs.get(koid)
+            if process is not None:
+                self._events.append(Event(KILL, koid, f"killed process {koid} ({process.name})"))
+                self._end(process, reason)
+            elif job is not None:
+                count = len(_processes_under(job))
+                named = f" ({job.name})" if job.name else ""
+                self._events.append(Event(
+                    KILL, koid, f"killed job {koid}{named} and its {count} processes"))
+                self.kill_job(job, reason)
+        if kills:
+            self.scenario.forget_killed()
+
     # -- stepping ---------------------------------------------------------------------
 
     def step(self) -> Snapshot:
         self.tick += 1
         self.time_ns += self.tick_ns
+        self._apply_kills()
         self.scenario.step()
         self.snapshot = self._take_snapshot()
         return self.snapshot
@@ -148,3 +199,9 @@ def _processes_under(job: Job) -> list[Process]:
     for child in job.jobs:
         out.extend(_processes_under(child))
     return out
+
+
+def _critical_under(task: Job | Process, critical: set[int]) -> list[Process]:
+    """The processes of `critical` (koids) that killing `task` would end."""
+    ended = [task] if isinstance(task, Process) else _processes_under(task)
+    return [process for process in ended if process.koid in critical]

@@ -315,13 +315,14 @@ OOM_KILL = "oom-kill"
 PROCESS_START = "process-start"
 PROCESS_EXIT = "process-exit"
 POLL_FAILED = "poll-failed"
+KILL = "kill"  # zx_task_kill asked of the simulation (the monitor's k)
 
 
 class Event(Struct, frozen=True, array_like=True, gc=False):
     """Something worth a mark on a timeline: a pressure change, an OOM kill, a start or exit,
-    a poll that failed (its tick repeats the last good data)."""
+    a poll that failed (its tick repeats the last good data), a task killed on request."""
 
-    kind: str  # "pressure", "oom-kill", "process-start", "process-exit", "poll-failed"
+    kind: str  # "pressure", "oom-kill", "process-start", "process-exit", "poll-failed", "kill"
     koid: int
     text: str
 

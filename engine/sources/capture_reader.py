@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import partial
 from itertools import chain, compress, filterfalse, repeat, zip_longest
-from operator import itemgetter, ne
+from operator import itemgetter, mul, ne
 from typing import Annotated, Any
 
 import msgspec
@@ -57,7 +57,7 @@ PAGER_FIELDS = ("vmo_pager_total", "vmo_pager_newest", "vmo_pager_oldest")  # Km
 EXTENDED_FIELDS = (*PAGER_FIELDS, "vmo_discardable_locked", "vmo_discardable_unlocked",
                    "vmo_reclaim_disabled")
 MISSING = frozenset({"jobs", "threads", "mappings", "handles", "via", "task_stats",
-                     "vmo_flags", "vmo_attribution"})
+                     "vmo_flags"})
 # An imported VMO's flags, by whether it has a parent.
 VMO_FLAGS = (VMO_TYPE_PAGED, VMO_TYPE_PAGED | VMO_IS_COW_CLONE)
 # What msgspec converts a table's rows to: tuples of integers of at least 0 (no bool).
@@ -220,14 +220,18 @@ def _vmo_records(rows: list[tuple[int, ...]], index: CaptureIndex) -> list[Vmo]:
     column in C."""
     koids, name_indexes, parents, committed, sizes = _columns(rows)
     zero = repeat(0)
+    shares = list(map(index.shares.get, koids, zero))
+    # records.leaf_figures column by column: a VMO some process reaches has its committed
+    # bytes as private and scaled bytes, one none reaches has neither
+    private = list(map(mul, committed, map(bool, shares)))
     return list(map(
         Vmo, koids, map(index.names.__getitem__, name_indexes), sizes, parents,
         map(index.children.get, koids, zero),  # num_children
         zero,  # num_mappings: a capture has no mappings
-        map(index.shares.get, koids, zero),  # share_count
+        shares,  # share_count
         committed, map(VMO_FLAGS.__getitem__, map(bool, parents)),
         map(index.listing.get, koids, zero),  # process_count
-        zero, zero, zero))  # the attributed figures
+        private, map(mul, private, repeat(FRACTION_ONE)), committed))  # see engine.formats.capture
 
 
 class _Update:

@@ -105,6 +105,18 @@ class Driver:
         with self._stepping:
             return self.source.step()
 
+    def kill_refusal(self, koid: int) -> str | None:
+        """Why the source cannot kill job or process `koid`, or None (see Source)."""
+        with self._stepping:  # not while a step changes what it looks at
+            return self.source.kill_refusal(koid)
+
+    def request_kill(self, koid: int) -> Snapshot | None:
+        """Ask the source to kill `koid` at its next step (KillRefused if it cannot);
+        while paused that step is taken now, and its snapshot returned for delivery."""
+        with self._stepping:
+            self.source.request_kill(koid)
+        return self.step_once() if self.paused else None
+
     def faster(self) -> None:
         self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
         self.pace.reset()

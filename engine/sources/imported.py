@@ -8,11 +8,11 @@ from typing import Any
 from msgspec import structs
 
 from zmtop.engine.snapshot.records import Changes, Snapshot
-from zmtop.engine.sources.source import SourceInfo
+from zmtop.engine.sources.source import SourceInfo, Unkillable
 
 
 @dataclass
-class ImportedSource:
+class ImportedSource(Unkillable):
     """A Source over one imported snapshot; `step()` gives it again, with nothing changed.
 
     `missing` names what the data lacks ("jobs", "threads", "mappings", ...) so views can say

@@ -9,9 +9,10 @@ a name becomes U+FFFD.
 A VMO is listed once per handle and once per mapping; records are de-duplicated by koid and
 each `vmo_refs` entry becomes one VmoRef per `via` (handles first, then mappings).
 Not in the data, so 0 or empty and named in `missing`: mappings ("mappings"), `mapped_bytes`,
-VMO flags (inferred: paged, a clone if it has a parent), per-VMO RFC-0254 figures, ipc bytes,
-the monotonic time, kill-on-OOM. Process `uss_bytes`/`rss_bytes`/`pss_fixed` hold
-memory_monitor's summary (private, total, scaled) over the listed VMOs.
+VMO flags (inferred: paged, a clone if it has a parent), ipc bytes, the monotonic time,
+kill-on-OOM. Process `uss_bytes`/`rss_bytes`/`pss_fixed` hold memory_monitor's summary
+(private, total, scaled) over the listed VMOs, and VMOs their figures as a capture's
+(engine.formats.capture).
 
 Export decision: memgraph ends its last record (the `__META` one) without a comma and closes
 the array, so its output is valid JSON; zmtop writes the same, and escapes names as JSON does,
@@ -71,7 +72,7 @@ KERNEL_RECORDS = {
     "mmu": "mmu_overhead_bytes", "other": "other_bytes",
 }
 _KERNEL_PARENTS = {"physmem": "", "heap/allocated": "kernel/heap", "heap/free": "kernel/heap"}
-ALWAYS_MISSING = frozenset({"mappings", "mapped_bytes", "vmo_flags", "vmo_attribution", "ipc",
+ALWAYS_MISSING = frozenset({"mappings", "mapped_bytes", "vmo_flags", "ipc",
                             "time", "kill_on_oom"})
 _WHAT = {"j": "job", "p": "process"}
 _RAW_NAME = re.compile(rb'"name": "(.*?)"(?=, "[a-z_]+": |\},|\} *\r?\n|,\r?\n)', re.DOTALL)

@@ -23,14 +23,14 @@ from zmtop.engine.sources.detect import parse_source
 from zmtop.engine.sources.imported import ImportedSource
 from zmtop.engine.sources.json_input import SourceError
 from zmtop.engine.sources.run import run_capped
-from zmtop.engine.sources.source import SourceInfo
+from zmtop.engine.sources.source import SourceInfo, Unkillable
 
 
 class PollError(ValueError):
     """The command line itself is unusable (empty, or unbalanced quotes)."""
 
 
-class PollSource:
+class PollSource(Unkillable):
     """A Source over a command that prints a capture or memgraph each tick; `error` says
     why the last tick could not be read (the tick then repeats the last good data, with a
     POLL_FAILED event saying so)."""

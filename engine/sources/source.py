@@ -76,9 +76,35 @@ class Source(Protocol):
     def prepare(self) -> None:
         """Finish any work started in the background before the first step (a no-op mostly)."""
 
+    def kill_refusal(self, koid: int) -> str | None:
+        """Why job or process `koid` cannot be killed, in one line; None if it can."""
 
-class SourceDefaults:
-    """The answers of a source whose data is whole: nothing missing, no error, no buckets."""
+    def request_kill(self, koid: int) -> None:
+        """Kill job or process `koid` (as zx_task_kill) at the next step, which shows it
+        gone; KillRefused, raised at once, carries kill_refusal's line if it cannot be."""
+
+
+class KillRefused(Exception):
+    """Why a task cannot be killed, as one line for a notice."""
+
+
+class Unkillable:
+    """A source that shows data it did not make: it kills nothing."""
+
+    if TYPE_CHECKING:
+        @property
+        def info(self) -> SourceInfo: ...
+
+    def kill_refusal(self, koid: int) -> str | None:
+        return f"kill: not possible on {self.info.noun} (only the simulation kills)"
+
+    def request_kill(self, koid: int) -> None:
+        raise KillRefused(self.kill_refusal(koid))
+
+
+class SourceDefaults(Unkillable):
+    """The answers of a source whose data is whole: nothing missing, no error, no buckets,
+    no kill (the simulation, which kills, says otherwise)."""
 
     missing: frozenset[str] = frozenset()
     error: str | None = None

@@ -75,6 +75,12 @@ class ForkedBoot(SourceDefaults):
     def prepare(self) -> None:
         self._booted()
 
+    def kill_refusal(self, koid: int) -> str | None:
+        return self._booted().kill_refusal(koid)
+
+    def request_kill(self, koid: int) -> None:
+        self._booted().request_kill(koid)
+
     def _booted(self):
         with self._booting:
             if self._sim is None:

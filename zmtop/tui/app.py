@@ -22,6 +22,7 @@ from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.driver import Driver
 from zmtop.tui import bindings, config
+from zmtop.tui.kill import KillControls
 from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
@@ -54,7 +55,7 @@ def _palette():
     return ZmtopCommands
 
 
-class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
+class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     """htop for Zircon memory. `autostart=False` leaves the clock off so tests step by hand."""
 
     CSS_PATH = str(config.THEMES_DIR / "zmtop.tcss")
@@ -333,11 +334,11 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
                 return f"{kind} {safe_name(table[koid].name)}"
         return f"nothing has koid {koid} at tick {snap.tick}"
 
-    def open_process(self, koid: int) -> None:
-        """Drill into a process: its vmaps, VMOs and handles."""
+    def open_process(self, koid: int, pinned: Snapshot | None = None) -> None:
+        """Drill into a process: its vmaps, VMOs and handles (as of `pinned`, if given)."""
         from zmtop.tui.screens.process import ProcessScreen
 
-        self.push_screen(ProcessScreen(koid))
+        self.push_screen(ProcessScreen(koid, pinned))
 
     def open_vmo(self, koid: int) -> None:
         """Drill into a VMO: its clone family and the processes that hold it."""

@@ -66,8 +66,8 @@ MONITOR_SCREEN: list[BindingType] = [
 BACK: list[BindingType] = [Binding("escape", "app.pop_screen", "Back", id="screen.back")]
 
 LINE_TABLE: list[BindingType] = [
-    Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
-    Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
+    Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
+    Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
     Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="table.page-up"),
     Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="table.page-down"),
     Binding("home,g", "edge(-1)", "First row", show=False, id="table.first"),
@@ -84,6 +84,7 @@ FIND_BAR: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="find.ca
 
 MAIN: list[BindingType] = [
     Binding("backslash,f,f4", "find('filter')", "Filter", id="main.filter"),
+    Binding("k,f9", "kill", "Kill", show=False, id="main.kill"),
     Binding("escape", "clear", "Clear", show=False, id="main.clear"),
 ]
 
@@ -99,6 +100,7 @@ TASK_TABLE: list[BindingType] = [
 PROCESS: list[BindingType] = [
     Binding("escape", "app.pop_screen", "Back", id="screen.back"),
     Binding("H", "toggle_handles", "Handles", id="process.handles"),
+    Binding("k,f9", "kill", "Kill", show=False, id="process.kill"),
 ]
 
 SYSTEM_VMOS: list[BindingType] = [
@@ -123,6 +125,11 @@ TREEMAP_VIEW: list[BindingType] = [
 ]
 
 GOTO: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="goto.cancel")]
+
+KILL_PROMPT: list[BindingType] = [
+    Binding("y,enter", "answer(True)", "Kill", id="kill.confirm"),
+    Binding("n,escape", "answer(False)", "Cancel", id="kill.cancel"),
+]
 
 WATCHDOG_PROMPT: list[BindingType] = [Binding("escape", "app.pop_screen", "Cancel", id="watchdog.cancel")]
 

@@ -80,4 +80,4 @@ class MarkControls(_Base):
             return
         if a.tick > b.tick:
             a, b = b, a
-        self.show_view("diff", "DiffScreen", lambda: DiffScreen(diff(a, b)))
+        self.show_view("diff", "DiffScreen", lambda: DiffScreen(diff(a, b), b))

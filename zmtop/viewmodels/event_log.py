@@ -13,13 +13,20 @@ from collections.abc import Iterable
 
 from zmtop.engine.formats.events import TimedEvent
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.snapshot.records import OOM_KILL, PRESSURE, PROCESS_EXIT, PROCESS_START, Event
+from zmtop.engine.snapshot.records import (
+    KILL,
+    OOM_KILL,
+    PRESSURE,
+    PROCESS_EXIT,
+    PROCESS_START,
+    Event,
+)
 from zmtop.viewmodels.watchdog import WATCHDOG_OVER
 
 LIMIT = 10_000  # events kept live; the oldest go first
 ROW_TICKS = 3  # a started or exited process's row is marked for this many ticks
-NOTICE_TICKS = 5  # an OOM kill, pressure change or watchdog crossing is said this long
-NOTICE_KINDS = {OOM_KILL: 3, PRESSURE: 2, WATCHDOG_OVER: 1}  # the higher is said first
+NOTICE_TICKS = 5  # a kill, pressure change or watchdog crossing is said this long
+NOTICE_KINDS = {OOM_KILL: 4, KILL: 3, PRESSURE: 2, WATCHDOG_OVER: 1}  # the higher is said first
 
 
 class EventLog:
@@ -95,8 +102,8 @@ class EventLog:
         return found[1]
 
     def notice(self, tick: int) -> str:
-        """The newest OOM kill, else pressure change, else watchdog crossing of the last
-        NOTICE_TICKS ticks up to `tick`, escaped; "" if none."""
+        """The newest OOM kill, else kill, else pressure change, else watchdog crossing of
+        the last NOTICE_TICKS ticks up to `tick`, escaped; "" if none."""
         said = [e.event for e in self._since(tick, NOTICE_TICKS) if e.event.kind in NOTICE_KINDS]
         if not said:
             return ""

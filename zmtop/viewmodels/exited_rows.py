@@ -18,9 +18,10 @@ EXITED = "x"  # the Slot kind of an exited process's row
 class ExitedRows:
     """The last records of the processes that exited lately, and where their rows go."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: Snapshot | None = None) -> None:
+        """`shown`: the snapshot on screen first, whose processes may be the first to exit."""
         self.records: dict[int, Process] = {}
-        self._shown: Snapshot | None = None
+        self._shown = shown
 
     def update(self, snap: Snapshot, exited: frozenset[int]) -> bool:
         """Take the snapshot shown now and the koids that exited lately; whether the rows

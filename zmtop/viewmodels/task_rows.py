@@ -318,7 +318,9 @@ def flatten(
 ) -> list[Slot]:
     """The visible rows, depth first: a job, then its processes and child jobs.
 
-    Unsorted ("task") is ps's walk order; a sort orders each job's children together.
+    By TASK, a job's processes come first, then its child jobs, each by koid (ps's walk
+    order on a live system, whose koids grow with age; not an import's file order); a sort
+    by another column orders each job's children together.
     `keep`, when given, is a filter's rows; collapsing is then ignored so matches show.
     `growth` gives a row's value under the growth sorts (TREND_KEYS).
     """
@@ -336,7 +338,10 @@ def flatten(
             out.append(Slot("p", koid, depth, 0))
             continue
         job = snap.jobs[koid]
-        kids = [("p", k) for k in job.processes] + [("j", k) for k in job.jobs]
+        if sort == "task":
+            kids = [("p", k) for k in sorted(job.processes)] + [("j", k) for k in sorted(job.jobs)]
+        else:
+            kids = [("p", k) for k in job.processes] + [("j", k) for k in job.jobs]
         if keep is not None:
             kids = [kid for kid in kids if kid[1] in keep]
         out.append(Slot("j", koid, depth, len(kids)))

@@ -10,6 +10,7 @@ from textual.widget import Widget
 from zmtop.engine.analysis.diff import Diff
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
+from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets.diff_tables import (
     KstatsDiffTable,
@@ -18,6 +19,7 @@ from zmtop.tui.widgets.diff_tables import (
 )
 from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.key_footer import KeyFooter
+from zmtop.tui.widgets.line_table import LineTable
 
 
 class DiffSummary(Widget):
@@ -54,9 +56,10 @@ class DiffScreen(MonitorScreen):
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
 
-    def __init__(self, d: Diff) -> None:
+    def __init__(self, d: Diff, b: Snapshot) -> None:
         super().__init__()
         self.diff = d
+        self.b = b  # the snapshot of tick B, kept while the diff shows
 
     def compose(self) -> ComposeResult:
         exact = self.app.exact
@@ -71,3 +74,24 @@ class DiffScreen(MonitorScreen):
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """The diff stays; only the header follows the clock."""
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        """A process row opens the process as it was at tick B (a replay goes there
+        first); a VMO row opens the VMO at tick B in a replay, live if it is still there."""
+        app, b, koid = self.app, self.b, event.key
+        if isinstance(event.table, ProcessDiffTable):
+            if koid not in b.processes:
+                app.notify(f"process {koid} is gone at tick {b.tick}: it exited between the "
+                           "marks", severity="warning")
+            elif isinstance(app, ReplayMonitorApp):
+                app.seek(b.tick)
+                app.open_process(koid)
+            else:
+                app.open_process(koid, b if b is not app.snapshot else None)
+        elif isinstance(event.table, VmoDiffTable):
+            if isinstance(app, ReplayMonitorApp):
+                app.seek(b.tick)
+            if koid in app.snapshot.vmos:
+                app.open_vmo(koid)
+            else:
+                app.notify(f"VMO {koid} is gone at tick {app.snapshot.tick}", severity="warning")

@@ -19,6 +19,7 @@ from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets.digest_table import DigestTable
+from zmtop.tui.widgets.line_table import LineTable
 
 BUDGET = 0.1  # the share of a tick the digest may take
 
@@ -81,3 +82,14 @@ class DigestScreen(MonitorScreen):
     def catch_up(self, snap: Snapshot) -> None:
         self.shown = -2
         self.show_snapshot(snap)
+
+    def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
+        """Open the bucket: its processes and VMOs at the digest's tick."""
+        from zmtop.tui.screens.bucket import BucketScreen
+
+        bucket = self.query_one(DigestTable).rows[event.key][1]
+        if not bucket.vmos:
+            self.app.notify(f"{bucket.name}: no VMOs (a kernel figure, or an empty bucket)",
+                            timeout=3)
+        elif self.computed is not None:
+            self.app.push_screen(BucketScreen(bucket, self.computed))

@@ -1,4 +1,4 @@
-"""The event log (E): process starts and exits, OOM kills, pressure changes, watchdog
+"""The event log (E): process starts and exits, OOM kills and kills, pressure changes, watchdog
 crossings and failed polls, with their tick and source time, oldest first, newest at the
 bottom as in a log; the cursor on the last row follows new events.
 
@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import (
+    KILL,
     OOM_KILL,
     POLL_FAILED,
     PRESSURE,
@@ -32,7 +33,7 @@ from zmtop.viewmodels.event_log import EventLog
 # kind -> component class of its KIND cell; other kinds take the row's style
 KIND_STYLES = {PROCESS_START: "event-table--start", PROCESS_EXIT: "event-table--exit",
                PRESSURE: "event-table--pressure", OOM_KILL: "event-table--oom",
-               POLL_FAILED: "event-table--oom"}
+               POLL_FAILED: "event-table--oom", KILL: "event-table--oom"}
 
 
 class EventTable(LineTable[int]):

@@ -15,11 +15,14 @@ from zmtop.tui.widgets.line_table import LineTable
 
 
 class KernelScreen(MonitorScreen):
-    """Graphs and handle totals on top; the kernel aspace tree beside the hidden VMOs below."""
+    """Graphs and handle totals on top; the kernel aspace tree beside the hidden VMOs below.
+    Under 120 columns the graphs take the whole top row (beside the handle totals each was
+    a few cells wide)."""
 
     CRUMB = "Kernel"
     BINDINGS = bindings.BACK
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def compose(self) -> ComposeResult:
         snap, exact = self.app.snapshot, self.app.exact

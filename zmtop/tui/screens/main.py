@@ -41,6 +41,13 @@ class MainScreen(MonitorScreen):
         elif event.key in table.figures.snap.processes:  # not a row kept after its exit
             self.app.open_process(event.key)
 
+    def action_kill(self) -> None:
+        """Kill the job or process under the cursor, once confirmed."""
+        key = self.table.cursor_key
+        snap = self.app.snapshot
+        if key is not None and (key in snap.jobs or key in snap.processes):  # not exited
+            self.app.ask_kill(key)
+
     def action_clear(self) -> None:
         """Drop the filter and the search highlight."""
         table = self.table

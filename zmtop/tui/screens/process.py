@@ -22,15 +22,16 @@ from zmtop.tui.widgets.summary import Summary
 class ProcessSummary(Summary):
     """The process's totals: legacy (ps) and attributed (RFC-0254), handles, threads."""
 
-    def __init__(self, process: Process) -> None:
+    def __init__(self, process: Process, tick: int | None = None) -> None:
         super().__init__()
         self.process = process
         self.exited = False
+        self.tick = tick  # the tick a pinned screen shows, else None
 
     def render(self) -> Text:
         p, exact = self.process, self.app.exact
-        text = self.title_line(f"p: {p.koid}", safe_name(p.name), f"job j: {p.job_koid}",
-                               "EXITED" if self.exited else None)
+        badge = "EXITED" if self.exited else f"AT TICK {self.tick}" if self.tick is not None else None
+        text = self.title_line(f"p: {p.koid}", safe_name(p.name), f"job j: {p.job_koid}", badge)
         gaps = self.app.source.missing
         handles = "n/a" if "handles" in gaps else p.handle_count
         threads = "n/a" if "threads" in gaps else len(p.threads)
@@ -56,16 +57,21 @@ class ProcessSummary(Summary):
 
 
 class ProcessScreen(MonitorScreen):
-    """Enter on a mapping or a VMO opens the VMO; Escape goes back to the job tree."""
+    """Enter on a mapping or a VMO opens the VMO; Escape goes back to the job tree.
+
+    Given a snapshot (a diff's tick B), the screen shows the process as it was then, and
+    ticks passing leave it so; else it follows the clock."""
 
     CRUMB = "Process"
     BINDINGS = bindings.PROCESS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     NOTICE_GAPS = ("task_stats", "threads")
 
-    def __init__(self, koid: int) -> None:
+    def __init__(self, koid: int, pinned: Snapshot | None = None) -> None:
         super().__init__()
         self.koid = koid
+        self.pinned = pinned
         self.handles_shown = False  # the handle panes in place of vmaps and vmos
 
     @property
@@ -74,10 +80,10 @@ class ProcessScreen(MonitorScreen):
         return f"process {self.koid}" + (f" {safe_name(process.name)}" if process else "")
 
     def compose(self) -> ComposeResult:
-        snap = self.app.snapshot
+        snap = self.pinned or self.app.snapshot
         process = snap.processes[self.koid]
         yield from self.compose_header()
-        yield ProcessSummary(process)
+        yield ProcessSummary(process, self.pinned.tick if self.pinned else None)
         source = self.app.source
         with Container(id="panes"):
             vmaps = VmapsTable(process, exact=self.app.exact)
@@ -100,7 +106,13 @@ class ProcessScreen(MonitorScreen):
             table.display = isinstance(table, (HandleTable, HandleVmoTable)) == self.handles_shown
         next(t for t in self.query(LineTable) if t.display).focus()
 
+    def action_kill(self) -> None:
+        """Kill this process, once confirmed (the screen then says EXITED)."""
+        self.app.ask_kill(self.koid)
+
     def show_snapshot(self, snap: Snapshot) -> None:
+        if self.pinned is not None:  # it shows its tick; only the header follows the clock
+            return
         summary = self.query_one(ProcessSummary)
         process = snap.processes.get(self.koid)
         if process is None:  # exited: keep showing its last figures

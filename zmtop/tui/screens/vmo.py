@@ -53,6 +53,7 @@ class VmoScreen(MonitorScreen):
     CRUMB = "VMO"
     BINDINGS = bindings.BACK
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, koid: int) -> None:
         super().__init__()
@@ -68,7 +69,8 @@ class VmoScreen(MonitorScreen):
         yield VmoSummary(snap.vmos[self.koid])
         with Container(id="panes"):
             yield FamilyTable(snap, self.koid, exact=self.app.exact)
-            yield HoldersTable(snap, self.koid, exact=self.app.exact)
+            yield HoldersTable(snap, self.koid, exact=self.app.exact,
+                               missing=self.app.source.missing)
         yield from self.compose_footer()
 
     def show_snapshot(self, snap: Snapshot) -> None:

@@ -70,7 +70,7 @@ class TaskTable(LineTable[int]):
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
         self.sparklines = False  # a PSS sparkline per row beside its growth
-        self.exited = ExitedRows()
+        self.exited = ExitedRows(figures.snap)
         super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
         self.rebuild()
 
@@ -262,8 +262,15 @@ class TaskTable(LineTable[int]):
         self.rebuild()
 
     def action_collapse_all(self) -> None:
-        """Collapse every job below the root, so the top level reads at a glance."""
+        """Collapse every job below the root, so the top level reads at a glance; the
+        cursor goes to the row that now holds the one it was on (its visible ancestor)."""
         snap = self.figures.snap
+        key = self.cursor_key
         self.collapsed = {koid for koid, job in snap.jobs.items()
                           if koid != snap.root_job and (job.jobs or job.processes)}
         self.rebuild()
+        if key is None or key in self.slots:
+            return
+        kind = "j" if key in snap.jobs else "p" if key in snap.processes else None
+        if kind is not None:  # not a row kept after its exit
+            self.move_to(next(k for k in ancestors(snap, kind, key) if k in self.slots))

@@ -74,13 +74,18 @@ def vmo_search_text(vmo: Vmo) -> str:
 
 
 class SystemVmoTable(LineTable[int]):
-    """Every VMO of the system, or only the hidden ones (mapped by no process)."""
+    """Every VMO of the system (or of `only`, some of its koids), or only the hidden ones
+    (mapped by no process)."""
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
+    def __init__(self, snap: Snapshot, *, exact: bool = False,
+                 only: frozenset[int] | None = None, title: str = "VMOs",
+                 id: str = "system-vmos") -> None:
         self.snap = snap
         self.exact = exact
         self.hidden_only = False
-        super().__init__(vmo_columns(exact), sort="koid", title="VMOs", id="system-vmos")
+        self.only = only
+        self.heading = title
+        super().__init__(vmo_columns(exact), sort="koid", title=title, id=id)
         self.rebuild()
 
     def update(self, snap: Snapshot) -> None:
@@ -98,11 +103,13 @@ class SystemVmoTable(LineTable[int]):
         koid order, the koids alone."""
         column = next(c for c in self.columns if c.key == self.sort_key)
         descending = column.descending != self.sort_reverse
-        self.title = "Hidden VMOs" if self.hidden_only else "VMOs"
+        self.title = f"Hidden {self.heading}" if self.hidden_only else self.heading
+        only, table = self.only, self.snap.vmos
         if self.sort_key == "koid" and not self.hidden_only:
-            self.set_keys(sorted(self.snap.vmos, reverse=descending))
+            self.set_keys(sorted(table if only is None else only & table.keys(),
+                                 reverse=descending))
             return
-        vmos = self.snap.vmos.values()
+        vmos = table.values() if only is None else [table[k] for k in only if k in table]
         records = [v for v in vmos if v.num_mappings == 0] if self.hidden_only else list(vmos)
         records.sort(key=VMO_SORTS["koid"])
         if self.sort_key != "koid":
@@ -214,10 +221,11 @@ def vmo_holders(snap: Snapshot, koid: int) -> list[Holder]:
     shr = max(vmo.share_count, 1)
     out = []
     for proc in snap.processes.values():
-        handles = sum(1 for r in proc.vmo_refs if r.vmo_koid == koid and r.via_handle)
+        refs = [r for r in proc.vmo_refs if r.vmo_koid == koid]  # by handle or mapping
         maps = [m for m in proc.maps if m.type == "M" and m.vmo_koid == koid]
-        if not handles and not maps:
+        if not refs and not maps:
             continue
+        handles = sum(1 for r in refs if r.via_handle)
         legacy = sum(m.committed_bytes // shr for m in maps)
         out.append(Holder(proc.koid, safe_name(proc.name), handles, len(maps), legacy, share))
     return out
@@ -234,12 +242,17 @@ HOLDER_SORTS: dict[str, Callable[[Holder], SupportsRichComparison]] = {
 
 
 class HoldersTable(LineTable[int]):
-    """The processes that map or hold a VMO, with each one's share of its pages."""
+    """The processes that map or hold a VMO, with each one's share of its pages. What the
+    data lacks (`missing`, as Source.missing names it) shows blank, not as 0: a capture
+    lists a process's VMOs without saying by handle or mapping."""
 
-    def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False) -> None:
+    def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False,
+                 missing: frozenset[str] = frozenset()) -> None:
         self.snap = snap
         self.koid = koid
         self.exact = exact
+        self.handles_known = not missing & {"handles", "via"}
+        self.maps_known = "mappings" not in missing
         self.holders: dict[int, Holder] = {}
         super().__init__(self._columns(), sort="koid", title="Processes", id="holders")
         self.rebuild()
@@ -277,11 +290,12 @@ class HoldersTable(LineTable[int]):
 
     def cells(self, key: int) -> Sequence[Cell]:
         h = self.holders[key]
+        handles, maps, dim = self.handles_known, self.maps_known, "line-table--dim"
         return [
             Cell(f"p: {h.koid}"),
-            Cell(str(h.handles), "" if h.handles else "line-table--dim"),
-            Cell(str(h.mappings), "" if h.mappings else "line-table--dim"),
-            Cell(cells.size(h.legacy_bytes, self.exact)),
+            Cell(str(h.handles) if handles else "", "" if h.handles else dim),
+            Cell(str(h.mappings) if maps else "", "" if h.mappings else dim),
+            Cell(cells.size(h.legacy_bytes, self.exact) if maps else ""),
             Cell(cells.size(h.attributed_fixed // FRACTION_ONE, self.exact)),
             Cell(h.name),
         ]
