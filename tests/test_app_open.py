@@ -85,7 +85,7 @@ async def test_enter_on_a_replay_diff_row_goes_to_tick_b_and_opens_the_process(t
             recorder.append(sim.step())
     app = ReplayApp(ReplaySource(Recording.open(path)), autostart=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press("m", "right", "right", "right", "m", "right", "d")
+        await pilot.press("m", "full_stop", "full_stop", "full_stop", "m", "full_stop", "d")
         await pilot.pause()
         assert isinstance(app.screen, DiffScreen) and app.snapshot.tick == 4
         table = app.screen.query_one(ProcessDiffTable)

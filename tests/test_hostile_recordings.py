@@ -236,10 +236,10 @@ def test_replay_of_a_damaged_first_tick_is_one_line(snaps, tmp_path):
 async def test_the_replay_app_shows_damage_as_a_notice(looped):
     app = ReplayApp(ReplaySource(Recording.open(looped)), autostart=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("right")
+        await pilot.press("full_stop")
         await pilot.pause()
         assert app.snapshot.tick == 1
-        await pilot.press("right")
+        await pilot.press("full_stop")
         await pilot.pause()
         assert app.snapshot.tick == 1  # the damaged tick is not shown
         notices = [n.message for n in app._notifications]
