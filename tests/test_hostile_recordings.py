@@ -244,10 +244,10 @@ async def test_the_replay_app_shows_damage_as_a_notice(looped):
         assert app.snapshot.tick == 1  # the damaged tick is not shown
         notices = [n.message for n in app._notifications]
         assert any("(tick 2)" in m and "\n" not in m for m in notices), notices
-        await pilot.press("home")
+        await pilot.press("left_curly_bracket")
         await pilot.pause()
         assert app.snapshot.tick == 0
-        await pilot.press("end")  # tick 3 is sound again
+        await pilot.press("right_curly_bracket")  # tick 3 is sound again
         await pilot.pause()
         assert app.snapshot.tick == 3
 
