@@ -26,7 +26,7 @@ from zmtop.engine.snapshot.records import (
 from zmtop.tui import bindings
 from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.screens.base import MonitorScreen
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 from zmtop.viewmodels.event_log import EventLog
 
 # kind -> component class of its KIND cell; other kinds take the row's style
@@ -71,7 +71,7 @@ class EventTable(LineTable[int]):
         return None  # no sizes
 
     def subtitle(self) -> str:
-        return f"{len(self.keys):,} events"
+        return counted(len(self.keys), "event")
 
     def cells(self, key: int) -> Sequence[Cell]:
         tick, time_ns, event = self.event_log[key]

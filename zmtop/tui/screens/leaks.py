@@ -19,7 +19,7 @@ from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets import cells
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 
 Row = tuple[str, int, int]  # ("p", process koid, 0), ("v", vmo koid, process), ("more", 0, process)
 SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
@@ -84,7 +84,7 @@ class SuspectTable(LineTable[Row]):
             rest = vmos[VMOS_SHOWN:]
             return [Cell(""), cells.growth(sum(v.per_minute for v in rest), exact), Cell(""),
                     Cell(""), Cell(""),
-                    Cell(f"  and {len(rest)} more VMOs (Enter: the process)", "line-table--dim")]
+                    Cell(f"  and {counted(len(rest), 'more VMO')} (Enter: the process)", "line-table--dim")]
         vmo = next(v for v in vmos if v.koid == koid)
         kept = " (file pages)" if vmo.pager_backed else ""
         return [Cell(str(koid), "line-table--dim"), cells.growth(vmo.per_minute, exact),

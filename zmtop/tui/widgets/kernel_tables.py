@@ -17,7 +17,7 @@ from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.psutils import hidden_vmos
 from zmtop.engine.snapshot.records import Process, Snapshot, Vmo
 from zmtop.tui.widgets import cells
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 from zmtop.tui.widgets.vmo_tables import VMO_SORTS, vmo_search_text
 
 PS_COLUMN = {t: f"#{col}" for col, types in PS_COLUMNS for t in types}
@@ -88,7 +88,7 @@ class HiddenVmoTable(LineTable[int]):
         self.set_keys(keys[::-1] if descending else keys)
 
     def subtitle(self) -> str:
-        return f"{len(self.kernel) + len(self.user):,} VMOs, {len(self.kernel)} kernel-only"
+        return f"{counted(len(self.kernel) + len(self.user), 'VMO')}, {len(self.kernel)} kernel-only"
 
     def set_exact(self, exact: bool) -> None:
         self.exact = exact
@@ -160,7 +160,8 @@ class HandleTotalsTable(LineTable[str]):
         self.set_keys(sorted(self.totals, key=lambda t: (order(t), t), reverse=descending))
 
     def subtitle(self) -> str:
-        return f"{sum(self.totals.values()):,} in {len(self.per_process):,} processes"
+        return (f"{sum(self.totals.values()):,} in "
+                f"{counted(len(self.per_process), 'process', 'processes')}")
 
     def set_exact(self, exact: bool) -> None:
         """Counts, not sizes: nothing to change."""

@@ -48,6 +48,16 @@ FLEX_MIN = 16
 K = TypeVar("K", bound=Hashable)  # a table's row key
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """`1 row`, `2,048 rows`: a count and its noun, plural unless the count is one."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def span(column: Column) -> int:
+    """The cells a fixed column takes: its width, or its title and a sort arrow if wider."""
+    return max(column.width, cell_len(column.title) + 1)
+
+
 def fit(text: str, width: int, align: str) -> str:
     """Pad or cut `text` to exactly `width` cells; cut text ends in an ellipsis."""
     length = cell_len(text)
@@ -107,6 +117,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         # screen line -> (row key, cells) drawn there, and to draw there
         self._painted: dict[int, tuple[K, tuple[Cell, ...]]] = {}
         self._fresh: dict[int, tuple[K, tuple[Cell, ...]]] = {}
+        self._clicked: K | None = None  # the row a click chose: a double click opens it
         self._update_titles()
 
     # -- for subclasses -----------------------------------------------------------------
@@ -123,7 +134,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         raise NotImplementedError
 
     def subtitle(self) -> str:
-        return f"{len(self.keys):,} rows"
+        return counted(len(self.keys), "row")
 
     def set_exact(self, exact: bool) -> None:
         """Show sizes in exact bytes, or in human units."""
@@ -196,24 +207,27 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             self.scroll_to(y=self.cursor - rows + 1, animate=False)
 
     def _resize(self) -> None:
-        needed = sum(c.width + 1 for c in self.columns if c.width and not c.optional)
+        first = self.columns[0]
+        needed = span(first) + 1 if first.width else 0  # what `_layout` never drops
         self.virtual_size = Size(needed + FLEX_MIN, len(self.keys) + 1)
 
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
 
-        Optional columns go, the rightmost first, while the width cannot hold the rest.
+        While the width cannot hold them all, fixed columns go, the optional ones first,
+        each time the rightmost: the first column and the flexible one (the name) stay.
         """
         cached = self._columns_cache
         if cached is not None and cached[0] == width:
             return cached[1]
         shown = list(enumerate(self.columns))
-        for i in [i for i, c in reversed(shown) if c.optional]:
-            if sum(c.width + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
+        fixed = [i for i, c in reversed(shown) if c.width and i]
+        for i in sorted(fixed, key=lambda i: not self.columns[i].optional):
+            if sum(span(c) + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
                 break
             shown = [(j, c) for j, c in shown if j != i]
-        flex = max(width - sum(c.width + 1 for _, c in shown if c.width), FLEX_MIN)
-        layout = [(i, c, c.width or flex) for i, c in shown]
+        flex = max(width - sum(span(c) + 1 for _, c in shown if c.width), FLEX_MIN)
+        layout = [(i, c, span(c) if c.width else flex) for i, c in shown]
         self._columns_cache = (width, layout)
         return layout
 
@@ -285,7 +299,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
                 style = header
                 if column.key == self.sort_key:
                     arrow = "▲" if self._ascending(column) else "▼"
-                    title = title[:max(width - 1, 0)] + arrow
+                    title += arrow  # the column's span leaves it room
                     style = sorted_style
                 segments += [Segment(fit(title, width, column.align), style), Segment(" ", header)]
             strip = Strip(segments).extend_cell_length(total, header)
@@ -432,8 +446,11 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
                     return
                 left += width + 1
             return
-        index = round(self.scroll_y) + offset.y - 1
-        if index < len(self.keys):
-            self._go(index)
-            if event.chain == 2:
+        if event.chain > 1:  # the row the first click chose, though a tick moved it since
+            if self._clicked is not None and self.move_to(self._clicked):
                 self.action_choose()
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        self._clicked = self.keys[index] if index < len(self.keys) else None
+        if self._clicked is not None:
+            self._go(index)
