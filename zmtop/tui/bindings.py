@@ -85,6 +85,7 @@ TASK_TABLE: list[BindingType] = [
     Binding("right,l", "expand", "Expand", show=False),
     Binding("e", "expand_all", "Expand all", show=False),
     Binding("c", "collapse_all", "Collapse all", show=False),
+    Binding("f5", "toggle_tree", "Tree or flat list", show=False, id="tasks.tree"),
     Binding("H", "toggle_handles", "Handle counts", show=False, id="tasks.handles"),
     Binding("T", "toggle_sparklines", "PSS trend sparklines", show=False, id="tasks.sparklines"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from operator import add, attrgetter
 from typing import NamedTuple
 
@@ -61,6 +61,22 @@ class Figures:
         self._alias, self._sink = tree_shape(snap)
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
+        self._widest: int | None = None  # see `widest_task`
+
+    def widest_task(self) -> int:
+        """The widest TASK cell of the whole tree, folded or not, so that folding moves no
+        column (computed when first asked after the tree's shape changed)."""
+        if self._widest is None:
+            snap = self.snap
+            depth = {0: -1}
+            widest = 0
+            for koid in snap.jobs_depth_first(snap.root_job):
+                job = snap.jobs[koid]
+                below = depth[koid] = depth[job.parent_koid] + 1
+                widest = max(widest, task_width(below, koid),
+                             *(task_width(below + 1, p) for p in job.processes))
+            self._widest = widest
+        return self._widest
 
     # Speed: moves summed up the tree level by level, not the tree summed again; bench: "ui scale:
     # UI work per tick beyond Simulation.step" (ui_bench).
@@ -209,6 +225,29 @@ class Figures:
         return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
 
 
+def task_width(depth: int, koid: int) -> int:
+    """The cells of a TASK cell in the tree: its branches (two a level), a fold marker and
+    a space, the kind (`j: `) and the koid."""
+    return 2 * depth + 5 + len(str(koid))
+
+
+def branches(rows: Sequence[Slot]) -> list[str]:
+    """Each row's tree lines as htop draws them: `│ ` under an ancestor with siblings
+    still to come, then `├─` for a row with siblings after it, else `└─` (none at depth 0).
+    """
+    out = [""] * len(rows)
+    later: list[bool] = []  # by depth: whether a sibling at that depth comes later
+    for i in range(len(rows) - 1, -1, -1):
+        depth = rows[i].depth
+        del later[depth + 1:]
+        later += [False] * (depth + 1 - len(later))
+        if depth:
+            out[i] = "".join(["│ " if more else "  " for more in later[1:depth]]
+                             + ["├─" if later[depth] else "└─"])
+        later[depth] = True
+    return out
+
+
 def shape_changed(snap: Snapshot) -> bool:
     """Whether the tree's rows changed: a job's children or processes, or a task went."""
     c = snap.changes
@@ -324,10 +363,7 @@ def flatten(
     """
     snap = figures.snap
     descending = SORT_KEYS[sort] != reverse
-    if sort in TREND_KEYS:
-        value = growth or (lambda kind, koid: 0)
-    else:
-        value = figures.sort_key(sort)
+    value = _order(figures, sort, growth)
     out: list[Slot] = []
     stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
     while stack:
@@ -348,6 +384,29 @@ def flatten(
             kids.reverse()
         stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
     return out
+
+
+def flat_list(
+    figures: Figures,
+    sort: str = "task",
+    reverse: bool = False,
+    keep: set[int] | None = None,
+    growth: Callable[[str, int], object] | None = None,
+) -> list[Slot]:
+    """Every process in one list, as htop's flat view lists them: no jobs, ordered by the
+    sort column (by koid when unsorted); `keep` and `growth` as `flatten` takes them."""
+    value = _order(figures, sort, growth)
+    koids = [koid for koid in figures.snap.processes if keep is None or koid in keep]
+    koids.sort(key=lambda koid: (value("p", koid), koid), reverse=SORT_KEYS[sort] != reverse)
+    return [Slot("p", koid, 0, 0) for koid in koids]
+
+
+def _order(figures: Figures, sort: str,
+           growth: Callable[[str, int], object] | None) -> Callable[[str, int], object]:
+    """A row's value (kind, koid) under a sort column, the growth sorts' from `growth`."""
+    if sort in TREND_KEYS:
+        return growth or (lambda kind, koid: 0)
+    return figures.sort_key(sort)
 
 
 def ancestors(snap: Snapshot, kind: str, koid: int) -> list[int]:

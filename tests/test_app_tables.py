@@ -1,0 +1,144 @@
+"""Tables as htop users read them: whole titles, columns that fit and keep still, tree
+lines and the flat list, clicks that open what they chose."""
+
+from __future__ import annotations
+
+import pytest
+
+from zmtop.tui.widgets.line_table import LineTable
+from zmtop.tui.widgets.task_table import TaskTable
+from zmtop.tui.widgets.vmo_tables import SystemVmoTable
+from zmtop.viewmodels.task_rows import Slot, branches
+
+
+def lines(table, count: int = 200) -> list[str]:
+    return [table.render_line(y).text for y in range(min(count, table.size.height))]
+
+
+def header(table) -> str:
+    return table.render_line(0).text
+
+
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)])
+async def test_a_sorted_title_keeps_every_letter_beside_its_arrow(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        tables: list[LineTable] = [app.screen.query_one(TaskTable)]
+        await pilot.press("v")
+        tables.append(app.screen.query_one(SystemVmoTable))
+        for table in tables:
+            shown = {c.key for _, c, _ in table._layout(table.scrollable_content_region.width)}
+            for column in table.columns:
+                if column.key not in shown:
+                    continue
+                table.sort_by(column.key)
+                arrow = "▲" if table._ascending(column) else "▼"
+                assert f"{column.title}{arrow}" in header(table), column.title
+
+
+@pytest.mark.slow
+async def test_the_handle_column_holds_the_root_jobs_count_at_scale(make_app):
+    app = make_app("scale")
+    async with app.run_test(size=(160, 50)):
+        table = app.screen.query_one(TaskTable)
+        count = table.figures.handles(app.snapshot.root_job)[0]
+        assert count >= 100_000
+        root = lines(table, 2)[1]
+        assert f" {count} " in root and "…" not in root
+
+
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("H",)), ((60, 15), ()),
+                                            ((60, 15), ("H",)), ((50, 15), ())])
+async def test_name_is_the_last_column_to_go(make_app, size, keys):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*keys)
+        table = app.screen.query_one(TaskTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        top = lines(table, 2)
+        assert "NAME" in top[0] and "root" in top[1]
+        assert top[0].startswith("TASK")
+
+
+async def test_folding_moves_no_column(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        unfolded = header(table)
+        deepest = max(slot.depth for slot in table.slots.values())
+        await pilot.press("c")  # only the root's children show: the shallowest rows
+        assert max(slot.depth for slot in table.slots.values()) == 1 < deepest
+        assert header(table) == unfolded
+        await pilot.press("e")
+        assert header(table) == unfolded
+
+
+def test_branches_draw_the_tree_as_htop_does():
+    rows = [Slot("j", 1, 0, 3), Slot("p", 2, 1, 0), Slot("j", 3, 1, 2), Slot("p", 4, 2, 0),
+            Slot("j", 5, 2, 1), Slot("p", 6, 3, 0), Slot("j", 7, 1, 0)]
+    assert branches(rows) == ["", "├─", "├─", "│ ├─", "│ └─", "│   └─", "└─"]
+
+
+async def test_the_tree_has_lines_and_fold_markers(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        root = app.snapshot.root_job
+        child = app.snapshot.jobs[root].jobs[0]
+        assert table.cells(root)[0].text == f"▾ j: {root}"
+        assert table.cells(child)[0].text.endswith(f"─▾ j: {child}")
+        process = next(k for k in table.keys if table.slots[k].depth == 2
+                       and table.slots[k].kind == "p")
+        assert table.cells(process)[0].text.startswith(("│ ├── p: ", "│ └── p: ",
+                                                        "  ├── p: ", "  └── p: "))
+        table.move_to(child)
+        await pilot.press("left")
+        assert table.cells(child)[0].text.endswith(f"─▸ j: {child}")
+        last = [k for k in table.keys if table.slots[k].depth == 1][-1]
+        assert table.cells(last)[0].text.startswith("└─")
+
+
+async def test_f5_lists_every_process_flat_in_the_sort_order(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        snap = app.snapshot
+        await pilot.press("f5")
+        assert table.keys == sorted(snap.processes)
+        assert table.cells(table.keys[0])[0].text == f"p: {table.keys[0]}"
+        table.sort_by("pss")
+        pss = [snap.processes[k].pss_bytes for k in table.keys]
+        assert pss == sorted(pss, reverse=True) and len(pss) == len(snap.processes)
+        await pilot.press("f5")
+        assert snap.root_job in table.keys
+
+
+async def test_a_double_click_opens_the_row_its_first_click_chose(make_app, monkeypatch):
+    """A live sort may move rows between the two clicks: the second opens what the first
+    selected, not the row that moved under the pointer."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        first_click = LineTable.on_click
+
+        def click_then_tick(self, event) -> None:
+            first_click(self, event)
+            if event.chain == 1:
+                self.set_keys(self.keys[::-1])  # as a tick re-sorting the rows would
+
+        monkeypatch.setattr(LineTable, "on_click", click_then_tick)
+        chosen = table.keys[1]
+        assert chosen in app.snapshot.processes
+        await pilot.double_click(TaskTable, offset=(4, 3))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProcessScreen"
+        assert app.screen.koid == chosen
+
+
+async def test_one_row_is_one_row(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        await pilot.press("f5", "backslash", *"component_manager", "enter")
+        assert [app.snapshot.processes[k].name for k in table.keys] == ["bin/component_manager"]
+        assert table.border_subtitle.startswith("1 row ·")
