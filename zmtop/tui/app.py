@@ -25,6 +25,7 @@ from zmtop.tui import bindings, config
 from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
+from zmtop.tui.widgets.cells import UNIT_CYCLE
 from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.growth import Growth
 from zmtop.viewmodels.kstats_history import KstatsHistory
@@ -66,7 +67,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
-                 recorder: Recorder | None = None, window: int = WINDOW) -> None:
+                 recorder: Recorder | None = None, window: int = WINDOW, unit: str = "") -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -86,7 +87,7 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
         self.stylesheet.set_variables(self.get_css_variables())
         self.tick_seconds = tick_seconds
         self.autostart = autostart
-        self.exact = False
+        self.unit = unit
         self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
         self.window = window
@@ -226,10 +227,12 @@ class ZmtopApp(MarkControls, RecordingControls, MonitorApp):
     def action_toggle_units(self) -> None:
         from zmtop.tui.screens.base import MonitorScreen
 
-        self.exact = not self.exact
+        """Sizes in their own units, then all in KiB, MiB, GiB, bytes, and round again."""
+        cycle = UNIT_CYCLE
+        self.unit = cycle[(cycle.index(self.unit) + 1) % len(cycle)] if self.unit in cycle else ""
         for screen in self.screen_stack:
             if isinstance(screen, MonitorScreen):
-                screen.set_exact(self.exact)
+                screen.set_unit(self.unit)
 
     def action_next_theme(self) -> None:
         names = self.zmtop_themes

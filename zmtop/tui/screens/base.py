@@ -55,9 +55,9 @@ class MonitorScreen(Screen):
         """Bring the screen's tables to `snap` (called inside the app's batch update)."""
         raise NotImplementedError
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         for table in self.query(LineTable):
-            table.set_exact(exact)
+            table.set_unit(unit)
         self.header.show_current()
 
     def catch_up(self, snap: Snapshot) -> None:

@@ -67,7 +67,7 @@ class EventTable(LineTable[int]):
             serials.sort(key=lambda s: self.event_log[s].event.koid)
         self.set_keys(serials[::-1] if self.sort_reverse else serials)
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         return None  # no sizes
 
     def subtitle(self) -> str:

@@ -30,8 +30,8 @@ class HiddenVmoTable(LineTable[int]):
     first snapshot, a seek) scans them all.
     """
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
-        self.exact = exact
+    def __init__(self, snap: Snapshot, *, unit: str = "") -> None:
+        self.unit = unit
         self.kernel: dict[int, Vmo] = {}
         self.user: dict[int, Vmo] = {}
         self.tick: int | None = None
@@ -39,7 +39,7 @@ class HiddenVmoTable(LineTable[int]):
         self.update(snap)
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         return [
             Column("koid", "KOID", 7, descending=False),
             Column("parent", "PARENT", 7, descending=False, optional=True),
@@ -90,8 +90,8 @@ class HiddenVmoTable(LineTable[int]):
     def subtitle(self) -> str:
         return f"{counted(len(self.kernel) + len(self.user), 'VMO')}, {len(self.kernel)} kernel-only"
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
@@ -101,8 +101,8 @@ class HiddenVmoTable(LineTable[int]):
             Cell(str(vmo.koid), dim if key < 0 else ""),
             Cell(str(vmo.parent_koid)) if vmo.is_clone else Cell("-", dim),
             Cell(str(vmo.num_children)),
-            Cell(cells.size(vmo.size_bytes, self.exact)),
-            Cell(cells.size(vmo.committed_bytes, self.exact) if vmo.is_paged else "phys"),
+            Cell(cells.size(vmo.size_bytes, self.unit)),
+            Cell(cells.size(vmo.committed_bytes, self.unit) if vmo.is_paged else "phys"),
             Cell(safe_name(vmo.name) or "-"),
         )
 
@@ -163,7 +163,7 @@ class HandleTotalsTable(LineTable[str]):
         return (f"{sum(self.totals.values()):,} in "
                 f"{counted(len(self.per_process), 'process', 'processes')}")
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         """Counts, not sizes: nothing to change."""
 
     def cells(self, key: str) -> Sequence[Cell]:

@@ -136,8 +136,8 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def subtitle(self) -> str:
         return counted(len(self.keys), "row")
 
-    def set_exact(self, exact: bool) -> None:
-        """Show sizes in exact bytes, or in human units."""
+    def set_unit(self, unit: str) -> None:
+        """Show sizes in `unit` (see `cells.size`)."""
         raise NotImplementedError
 
     def set_filter(self, text: str) -> None:

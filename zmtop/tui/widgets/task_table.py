@@ -33,12 +33,12 @@ from zmtop.viewmodels.task_rows import (
 SPARK_WIDTH = 10  # cells of a row's PSS sparkline
 
 
-def task_columns(task_width: int, exact: bool, by_type: bool = False,
+def task_columns(task_width: int, unit: str, by_type: bool = False,
                  sparklines: bool = False, handles: Sequence[int] = ()) -> list[Column]:
     """The memory columns, growth (and its sparklines) and #h; `by_type` swaps in
     `k zx ps`'s handle counts by type. `handles` are the largest counts (the root job's),
     which widen their columns as needed."""
-    w = cells.size_width(exact)
+    w = cells.size_width(unit)
     task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
     name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
 
@@ -72,9 +72,9 @@ class TaskTable(LineTable[int]):
     BINDINGS = bindings.TASK_TABLE
     filterable = True
 
-    def __init__(self, figures: Figures, *, exact: bool = False, id: str | None = None) -> None:
+    def __init__(self, figures: Figures, *, unit: str = "", id: str | None = None) -> None:
         self.figures = figures
-        self.exact = exact
+        self.unit = unit
         self.collapsed: set[int] = set()
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
@@ -83,7 +83,7 @@ class TaskTable(LineTable[int]):
         self.exited = ExitedRows()
         self.flat = False  # every process in one list (htop's F5), not the job tree
         self.branches: dict[int, str] = {}  # koid -> its tree lines (see task_rows.branches)
-        super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
+        super().__init__(task_columns(12, unit), sort="task", title="Jobs", id=id)
         self.rebuild()
 
     # -- data -------------------------------------------------------------------------
@@ -143,10 +143,10 @@ class TaskTable(LineTable[int]):
 
     def _columns(self, task_width: int) -> list[Column]:
         handles = self.figures.handles(self.figures.snap.root_job, self.by_type)
-        return task_columns(task_width, self.exact, self.by_type, self.sparklines, handles)
+        return task_columns(task_width, self.unit, self.by_type, self.sparklines, handles)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns(self.columns[0].width))
 
     def action_toggle_handles(self) -> None:
@@ -197,7 +197,7 @@ class TaskTable(LineTable[int]):
             name = safe_name(self.exited.records[key].name)
             return (Cell(f"{lead}p: {key}", "task-table--exited"),
                     *[Cell("")] * (len(self.columns) - 2), Cell(name, "task-table--exited"))
-        figures, exact = self.figures, self.exact
+        figures, unit = self.figures, self.unit
         pss, private, shared, apss = figures.values(slot.kind, key)
         delta = cells.shown_change(figures.delta(key))
         if slot.kind == "j":
@@ -215,8 +215,8 @@ class TaskTable(LineTable[int]):
             name, name_style = figures.runs(key), "line-table--dim"
         trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
         gaps = self.app.source.missing
-        legacy = [Cell(cells.size(pss, exact), trend), Cell(cells.size(private, exact)),
-                  Cell("" if shared is None else cells.size(shared, exact))]
+        legacy = [Cell(cells.size(pss, unit), trend), Cell(cells.size(private, unit)),
+                  Cell("" if shared is None else cells.size(shared, unit))]
         if "task_stats" in gaps:  # ps's figures need mappings: not known, not 0
             legacy = [Cell("")] * 3
         counts = self.figures.handles(key, self.by_type)
@@ -227,12 +227,12 @@ class TaskTable(LineTable[int]):
         if self.by_type:
             return (task, legacy[0], *handles, Cell(name, name_style))
         growth = self.app.growth
-        trends = [cells.growth(growth.per_minute(slot.kind, key), exact)]
+        trends = [cells.growth(growth.per_minute(slot.kind, key), unit)]
         if self.sparklines:
             values = resample(growth.series(slot.kind, key), SPARK_WIDTH)
             trends.append(Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim"))
-        return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
-                cells.change(delta, exact), *trends, *handles, Cell(name, name_style))
+        return (task, *legacy, Cell(cells.fixed_size(apss, unit)),
+                cells.change(delta, unit), *trends, *handles, Cell(name, name_style))
 
     def _growth_order(self, kind: str, koid: int) -> float:
         """A row's place when sorted by growth (or its sparkline): no trend counts as 0."""
