@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.line_table import LineTable
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.vmo_tables import SystemVmoTable
@@ -142,3 +143,40 @@ async def test_one_row_is_one_row(make_app):
         await pilot.press("f5", "backslash", *"component_manager", "enter")
         assert [app.snapshot.processes[k].name for k in table.keys] == ["bin/component_manager"]
         assert table.border_subtitle.startswith("1 row ·")
+
+
+def marked(table, key) -> list[str]:
+    """The text of a row drawn in the search match's style."""
+    match = table._look("line-table--match").bgcolor
+    y = table.keys.index(key) - round(table.scroll_y) + 1
+    return [s.text for s in table.render_line(y) if s.style and s.style.bgcolor == match]
+
+
+async def test_search_marks_the_match_inside_the_name_and_counts_as_you_type(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        bar = app.screen.query_one(FindBar)
+        snap = app.snapshot
+        await pilot.press("slash", *"NetSt")
+        names = [p.name for p in (*snap.processes.values(), *snap.jobs.values())]
+        found = sum("netst" in name.casefold() for name in names)
+        assert found > 1 and bar.border_subtitle == f"{found} matches"
+        first = table.cursor_key
+        name = table.figures.name(table.slots[first].kind, first)
+        at = name.casefold().index("netst")
+        assert marked(table, first) == [name[at:at + 5]]  # on the cursor's row too
+        await pilot.press("down")
+        other = next(k for k in table.keys if k != table.cursor_key
+                     and "netst" in table.search_text(k))
+        assert marked(table, other) == ["netst"]
+        await pilot.press(*"ack.c")
+        assert bar.border_subtitle in {"1 match", f"{found} matches"}
+        await pilot.press(*"zzz")
+        assert bar.border_subtitle == "not found"
+        await pilot.press(*["backspace"] * 13)
+        assert bar.border_subtitle == ""
+        koid = str(snap.root_job)
+        await pilot.press(*koid)
+        assert marked(table, snap.root_job) == [koid]  # a koid is marked in TASK
+        assert bar.border_subtitle.endswith(("match", "matches"))

@@ -89,6 +89,7 @@ class MonitorScreen(Screen):
         else:
             target.move_to(self._origin)
             target.find(event.text, include_current=True)
+        self.query_one(FindBar).show_count(target.count_matches(event.text))
 
     def on_find_bar_closed(self, event: FindBar.Closed) -> None:
         target = self._target

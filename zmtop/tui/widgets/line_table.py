@@ -58,6 +58,19 @@ def span(column: Column) -> int:
     return max(column.width, cell_len(column.title) + 1)
 
 
+def spans(text: str, needle: str) -> list[tuple[int, int]]:
+    """Where a search's `needle` (case-folded) shows in `text`: (start, end) of each match,
+    each counted from the end of the one before."""
+    folded = text.casefold()
+    if len(folded) != len(text):  # a letter folds to several: mark the whole text
+        return [(0, len(text))] if needle in folded else []
+    out, at = [], 0
+    while (found := folded.find(needle, at)) >= 0:
+        out.append((found - at, found - at + len(needle)))
+        at = found + len(needle)
+    return out
+
+
 def fit(text: str, width: int, align: str) -> str:
     """Pad or cut `text` to exactly `width` cells; cut text ends in an ellipsis."""
     length = cell_len(text)
@@ -272,14 +285,15 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         return self.get_component_rich_style(name, partial=True)
 
     def _look(self, name: str = "", cursor: str = "", matched: bool = False) -> Style:
-        """The widget's style plus a cell's component style, the search match and the
-        cursor, combined once per style update rather than once per cell."""
+        """The widget's style plus a cell's component style, the cursor and the search
+        match (over the cursor, so the cursor's row shows it), combined once per style
+        update rather than once per cell."""
         key = (name, cursor, matched)
         look = self._looks.get(key)
         if look is None:
             look = self.rich_style
-            for part, wanted in ((name, name), ("line-table--match", matched),
-                                 (cursor, cursor)):
+            for part, wanted in ((name, name), (cursor, cursor),
+                                 ("line-table--match", matched)):
                 if wanted:
                     look += self._style(part)
             # equal looks are one object: a row's runs merge by identity (`_row_strip`)
@@ -312,8 +326,9 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         cells = fresh[1] if fresh and fresh[0] == row_key else tuple(self.cells(row_key))
         self._painted[y] = (row_key, cells)
         at_cursor = index == self.cursor
-        matched = bool(self.needle) and self.needle in self.search_text(row_key)
-        key = (cells, at_cursor and self.has_focus, at_cursor, matched, total)
+        needle = self.needle
+        matched = bool(needle) and needle in self.search_text(row_key)
+        key = (cells, at_cursor and self.has_focus, at_cursor, needle if matched else "", total)
         strip = self._cache.get(key)
         if strip is None:
             cursor = ""
@@ -324,16 +339,32 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             runs: list[list] = []  # [text, style]: one segment per run of a style
 
             def add(text: str, style: Style) -> None:
+                if not text:
+                    return
                 if runs and runs[-1][1] is style:  # one object per look (`_look`)
                     runs[-1][0] += text
                 else:
                     runs.append([text, style])
 
+            layout = self._layout(total)
+            # The match is marked where it shows, in the first column (a koid) or the
+            # flexible one (a name); a row that matched on something else marks its name.
+            searched = {i for i, column, _ in layout if i == 0 or not column.width}
+            marked = matched and any(needle in cells[i].text.casefold() for i in searched)
             length = 0
-            for i, column, width in self._layout(total):
+            for i, column, width in layout:
                 cell = cells[i]
-                add(fit(cell.text, width, column.align),
-                    look(cell.style, cursor, matched and column.width == 0))
+                text = fit(cell.text, width, column.align)
+                if marked and i in searched:
+                    plain, mark = look(cell.style, cursor), look(cell.style, cursor, True)
+                    for start, end in spans(text, needle):
+                        add(text[:start], plain)
+                        add(text[start:end], mark)
+                        text = text[end:]
+                    add(text, plain)
+                else:
+                    add(text, look(cell.style, cursor, matched and not marked
+                                   and not column.width))
                 add(" ", gap)
                 length += width + 1
             if length > total:  # a flexible column filled the line: its gap falls outside
@@ -406,6 +437,12 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
                 self.reveal(key)
                 return True
         return False
+
+    def count_matches(self, needle: str) -> int:
+        """How many rows a search for `needle` finds (hidden rows included, as it walks)."""
+        needle = needle.casefold()
+        text = self.search_text
+        return sum(needle in text(key) for key in self.search_keys()) if needle else 0
 
     def action_find_next(self, step: int) -> None:
         if self.needle and not self.find(self.needle, step):
