@@ -9,7 +9,8 @@ from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.line_table import LineTable
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.vmo_tables import SystemVmoTable
-from zmtop.viewmodels.task_rows import Slot, branches
+from zmtop.engine.sources.detect import parse_source
+from zmtop.viewmodels.task_rows import Figures, Slot, branches, job_runs
 
 
 def lines(table, count: int = 200) -> list[str]:
@@ -180,3 +181,22 @@ async def test_search_marks_the_match_inside_the_name_and_counts_as_you_type(mak
         await pilot.press(*koid)
         assert marked(table, snap.root_job) == [koid]  # a koid is marked in TASK
         assert bar.border_subtitle.endswith(("match", "matches"))
+
+
+
+def test_an_unnamed_job_is_named_by_its_first_process_or_child_job():
+    """Imports have unnamed jobs over unnamed jobs: each says what the first one below runs."""
+    def task(kind: str, koid: int, parent: str, name: str) -> str:
+        figures = ', "private_bytes": 1, "shared_bytes": 0, "pss_bytes": 1' if kind == "p" else ""
+        return (f'{{"id": "{kind}/{koid}", "type": "{kind}", "koid": {koid}, '
+                f'"parent": "{parent}", "name": "{name}"{figures}}}')
+
+    records = [task("j", 1, "kernel/vmo", "root"), task("j", 2, "j/1", ""),
+               task("j", 3, "j/2", ""), task("p", 4, "j/3", "foo.cm"),
+               task("j", 5, "j/1", ""), task("j", 6, "j/5", "named"),
+               task("p", 7, "j/6", "bar"), task("j", 8, "j/1", "")]
+    snap = parse_source(f"[{', '.join(records)}]".encode(), "plain").snapshot
+    assert [job_runs(snap, koid) for koid in (2, 3, 5, 6, 8)] == [
+        "foo.cm", "foo.cm", "named", "bar", ""]
+    figures = Figures(snap)
+    assert (figures.runs(2), figures.runs(8)) == ("(foo.cm)", "")

@@ -201,10 +201,9 @@ class Figures:
         return safe_name(record.name)
 
     def runs(self, koid: int) -> str:
-        """What a job runs, for a job with no name of its own (a component's, on a device):
-        its first process's name in parentheses, or nothing."""
-        job = self.snap.jobs[koid]
-        return f"({safe_name(self.process(job.processes[0]).name)})" if job.processes else ""
+        """What a job with no name of its own runs, in parentheses (see `job_runs`)."""
+        runs = job_runs(self.snap, koid)
+        return f"({runs})" if runs else ""
 
     def sort_key(self, key: str) -> Callable[[str, int], object]:
         """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
@@ -223,6 +222,20 @@ class Figures:
         total, index = self.total, ("pss", "private", "apss").index(key)
         figure = attrgetter(("pss_bytes", "private_bytes", "pss_fixed")[index])
         return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
+
+
+def job_runs(snap: Snapshot, koid: int) -> str:
+    """What a job runs, to name a job that has no name of its own (a component's job, on a
+    device): its first process's name (the component's), else its first child job's name,
+    or what that one runs; "" for a job with neither."""
+    job = snap.jobs[koid]
+    while not job.processes:
+        if not job.jobs:
+            return ""
+        job = snap.jobs[job.jobs[0]]
+        if job.name:
+            return safe_name(job.name)
+    return safe_name(snap.processes[job.processes[0]].name)
 
 
 def task_width(depth: int, koid: int) -> int:
