@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from zmtop.engine.sources.detect import parse_source
 from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.line_table import LineTable
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.vmo_tables import SystemVmoTable
-from zmtop.engine.sources.detect import parse_source
 from zmtop.viewmodels.task_rows import Figures, Slot, branches, job_runs
 
 
