@@ -200,3 +200,18 @@ def test_an_unnamed_job_is_named_by_its_first_process_or_child_job():
         "foo.cm", "foo.cm", "named", "bar", ""]
     figures = Figures(snap)
     assert (figures.runs(2), figures.runs(8)) == ("(foo.cm)", "")
+
+
+@pytest.mark.parametrize("keys", [(), ("K",), ("v",)])
+async def test_no_scrollbar_thumb_is_left_after_shrinking_to_60x15(make_app, keys):
+    """A table too wide for its pane scrolled sideways, and its scrollbar's thumb (`▊`)
+    stood alone in the last row like a stray character; tables now fit their panes."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press(*keys)
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause()
+        screen = [strip.text for strip in app.screen._compositor.render_strips()]
+        assert not set("▉▊▋▌▍▎▏") & set("".join(screen))
+        for table in app.screen.query(LineTable):
+            assert table.virtual_size.width <= table.scrollable_content_region.width

@@ -43,7 +43,8 @@ class Cell(NamedTuple):
     style: str = ""  # a component class name, or "" for the row's own style
 
 
-FLEX_MIN = 16
+FLEX_MIN = 16  # the flexible column's width that other columns give way to
+FLEX_FLOOR = 5  # and its least, once only the first column is left: `NAME▲`
 
 K = TypeVar("K", bound=Hashable)  # a table's row key
 
@@ -222,13 +223,15 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def _resize(self) -> None:
         first = self.columns[0]
         needed = span(first) + 1 if first.width else 0  # what `_layout` never drops
-        self.virtual_size = Size(needed + FLEX_MIN, len(self.keys) + 1)
+        self.virtual_size = Size(needed + FLEX_FLOOR, len(self.keys) + 1)
 
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
 
         While the width cannot hold them all, fixed columns go, the optional ones first,
-        each time the rightmost: the first column and the flexible one (the name) stay.
+        each time the rightmost: the first column and the flexible one (the name) stay,
+        the name narrowing to what is left. Only a pane too narrow for those two scrolls
+        sideways.
         """
         cached = self._columns_cache
         if cached is not None and cached[0] == width:
@@ -239,7 +242,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             if sum(span(c) + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
                 break
             shown = [(j, c) for j, c in shown if j != i]
-        flex = max(width - sum(span(c) + 1 for _, c in shown if c.width), FLEX_MIN)
+        flex = max(width - sum(span(c) + 1 for _, c in shown if c.width), FLEX_FLOOR)
         layout = [(i, c, span(c) if c.width else flex) for i, c in shown]
         self._columns_cache = (width, layout)
         return layout
