@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,7 @@ from textual.widgets import Static
 
 from zmtop.tui import bindings
 
+KEY_WIDTH = 20  # the cells before a description: its keys, indented and padded
 MOUSE = [("click", "select a row; click a column title to sort by it (again: reverse)"),
          ("double click", "open the row"), ("wheel", "scroll")]
 
@@ -27,7 +30,13 @@ class HelpScreen(ModalScreen):
     def on_mount(self) -> None:
         self.query_one("#help").border_title = "zmtop keys"
 
-    def keys_text(self) -> Text:
+    def on_resize(self) -> None:
+        width = self.query_one("#help").scrollable_content_region.width
+        self.query_one("#help-text", Static).update(self.keys_text(width))
+
+    def keys_text(self, width: int = 0) -> Text:
+        """Every key and what it does; a description longer than `width` allows wraps
+        under itself, not under the keys (0: no wrapping)."""
         text = Text()
         for title, keys in bindings.help_sections():
             text.append(f"{title}\n", "bold")
@@ -36,11 +45,15 @@ class HelpScreen(ModalScreen):
                     continue  # every table in bindings.py holds Bindings, not tuples
                 shown = " ".join(self.app.get_key_display(Binding(k.strip(), ""))
                                  for k in binding.key.split(","))
-                text.append(f"  {shown:<18}", "bold")
-                text.append(f"{binding.description}\n")
+                self._entry(text, shown, binding.description, width)
             text.append("\n")
         text.append("Mouse\n", "bold")
         for what, does in MOUSE:
-            text.append(f"  {what:<18}", "bold")
-            text.append(f"{does}\n")
+            self._entry(text, what, does, width)
         return text
+
+    @staticmethod
+    def _entry(text: Text, keys: str, does: str, width: int) -> None:
+        text.append(f"  {keys:<{KEY_WIDTH - 2}}", "bold")
+        lines = textwrap.wrap(does, max(width - KEY_WIDTH, 20)) if width else [does]
+        text.append(("\n" + " " * KEY_WIDTH).join(lines) + "\n")
