@@ -269,11 +269,13 @@ async def test_units_toggle_reaches_every_screen(make_app):
     async with app.run_test(size=(160, 40)) as pilot:
         proc = await open_process(app, pilot)
         await pilot.press("u")
-        assert app.exact
-        assert f"{proc.pss_bytes}B" in app.screen.query_one(ProcessSummary).render().plain
+        assert app.unit == "k"
+        await pilot.press("u", "u", "u")
+        assert app.unit == "B"
+        assert f"{proc.pss_bytes:,}B" in app.screen.query_one(ProcessSummary).render().plain
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen.query_one(TaskTable).exact
+        assert app.screen.query_one(TaskTable).unit == "B"
 
 
 @pytest.mark.slow

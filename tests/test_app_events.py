@@ -154,7 +154,7 @@ async def test_an_exited_process_stays_red_for_three_ticks_where_it_was(make_app
         assert HOG not in app.snapshot.processes and 7177 not in app.snapshot.jobs
         assert table.slots[HOG].kind == "x" and table.keys[-1] == HOG  # its job went too
         cells = table.cells(HOG)
-        assert cells[0].text.strip() == f"p: {HOG}" and cells[-1].text == "memory_hog.cm"
+        assert cells[0].text == f"└── p: {HOG}" and cells[-1].text == "memory_hog.cm"
         assert {c.style for c in cells} == {"task-table--exited", ""}
         await pilot.press("end", "enter")
         await pilot.pause()

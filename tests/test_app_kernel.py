@@ -156,7 +156,7 @@ async def test_palette_opens_the_kernel_screen_and_escape_goes_back(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, KernelScreen)
-        await pilot.press("u")
+        await pilot.press("u", "u", "u", "u")  # auto, k, M, G, then bytes
         assert "B" in app.screen.query_one(KstatsGraphs).render_line(0).text
         await pilot.press("escape")
         await pilot.pause()

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.widgets.header import KstatsHeader
@@ -259,18 +260,50 @@ async def test_filter_keeps_matches_with_ancestors(make_app):
         assert table.filter_text == "" and len(table.keys) == len(walk_tasks(app.snapshot))
 
 
-async def test_units_toggle_shows_exact_bytes(make_app):
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)])
+async def test_u_cycles_one_unit_for_every_size(make_app, size):
+    """Auto (each size in its own unit, as ps), then KiB, MiB, GiB, grouped bytes, auto."""
     app = make_app()
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         table = app.screen.query_one(TaskTable)
         root = app.snapshot.root_job
         pss = table.figures.total(root)[0]
+        auto = lines(table, 2)[1]
+        assert format_size(pss) in auto and "MiB" not in header_text(app)
+        for unit, name in (("k", "KiB"), ("M", "MiB"), ("G", "GiB")):
+            await pilot.press("u")
+            assert app.unit == unit and f" {name} " in header_text(app)
+            row = lines(table, 2)[1]
+            assert f" {format_size(pss, unit)} " in row
+            assert all(text.endswith(unit) for text in row.split()[3:5])  # PSS, PRIVATE
         await pilot.press("u")
-        assert app.exact
-        assert f"{pss}B" in lines(table, 3)[1]
-        assert "B" in header_text(app).split("total ")[1].split()[0]
+        assert app.unit == "B" and " bytes " in header_text(app)
+        assert f" {pss:,}B " in lines(table, 2)[1]  # digits grouped, and the column holds them
+        total = header_text(app).split("total ")[1].split()[0]
+        assert total == f"{app.snapshot.kmem.total_bytes:,}B"
         await pilot.press("u")
-        assert f"{pss}B" not in lines(table, 3)[1]
+        assert app.unit == "" and lines(table, 2)[1] == auto
+
+
+async def test_units_from_the_command_line(make_app):
+    app = make_app(unit="M")
+    async with app.run_test(size=(120, 40)):
+        table = app.screen.query_one(TaskTable)
+        assert table.unit == "M" and " MiB " in header_text(app)
+        pss = table.figures.total(app.snapshot.root_job)[0]
+        assert f" {format_size(pss, 'M')} " in lines(table, 2)[1]
+
+
+async def test_deltas_line_up_arrows_left_and_sizes_right(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        await pilot.press("full_stop", "full_stop", "full_stop")
+        width = next(c.width for c in table.columns if c.key == "delta")
+        moved = [table.cells(k)[5].text for k in table.keys if table.cells(k)[5].text]
+        assert len(moved) >= 2
+        assert {len(text) for text in moved} == {width}
+        assert all(text[0] in "▲▼" and text[-1] in "kMGB" for text in moved)
 
 
 async def test_values_that_changed_are_marked(make_app):

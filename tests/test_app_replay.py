@@ -326,3 +326,14 @@ async def test_a_replay_is_not_recorded_again(make_replay):
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("R")
         assert app.recorder is None and not app.recording
+
+
+@pytest.mark.parametrize("argv", [("replay", "{path}", "--units", "G"),
+                                  ("--units", "G", "--from", "{path}")])
+def test_units_reach_the_monitor_from_the_command_line(recording_path, monkeypatch, argv):
+    from zmtop.cli.main import main
+
+    seen = {}
+    monkeypatch.setattr("zmtop.tui.launch.run_app", lambda source, **options: seen.update(options))
+    assert main([arg.format(path=recording_path) for arg in argv]) == 0
+    assert seen["unit"] == "G"

@@ -160,3 +160,27 @@ async def test_labels_escape_control_characters(make_app):
         await pilot.pause()
         lines = "\n".join(text(view))
         assert "\x1b" not in lines and "evil\\x1b[2Jname" in lines
+
+
+async def test_an_unnamed_job_says_what_it_runs_dimmed(make_app):
+    """Zircon leaves a component's job unnamed: its rectangle names the component, in
+    parentheses and in its own style, as the job tree does; the exported page keeps ps's
+    empty name."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        view = await open_map(app, pilot)
+        view.select("kernel/vmo")
+        await pilot.press("enter", "enter")  # into the root job
+        snap = app.snapshot
+        netstack = next(p for p in snap.processes.values() if p.name == "netstack.cm")
+        job = next(c for c in view.cells if c.node.koid == netstack.job_koid
+                   and c.node.type == "j")
+        assert job.node.name == "" and label(job.node).startswith("UNNAMED")
+        caption = view.caption(job.node)[0]
+        assert caption.startswith("(netstack.cm) (")
+        row = view.render_line(job.y + 1)
+        runs = view._style(kind(job.node), "runs")
+        drawn = "".join(s.text for s in row if s.style == runs)
+        assert caption[:job.w - 2] in drawn
+        view.select(job.node.id)
+        assert view.border_subtitle.startswith("(netstack.cm) (")

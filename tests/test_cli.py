@@ -92,6 +92,8 @@ def test_json_uses_the_real_field_names(capsys):
     (("ps", "--scenario", "nope"), "unknown scenario 'nope'"),
     (("ps", "--job", "5"), "no job with koid 5"),
     (("ps", "--units", "q"), "--units takes one of"),
+    (("--units", "kB"), "--units takes one of"),
+    (("replay", "x.zmrec", "--units", "K"), "--units takes one of"),
     (("ps", "--seed", "x"), "invalid int value"),
     (("kstats", "-n", "0"), "-n takes a count"),
     (("ps", "--ticks", "-1"), "--ticks must be 0 or more"),

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from zmtop.cli.options import size_unit
 from zmtop.cli.output import write_all
 from zmtop.cli.sources import open_recording, open_source, report, snapshot_at, warn_of_damage
 from zmtop.errors import CliError
@@ -36,8 +37,7 @@ def run_ps(args: argparse.Namespace) -> str:
     snap = open_source(args).snapshot
     if args.job is not None and args.job not in snap.jobs:
         raise CliError(f"no job with koid {args.job} at tick {snap.tick}")
-    if args.units and (len(args.units) != 1 or args.units not in "BkMGTPE"):
-        raise CliError(f"--units takes one of B k M G T P E, not '{args.units}'")
+    size_unit(args.units)
     options = dict(jobs_only=args.jobs_only, threads=args.threads, job_koid=args.job)
     if args.json:
         return _emit(jsonout.tasks_json(snap, **options))

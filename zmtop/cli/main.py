@@ -10,7 +10,14 @@ import sys
 from typing import NoReturn
 
 from zmtop import installed_version
-from zmtop.cli.options import block_count, file_name, tick_count, tick_seconds, window_size
+from zmtop.cli.options import (
+    block_count,
+    file_name,
+    size_unit,
+    tick_count,
+    tick_seconds,
+    window_size,
+)
 from zmtop.cli.output import print_output, silence_stdout
 from zmtop.cli.sources import open_recording, open_source, warn_of_damage
 from zmtop.engine.analysis.trend import WINDOW
@@ -100,6 +107,9 @@ def build_parser() -> Parser:
     parser.add_argument("--keys", action=KeysAction)
     _add_source_options(parser, top=True)
     parser.add_argument("--theme", help="colour theme of the monitor")
+    parser.add_argument("--units", type=size_unit, default="", metavar="U",
+                        help="the monitor's sizes all in one unit, one of BkMGTPE "
+                             "(B: bytes, digits grouped); u cycles auto, k, M, G, B")
     parser.add_argument("--record", type=file_name, metavar="FILE",
                         help="record the live monitor to FILE")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
@@ -138,6 +148,8 @@ def build_parser() -> Parser:
     replay = commands.add_parser("replay", help="review a recording in the monitor")
     replay.add_argument("file", type=file_name, metavar="FILE")
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
+    replay.add_argument("--units", type=size_unit, default=argparse.SUPPRESS, metavar="U",
+                        help="sizes all in one unit, one of BkMGTPE")
     replay.add_argument("--window", type=window_size, default=argparse.SUPPRESS, metavar="N",
                         help="ticks a trend spans (default 60)")
 
@@ -177,13 +189,13 @@ def run_monitor(args: argparse.Namespace) -> None:
     source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
         _refuse_record(args, args.from_file)
-        _replay(source, args.theme, args.window)
+        _replay(source, args.theme, args.window, args.units)
         return
     from zmtop.tui.launch import run_app
 
     settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
-            window=args.window)
+            window=args.window, unit=args.units)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
@@ -206,15 +218,16 @@ def run_replay(args: argparse.Namespace) -> str:
     except RecordingError as error:
         raise CliError(str(error)) from None
     warn_of_damage(recording)
-    _replay(source, getattr(args, "theme", None), args.window)
+    _replay(source, getattr(args, "theme", None), args.window, getattr(args, "units", ""))
     return ""
 
 
-def _replay(source, theme: str | None, window: int) -> None:
+def _replay(source, theme: str | None, window: int, unit: str) -> None:
     from zmtop.tui.launch import run_app
 
     settle_heap()
-    run_app(source, tick_seconds=source.info.tick_seconds, theme=theme, window=window)
+    run_app(source, tick_seconds=source.info.tick_seconds, theme=theme, window=window,
+            unit=unit)
 
 
 def run_command(args: argparse.Namespace) -> str:

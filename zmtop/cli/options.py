@@ -54,6 +54,15 @@ def window_size(text: str) -> int:
     return ticks
 
 
+def size_unit(text: str) -> str:
+    """--units: one of pretty's units, or "" for each size in its own (ps's default)."""
+    from zmtop.engine.formats.sizes import UNITS
+
+    if text and (len(text) != 1 or text not in UNITS):
+        raise CliError(f"--units takes one of B k M G T P E, not '{text}'")
+    return text
+
+
 def file_name(text: str) -> str:
     """A FILE argument: any path but the empty one, which names no file."""
     if not text:

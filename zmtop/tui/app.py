@@ -26,6 +26,7 @@ from zmtop.tui.kill import KillControls
 from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
+from zmtop.tui.widgets.cells import UNIT_CYCLE
 from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.growth import Growth
 from zmtop.viewmodels.kstats_history import KstatsHistory
@@ -69,7 +70,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
-                 recorder: Recorder | None = None, window: int = WINDOW) -> None:
+                 recorder: Recorder | None = None, window: int = WINDOW, unit: str = "") -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -89,7 +90,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.stylesheet.set_variables(self.get_css_variables())
         self.tick_seconds = tick_seconds
         self.autostart = autostart
-        self.exact = False
+        self.unit = unit
         self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
         self.window = window
@@ -243,10 +244,12 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def action_toggle_units(self) -> None:
         from zmtop.tui.screens.base import MonitorScreen
 
-        self.exact = not self.exact
+        """Sizes in their own units, then all in KiB, MiB, GiB, bytes, and round again."""
+        cycle = UNIT_CYCLE
+        self.unit = cycle[(cycle.index(self.unit) + 1) % len(cycle)] if self.unit in cycle else ""
         for screen in self.screen_stack:
             if isinstance(screen, MonitorScreen):
-                screen.set_exact(self.exact)
+                screen.set_unit(self.unit)
 
     def action_next_theme(self) -> None:
         names = self.zmtop_themes

@@ -93,6 +93,7 @@ TASK_TABLE: list[BindingType] = [
     Binding("right,l", "expand", "Expand", show=False, id="tasks.expand"),
     Binding("e", "expand_all", "Expand all", show=False, id="tasks.expand-all"),
     Binding("c", "collapse_all", "Collapse all", show=False, id="tasks.collapse-all"),
+    Binding("f5", "toggle_tree", "Tree or flat list", show=False, id="tasks.tree"),
     Binding("H", "toggle_handles", "Handle counts", show=False, id="tasks.handles"),
     Binding("T", "toggle_sparklines", "PSS trend sparklines", show=False, id="tasks.sparklines"),
 ]

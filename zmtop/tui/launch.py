@@ -9,10 +9,11 @@ from zmtop.tui.app import UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
-            record: str | None = None, window: int = WINDOW) -> None:
+            record: str | None = None, window: int = WINDOW, unit: str = "") -> None:
     """Run the monitor until the user quits (the CLI's entry point).
 
-    `record` names a file to record every shown tick to; `window` is the trends' ticks.
+    `record` names a file to record every shown tick to; `window` is the trends' ticks;
+    `unit` is the unit of every size shown ("" for each in its own, as ps prints them).
     Over a recording (a seekable source) the monitor runs as a ReplayApp: timeline,
     seeking, diff.
     """
@@ -33,11 +34,11 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             from zmtop.tui.replay_app import ReplayApp
 
             app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
-                            config_path=config.default_path(), window=window)
+                            config_path=config.default_path(), window=window, unit=unit)
         else:
             app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
                            config_path=config.default_path(), recorder=recorder,
-                           window=window)
+                           window=window, unit=unit)
     except UnknownTheme as error:
         if recorder is not None:
             recorder.close()

@@ -46,7 +46,7 @@ class MonitorApp(App[object]):
     kstats_history: KstatsHistory
     free_history: deque[int]
     tick_seconds: float
-    exact: bool  # sizes in exact bytes rather than human units
+    unit: str  # the unit of every size shown ("" for each in its own, as ps; `cells.size`)
     watchdog: Watchdog
     events: EventLog  # the events of the ticks shown, or a replay's recording's
     zmtop_themes: list[str]

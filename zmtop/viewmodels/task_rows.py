@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from operator import add, attrgetter
 from typing import NamedTuple
 
@@ -61,6 +61,22 @@ class Figures:
         self._alias, self._sink = tree_shape(snap)
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
+        self._widest: int | None = None  # see `widest_task`
+
+    def widest_task(self) -> int:
+        """The widest TASK cell of the whole tree, folded or not, so that folding moves no
+        column (computed when first asked after the tree's shape changed)."""
+        if self._widest is None:
+            snap = self.snap
+            depth = {0: -1}
+            widest = 0
+            for koid in snap.jobs_depth_first(snap.root_job):
+                job = snap.jobs[koid]
+                below = depth[koid] = depth[job.parent_koid] + 1
+                widest = max(widest, task_width(below, koid),
+                             *(task_width(below + 1, p) for p in job.processes))
+            self._widest = widest
+        return self._widest
 
     # Speed: moves summed up the tree level by level, not the tree summed again; bench: "ui scale:
     # UI work per tick beyond Simulation.step" (ui_bench).
@@ -185,10 +201,9 @@ class Figures:
         return safe_name(record.name)
 
     def runs(self, koid: int) -> str:
-        """What a job runs, for a job with no name of its own (a component's, on a device):
-        its first process's name in parentheses, or nothing."""
-        job = self.snap.jobs[koid]
-        return f"({safe_name(self.process(job.processes[0]).name)})" if job.processes else ""
+        """What a job with no name of its own runs, in parentheses (see `job_runs`)."""
+        runs = job_runs(self.snap, koid)
+        return f"({runs})" if runs else ""
 
     def sort_key(self, key: str) -> Callable[[str, int], object]:
         """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
@@ -207,6 +222,43 @@ class Figures:
         total, index = self.total, ("pss", "private", "apss").index(key)
         figure = attrgetter(("pss_bytes", "private_bytes", "pss_fixed")[index])
         return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
+
+
+def job_runs(snap: Snapshot, koid: int) -> str:
+    """What a job runs, to name a job that has no name of its own (a component's job, on a
+    device): its first process's name (the component's), else its first child job's name,
+    or what that one runs; "" for a job with neither."""
+    job = snap.jobs[koid]
+    while not job.processes:
+        if not job.jobs:
+            return ""
+        job = snap.jobs[job.jobs[0]]
+        if job.name:
+            return safe_name(job.name)
+    return safe_name(snap.processes[job.processes[0]].name)
+
+
+def task_width(depth: int, koid: int) -> int:
+    """The cells of a TASK cell in the tree: its branches (two a level), a fold marker and
+    a space, the kind (`j: `) and the koid."""
+    return 2 * depth + 5 + len(str(koid))
+
+
+def branches(rows: Sequence[Slot]) -> list[str]:
+    """Each row's tree lines as htop draws them: `│ ` under an ancestor with siblings
+    still to come, then `├─` for a row with siblings after it, else `└─` (none at depth 0).
+    """
+    out = [""] * len(rows)
+    later: list[bool] = []  # by depth: whether a sibling at that depth comes later
+    for i in range(len(rows) - 1, -1, -1):
+        depth = rows[i].depth
+        del later[depth + 1:]
+        later += [False] * (depth + 1 - len(later))
+        if depth:
+            out[i] = "".join(["│ " if more else "  " for more in later[1:depth]]
+                             + ["├─" if later[depth] else "└─"])
+        later[depth] = True
+    return out
 
 
 def shape_changed(snap: Snapshot) -> bool:
@@ -326,10 +378,7 @@ def flatten(
     """
     snap = figures.snap
     descending = SORT_KEYS[sort] != reverse
-    if sort in TREND_KEYS:
-        value = growth or (lambda kind, koid: 0)
-    else:
-        value = figures.sort_key(sort)
+    value = _order(figures, sort, growth)
     out: list[Slot] = []
     stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
     while stack:
@@ -353,6 +402,29 @@ def flatten(
             kids.reverse()
         stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
     return out
+
+
+def flat_list(
+    figures: Figures,
+    sort: str = "task",
+    reverse: bool = False,
+    keep: set[int] | None = None,
+    growth: Callable[[str, int], object] | None = None,
+) -> list[Slot]:
+    """Every process in one list, as htop's flat view lists them: no jobs, ordered by the
+    sort column (by koid when unsorted); `keep` and `growth` as `flatten` takes them."""
+    value = _order(figures, sort, growth)
+    koids = [koid for koid in figures.snap.processes if keep is None or koid in keep]
+    koids.sort(key=lambda koid: (value("p", koid), koid), reverse=SORT_KEYS[sort] != reverse)
+    return [Slot("p", koid, 0, 0) for koid in koids]
+
+
+def _order(figures: Figures, sort: str,
+           growth: Callable[[str, int], object] | None) -> Callable[[str, int], object]:
+    """A row's value (kind, koid) under a sort column, the growth sorts' from `growth`."""
+    if sort in TREND_KEYS:
+        return growth or (lambda kind, koid: 0)
+    return figures.sort_key(sort)
 
 
 def ancestors(snap: Snapshot, kind: str, koid: int) -> list[int]:

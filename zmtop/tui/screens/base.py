@@ -63,9 +63,9 @@ class MonitorScreen(Screen):
         """Bring the screen's tables to `snap` (called inside the app's batch update)."""
         raise NotImplementedError
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         for table in self.query(LineTable):
-            table.set_exact(exact)
+            table.set_unit(unit)
         self.header.show_current()
 
     def catch_up(self, snap: Snapshot) -> None:
@@ -97,6 +97,7 @@ class MonitorScreen(Screen):
         else:
             target.move_to(self._origin)
             target.find(event.text, include_current=True)
+        self.query_one(FindBar).show_count(target.count_matches(event.text))
 
     def on_find_bar_closed(self, event: FindBar.Closed) -> None:
         target = self._target

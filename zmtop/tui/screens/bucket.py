@@ -35,8 +35,8 @@ def bucket_holders(snap: Snapshot, vmos: frozenset[int]) -> list[tuple[int, int,
 class BucketProcessTable(LineTable[int]):
     """The processes holding a bucket's VMOs, most bytes first."""
 
-    def __init__(self, snap: Snapshot, vmos: frozenset[int], *, exact: bool = False) -> None:
-        self.exact = exact
+    def __init__(self, snap: Snapshot, vmos: frozenset[int], *, unit: str = "") -> None:
+        self.unit = unit
         self.rows = {row[0]: row for row in bucket_holders(snap, vmos)}
         super().__init__(self._columns(), sort="bytes", title="Processes",
                          id="bucket-processes")
@@ -45,7 +45,7 @@ class BucketProcessTable(LineTable[int]):
     def _columns(self) -> list[Column]:
         return [Column("koid", "PROCESS", 9, "left", descending=False),
                 Column("vmos", "#VMO", 5),
-                Column("bytes", "BYTES", cells.size_width(self.exact)),
+                Column("bytes", "BYTES", cells.size_width(self.unit)),
                 Column("name", "NAME", 0, "left", descending=False)]
 
     def rebuild(self) -> None:
@@ -56,13 +56,13 @@ class BucketProcessTable(LineTable[int]):
         self.set_keys(sorted(sorted(rows), key=value,
                              reverse=column.descending != self.sort_reverse))
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
         koid, count, size, name = self.rows[key]
-        return [Cell(f"p: {koid}"), Cell(str(count)), Cell(cells.size(size, self.exact)),
+        return [Cell(f"p: {koid}"), Cell(str(count)), Cell(cells.size(size, self.unit)),
                 Cell(safe_name(name))]
 
     def search_text(self, key: int) -> str:
@@ -87,13 +87,13 @@ class BucketScreen(MonitorScreen):
         return f"bucket {self.bucket.name}"
 
     def compose(self) -> ComposeResult:
-        exact, vmos, name = self.app.exact, frozenset(self.bucket.vmos), self.bucket.name
+        unit, vmos, name = self.app.unit, frozenset(self.bucket.vmos), self.bucket.name
         yield from self.compose_header()
         with Container(id="panes"):
-            processes = BucketProcessTable(self.snap, vmos, exact=exact)
+            processes = BucketProcessTable(self.snap, vmos, unit=unit)
             processes.border_title = f"{name}: processes"
             yield processes
-            yield SystemVmoTable(self.snap, exact=exact, only=vmos, title=f"{name}: VMOs",
+            yield SystemVmoTable(self.snap, unit=unit, only=vmos, title=f"{name}: VMOs",
                                  id="bucket-vmos")
         yield from self.compose_footer()
 

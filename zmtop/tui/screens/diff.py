@@ -62,13 +62,13 @@ class DiffScreen(MonitorScreen):
         self.b = b  # the snapshot of tick B, kept while the diff shows
 
     def compose(self) -> ComposeResult:
-        exact = self.app.exact
+        unit = self.app.unit
         yield from self.compose_header()
         yield DiffSummary(self.diff)
         with Container(id="panes"):
-            yield ProcessDiffTable(self.diff, exact=exact)
-            yield VmoDiffTable(self.diff, exact=exact)
-        yield KstatsDiffTable(self.diff, exact=exact)
+            yield ProcessDiffTable(self.diff, unit=unit)
+            yield VmoDiffTable(self.diff, unit=unit)
+        yield KstatsDiffTable(self.diff, unit=unit)
         yield FindBar()  # no timeline: the replay keys rest while the diff shows
         yield KeyFooter()
 

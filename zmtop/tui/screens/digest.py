@@ -52,7 +52,7 @@ class DigestScreen(MonitorScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         snap = self.app.snapshot
-        yield DigestTable(*self._digest(snap), exact=self.app.exact)
+        yield DigestTable(*self._digest(snap), unit=self.app.unit)
         yield from self.compose_footer()
 
     def _digest(self, snap: Snapshot):

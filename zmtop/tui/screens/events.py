@@ -27,7 +27,7 @@ from zmtop.engine.snapshot.records import (
 from zmtop.tui import bindings
 from zmtop.tui.monitor import ReplayMonitorApp
 from zmtop.tui.screens.base import MonitorScreen
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 from zmtop.viewmodels.event_log import EventLog
 
 # kind -> component class of its KIND cell; other kinds take the row's style
@@ -68,11 +68,11 @@ class EventTable(LineTable[int]):
             serials.sort(key=lambda s: self.event_log[s].event.koid)
         self.set_keys(serials[::-1] if self.sort_reverse else serials)
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         return None  # no sizes
 
     def subtitle(self) -> str:
-        return f"{len(self.keys):,} events"
+        return counted(len(self.keys), "event")
 
     def cells(self, key: int) -> Sequence[Cell]:
         tick, time_ns, event = self.event_log[key]

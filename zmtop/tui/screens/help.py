@@ -17,7 +17,7 @@ from zmtop.tui import bindings, glossary
 MOUSE = [("click", "select a row; click a column title to sort by it (again: reverse)"),
          ("double click", "open the row"), ("wheel", "scroll"),
          ("hover", "a column's title: what the column means")]
-KEY_WIDTH = 18  # the first column; descriptions wrap beside it, never under it
+KEY_WIDTH = 20  # the cells before a description (its keys, indented): it wraps beside them
 
 Section = tuple[str, list[tuple[str, str]]]
 
@@ -57,9 +57,9 @@ class HelpScreen(ModalScreen):
         for title, lines in self.sections():
             parts.append(Text(title, "bold"))
             grid = Table.grid(padding=(0, 1))
-            grid.add_column(width=KEY_WIDTH, no_wrap=True, style="bold")
+            grid.add_column(width=KEY_WIDTH - 1, no_wrap=True, style="bold")
             grid.add_column(ratio=1)
             for what, means in lines:
-                grid.add_row(f" {what}", means)
+                grid.add_row(f"  {what}", means)
             parts += [grid, Text("")]
         return Group(*parts)

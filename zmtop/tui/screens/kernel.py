@@ -25,14 +25,14 @@ class KernelScreen(MonitorScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def compose(self) -> ComposeResult:
-        snap, exact = self.app.snapshot, self.app.exact
+        snap, unit = self.app.snapshot, self.app.unit
         yield from self.compose_header()
         with Horizontal(id="kernel-top"):
-            yield KstatsGraphs(exact=exact, id="kstats-graphs")
+            yield KstatsGraphs(unit=unit, id="kstats-graphs")
             yield HandleTotalsTable(snap)
         with Horizontal(id="kernel-bottom"):
-            yield AspaceTree(snap, exact=exact)
-            yield HiddenVmoTable(snap, exact=exact)
+            yield AspaceTree(snap, unit=unit)
+            yield HiddenVmoTable(snap, unit=unit)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -44,9 +44,9 @@ class KernelScreen(MonitorScreen):
         self.query_one(AspaceTree).update(snap)
         self.query_one(HiddenVmoTable).update(snap)
 
-    def set_exact(self, exact: bool) -> None:
-        super().set_exact(exact)
-        self.query_one(KstatsGraphs).set_exact(exact)
+    def set_unit(self, unit: str) -> None:
+        super().set_unit(unit)
+        self.query_one(KstatsGraphs).set_unit(unit)
 
     def on_line_table_chosen(self, event: LineTable.Chosen) -> None:
         if isinstance(event.table, HiddenVmoTable) and event.key > 0:

@@ -19,7 +19,7 @@ from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets import cells
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 
 Row = tuple[str, int, int]  # ("p", process koid, 0), ("v", vmo koid, process), ("more", 0, process)
 SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
@@ -30,14 +30,14 @@ SORTS = {"koid": lambda s: s.koid, "growth": lambda s: s.trend.per_minute,
 class SuspectTable(LineTable[Row]):
     """Suspects, each with its growing VMOs under it; sorts order the suspects."""
 
-    def __init__(self, found: list[Suspect], *, exact: bool = False) -> None:
+    def __init__(self, found: list[Suspect], *, unit: str = "") -> None:
         self.found = {s.koid: s for s in found}
-        self.exact = exact
+        self.unit = unit
         super().__init__(self._columns(), sort="growth", title="Leak suspects", id="leaks")
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        w = max(cells.size_width(self.exact) + 1, 11)
+        w = max(cells.size_width(self.unit) + 1, 11)
         return [Column("koid", "KOID", 8, descending=False), Column("growth", "GROWTH/MIN", w),
                 Column("pss", "PSS/MIN", w), Column("fit", "FIT", 5), Column("grew", "GREW", 5),
                 Column("name", "NAME", 0, "left", descending=False)]
@@ -62,8 +62,8 @@ class SuspectTable(LineTable[Row]):
         """A suspect's place under PSS/MIN: its legacy PSS's growth (none counts as 0)."""
         return self.app.growth.history.per_minute(suspect.koid, "pss") or 0.0
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def subtitle(self) -> str:
@@ -71,23 +71,23 @@ class SuspectTable(LineTable[Row]):
 
     def cells(self, key: Row) -> Sequence[Cell]:
         kind, koid, owner = key
-        exact = self.exact
+        unit = self.unit
         if kind == "p":
             suspect = self.found[koid]
             pss = self.app.growth.history.per_minute(koid, "pss")
             return [Cell(str(koid), "line-table--strong"),
-                    cells.growth(suspect.trend.per_minute, exact), cells.growth(pss, exact),
+                    cells.growth(suspect.trend.per_minute, unit), cells.growth(pss, unit),
                     Cell(f"{suspect.trend.fit:.2f}"), Cell(f"{suspect.trend.grew:.0%}"),
                     Cell(safe_name(suspect.name), "line-table--strong")]
         vmos = self.found[owner].vmos
         if kind == "more":
             rest = vmos[VMOS_SHOWN:]
-            return [Cell(""), cells.growth(sum(v.per_minute for v in rest), exact), Cell(""),
+            return [Cell(""), cells.growth(sum(v.per_minute for v in rest), unit), Cell(""),
                     Cell(""), Cell(""),
-                    Cell(f"  and {len(rest)} more VMOs (Enter: the process)", "line-table--dim")]
+                    Cell(f"  and {counted(len(rest), 'more VMO')} (Enter: the process)", "line-table--dim")]
         vmo = next(v for v in vmos if v.koid == koid)
         kept = " (file pages)" if vmo.pager_backed else ""
-        return [Cell(str(koid), "line-table--dim"), cells.growth(vmo.per_minute, exact),
+        return [Cell(str(koid), "line-table--dim"), cells.growth(vmo.per_minute, unit),
                 Cell(""), Cell(""), Cell(""), Cell(f"  vmo {safe_name(vmo.name)}{kept}")]
 
     def search_text(self, key: Row) -> str:
@@ -106,7 +106,7 @@ class LeaksScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield SuspectTable(self.app.growth.suspects(), exact=self.app.exact)
+        yield SuspectTable(self.app.growth.suspects(), unit=self.app.unit)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:

@@ -20,7 +20,7 @@ class MainScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield TaskTable(self.app.figures, exact=self.app.exact, id="tasks")
+        yield TaskTable(self.app.figures, unit=self.app.unit, id="tasks")
         yield from self.compose_footer()
 
     @property

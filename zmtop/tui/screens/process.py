@@ -29,7 +29,7 @@ class ProcessSummary(Summary):
         self.tick = tick  # the tick a pinned screen shows, else None
 
     def render(self) -> Text:
-        p, exact = self.process, self.app.exact
+        p, unit = self.process, self.app.unit
         badge = "EXITED" if self.exited else f"AT TICK {self.tick}" if self.tick is not None else None
         text = self.title_line(f"p: {p.koid}", safe_name(p.name), f"job j: {p.job_koid}", badge)
         gaps = self.app.source.missing
@@ -38,11 +38,11 @@ class ProcessSummary(Summary):
         text.append(f"  handles {handles}  threads {threads}", self.style_of("label"))
 
         def shown(nbytes: int, known: bool = True) -> str:
-            return cells.size(nbytes, exact) if known else "n/a"
+            return cells.size(nbytes, unit) if known else "n/a"
 
         def growth(figure: str) -> str:
             per_minute = self.app.growth.history.per_minute(p.koid, figure)
-            return "no trend" if per_minute is None else cells.growth(per_minute, exact).text
+            return "no trend" if per_minute is None else cells.growth(per_minute, unit).text
 
         legacy = "task_stats" not in gaps
         return self.append_rows(text, (
@@ -86,13 +86,13 @@ class ProcessScreen(MonitorScreen):
         yield ProcessSummary(process, self.pinned.tick if self.pinned else None)
         source = self.app.source
         with Container(id="panes"):
-            vmaps = VmapsTable(process, exact=self.app.exact)
+            vmaps = VmapsTable(process, unit=self.app.unit)
             vmaps.empty_text = gap_text(source, "mappings")
             yield vmaps
-            yield ProcessVmoTable(process, snap, exact=self.app.exact)
+            yield ProcessVmoTable(process, snap, unit=self.app.unit)
             handles = HandleTable(process)
             handles.empty_text = gap_text(source, "handles")
-            only = HandleVmoTable(process, snap, exact=self.app.exact)
+            only = HandleVmoTable(process, snap, unit=self.app.unit)
             only.empty_text = gap_text(source, "via") or gap_text(source, "handles")
             for table in (handles, only):
                 table.display = False

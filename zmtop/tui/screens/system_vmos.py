@@ -19,7 +19,7 @@ class SystemVmosScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield SystemVmoTable(self.app.snapshot, exact=self.app.exact)
+        yield SystemVmoTable(self.app.snapshot, unit=self.app.unit)
         yield from self.compose_footer()
 
     @property

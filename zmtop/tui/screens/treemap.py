@@ -18,6 +18,7 @@ from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.screens.base import MonitorScreen
 from zmtop.tui.widgets.treemap_view import TreemapView
+from zmtop.viewmodels.task_rows import job_runs
 
 
 class TreemapScreen(MonitorScreen):
@@ -56,11 +57,12 @@ class TreemapScreen(MonitorScreen):
     @work(thread=True, group="treemap", exit_on_error=False, description="build the treemap")
     def _build(self, snap: Snapshot) -> None:
         root = build_tree(snap)
-        self.app.call_from_thread(self._built, root)
+        runs = {koid: job_runs(snap, koid) for koid, job in snap.jobs.items() if not job.name}
+        self.app.call_from_thread(self._built, root, runs)
 
-    def _built(self, root: Node) -> None:
+    def _built(self, root: Node, runs: dict[int, str]) -> None:
         self._building = False
-        self.view.set_tree(root)
+        self.view.set_tree(root, runs)
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             self.show_snapshot(waiting)

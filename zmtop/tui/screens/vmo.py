@@ -32,16 +32,16 @@ class VmoSummary(Summary):
         self.gone = False
 
     def render(self) -> Text:
-        v, exact = self.vmo, self.app.exact
+        v, unit = self.vmo, self.app.unit
         text = self.title_line(f"VMO {v.koid}", safe_name(v.name) or "-", vmo_kind(v),
                                "FREED" if self.gone else None)
         rows = (
-            ("legacy", (("size", cells.size(v.size_bytes, exact)),
-                        ("alloc", cells.size(v.committed_bytes, exact)),
+            ("legacy", (("size", cells.size(v.size_bytes, unit)),
+                        ("alloc", cells.size(v.committed_bytes, unit)),
                         ("#map", str(v.num_mappings)), ("#shr", str(v.share_count)))),
-            ("attributed", (("private", cells.size(v.private_bytes, exact)),
-                            ("scaled", cells.fixed_size(v.scaled_fixed, exact)),
-                            ("total", cells.size(v.total_bytes, exact)),
+            ("attributed", (("private", cells.size(v.private_bytes, unit)),
+                            ("scaled", cells.fixed_size(v.scaled_fixed, unit)),
+                            ("total", cells.size(v.total_bytes, unit)),
                             ("procs", str(v.process_count)))),
         )
         return self.append_rows(text, rows)
@@ -68,8 +68,8 @@ class VmoScreen(MonitorScreen):
         yield from self.compose_header()
         yield VmoSummary(snap.vmos[self.koid])
         with Container(id="panes"):
-            yield FamilyTable(snap, self.koid, exact=self.app.exact)
-            yield HoldersTable(snap, self.koid, exact=self.app.exact,
+            yield FamilyTable(snap, self.koid, unit=self.app.unit)
+            yield HoldersTable(snap, self.koid, unit=self.app.unit,
                                missing=self.app.source.missing)
         yield from self.compose_footer()
 

@@ -61,13 +61,13 @@ class HogTable(LineTable[int]):
 
     SORTS = {"koid": 0, "mb": 1, "committed": 1, "pss": 2, "name": 3}
 
-    def __init__(self, snap: Snapshot, hogs: dict[int, int], *, exact: bool = False) -> None:
-        self.snap, self.hogs, self.exact = snap, hogs, exact
+    def __init__(self, snap: Snapshot, hogs: dict[int, int], *, unit: str = "") -> None:
+        self.snap, self.hogs, self.unit = snap, hogs, unit
         super().__init__(self._columns(), sort="committed", title="Memory hogs", id="hogs")
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         return [Column("koid", "KOID", 7, descending=False), Column("mb", "MiB", 6),
                 Column("committed", "COMMITTED", max(w, 10)), Column("pss", "PSS", w),
                 Column("name", "NAME", 0, "left", descending=False)]
@@ -87,8 +87,8 @@ class HogTable(LineTable[int]):
                       reverse=column.descending != self.sort_reverse)
         self.set_keys(keys)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def subtitle(self) -> str:
@@ -98,8 +98,8 @@ class HogTable(LineTable[int]):
     def cells(self, key: int) -> Sequence[Cell]:
         proc, pages = self.snap.processes[key], self.hogs[key]
         return [Cell(str(key)), Cell(str(pages // PAGES_PER_MB), "line-table--strong"),
-                Cell(cells.size(pages * PAGE_SIZE, self.exact)),
-                Cell(cells.size(proc.pss_bytes, self.exact)), Cell(safe_name(proc.name))]
+                Cell(cells.size(pages * PAGE_SIZE, self.unit)),
+                Cell(cells.size(proc.pss_bytes, self.unit)), Cell(safe_name(proc.name))]
 
     def search_text(self, key: int) -> str:
         return f"{self.snap.processes[key].name.casefold()}\0{key}"
@@ -114,7 +114,7 @@ class HogsScreen(MonitorScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         snap = self.app.snapshot
-        yield HogTable(snap, self.app.watchdog.hogs(snap), exact=self.app.exact)
+        yield HogTable(snap, self.app.watchdog.hogs(snap), unit=self.app.unit)
         yield from self.compose_footer()
 
     def show_snapshot(self, snap: Snapshot) -> None:

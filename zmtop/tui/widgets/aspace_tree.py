@@ -83,8 +83,8 @@ class AspaceTree(LineTable[int]):
 
     BINDINGS = bindings.ASPACE_TREE
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
-        self.exact = exact
+    def __init__(self, snap: Snapshot, *, unit: str = "") -> None:
+        self.unit = unit
         self.lines = aspace_lines(kernel_aspace(snap))
         self.collapsed = {k for k, line in self.lines.items() if line.kind == "map"}
         super().__init__(self._columns(), sort="tree", title="Kernel address space",
@@ -92,7 +92,7 @@ class AspaceTree(LineTable[int]):
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         depth = max(line.depth for line in self.lines.values())
         return [
             Column("tree", "OBJECT", 2 * depth + 8, "left", descending=False),
@@ -126,8 +126,8 @@ class AspaceTree(LineTable[int]):
         walk(0)
         self.set_keys(keys)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
@@ -139,8 +139,8 @@ class AspaceTree(LineTable[int]):
             Cell(f"{'  ' * line.depth}{marker}{line.kind}", style),
             Cell("" if line.base is None else f"{line.base:016x}", style),
             Cell(f"{base + line.size - 1:016x}" if base is not None and line.size else ""),
-            Cell(cells.size(line.size, self.exact)),
-            Cell(cells.size(line.committed, self.exact)),
+            Cell(cells.size(line.size, self.unit)),
+            Cell(cells.size(line.committed, self.unit)),
             Cell(str(line.ref)),
             Cell(f"{line.addr:016x}", "line-table--dim"),
             Cell(line.name, style),

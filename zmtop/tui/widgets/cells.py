@@ -1,11 +1,11 @@
-"""How numbers read in table cells: pretty's sizes (or exact bytes), changes, permissions."""
+"""How numbers read in table cells: pretty's sizes (in the unit chosen with `u` or `--units`),
+changes, permissions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from zmtop.engine.formats.sizes import format_size
-from zmtop.engine.formats.trends import rate
 from zmtop.engine.snapshot.records import (
     FRACTION_ONE,
     PERM_EXECUTE,
@@ -18,32 +18,41 @@ from zmtop.tui.widgets.line_table import Cell
 SPARKS = "▁▂▃▄▅▆▇█"
 
 SIZE_WIDTH = 7  # ps's %7s
-BYTES_WIDTH = 13  # up to 999 GiB as exact bytes, with the B
+# The `u` key's cycle: each size in its own unit as ps picks it (""), then every size in
+# KiB, MiB, GiB, and in bytes with digit grouping. `--units` takes any of ps's units.
+UNIT_CYCLE = ("", "k", "M", "G", "B")
+UNIT_NAMES = {"B": "bytes", "k": "KiB", "M": "MiB", "G": "GiB", "T": "TiB", "P": "PiB",
+              "E": "EiB"}
+# cells a size needs in a unit: up to 8 GiB in KiB to one decimal, 99 GiB in grouped bytes
+UNIT_WIDTHS = {"": SIZE_WIDTH, "k": 10, "M": 8, "B": 15}
 PAGE = 4096
 CHANGE_SHOWN = 4 * PAGE  # the least PSS change a row shows (ΔPSS and the PSS cell's colour)
 
 
-def size_width(exact: bool) -> int:
-    return BYTES_WIDTH if exact else SIZE_WIDTH
+def size_width(unit: str) -> int:
+    """The width of a column of sizes in `unit`."""
+    return UNIT_WIDTHS.get(unit, SIZE_WIDTH)
 
 
-def size(nbytes: int, exact: bool) -> str:
-    """A byte count as ps prints it, or exact (`--units B`) when `exact`."""
-    return format_size(nbytes, "B" if exact else "")
+def size(nbytes: int, unit: str) -> str:
+    """A byte count as ps prints it: in its own unit (`unit` ""), or in `unit` as
+    `ps --units` does, but whole bytes ("B") with their digits grouped: 1,234,567B."""
+    return f"{nbytes:,}B" if unit == "B" else format_size(nbytes, unit)
 
 
-def fixed_size(fixed: int, exact: bool) -> str:
+def fixed_size(fixed: int, unit: str) -> str:
     """An attributed FRACTION_ONE fixed-point byte count, whole bytes."""
-    return size(fixed // FRACTION_ONE, exact)
+    return size(fixed // FRACTION_ONE, unit)
 
 
-def change(delta: int, exact: bool) -> Cell:
-    """A PSS change since the last tick: arrow and size, coloured by direction."""
-    if delta > 0:
-        return Cell(f"▲{size(delta, exact)}", "line-table--rise")
-    if delta < 0:
-        return Cell(f"▼{size(-delta, exact)}", "line-table--fall")
-    return Cell("")
+def change(delta: int, unit: str) -> Cell:
+    """A change (of PSS since the last tick, of a figure between two marks), coloured by
+    direction, for a column one cell wider than its sizes: the arrow first, the size
+    right-aligned after it, so the arrows and the digits of a column line up."""
+    if not delta:
+        return Cell("")
+    arrow, style = ("▲", "line-table--rise") if delta > 0 else ("▼", "line-table--fall")
+    return Cell(arrow + size(abs(delta), unit).rjust(size_width(unit)), style)
 
 
 def shown_change(delta: int) -> int:
@@ -53,14 +62,14 @@ def shown_change(delta: int) -> int:
     return delta if abs(delta) >= CHANGE_SHOWN else 0
 
 
-def growth(per_minute: float | None, exact: bool) -> Cell:
+def growth(per_minute: float | None, unit: str) -> Cell:
     """Growth per minute over the trend window, signed and coloured by direction; under a
     page a minute it is dimmed, not coloured (a share moving by bytes is no trend); blank
     until the window holds a trend."""
     if per_minute is None:
         return Cell("")
     whole = round(per_minute)
-    text = rate(whole, "B" if exact else "")
+    text = ("+" if whole > 0 else "-" if whole < 0 else "") + size(abs(whole), unit)
     if abs(whole) < PAGE:
         return Cell(text, "line-table--dim")
     return Cell(text, "line-table--rise" if whole > 0 else "line-table--fall")

@@ -44,14 +44,14 @@ class GrowthTable(LineTable[K], Generic[K, R]):
 
     SORTS: ClassVar[dict[str, Callable[[Any], SupportsRichComparison]]] = {}  # of a row (R)
 
-    def __init__(self, rows: dict[K, R], *, sort: str, title: str, exact: bool,
+    def __init__(self, rows: dict[K, R], *, sort: str, title: str, unit: str,
                  id: str | None = None) -> None:
         self.rows: dict[K, R] = rows
-        self.exact = exact
-        super().__init__(self.make_columns(exact), sort=sort, title=title, id=id)
+        self.unit = unit
+        super().__init__(self.make_columns(unit), sort=sort, title=title, id=id)
         self.rebuild()
 
-    def make_columns(self, exact: bool) -> list[Column]:
+    def make_columns(self, unit: str) -> list[Column]:
         raise NotImplementedError
 
     def rebuild(self) -> None:
@@ -61,9 +61,9 @@ class GrowthTable(LineTable[K], Generic[K, R]):
         keys.sort(key=lambda k: value(rows[k]), reverse=column.descending != self.sort_reverse)
         self.set_keys(keys)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
-        self.set_columns(self.make_columns(exact))
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
+        self.set_columns(self.make_columns(unit))
 
 
 class TaskGrowthTable(GrowthTable[int, Row[G]]):
@@ -98,12 +98,12 @@ class ProcessDiffTable(TaskGrowthTable[ProcessGrowth]):
         "adelta": lambda r: (r.growth.attributed_delta, r.growth.pss_delta),
     }
 
-    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+    def __init__(self, d: Diff, *, unit: str = "") -> None:
         rows = _rows(d.processes, d.processes_appeared, d.processes_went)
-        super().__init__(rows, sort="delta", title="Processes", exact=exact, id="diff-processes")
+        super().__init__(rows, sort="delta", title="Processes", unit=unit, id="diff-processes")
 
-    def make_columns(self, exact: bool) -> list[Column]:
-        w = cells.size_width(exact)
+    def make_columns(self, unit: str) -> list[Column]:
+        w = cells.size_width(unit)
         return self.framed([
             Column("pss", "PSS", w),
             Column("delta", "ΔPSS", w + 1),
@@ -113,11 +113,11 @@ class ProcessDiffTable(TaskGrowthTable[ProcessGrowth]):
 
     def cells(self, key: int) -> Sequence[Cell]:
         state, g = self.rows[key]
-        exact = self.exact
-        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.pss_bytes, exact)),
-                cells.change(g.pss_delta, exact),
-                Cell(cells.size(round(g.attributed_pss), exact)),
-                cells.change(round(g.attributed_delta), exact), Cell(safe_name(g.name))]
+        unit = self.unit
+        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.pss_bytes, unit)),
+                cells.change(g.pss_delta, unit),
+                Cell(cells.size(round(g.attributed_pss), unit)),
+                cells.change(round(g.attributed_delta), unit), Cell(safe_name(g.name))]
 
 
 class VmoDiffTable(TaskGrowthTable[VmoGrowth]):
@@ -129,18 +129,18 @@ class VmoDiffTable(TaskGrowthTable[VmoGrowth]):
         "delta": lambda r: r.growth.committed_delta,
     }
 
-    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+    def __init__(self, d: Diff, *, unit: str = "") -> None:
         rows = _rows(d.vmos, d.vmos_appeared, d.vmos_went)
-        super().__init__(rows, sort="delta", title="VMOs", exact=exact, id="diff-vmos")
+        super().__init__(rows, sort="delta", title="VMOs", unit=unit, id="diff-vmos")
 
-    def make_columns(self, exact: bool) -> list[Column]:
-        w = cells.size_width(exact)
+    def make_columns(self, unit: str) -> list[Column]:
+        w = cells.size_width(unit)
         return self.framed([Column("alloc", "ALLOC", w), Column("delta", "ΔALLOC", w + 1)])
 
     def cells(self, key: int) -> Sequence[Cell]:
         state, g = self.rows[key]
-        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.committed_bytes, self.exact)),
-                cells.change(g.committed_delta, self.exact), Cell(safe_name(g.name) or "-")]
+        return [Cell(str(g.koid)), STATES[state], Cell(cells.size(g.committed_bytes, self.unit)),
+                cells.change(g.committed_delta, self.unit), Cell(safe_name(g.name) or "-")]
 
 
 class KstatsDiffTable(GrowthTable[str, tuple[int, KmemDelta]]):
@@ -153,13 +153,13 @@ class KstatsDiffTable(GrowthTable[str, tuple[int, KmemDelta]]):
         "delta": lambda r: r[1].delta,
     }
 
-    def __init__(self, d: Diff, *, exact: bool = False) -> None:
+    def __init__(self, d: Diff, *, unit: str = "") -> None:
         rows: dict[str, tuple[int, KmemDelta]] = {
             k.field: (i, k) for i, k in enumerate(d.kstats)}
-        super().__init__(rows, sort="field", title="kstats", exact=exact, id="diff-kstats")
+        super().__init__(rows, sort="field", title="kstats", unit=unit, id="diff-kstats")
 
-    def make_columns(self, exact: bool) -> list[Column]:
-        w = cells.size_width(exact)
+    def make_columns(self, unit: str) -> list[Column]:
+        w = cells.size_width(unit)
         return [
             Column("field", "FIELD", 20, "left", descending=False),
             Column("before", "BEFORE", w),
@@ -169,9 +169,9 @@ class KstatsDiffTable(GrowthTable[str, tuple[int, KmemDelta]]):
 
     def cells(self, key: str) -> Sequence[Cell]:
         k = self.rows[key][1]
-        return [Cell(k.field), Cell(cells.size(k.before, self.exact)),
-                Cell(cells.size(k.after, self.exact)),
-                Cell(cells.change(k.delta, self.exact).text)]  # free rising is no alarm
+        return [Cell(k.field), Cell(cells.size(k.before, self.unit)),
+                Cell(cells.size(k.after, self.unit)),
+                Cell(cells.change(k.delta, self.unit).text)]  # free rising is no alarm
 
     def search_text(self, key: str) -> str:
         return key.casefold()

@@ -29,8 +29,8 @@ class DigestTable(LineTable[tuple[str, int]]):
     """One row per digest line, memory_monitor's order by default; sortable."""
 
     def __init__(self, d: Digest, total_bytes: int, note: str = "", *,
-                 exact: bool = False) -> None:
-        self.exact = exact
+                 unit: str = "") -> None:
+        self.unit = unit
         self.rows: dict[tuple[str, int], tuple[int, Bucket]] = {}
         self.total = 1
         self.note = note
@@ -41,7 +41,7 @@ class DigestTable(LineTable[tuple[str, int]]):
         return [
             Column("order", "#", 3, descending=False),
             Column("name", "BUCKET", 0, "left", descending=False),
-            Column("size", "SIZE", cells.size_width(self.exact)),
+            Column("size", "SIZE", cells.size_width(self.unit)),
             Column("share", "SHARE", 6),
             Column("vmos", "#VMO", 6),
         ]
@@ -58,7 +58,7 @@ class DigestTable(LineTable[tuple[str, int]]):
         self.rebuild()
 
     def subtitle(self) -> str:
-        return f"{self.note} · total {cells.size(self.total, self.exact)}"
+        return f"{self.note} · total {cells.size(self.total, self.unit)}"
 
     def rebuild(self) -> None:
         column = next(c for c in self.columns if c.key == self.sort_key)
@@ -67,8 +67,8 @@ class DigestTable(LineTable[tuple[str, int]]):
         self.set_keys(sorted(rows, key=lambda k: (value(rows[k]), rows[k][0]),
                              reverse=descending))
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: tuple[str, int]) -> Sequence[Cell]:
@@ -77,7 +77,7 @@ class DigestTable(LineTable[tuple[str, int]]):
         return [
             Cell(str(order + 1), "line-table--dim"),
             Cell(bucket.name, "line-table--dim" if extra else ""),
-            Cell(cells.size(bucket.size, self.exact)),
+            Cell(cells.size(bucket.size, self.unit)),
             Cell(f"{bucket.size * 100 / self.total:.1f}%"),
             Cell("" if extra else str(len(bucket.vmos))),
         ]

@@ -6,6 +6,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from zmtop.tui import bindings
+from zmtop.tui.widgets.line_table import counted
 
 
 class FindBar(Input):
@@ -37,8 +38,16 @@ class FindBar(Input):
         self.placeholder = "search: name or koid" if mode == "search" else "filter: name or koid"
         self.border_title = "Search" if mode == "search" else "Filter"
         self.value = text
+        self.border_subtitle = ""
         self.display = True
         self.focus()
+
+    def show_count(self, count: int) -> None:
+        """Say how many rows the text matches, as it is typed."""
+        if not self.value:
+            self.border_subtitle = ""
+        else:
+            self.border_subtitle = counted(count, "match", "matches") if count else "not found"
 
     def _on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -39,7 +39,7 @@ class HandleTable(LineTable[int]):
         ], sort="order", title="handles (k zx ht)", id="handles")
         self.rebuild()
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         """No sizes here: nothing to redraw."""
 
     def update(self, process: Process) -> None:
@@ -74,8 +74,8 @@ def handle_only(process: Process) -> list[VmoRef]:
 class HandleVmoTable(ProcessVmoTable):
     """The process's handle-only VMOs, with their handle rights."""
 
-    def __init__(self, process: Process, snap: Snapshot, *, exact: bool = False) -> None:
-        super().__init__(process, snap, exact=exact, title="handle-only VMOs",
+    def __init__(self, process: Process, snap: Snapshot, *, unit: str = "") -> None:
+        super().__init__(process, snap, unit=unit, title="handle-only VMOs",
                          id="handle-vmos")
 
     def listed_refs(self) -> Sequence[VmoRef]:

@@ -19,9 +19,8 @@ from textual.widget import Widget
 
 from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.snapshot.records import Kmem, kstats_fields
-from zmtop.tui.widgets.cells import sparkline
+from zmtop.tui.widgets.cells import UNIT_NAMES, size, sparkline
 
 if TYPE_CHECKING:
     from textual import getters
@@ -157,7 +156,7 @@ class KstatsHeader(Widget):
         app = self.app
         snap = app.snapshot
         lines = [self._status_line(app, snap)]
-        lines += self._pack(self._counter_items(snap.kmem, app.exact), width)
+        lines += self._pack(self._counter_items(snap.kmem, app.unit), width)
         room = width - sum(cell_len(text) for text, _ in lines[-1]) - 2
         if len(lines) > 2 and room >= METER_BESIDE:  # a narrow terminal keeps a row
             lines[-1] += [("  ", "")] + self._meter_line(snap.kmem, app.free_history, room)[1:]
@@ -174,6 +173,7 @@ class KstatsHeader(Widget):
             ("  up ", "header--label"),
             (uptime(snap.time_ns), "header--value"),
             (f"  {app.speed_label}  ", "header--label"),
+            *([(f"{UNIT_NAMES[app.unit]}  ", "header--label")] if app.unit else []),
             (f" {snap.pressure} ", PRESSURE_CLASS.get(snap.pressure, "header--value")),
         ]
         eta = app.growth.eta()
@@ -186,9 +186,8 @@ class KstatsHeader(Widget):
         return line
 
     @staticmethod
-    def _counter_items(kmem: Kmem, exact: bool) -> list[list[Piece]]:
-        unit = "B" if exact else "M"
-        return [[(f"{name} ", "header--label"), (format_size(nbytes, unit), "header--value")]
+    def _counter_items(kmem: Kmem, unit: str) -> list[list[Piece]]:
+        return [[(f"{name} ", "header--label"), (size(nbytes, unit or "M"), "header--value")]
                 for name, nbytes in kstats_fields(kmem)]
 
     @staticmethod

@@ -17,7 +17,7 @@ from zmtop.engine.formats.names import safe_name
 from zmtop.engine.formats.psutils import hidden_vmos
 from zmtop.engine.snapshot.records import Process, Snapshot, Vmo
 from zmtop.tui.widgets import cells
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 from zmtop.tui.widgets.vmo_tables import VMO_SORTS, vmo_search_text
 
 PS_COLUMN = {t: f"#{col}" for col, types in PS_COLUMNS for t in types}
@@ -30,8 +30,8 @@ class HiddenVmoTable(LineTable[int]):
     first snapshot, a seek) scans them all.
     """
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False) -> None:
-        self.exact = exact
+    def __init__(self, snap: Snapshot, *, unit: str = "") -> None:
+        self.unit = unit
         self.kernel: dict[int, Vmo] = {}
         self.user: dict[int, Vmo] = {}
         self.tick: int | None = None
@@ -39,7 +39,7 @@ class HiddenVmoTable(LineTable[int]):
         self.update(snap)
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         return [
             Column("koid", "KOID", 7, descending=False),
             Column("parent", "PARENT", 7, descending=False, optional=True),
@@ -88,10 +88,10 @@ class HiddenVmoTable(LineTable[int]):
         self.set_keys(keys[::-1] if descending else keys)
 
     def subtitle(self) -> str:
-        return f"{len(self.kernel) + len(self.user):,} VMOs, {len(self.kernel)} kernel-only"
+        return f"{counted(len(self.kernel) + len(self.user), 'VMO')}, {len(self.kernel)} kernel-only"
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
@@ -101,8 +101,8 @@ class HiddenVmoTable(LineTable[int]):
             Cell(str(vmo.koid), dim if key < 0 else ""),
             Cell(str(vmo.parent_koid)) if vmo.is_clone else Cell("-", dim),
             Cell(str(vmo.num_children)),
-            Cell(cells.size(vmo.size_bytes, self.exact)),
-            Cell(cells.size(vmo.committed_bytes, self.exact) if vmo.is_paged else "phys"),
+            Cell(cells.size(vmo.size_bytes, self.unit)),
+            Cell(cells.size(vmo.committed_bytes, self.unit) if vmo.is_paged else "phys"),
             Cell(safe_name(vmo.name) or "-"),
         )
 
@@ -160,9 +160,10 @@ class HandleTotalsTable(LineTable[str]):
         self.set_keys(sorted(self.totals, key=lambda t: (order(t), t), reverse=descending))
 
     def subtitle(self) -> str:
-        return f"{sum(self.totals.values()):,} in {len(self.per_process):,} processes"
+        return (f"{sum(self.totals.values()):,} in "
+                f"{counted(len(self.per_process), 'process', 'processes')}")
 
-    def set_exact(self, exact: bool) -> None:
+    def set_unit(self, unit: str) -> None:
         """Counts, not sizes: nothing to change."""
 
     def cells(self, key: str) -> Sequence[Cell]:

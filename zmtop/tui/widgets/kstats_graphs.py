@@ -15,8 +15,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from zmtop.engine.formats.sizes import format_size
-from zmtop.tui.widgets.cells import size_width
+from zmtop.tui.widgets.cells import size, size_width
 from zmtop.tui.widgets.line_table import fit
 
 if TYPE_CHECKING:
@@ -65,22 +64,22 @@ class KstatsGraphs(Widget):
     COMPONENT_CLASSES = {"kstats-graphs--label", "kstats-graphs--value",
                          "kstats-graphs--graph", "kstats-graphs--range"}
 
-    def __init__(self, *, exact: bool = False, id: str | None = None) -> None:
+    def __init__(self, *, unit: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
-        self.exact = exact
+        self.unit = unit
 
     def on_mount(self) -> None:
         self.border_title = "Kernel memory"
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.refresh()
 
     def _s(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
     def _bytes(self, nbytes: int) -> str:
-        return format_size(nbytes, "B" if self.exact else "")
+        return size(nbytes, self.unit)
 
     def render_line(self, y: int) -> Strip:
         """Fields stacked, `rows` lines each; side by side when the height cannot hold them."""
@@ -102,7 +101,7 @@ class KstatsGraphs(Widget):
     def _block(self, name: str, values: Sequence[int], width: int, rows: int, row: int,
                base: Style) -> Strip:
         """Line `row` of one field's block: label, value, graph and (if it fits) range."""
-        value_width = size_width(self.exact)
+        value_width = size_width(self.unit)
         range_width = 2 * value_width + 4
         graph_width = width - LABEL_WIDTH - value_width - range_width - 3
         if graph_width < 8:

@@ -43,9 +43,33 @@ class Cell(NamedTuple):
     style: str = ""  # a component class name, or "" for the row's own style
 
 
-FLEX_MIN = 16
+FLEX_MIN = 16  # the flexible column's width that other columns give way to
+FLEX_FLOOR = 5  # and its least, once only the first column is left: `NAME▲`
 
 K = TypeVar("K", bound=Hashable)  # a table's row key
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """`1 row`, `2,048 rows`: a count and its noun, plural unless the count is one."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def span(column: Column) -> int:
+    """The cells a fixed column takes: its width, or its title and a sort arrow if wider."""
+    return max(column.width, cell_len(column.title) + 1)
+
+
+def spans(text: str, needle: str) -> list[tuple[int, int]]:
+    """Where a search's `needle` (case-folded) shows in `text`: (start, end) of each match,
+    each counted from the end of the one before."""
+    folded = text.casefold()
+    if len(folded) != len(text):  # a letter folds to several: mark the whole text
+        return [(0, len(text))] if needle in folded else []
+    out, at = [], 0
+    while (found := folded.find(needle, at)) >= 0:
+        out.append((found - at, found - at + len(needle)))
+        at = found + len(needle)
+    return out
 
 
 def fit(text: str, width: int, align: str) -> str:
@@ -107,6 +131,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         # screen line -> (row key, cells) drawn there, and to draw there
         self._painted: dict[int, tuple[K, tuple[Cell, ...]]] = {}
         self._fresh: dict[int, tuple[K, tuple[Cell, ...]]] = {}
+        self._clicked: K | None = None  # the row a click chose: a double click opens it
         self._update_titles()
 
     # -- for subclasses -----------------------------------------------------------------
@@ -123,10 +148,10 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         raise NotImplementedError
 
     def subtitle(self) -> str:
-        return f"{len(self.keys):,} rows"
+        return counted(len(self.keys), "row")
 
-    def set_exact(self, exact: bool) -> None:
-        """Show sizes in exact bytes, or in human units."""
+    def set_unit(self, unit: str) -> None:
+        """Show sizes in `unit` (see `cells.size`)."""
         raise NotImplementedError
 
     def set_filter(self, text: str) -> None:
@@ -196,24 +221,29 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             self.scroll_to(y=self.cursor - rows + 1, animate=False)
 
     def _resize(self) -> None:
-        needed = sum(c.width + 1 for c in self.columns if c.width and not c.optional)
-        self.virtual_size = Size(needed + FLEX_MIN, len(self.keys) + 1)
+        first = self.columns[0]
+        needed = span(first) + 1 if first.width else 0  # what `_layout` never drops
+        self.virtual_size = Size(needed + FLEX_FLOOR, len(self.keys) + 1)
 
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
 
-        Optional columns go, the rightmost first, while the width cannot hold the rest.
+        While the width cannot hold them all, fixed columns go, the optional ones first,
+        each time the rightmost: the first column and the flexible one (the name) stay,
+        the name narrowing to what is left. Only a pane too narrow for those two scrolls
+        sideways.
         """
         cached = self._columns_cache
         if cached is not None and cached[0] == width:
             return cached[1]
         shown = list(enumerate(self.columns))
-        for i in [i for i, c in reversed(shown) if c.optional]:
-            if sum(c.width + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
+        fixed = [i for i, c in reversed(shown) if c.width and i]
+        for i in sorted(fixed, key=lambda i: not self.columns[i].optional):
+            if sum(span(c) + 1 for _, c in shown if c.width) + FLEX_MIN <= width:
                 break
             shown = [(j, c) for j, c in shown if j != i]
-        flex = max(width - sum(c.width + 1 for _, c in shown if c.width), FLEX_MIN)
-        layout = [(i, c, c.width or flex) for i, c in shown]
+        flex = max(width - sum(span(c) + 1 for _, c in shown if c.width), FLEX_FLOOR)
+        layout = [(i, c, span(c) if c.width else flex) for i, c in shown]
         self._columns_cache = (width, layout)
         return layout
 
@@ -258,14 +288,15 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         return self.get_component_rich_style(name, partial=True)
 
     def _look(self, name: str = "", cursor: str = "", matched: bool = False) -> Style:
-        """The widget's style plus a cell's component style, the search match and the
-        cursor, combined once per style update rather than once per cell."""
+        """The widget's style plus a cell's component style, the cursor and the search
+        match (over the cursor, so the cursor's row shows it), combined once per style
+        update rather than once per cell."""
         key = (name, cursor, matched)
         look = self._looks.get(key)
         if look is None:
             look = self.rich_style
-            for part, wanted in ((name, name), ("line-table--match", matched),
-                                 (cursor, cursor)):
+            for part, wanted in ((name, name), (cursor, cursor),
+                                 ("line-table--match", matched)):
                 if wanted:
                     look += self._style(part)
             # equal looks are one object: a row's runs merge by identity (`_row_strip`)
@@ -285,7 +316,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
                 style = header
                 if column.key == self.sort_key:
                     arrow = "▲" if self._ascending(column) else "▼"
-                    title = title[:max(width - 1, 0)] + arrow
+                    title += arrow  # the column's span leaves it room
                     style = sorted_style
                 segments += [Segment(fit(title, width, column.align), style), Segment(" ", header)]
             strip = Strip(segments).extend_cell_length(total, header)
@@ -298,8 +329,9 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         cells = fresh[1] if fresh and fresh[0] == row_key else tuple(self.cells(row_key))
         self._painted[y] = (row_key, cells)
         at_cursor = index == self.cursor
-        matched = bool(self.needle) and self.needle in self.search_text(row_key)
-        key = (cells, at_cursor and self.has_focus, at_cursor, matched, total)
+        needle = self.needle
+        matched = bool(needle) and needle in self.search_text(row_key)
+        key = (cells, at_cursor and self.has_focus, at_cursor, needle if matched else "", total)
         strip = self._cache.get(key)
         if strip is None:
             cursor = ""
@@ -310,16 +342,32 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             runs: list[list] = []  # [text, style]: one segment per run of a style
 
             def add(text: str, style: Style) -> None:
+                if not text:
+                    return
                 if runs and runs[-1][1] is style:  # one object per look (`_look`)
                     runs[-1][0] += text
                 else:
                     runs.append([text, style])
 
+            layout = self._layout(total)
+            # The match is marked where it shows, in the first column (a koid) or the
+            # flexible one (a name); a row that matched on something else marks its name.
+            searched = {i for i, column, _ in layout if i == 0 or not column.width}
+            marked = matched and any(needle in cells[i].text.casefold() for i in searched)
             length = 0
-            for i, column, width in self._layout(total):
+            for i, column, width in layout:
                 cell = cells[i]
-                add(fit(cell.text, width, column.align),
-                    look(cell.style, cursor, matched and column.width == 0))
+                text = fit(cell.text, width, column.align)
+                if marked and i in searched:
+                    plain, mark = look(cell.style, cursor), look(cell.style, cursor, True)
+                    for start, end in spans(text, needle):
+                        add(text[:start], plain)
+                        add(text[start:end], mark)
+                        text = text[end:]
+                    add(text, plain)
+                else:
+                    add(text, look(cell.style, cursor, matched and not marked
+                                   and not column.width))
                 add(" ", gap)
                 length += width + 1
             if length > total:  # a flexible column filled the line: its gap falls outside
@@ -393,6 +441,12 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
                 return True
         return False
 
+    def count_matches(self, needle: str) -> int:
+        """How many rows a search for `needle` finds (hidden rows included, as it walks)."""
+        needle = needle.casefold()
+        text = self.search_text
+        return sum(needle in text(key) for key in self.search_keys()) if needle else 0
+
     def action_find_next(self, step: int) -> None:
         if self.needle and not self.find(self.needle, step):
             self.notify(f"no match for '{self.needle}'", severity="warning")
@@ -448,8 +502,11 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             if column is not None:
                 self.sort_by(column.key)
             return
-        index = round(self.scroll_y) + offset.y - 1
-        if index < len(self.keys):
-            self._go(index)
-            if event.chain == 2:
+        if event.chain > 1:  # the row the first click chose, though a tick moved it since
+            if self._clicked is not None and self.move_to(self._clicked):
                 self.action_choose()
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        self._clicked = self.keys[index] if index < len(self.keys) else None
+        if self._clicked is not None:
+            self._go(index)

@@ -47,15 +47,15 @@ def span(entry: MapEntry) -> str:
 class VmapsTable(LineTable[MapKey]):
     """The aspace (/A), root VMAR (/R), VMARs (R) and mappings (M), in tree order."""
 
-    def __init__(self, process: Process, *, exact: bool = False) -> None:
+    def __init__(self, process: Process, *, unit: str = "") -> None:
         self.process = process
-        self.exact = exact
+        self.unit = unit
         self.entries: dict[MapKey, MapEntry] = {}
         super().__init__(self._columns(), sort="tree", title="vmaps", id="vmaps")
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         depth = max((e.depth for e in self.process.maps), default=2)
         return [
             Column("tree", "MAP", max(depth, 2) + 1, "left", descending=False),
@@ -86,8 +86,8 @@ class VmapsTable(LineTable[MapKey]):
             keys.sort(key=lambda k: value(entries[k]), reverse=descending)
         self.set_keys(keys)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: MapKey) -> Sequence[Cell]:
@@ -98,8 +98,8 @@ class VmapsTable(LineTable[MapKey]):
             Cell(tree, MAP_STYLES[e.type]),
             Cell(span(e), "line-table--dim"),
             Cell(cells.perms(e.perms) if mapping else ""),
-            Cell(cells.size(e.size, self.exact)),
-            Cell(cells.size(e.committed_bytes, self.exact) if mapping else ""),
+            Cell(cells.size(e.size, self.unit)),
+            Cell(cells.size(e.committed_bytes, self.unit) if mapping else ""),
             Cell(str(e.vmo_koid) if mapping else ""),
             Cell(safe_name(e.name), MAP_STYLES[e.type]),
         ]
@@ -112,17 +112,17 @@ class VmapsTable(LineTable[MapKey]):
 class ProcessVmoTable(LineTable[tuple[int, int]]):
     """One row per ZX_INFO_PROCESS_VMOS entry (handles, then mappings), as `vmos` lists."""
 
-    def __init__(self, process: Process, snap: Snapshot, *, exact: bool = False,
+    def __init__(self, process: Process, snap: Snapshot, *, unit: str = "",
                  title: str = "vmos", id: str = "process-vmos") -> None:
         self.process = process
         self.snap = snap
-        self.exact = exact
+        self.unit = unit
         self.refs: dict[tuple[int, int], tuple[str, int]] = {}
         super().__init__(self._columns(), sort="order", title=title, id=id)
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        return [Column("order", "RIGHTS", 6, descending=False), *vmo_columns(self.exact)]
+        return [Column("order", "RIGHTS", 6, descending=False), *vmo_columns(self.unit)]
 
     def update(self, process: Process, snap: Snapshot) -> None:
         self.snap = snap
@@ -152,14 +152,14 @@ class ProcessVmoTable(LineTable[tuple[int, int]]):
     def listed_refs(self) -> Sequence[VmoRef]:
         return self.process.vmo_refs
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: tuple[int, int]) -> Sequence[Cell]:
         rights = self.refs[key][0]
         return [Cell(rights, "" if rights != "-" else "line-table--dim"),
-                *vmo_cells(self.snap.vmos[key[0]], self.exact)]
+                *vmo_cells(self.snap.vmos[key[0]], self.unit)]
 
     def search_text(self, key: tuple[int, int]) -> str:
         return vmo_search_text(self.snap.vmos[key[0]])

@@ -12,7 +12,7 @@ from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.widgets import cells
-from zmtop.tui.widgets.line_table import Cell, Column, LineTable
+from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
 from zmtop.viewmodels.growth import resample
 from zmtop.viewmodels.handle_rows import HANDLE_KEYS
@@ -21,25 +21,35 @@ from zmtop.viewmodels.task_rows import (
     Figures,
     Slot,
     ancestors,
+    branches,
+    flat_list,
     flatten,
     keep_matching,
     matches,
     shape_changed,
+    task_width,
 )
 
 SPARK_WIDTH = 10  # cells of a row's PSS sparkline
 
 
-def task_columns(task_width: int, exact: bool, by_type: bool = False,
-                 sparklines: bool = False) -> list[Column]:
+def task_columns(task_width: int, unit: str, by_type: bool = False,
+                 sparklines: bool = False, handles: Sequence[int] = ()) -> list[Column]:
     """The memory columns, growth (and its sparklines) and #h; `by_type` swaps in
-    `k zx ps`'s handle counts by type."""
-    w = cells.size_width(exact)
+    `k zx ps`'s handle counts by type. `handles` are the largest counts (the root job's),
+    which widen their columns as needed."""
+    w = cells.size_width(unit)
     task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
     name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
+
+    def count(index: int, width: int, optional: bool = False) -> Column:
+        key = HANDLE_KEYS[index]
+        widest = len(str(handles[index])) if index < len(handles) else 0
+        return Column(key, key, max(width, widest), optional=optional)
+
     if by_type:
-        return [task, Column("pss", "PSS", w), Column("#h", "#h", 5),
-                *(Column(key, key, 4) for key in HANDLE_KEYS[1:]), name]
+        return [task, Column("pss", "PSS", w), count(0, 5),
+                *(count(i, 4) for i in range(1, len(HANDLE_KEYS))), name]
     return [
         task,
         Column("pss", "PSS", w),
@@ -49,7 +59,7 @@ def task_columns(task_width: int, exact: bool, by_type: bool = False,
         Column("delta", "ΔPSS", w + 1),
         Column("growth", "GROWTH/MIN", max(11, w + 1), optional=True),
         *([Column("spark", "PSS TREND", SPARK_WIDTH, optional=True)] if sparklines else []),
-        Column("#h", "#h", 5, optional=True),
+        count(0, 5, optional=True),
         name,
     ]
 
@@ -62,16 +72,18 @@ class TaskTable(LineTable[int]):
     BINDINGS = bindings.TASK_TABLE
     filterable = True
 
-    def __init__(self, figures: Figures, *, exact: bool = False, id: str | None = None) -> None:
+    def __init__(self, figures: Figures, *, unit: str = "", id: str | None = None) -> None:
         self.figures = figures
-        self.exact = exact
+        self.unit = unit
         self.collapsed: set[int] = set()
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
         self.sparklines = False  # a PSS sparkline per row beside its growth
         self.exited = ExitedRows(figures.snap)
-        super().__init__(task_columns(12, exact), sort="task", title="Jobs", id=id)
+        self.flat = False  # every process in one list (htop's F5), not the job tree
+        self.branches: dict[int, str] = {}  # koid -> its tree lines (see task_rows.branches)
+        super().__init__(task_columns(12, unit), sort="task", title="Jobs", id=id)
         self.rebuild()
 
     # -- data -------------------------------------------------------------------------
@@ -100,21 +112,41 @@ class TaskTable(LineTable[int]):
     def rebuild(self) -> None:
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
-        rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse, keep,
-                       self._growth_order)
-        if not needle:
-            rows = self.exited.place(rows, self.collapsed)
+        if self.flat:
+            rows = flat_list(self.figures, self.sort_key, self.sort_reverse, keep,
+                             self._growth_order)
+            if not needle:
+                rows += [Slot(EXITED, koid, 0, 0) for koid in sorted(self.exited.records)]
+        else:
+            rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse,
+                           keep, self._growth_order)
+            if not needle:
+                rows = self.exited.place(rows, self.collapsed)
         self.slots = {slot.koid: slot for slot in rows}
-        task_width = max((2 * s.depth + 5 + len(str(s.koid)) for s in rows), default=12)
-        if task_width != self.columns[0].width:
-            self.set_columns(self._columns(task_width))
+        self.branches = {slot.koid: lines for slot, lines in zip(rows, branches(rows))}
+        self._fit_columns(rows)
         self.set_keys([slot.koid for slot in rows])
 
-    def _columns(self, task_width: int) -> list[Column]:
-        return task_columns(task_width, self.exact, self.by_type, self.sparklines)
+    def _fit_columns(self, rows: Sequence[Slot]) -> None:
+        """Widen TASK for the deepest task of the whole tree (in the flat list, the longest
+        koid), not the rows shown, and #h for the root job's count: folding, unfolding and
+        filtering then move no column."""
+        figures = self.figures
+        if self.flat:
+            task = task_width(0, max(figures.snap.processes, default=0))
+        else:
+            task = figures.widest_task()
+        exited = (task_width(slot.depth, slot.koid) for slot in rows if slot.kind == EXITED)
+        columns = self._columns(max(task, *exited, 12))
+        if columns != list(self.columns):
+            self.set_columns(columns)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def _columns(self, task_width: int) -> list[Column]:
+        handles = self.figures.handles(self.figures.snap.root_job, self.by_type)
+        return task_columns(task_width, self.unit, self.by_type, self.sparklines, handles)
+
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns(self.columns[0].width))
 
     def action_toggle_handles(self) -> None:
@@ -122,6 +154,11 @@ class TaskTable(LineTable[int]):
         self.set_columns(self._columns(self.columns[0].width))
         if self.sort_key not in {c.key for c in self.columns}:
             self.sort_key, self.sort_reverse = "task", False
+        self.rebuild()
+
+    def action_toggle_tree(self) -> None:
+        """The job tree, or every process in one list (htop's tree and flat views)."""
+        self.flat = not self.flat
         self.rebuild()
 
     def action_toggle_sparklines(self) -> None:
@@ -136,7 +173,7 @@ class TaskTable(LineTable[int]):
         self.rebuild()
 
     def subtitle(self) -> str:
-        parts = [f"{len(self.keys):,} rows"]
+        parts = [counted(len(self.keys), "row")]
         if self.filter_text:
             parts.append(f"filter '{self.filter_text}'")
         mb = self.app.watchdog.mb if self.is_attached else None
@@ -149,24 +186,28 @@ class TaskTable(LineTable[int]):
 
     def cells(self, key: int) -> Sequence[Cell]:
         slot = self.slots[key]
-        indent = "  " * slot.depth
+        if self.flat:
+            lead = ""
+        elif slot.kind == "j" and slot.children:
+            folded = key in self.collapsed and not self.filter_text
+            lead = f"{self.branches[key]}{'▸' if folded else '▾'} "
+        else:
+            lead = f"{self.branches[key]}{'─' if slot.depth else ' '} "
         if slot.kind == EXITED:  # gone: its task and name, no figures
             name = safe_name(self.exited.records[key].name)
-            return (Cell(f"{indent}p: {key}", "task-table--exited"),
+            return (Cell(f"{lead}p: {key}", "task-table--exited"),
                     *[Cell("")] * (len(self.columns) - 2), Cell(name, "task-table--exited"))
-        figures, exact = self.figures, self.exact
+        figures, unit = self.figures, self.unit
         pss, private, shared, apss = figures.values(slot.kind, key)
         delta = cells.shown_change(figures.delta(key))
         if slot.kind == "j":
-            marker = "▸ " if key in self.collapsed and not self.filter_text else "▾ "
-            task = Cell(f"{indent}{marker if slot.children else '  '}j: {key}",
-                        "task-table--job")
+            task = Cell(f"{lead}j: {key}", "task-table--job")
         elif key in self.app.watchdog.hogs(figures.snap):
-            task = Cell(f"{indent}p: {key}", "task-table--hog")
+            task = Cell(f"{lead}p: {key}", "task-table--hog")
         elif key in self.app.events.new_processes(figures.snap.tick):
-            task = Cell(f"{indent}p: {key}", "task-table--new")
+            task = Cell(f"{lead}p: {key}", "task-table--new")
         else:
-            task = Cell(f"{indent}p: {key}", "task-table--process")
+            task = Cell(f"{lead}p: {key}", "task-table--process")
         name, name_style = figures.name(slot.kind, key), task.style
         if task.style == "task-table--hog":
             name = f"! {name}"
@@ -174,8 +215,8 @@ class TaskTable(LineTable[int]):
             name, name_style = figures.runs(key), "line-table--dim"
         trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
         gaps = self.app.source.missing
-        legacy = [Cell(cells.size(pss, exact), trend), Cell(cells.size(private, exact)),
-                  Cell("" if shared is None else cells.size(shared, exact))]
+        legacy = [Cell(cells.size(pss, unit), trend), Cell(cells.size(private, unit)),
+                  Cell("" if shared is None else cells.size(shared, unit))]
         if "task_stats" in gaps:  # ps's figures need mappings: not known, not 0
             legacy = [Cell("")] * 3
         counts = self.figures.handles(key, self.by_type)
@@ -186,12 +227,12 @@ class TaskTable(LineTable[int]):
         if self.by_type:
             return (task, legacy[0], *handles, Cell(name, name_style))
         growth = self.app.growth
-        trends = [cells.growth(growth.per_minute(slot.kind, key), exact)]
+        trends = [cells.growth(growth.per_minute(slot.kind, key), unit)]
         if self.sparklines:
             values = resample(growth.series(slot.kind, key), SPARK_WIDTH)
             trends.append(Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim"))
-        return (task, *legacy, Cell(cells.fixed_size(apss, exact)),
-                cells.change(delta, exact), *trends, *handles, Cell(name, name_style))
+        return (task, *legacy, Cell(cells.fixed_size(apss, unit)),
+                cells.change(delta, unit), *trends, *handles, Cell(name, name_style))
 
     def _growth_order(self, kind: str, koid: int) -> float:
         """A row's place when sorted by growth (or its sparkline): no trend counts as 0."""

@@ -78,12 +78,14 @@ class TreemapView(Widget, can_focus=True):
     COMPONENT_CLASSES = {
         "treemap--kernel", "treemap--free", "treemap--job", "treemap--process", "treemap--vmo",
         "treemap--gap", "treemap--selected", "treemap--crumb", "treemap--crumb-current",
+        "treemap--runs",
     }
     BINDINGS = bindings.TREEMAP_VIEW
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.root: Node | None = None
+        self.runs: dict[int, str] = {}  # unnamed job's koid -> what it runs (job_runs)
         self.path: list[str] = []
         self.selected: str | None = None
         self.cells: list[Tile] = []
@@ -114,9 +116,11 @@ class TreemapView(Widget, can_focus=True):
     def selected_cell(self) -> Tile | None:
         return next((c for c in self.top if c.node.id == self.selected), None)
 
-    def set_tree(self, root: Node) -> None:
-        """A new tree (each snapshot): keep the zoom as deep as its nodes still exist."""
+    def set_tree(self, root: Node, runs: dict[int, str] | None = None) -> None:
+        """A new tree (each snapshot): keep the zoom as deep as its nodes still exist.
+        `runs` names the unnamed jobs by what they run."""
         self.root = root
+        self.runs = runs or {}
         node, path = root, []
         for node_id in self.path:
             child = next((c for c in node.children if c.id == node_id), None)
@@ -145,10 +149,23 @@ class TreemapView(Widget, can_focus=True):
         self.border_title = "Memory map"
         if cell is not None and zoomed is not None and zoomed.area:
             share = cell.node.area * 100 / zoomed.area
-            self.border_subtitle = f"{safe_name(label(cell.node))} · {share:.1f}%"
+            self.border_subtitle = f"{self.caption(cell.node)[0]} · {share:.1f}%"
         else:
             self.border_subtitle = ""
         self.refresh()
+
+    def runs_of(self, node: Node) -> str:
+        """What an unnamed job's rectangle runs ("" for any other rectangle)."""
+        return self.runs.get(node.koid, "") if node.type == "j" and not node.name else ""
+
+    def caption(self, node: Node) -> tuple[str, str]:
+        """A rectangle's `name (size)` and its name: an unnamed job's says what it runs,
+        in parentheses, as the job tree does."""
+        runs = self.runs_of(node)
+        if runs:
+            name = f"({runs})"
+            return f"{name} ({treemap_size(node.area)})", name
+        return safe_name(label(node)), safe_name(node.name)
 
     # -- keys and mouse ---------------------------------------------------------------
 
@@ -255,13 +272,17 @@ class TreemapView(Widget, can_focus=True):
             styles[cell.y][cell.x:cell.x + w] = [f"{key}+selected"] * w
         if w < MIN_LABEL:
             return
-        caption = safe_name(label(node))
+        caption, name = self.caption(node)
         nested = cell.depth < DEPTH and node.children and cell.h > 1 and cell.w > 1
         lines = [caption]
         if cell_len(caption) > w and h > 1 and not nested:
-            lines = [safe_name(node.name) or caption, treemap_size(node.area)]
+            lines = [name or caption, treemap_size(node.area)]
+        given = bool(self.runs_of(node))  # dimmed: a name zmtop gave it
         for row, text in zip(range(cell.y, cell.y + h), lines):
             chars[row][cell.x:cell.x + w] = to_cells(text, w)
+            if given:
+                styles[row][cell.x:cell.x + w] = [f"{style}+runs"
+                                                  for style in styles[row][cell.x:cell.x + w]]
 
     def _crumb_strip(self, width: int) -> Strip:
         trail = self.trail
@@ -271,7 +292,7 @@ class TreemapView(Widget, can_focus=True):
             if depth:
                 segments.append(Segment(CRUMB_SEPARATOR, crumb))
                 x += len(CRUMB_SEPARATOR)
-            text = safe_name(label(node))
+            text = self.caption(node)[0]
             segments.append(Segment(text, current if depth == len(trail) - 1 else crumb))
             spots.append((x, x + cell_len(text), depth))
             x += cell_len(text)

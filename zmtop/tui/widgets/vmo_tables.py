@@ -33,8 +33,8 @@ VMO_SORTS: dict[str, Callable[[Vmo], SupportsRichComparison]] = {
 }
 
 
-def vmo_columns(exact: bool) -> list[Column]:
-    w = cells.size_width(exact)
+def vmo_columns(unit: str) -> list[Column]:
+    w = cells.size_width(unit)
     return [
         Column("koid", "KOID", 7, descending=False),
         Column("parent", "PARENT", 7, descending=False, optional=True),
@@ -50,7 +50,7 @@ def vmo_columns(exact: bool) -> list[Column]:
     ]
 
 
-def vmo_cells(vmo: Vmo, exact: bool) -> list[Cell]:
+def vmo_cells(vmo: Vmo, unit: str) -> list[Cell]:
     """One VMO as `vmos` prints it (clone parent or '-', 'phys' for physical VMOs)."""
     dim = "line-table--dim"
     return [
@@ -59,11 +59,11 @@ def vmo_cells(vmo: Vmo, exact: bool) -> list[Cell]:
         Cell(str(vmo.num_children)),
         Cell(str(vmo.num_mappings), "" if vmo.num_mappings else dim),
         Cell(str(vmo.share_count)),
-        Cell(cells.size(vmo.size_bytes, exact)),
-        Cell(cells.size(vmo.committed_bytes, exact) if vmo.is_paged else "phys"),
-        Cell(cells.size(vmo.private_bytes, exact)),
-        Cell(cells.fixed_size(vmo.scaled_fixed, exact)),
-        Cell(cells.size(vmo.total_bytes, exact)),
+        Cell(cells.size(vmo.size_bytes, unit)),
+        Cell(cells.size(vmo.committed_bytes, unit) if vmo.is_paged else "phys"),
+        Cell(cells.size(vmo.private_bytes, unit)),
+        Cell(cells.fixed_size(vmo.scaled_fixed, unit)),
+        Cell(cells.size(vmo.total_bytes, unit)),
         Cell(safe_name(vmo.name) or "-"),
     ]
 
@@ -77,15 +77,15 @@ class SystemVmoTable(LineTable[int]):
     """Every VMO of the system (or of `only`, some of its koids), or only the hidden ones
     (mapped by no process)."""
 
-    def __init__(self, snap: Snapshot, *, exact: bool = False,
+    def __init__(self, snap: Snapshot, *, unit: str = "",
                  only: frozenset[int] | None = None, title: str = "VMOs",
                  id: str = "system-vmos") -> None:
         self.snap = snap
-        self.exact = exact
+        self.unit = unit
         self.hidden_only = False
         self.only = only
         self.heading = title
-        super().__init__(vmo_columns(exact), sort="koid", title=title, id=id)
+        super().__init__(vmo_columns(unit), sort="koid", title=title, id=id)
         self.rebuild()
 
     def update(self, snap: Snapshot) -> None:
@@ -118,12 +118,12 @@ class SystemVmoTable(LineTable[int]):
             records.reverse()
         self.set_keys([v.koid for v in records])
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
-        self.set_columns(vmo_columns(exact))
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
+        self.set_columns(vmo_columns(unit))
 
     def cells(self, key: int) -> Sequence[Cell]:
-        return vmo_cells(self.snap.vmos[key], self.exact)
+        return vmo_cells(self.snap.vmos[key], self.unit)
 
     def search_text(self, key: int) -> str:
         return vmo_search_text(self.snap.vmos[key])
@@ -146,16 +146,16 @@ def clone_children(snap: Snapshot, koid: int) -> list[int]:
 class FamilyTable(LineTable[int]):
     """A VMO's clone chain up to its root, then its direct children."""
 
-    def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False) -> None:
+    def __init__(self, snap: Snapshot, koid: int, *, unit: str = "") -> None:
         self.snap = snap
         self.koid = koid
-        self.exact = exact
+        self.unit = unit
         self.relation: dict[int, str] = {}
         super().__init__(self._columns(), sort="rel", title="Clone family", id="family")
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        return [Column("rel", "REL", 6, "left", descending=False), *vmo_columns(self.exact)]
+        return [Column("rel", "REL", 6, "left", descending=False), *vmo_columns(self.unit)]
 
     def update(self, snap: Snapshot) -> None:
         self.snap = snap
@@ -188,14 +188,14 @@ class FamilyTable(LineTable[int]):
             key = lambda k: (value(snap.vmos[k]), order[k])  # noqa: E731
         self.set_keys(sorted(relation, key=key, reverse=descending))
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
         rel = self.relation[key]
         return [Cell(rel, "line-table--strong" if rel == "this" else "line-table--dim"),
-                *vmo_cells(self.snap.vmos[key], self.exact)]
+                *vmo_cells(self.snap.vmos[key], self.unit)]
 
     def search_text(self, key: int) -> str:
         return vmo_search_text(self.snap.vmos[key])
@@ -246,11 +246,11 @@ class HoldersTable(LineTable[int]):
     data lacks (`missing`, as Source.missing names it) shows blank, not as 0: a capture
     lists a process's VMOs without saying by handle or mapping."""
 
-    def __init__(self, snap: Snapshot, koid: int, *, exact: bool = False,
+    def __init__(self, snap: Snapshot, koid: int, *, unit: str = "",
                  missing: frozenset[str] = frozenset()) -> None:
         self.snap = snap
         self.koid = koid
-        self.exact = exact
+        self.unit = unit
         self.handles_known = not missing & {"handles", "via"}
         self.maps_known = "mappings" not in missing
         self.holders: dict[int, Holder] = {}
@@ -258,7 +258,7 @@ class HoldersTable(LineTable[int]):
         self.rebuild()
 
     def _columns(self) -> list[Column]:
-        w = cells.size_width(self.exact)
+        w = cells.size_width(self.unit)
         return [
             Column("koid", "PROCESS", 9, "left", descending=False),
             Column("handles", "HANDLES", 7),
@@ -284,8 +284,8 @@ class HoldersTable(LineTable[int]):
                       reverse=column.descending != self.sort_reverse)
         self.set_keys(keys)
 
-    def set_exact(self, exact: bool) -> None:
-        self.exact = exact
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
         self.set_columns(self._columns())
 
     def cells(self, key: int) -> Sequence[Cell]:
@@ -295,8 +295,8 @@ class HoldersTable(LineTable[int]):
             Cell(f"p: {h.koid}"),
             Cell(str(h.handles) if handles else "", "" if h.handles else dim),
             Cell(str(h.mappings) if maps else "", "" if h.mappings else dim),
-            Cell(cells.size(h.legacy_bytes, self.exact) if maps else ""),
-            Cell(cells.size(h.attributed_fixed // FRACTION_ONE, self.exact)),
+            Cell(cells.size(h.legacy_bytes, self.unit) if maps else ""),
+            Cell(cells.size(h.attributed_fixed // FRACTION_ONE, self.unit)),
             Cell(h.name),
         ]
 
