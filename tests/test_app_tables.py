@@ -214,4 +214,5 @@ async def test_no_scrollbar_thumb_is_left_after_shrinking_to_60x15(make_app, key
         screen = [strip.text for strip in app.screen._compositor.render_strips()]
         assert not set("▉▊▋▌▍▎▏") & set("".join(screen))
         for table in app.screen.query(LineTable):
-            assert table.virtual_size.width <= table.scrollable_content_region.width
+            if table.region.width:  # not hidden at this width (the kernel's handle totals)
+                assert table.virtual_size.width <= table.scrollable_content_region.width
