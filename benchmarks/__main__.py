@@ -7,7 +7,7 @@ import sys
 
 MODULES = ["benchmarks.engine_bench", "benchmarks.record_bench", "benchmarks.import_bench",
            "benchmarks.treemap_bench", "benchmarks.ring_bench", "benchmarks.trend_bench",
-           "benchmarks.ui_bench"]
+           "benchmarks.fleet_bench", "benchmarks.ui_bench"]
 
 
 def main(names: list[str]) -> None:

@@ -26,12 +26,12 @@ from zmtop.engine.snapshot.records import (
     kstats_fields,
 )
 
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the simulated clock starts here (kstats -t)
 
 
 def iso_timestamp(time_ns: int) -> str:
     """`%FT%T.mmmZ` (as kstats -t and memgraph print) of the simulated clock."""
-    when = _EPOCH + timedelta(seconds=time_ns // 1_000_000_000)
+    when = EPOCH + timedelta(seconds=time_ns // 1_000_000_000)
     millis = time_ns // 1_000_000 % 1000
     return f"{when:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 

@@ -13,9 +13,11 @@ from zmtop import installed_version
 from zmtop.cli.options import (
     block_count,
     file_name,
+    listen_address,
     size_unit,
     tick_count,
     tick_seconds,
+    top_count,
     window_size,
 )
 from zmtop.cli.output import print_output, silence_stdout
@@ -101,6 +103,16 @@ def _command(commands, name: str, help_text: str, *, json_output: bool = True):
     return parser
 
 
+def _add_listen(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", type=listen_address, required=True, metavar="HOST:PORT",
+                        help="the address to serve on (port 0: any free one)")
+
+
+def _add_top(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top", type=top_count, default=None, metavar="N",
+                        help="per-process series for the N largest by PSS (default 50)")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="zmtop", description="top/htop for Zircon memory.")
     parser.add_argument("--version", action=VersionAction)
@@ -112,6 +124,9 @@ def build_parser() -> Parser:
                              "(B: bytes, digits grouped); u cycles auto, k, M, G, B")
     parser.add_argument("--record", type=file_name, metavar="FILE",
                         help="record the live monitor to FILE")
+    parser.add_argument("--metrics", type=listen_address, metavar="HOST:PORT",
+                        help="serve the live monitor's figures to Prometheus at "
+                             "http://HOST:PORT/metrics")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     ps = _command(commands, "ps", "tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps")
@@ -163,11 +178,27 @@ def build_parser() -> Parser:
     digest.add_argument("--buckets", type=file_name, metavar="FILE", help="bucket config (JSON)")
     digest.add_argument("--csv", action="store_true", help="print CSV")
 
-    export = _command(commands, "export", "write memgraph JSON, a capture or CSV",
-                      json_output=False)
-    export.add_argument("--format", required=True, choices=("memgraph", "capture", "csv"))
+    export = _command(commands, "export", "write memgraph JSON, a capture or CSV; or every "
+                      "tick as OpenMetrics text or a Perfetto trace", json_output=False)
+    export.add_argument("recording", type=file_name, nargs="?", metavar="FILE",
+                        help="the source file (as --from FILE)")
+    export.add_argument("--format", required=True,
+                        choices=("memgraph", "capture", "csv", "openmetrics", "perfetto"))
     export.add_argument("-o", dest="output", type=file_name, metavar="FILE",
                         help="write to FILE, not stdout")
+    _add_top(export)
+
+    metrics = _command(commands, "metrics", "serve a source's figures to Prometheus at "
+                       "/metrics, stepping it on its clock", json_output=False)
+    _add_listen(metrics)
+    metrics.add_argument("--device", metavar="NAME",
+                         help="the device label (default: the source's name)")
+    _add_top(metrics)
+
+    serve = _command(commands, "serve", "serve the monitor to web browsers (textual-serve)",
+                     json_output=False)
+    _add_listen(serve)
+    serve.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
 
     kzx = _command(commands, "kzx", "kernel console views: ps, jobs, vmos, ht, koid, asd, mwd")
     kzx.add_argument("-u", dest="unit", metavar="U", help="vmos: fixed unit, one of BkMGTPE")
@@ -183,23 +214,50 @@ def build_parser() -> Parser:
 
 
 def run_monitor(args: argparse.Namespace) -> None:
-    """The live monitor over the source the options name; --from a recording replays it."""
+    """The live monitor over the source the options name; --from a recording replays it.
+    --metrics binds its address first: a port in use is one line, before the boot forks."""
+    server = None
+    if args.metrics is not None:
+        from zmtop.cli.metrics import MetricsServer
+        from zmtop.engine.sources.detect import is_recording
+
+        if args.from_file is not None and is_recording(args.from_file):
+            _refuse_record(args, args.from_file)
+        server = MetricsServer(args.metrics)
+    try:
+        _run_live(args, server)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _run_live(args: argparse.Namespace, server) -> None:
     from zmtop.engine.sources.source import is_seekable
+    from zmtop.tui.launch import run_app
 
     source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
         _refuse_record(args, args.from_file)
         _replay(source, args.theme, args.window, args.units)
         return
-    from zmtop.tui.launch import run_app
-
+    if server is not None:
+        server.watch(source)
     settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
-            window=args.window, unit=args.units)
+            window=args.window, unit=args.units,
+            metrics=server.feed if server else None)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
-    """--record records the live monitor only: not a replay of `recording`, nor a command."""
+    """--record and --metrics are the live monitor's: not a replay of `recording`, nor a
+    command's."""
+    if args.metrics is not None:
+        if recording is not None:
+            raise CliError(f"--metrics serves the live monitor, not a replay (to serve "
+                           f"{recording}: zmtop metrics --from FILE --listen HOST:PORT)")
+        if args.command is not None:
+            raise CliError(f"--metrics serves the live monitor, not '{args.command}' "
+                           f"(for a source alone: zmtop metrics --listen HOST:PORT)")
     if args.record is None:
         return
     if recording is not None:
@@ -235,6 +293,14 @@ def run_command(args: argparse.Namespace) -> str:
     loads only here, off the live monitor's start-up path."""
     if args.command == "replay":
         return run_replay(args)
+    if args.command == "metrics":
+        from zmtop.cli.metrics import run_metrics
+
+        return run_metrics(args)
+    if args.command == "serve":
+        from zmtop.cli.serve import run_serve
+
+        return run_serve(args)
     from zmtop.cli import batch
 
     return getattr(batch, f"run_{args.command}")(args)

@@ -63,6 +63,27 @@ def size_unit(text: str) -> str:
     return text
 
 
+MAX_TOP = 100_000  # per-process series: the biggest system a recording holds has 65,536
+
+
+def top_count(text: str) -> int:
+    """--top: the processes, largest PSS first, that get series of their own, 1 to MAX_TOP."""
+    count = _integer(text, "--top")
+    if not 1 <= count <= MAX_TOP:
+        raise CliError(f"--top takes 1 to {MAX_TOP} processes, not {count}")
+    return count
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """--listen and --metrics: HOST:PORT (`[::1]:9100` for an IPv6 address); port 0 lets the
+    system choose one."""
+    host, colon, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise CliError(f"an address is HOST:PORT, the port 0 to 65535, not '{text}'")
+    return host, int(port)
+
+
 def file_name(text: str) -> str:
     """A FILE argument: any path but the empty one, which names no file."""
     if not text:

@@ -10,6 +10,7 @@ screens other than the job tree load on first use.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,7 +71,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
 
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
-                 recorder: Recorder | None = None, window: int = WINDOW, unit: str = "") -> None:
+                 recorder: Recorder | None = None, window: int = WINDOW, unit: str = "",
+                 metrics: Callable[[Snapshot], None] | None = None) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -94,6 +96,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
         self.window = window
+        self.metrics = metrics  # fed every shown tick: `--metrics` serves them (cli.metrics)
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         keymap, self._keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
         self.set_keymap(keymap)
@@ -116,6 +119,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.ring.append(source.snapshot)
         self.marks: list[Snapshot] = []
         self._record(source.snapshot)
+        if self.metrics is not None:
+            self.metrics(source.snapshot)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(config.variable_defaults())
@@ -164,6 +169,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def deliver(self, snap: Snapshot) -> None:
         """Take a new snapshot (the Driver's callback, and single steps)."""
         self._record(snap)
+        if self.metrics is not None:
+            self.metrics(snap)
         self.snapshot = snap
         self.log_events(snap)
         if not self.paused:

@@ -1,0 +1,205 @@
+"""Metrics for Prometheus: a scrape says what the tools say, an export holds every tick, and
+an address that cannot be served on is one line."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from collections import Counter
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+from prometheus_client.parser import text_string_to_metric_families as prometheus_text
+
+from zmtop.cli.main import main
+from zmtop.cli.metrics import MetricsServer
+from zmtop.engine.analysis.digest import digest, load_buckets
+from zmtop.engine.formats.openmetrics import COUNTED, SEVERITY
+from zmtop.engine.formats.psutils import walk_tasks
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.recording.writer import Recorder, metadata_for
+from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import kstats_fields
+
+LOOPBACK = "127.0.0.1"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def scrape(url: str) -> dict[str, list]:
+    """Every sample of a scrape by metric name (Prometheus's text format, as it asks)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    samples: dict[str, list] = {}
+    for family in prometheus_text(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+def by_koid(samples) -> dict[int, float]:
+    return {int(s.labels["koid"]): s.value for s in samples}
+
+
+@pytest.fixture
+def served():
+    """A MetricsServer on a free loopback port over the default simulation, fed 5 ticks."""
+    sim = Simulation("oom", 3)
+    server = MetricsServer((LOOPBACK, 0), top=10)
+    server.watch(sim)
+    fed = [sim.snapshot]
+    for _ in range(5):
+        fed.append(sim.step())
+        server.feed(fed[-1])
+    yield server, sim, fed
+    server.close()
+
+
+def test_a_scrape_says_what_the_tools_say(served):
+    server, sim, fed = served
+    snap = sim.snapshot
+    samples = scrape(server.url)
+    assert {s.labels["device"] for name in samples for s in samples[name]} == {"sim:oom:3"}
+    assert samples["zmtop_tick"][0].value == snap.tick == 5
+    total = samples["zmtop_kstats_total_bytes"][0].value
+    parts = {s.labels["field"]: s.value for s in samples["zmtop_kstats_bytes"]}
+    assert total == snap.kmem.total_bytes == sum(parts.values())
+    assert parts == dict(kstats_fields(snap.kmem)[1:])
+    assert samples["zmtop_pressure_level"][0].value == SEVERITY[snap.pressure]
+    rows = {r.koid: r for r in walk_tasks(snap) if r.type == "p"}
+    pss = by_koid(samples["zmtop_process_pss_bytes"])
+    assert len(pss) == 10 and min(pss.values()) >= sorted(
+        (r.pss_bytes for r in rows.values()), reverse=True)[9]
+    assert all(pss[k] == rows[k].pss_bytes for k in pss)
+    assert by_koid(samples["zmtop_process_private_bytes"]) == {
+        k: rows[k].private_bytes for k in pss}
+    assert by_koid(samples["zmtop_process_shared_bytes"]) == {k: rows[k].shared_bytes for k in pss}
+    assert by_koid(samples["zmtop_process_attributed_pss_bytes"]) == pytest.approx(
+        {k: snap.processes[k].attributed_pss for k in pss})
+    names = {int(s.labels["koid"]): s.labels["name"] for s in samples["zmtop_process_pss_bytes"]}
+    assert names == {k: rows[k].name for k in pss}
+    expected = digest(snap, load_buckets(), {})
+    assert {s.labels["bucket"]: s.value for s in samples["zmtop_digest_bytes"]} == {
+        row.name: row.size for row in expected.rows()}
+    happened = Counter(e.kind for s in fed for e in s.events)
+    for kind, name, _ in COUNTED:
+        assert samples[f"{name}_total"][0].value == happened[kind]
+    assert happened["process-start"] > 0
+
+
+def test_each_snapshot_is_counted_once(served):
+    server, sim, fed = served
+    before = scrape(server.url)["zmtop_process_starts_total"][0].value
+    server.feed(sim.snapshot)  # a recording at its end, or a capture, hands it again
+    assert scrape(server.url)["zmtop_process_starts_total"][0].value == before
+
+
+async def test_the_live_monitor_serves_the_tick_it_shows():
+    from zmtop.tui.app import ZmtopApp
+
+    server = MetricsServer((LOOPBACK, 0))
+    try:
+        sim = Simulation("default", 1)
+        server.watch(sim)
+        app = ZmtopApp(sim, autostart=False, metrics=server.feed)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("full_stop", "full_stop")
+            samples = scrape(server.url)
+            assert samples["zmtop_tick"][0].value == app.snapshot.tick == 2
+            assert samples["zmtop_kstats_total_bytes"][0].value == app.snapshot.kmem.total_bytes
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    path = tmp_path_factory.mktemp("om") / "oom.zmrec"
+    sim = Simulation("oom", 1)
+    for _ in range(30):
+        sim.step()
+    with Recorder(path, metadata_for(sim)) as recorder:
+        recorder.append(sim.snapshot)
+        for _ in range(40):  # through the OOM kill at tick 46
+            recorder.append(sim.step())
+    return path
+
+
+def test_export_holds_every_tick_with_its_time(capsys, recording):
+    code, out, err = run(capsys, "export", str(recording), "--format", "openmetrics", "--top", "5")
+    assert code == 0 and err == ""
+    assert out.endswith("# EOF\n")
+    rec = Recording.open(recording)
+    start = rec.metadata.start_time
+    times = rec.times()
+    families = {f.name: f for f in openmetrics(out)}
+    ticks = {float(s.timestamp): s.value for s in families["zmtop_tick"].samples}
+    assert sorted(ticks.values()) == rec.ticks
+    totals = {float(s.timestamp): s.value for s in families["zmtop_kstats_total_bytes"].samples}
+    parts: dict[float, float] = Counter()
+    for sample in families["zmtop_kstats_bytes"].samples:
+        parts[float(sample.timestamp)] += sample.value
+    for tick, time_ns in zip(rec.ticks, times):
+        stamp = pytest.approx(start + (time_ns - times[0]) / 1e9, abs=1e-3)
+        at = next(t for t in ticks if t == stamp)
+        assert ticks[at] == tick
+        assert totals[at] == parts[at] == rec.snapshot_at(tick).kmem.total_bytes
+    pss = families["zmtop_process_pss_bytes"].samples
+    last = rec.snapshot_at(rec.ticks[-1])
+    final = max(float(s.timestamp) for s in pss)
+    assert {int(s.labels["koid"]): s.value for s in pss if float(s.timestamp) == final} == {
+        p.koid: p.pss_bytes for p in sorted(last.processes.values(),
+                                             key=lambda p: -p.pss_bytes)[:5]}
+    kills = families["zmtop_oom_kills"].samples
+    assert kills[-1].value == sum(e.kind == "oom-kill" for _, e in rec.events()) > 0
+
+
+def test_export_of_a_simulation_is_byte_identical(capsys):
+    argv = ("export", "--format", "openmetrics", "--ticks", "3", "--scenario", "churn")
+    _, first, _ = run(capsys, *argv)
+    _, second, _ = run(capsys, *argv)
+    assert first == second and first.count("zmtop_tick{") == 4
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as holder:
+        holder.bind((LOOPBACK, 0))
+        holder.listen(1)
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [("metrics", "--listen"), ("serve", "--listen"),
+                                     ("--metrics",)])
+def test_a_port_in_use_is_one_line(capsys, taken_port, command):
+    code, out, err = run(capsys, *command, f"{LOOPBACK}:{taken_port}")
+    assert code == 2 and out == ""
+    assert err == f"zmtop: {LOOPBACK}:{taken_port}: cannot listen: Address already in use\n"
+
+
+@pytest.mark.parametrize("command", [("metrics", "--listen"), ("serve", "--listen")])
+def test_an_address_not_this_machines_is_one_line(capsys, command):
+    code, _, err = run(capsys, *command, "192.0.2.1:9100")  # TEST-NET-1: nobody's
+    assert code == 2
+    assert err == "zmtop: 192.0.2.1:9100: cannot listen: Cannot assign requested address\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("metrics", "--listen", "9100"), "an address is HOST:PORT, the port 0 to 65535, not '9100'"),
+    (("metrics", "--listen", "h:70000"), "an address is HOST:PORT, the port 0 to 65535, not 'h:70000'"),
+    (("metrics", "--listen", "h:1", "--top", "0"), "--top takes 1 to 100000 processes, not 0"),
+    (("export", "--format", "perfetto"), "a Perfetto trace is binary: name its file with -o FILE"),
+    (("export", "--format", "csv", "--top", "3"), "--top is for the openmetrics and perfetto formats, not csv"),
+    (("--metrics", "h:1", "ps"), "--metrics serves the live monitor, not 'ps' (for a source alone: zmtop metrics --listen HOST:PORT)"),
+])
+def test_bad_options_are_one_line(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert (code, err) == (2, f"zmtop: {message}\n")
+
+
+def test_metrics_refuses_a_replay(capsys, recording):
+    code, _, err = run(capsys, "--metrics", f"{LOOPBACK}:0", "--from", str(recording))
+    assert code == 2 and err.startswith("zmtop: --metrics serves the live monitor, not a replay")

@@ -1,0 +1,116 @@
+"""Prometheus's view of a source: `zmtop metrics` steps the source on its clock and serves the
+newest snapshot at /metrics; the live monitor's `--metrics` serves the snapshots it shows.
+
+The HTTP server (prometheus-client's) answers from a background thread. A scrape reads the
+newest snapshot fed and builds the metrics from it; a snapshot is immutable, so the clock
+never waits for a scrape, nor a scrape for the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING
+
+from zmtop.errors import CliError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from prometheus_client.core import Metric
+
+    from zmtop.engine.analysis.digest import Digest
+    from zmtop.engine.snapshot.records import Snapshot
+    from zmtop.engine.sources.source import Source
+
+
+class MetricsServer:
+    """Serves the metrics of the newest snapshot `feed` was given, at http://HOST:PORT/metrics.
+
+    Binding is done first, so that a port in use or an address that cannot be bound is a
+    CliError before any source opens; `watch` then names the source (its buckets, its kernel
+    counters), and every snapshot it makes is fed. `device` labels every series (default:
+    the snapshots' source, e.g. `sim:default:1`); the `top` processes, largest PSS first,
+    get series of their own.
+    """
+
+    def __init__(self, address: tuple[str, int], *, device: str | None = None,
+                 top: int | None = None) -> None:
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        from zmtop.engine.formats.openmetrics import TOP, EventCounts
+
+        self.device = device
+        self.top = top or TOP
+        self._counts = EventCounts()
+        self._newest: tuple[Snapshot, dict[str, int], dict[str, int]] | None = None
+        self._digested: tuple[Snapshot, Digest] | None = None
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        host, port = address
+        try:
+            self._httpd, self._thread = start_http_server(port, host, registry)
+        except OSError as error:
+            raise CliError(f"{_address(host, port)}: cannot listen: "
+                           f"{error.strerror or error}") from None
+        self.url = f"http://{_address(host, self._httpd.server_port)}/metrics"
+
+    def watch(self, source: Source) -> None:
+        """Serve `source`'s snapshots: the one it stands at now, then each one fed."""
+        from zmtop.engine.analysis.digest import load_buckets
+
+        self._source = source
+        self._buckets = source.buckets or load_buckets()
+        self.device = self.device or source.snapshot.source
+        self.feed(source.snapshot)
+
+    def feed(self, snap: Snapshot) -> None:
+        """Take the newest snapshot (every one the source makes: events are counted here)."""
+        self._counts.add(snap)
+        self._newest = (snap, dict(self._counts.totals), self._source.kernel_extended)
+
+    def collect(self) -> Iterable[Metric]:
+        """The metrics of the newest snapshot (prometheus-client's collector interface)."""
+        from zmtop.engine.formats.openmetrics import MetricSet
+
+        if self._newest is None:
+            return []
+        snap, totals, extended = self._newest
+        metrics = MetricSet(self.device or snap.source, self.top)
+        metrics.add(snap, totals, self._digest(snap, extended))
+        return metrics.families()
+
+    def _digest(self, snap: Snapshot, extended: dict[str, int]) -> Digest:
+        """The snapshot's digest, worked out once however many scrapes read it."""
+        from zmtop.engine.analysis.digest import digest
+
+        done = self._digested
+        if done is None or done[0] is not snap:
+            done = self._digested = (snap, digest(snap, self._buckets, extended))
+        return done[1]
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def run_metrics(args: argparse.Namespace) -> str:
+    """Step the source on its clock (a recording plays from its first tick, or --at) and
+    serve it until interrupted."""
+    from zmtop.cli.sources import open_source
+    from zmtop.engine.sources.driver import Driver
+
+    server = MetricsServer(args.listen, device=args.device, top=args.top)
+    try:
+        source = open_source(args, replay_from_start=True)
+        server.watch(source)
+        print(f"serving {server.url}", flush=True)
+        asyncio.run(Driver(source, source.info.tick_seconds).run(server.feed))
+    finally:
+        server.close()
+    return ""

@@ -1,0 +1,76 @@
+"""`zmtop serve`: the monitor in web browsers, through textual-serve.
+
+textual-serve answers each browser's connection with a monitor of its own: `python -m zmtop`
+with the same source options, run in a subprocess whose screen goes to the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import socket
+import sys
+
+from zmtop.errors import CliError
+
+SHUTDOWN_SECONDS = 5  # for the pages' monitors to quit once the server is told to stop
+# The options that name the source and the monitor's look, passed on to each page's monitor.
+PASSED_ON = (("--scenario", "scenario"), ("--seed", "seed"), ("--ticks", "ticks"),
+             ("--tick", "tick"), ("--from", "from_file"), ("--at", "at"),
+             ("--poll", "poll"), ("--window", "window"), ("--theme", "theme"))
+
+
+def monitor_command(args: argparse.Namespace) -> str:
+    """The shell line that starts the monitor the options describe."""
+    words = [sys.executable, "-m", "zmtop"]
+    for option, name in PASSED_ON:
+        value = getattr(args, name, None)
+        if value is not None:
+            words += [option, str(value)]
+    return shlex.join(words)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to HOST:PORT and listening; a CliError that names the address if the
+    port is taken or the address is not this machine's."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise CliError(f"{host}:{port}: cannot listen: {error.strerror or error}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        raise CliError(f"{host}:{port}: cannot listen: {error.strerror or error}") from None
+    return sock
+
+
+def run_serve(args: argparse.Namespace) -> str:
+    """Serve the monitor until interrupted (Ctrl-C, SIGTERM)."""
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    from zmtop.cli.sources import open_source
+
+    open_source(args)  # a source that cannot open is one line here, not a blank page
+    host, port = args.listen
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()[1]
+    url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
+    server = Server(monitor_command(args), host, bound, title="zmtop", public_url=url)
+    server.on_startup = _said_already  # type: ignore[method-assign]  # not its banner
+    print(f"serving {url}/", flush=True)
+    try:
+        web.run_app(server._make_app(), sock=sock, print=None, handle_signals=True,
+                    shutdown_timeout=SHUTDOWN_SECONDS)
+    finally:
+        sock.close()
+    return ""
+
+
+async def _said_already(app: object) -> None:
+    """The server's start-up hook: the address was said, in one line."""
