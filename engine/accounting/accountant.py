@@ -14,8 +14,9 @@ Two answers, side by side:
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
 from operator import add, eq, itemgetter, mul
 from typing import Protocol, TypeVar
@@ -183,91 +184,106 @@ PAGER_AGING_TICKS = 10
 PAGER_OLDEST_TICKS = 3 * PAGER_AGING_TICKS
 
 
+UNTRACKED = -1  # the tick column of a VMO that is not pager-backed, or is gone
+
+
+# Speed: a VMO's last mark and bytes are int64 columns by its row (the row the page moves
+# already looked up), and the bytes marked at each recent tick are summed as they are marked,
+# so ageing a tick costs two sums, not a walk; bench: "scale: all-in engine tick" (engine_bench).
 class PagerAges:
     """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
     since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
     under PAGER_AGING_TICKS they are newest, from PAGER_OLDEST_TICKS on oldest.
 
-    The sums move with the VMOs marked each tick and with those that reach an age limit,
-    never by walking every pager-backed VMO."""
+    The sums move with the VMOs marked each tick and with the ticks that reach an age
+    limit, never by walking every pager-backed VMO. A tick calls `age`, then `move` for
+    the plain VMOs whose pages moved, then `mark` for the VMOs rebuilt."""
 
-    def __init__(self) -> None:
-        self.ticks: dict[int, int] = {}  # pager-backed VMO koid -> tick last marked dirty
-        self.counted: dict[int, int] = {}  # its committed bytes as then
-        self.marked: dict[int, list[int]] = {}  # tick -> the koids marked at it
+    def __init__(self, rows: dict[int, int]) -> None:
+        self.rows = rows  # VMO koid -> row (the accountant's VMO columns'); rows only grow
+        self.ticks = array("q")  # by row: the tick last marked dirty, or UNTRACKED
+        self.counted = array("q")  # by row: committed bytes as then
+        # tick -> bytes of the VMOs last marked at it, for the ticks not yet oldest
+        self.recent: dict[int, int] = {}
         self.total = self.newest = self.oldest = 0
         self.aged = 0  # the last tick aged
 
-    def note(self, vmos: dict[int, k.Vmo], dirty: set[int], moves: dict[int, int],
-             tick: int) -> None:
-        """Record the tick of the VMOs the kernel marked dirty (`dirty`, rebuilt whole, and
-        `moves`, pages committed or freed by plain VMOs); forget those gone."""
-        self._age(tick)
-        marked = self.marked.setdefault(tick, [])
-        self._move(moves, tick, marked)
-        for koid in dirty:  # after the moves: a VMO in both is counted afresh
-            then = self.ticks.get(koid)
-            if then is not None:
-                self._count(koid, -self.counted[koid])
-            vmo = vmos.get(koid)
-            if vmo is not None and vmo.pager_backed:
-                if then != tick:
-                    marked.append(koid)
-                self.ticks[koid], self.counted[koid] = tick, 0
-                self._count(koid, vmo.committed_pages * PAGE_SIZE)
-            else:
-                self.ticks.pop(koid, None)
-                self.counted.pop(koid, None)
+    def age(self, tick: int) -> None:
+        """Take the bytes last marked PAGER_AGING_TICKS ago out of newest, and put those
+        marked PAGER_OLDEST_TICKS ago into oldest, for every tick since the last aged."""
+        recent = self.recent
+        for now in range(self.aged + 1, tick + 1):
+            self.newest -= recent.get(now - PAGER_AGING_TICKS, 0)
+            self.oldest += recent.pop(now - PAGER_OLDEST_TICKS, 0)
+        self.aged = max(self.aged, tick)
+        missing = len(self.rows) - len(self.ticks)
+        self.ticks.extend(repeat(UNTRACKED, missing))
+        self.counted.extend(repeat(0, missing))
 
-    # Speed: bench "scale: one tick" (engine_bench) moves 5,000 blobs a tick: one loop.
-    def _move(self, moves: dict[int, int], tick: int, marked: list[int]) -> None:
-        """Plain VMOs' pages moved: those pager-backed (known since they were made) are
-        newest now, by their new size."""
-        ticks, counted = self.ticks, self.counted
+    def move(self, rows: Sequence[int], moved: Sequence[int]) -> None:
+        """Plain VMOs' pages moved (`moved` bytes, by row; rows that had a row at `age`):
+        those pager-backed (known since they were made) are newest now, by their new size."""
+        ticks, counted, recent = self.ticks, self.counted, self.recent
+        tick = self.aged
         total, newest, oldest = self.total, self.newest, self.oldest
-        for koid, pages in moves.items():
-            then = ticks.get(koid)
-            if then is None:
+        marked = 0  # bytes of the VMOs marked now
+        for row, grown in zip(rows, moved):
+            then = ticks[row]
+            if then == UNTRACKED:
                 continue
-            nbytes = counted[koid]
+            nbytes = counted[row]
             age = tick - then
-            if age >= PAGER_AGING_TICKS:  # back among the newest
+            if age < PAGER_OLDEST_TICKS:
+                recent[then] -= nbytes
+                if age >= PAGER_AGING_TICKS:  # back among the newest
+                    newest += nbytes
+            else:
+                oldest -= nbytes
                 newest += nbytes
-                if age >= PAGER_OLDEST_TICKS:
-                    oldest -= nbytes
-            grown = pages * PAGE_SIZE
             total += grown
             newest += grown
-            ticks[koid], counted[koid] = tick, nbytes + grown
-            marked.append(koid)
+            ticks[row] = tick
+            counted[row] = nbytes = nbytes + grown
+            marked += nbytes
+        recent[tick] = recent.get(tick, 0) + marked
         self.total, self.newest, self.oldest = total, newest, oldest
 
-    def _count(self, koid: int, nbytes: int) -> None:
+    def mark(self, vmos: dict[int, k.Vmo], koids: Iterable[int]) -> None:
+        """The VMOs the kernel marked dirty (rebuilt whole, so counted afresh, whether or not
+        their pages also moved), now that each one alive has its row; forget those gone."""
+        ticks, tick = self.ticks, self.aged
+        missing = len(self.rows) - len(ticks)
+        ticks.extend(repeat(UNTRACKED, missing))
+        self.counted.extend(repeat(0, missing))
+        for koid in koids:
+            row = self.rows.get(koid)
+            if row is None:  # made and gone within the tick
+                continue
+            if ticks[row] != UNTRACKED:
+                self._count(row, -self.counted[row])
+            vmo = vmos.get(koid)
+            if vmo is not None and vmo.pager_backed:
+                ticks[row], self.counted[row] = tick, 0
+                self._count(row, vmo.committed_pages * PAGE_SIZE)
+            else:
+                ticks[row], self.counted[row] = UNTRACKED, 0
+
+    def _count(self, row: int, nbytes: int) -> None:
         """Add (or, negative, take away) bytes of a VMO in its age class."""
-        age = self.aged - self.ticks[koid]
-        self.counted[koid] += nbytes
+        then = self.ticks[row]
+        age = self.aged - then
+        self.counted[row] += nbytes
         self.total += nbytes
-        if age < PAGER_AGING_TICKS:
-            self.newest += nbytes
-        elif age >= PAGER_OLDEST_TICKS:
+        if age < PAGER_OLDEST_TICKS:
+            self.recent[then] = self.recent.get(then, 0) + nbytes
+            if age < PAGER_AGING_TICKS:
+                self.newest += nbytes
+        else:
             self.oldest += nbytes
 
     def figures(self) -> tuple[int, int, int]:
         """(total, newest, oldest) committed bytes of pager-backed VMOs."""
         return self.total, self.newest, self.oldest
-
-    def _age(self, tick: int) -> None:
-        """Move the VMOs last marked PAGER_AGING_TICKS ago out of newest, and those marked
-        PAGER_OLDEST_TICKS ago into oldest, for every tick since the last aged."""
-        ticks, counted = self.ticks, self.counted
-        for now in range(self.aged + 1, tick + 1):
-            for koid in self.marked.get(now - PAGER_AGING_TICKS, ()):
-                if ticks.get(koid) == now - PAGER_AGING_TICKS:
-                    self.newest -= counted[koid]
-            for koid in self.marked.pop(now - PAGER_OLDEST_TICKS, ()):
-                if ticks.get(koid) == now - PAGER_OLDEST_TICKS:
-                    self.oldest += counted[koid]
-        self.aged = max(self.aged, tick)
 
 
 class Accountant:
@@ -290,7 +306,7 @@ class Accountant:
         # NO_HOLDER, or HOLDERS if several do).
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
-        self.pager = PagerAges()
+        self.pager = PagerAges(self.vmo_columns.rows)
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -306,6 +322,7 @@ class Accountant:
                 self.process_columns.row(koid)
         # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
+        self.pager.age(tick)
         vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
                                             deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
@@ -316,7 +333,10 @@ class Accountant:
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
-        self.pager.note(kernel.vmos, kernel.dirty_vmos, kernel.page_moves, tick)
+        # a VMO whose pages came and went within the tick is marked all the same
+        self.pager.mark(kernel.vmos, kernel.dirty_vmos if 0 not in kernel.page_moves.values()
+                        else kernel.dirty_vmos.union(
+                            koid for koid, pages in kernel.page_moves.items() if not pages))
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
         kernel.dirty_processes.clear()
@@ -452,6 +472,7 @@ class Accountant:
         rows = _gather(self.vmo_columns.rows, koids)
         old = _gather(committed, rows)
         deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
+        self.pager.move(rows, moved)
         holders = _gather(holder, rows)
         alone: dict[int, int] = {}
         get = alone.get
