@@ -63,13 +63,18 @@ def default_hour(directory: str, ticks: int = 3600) -> list[Row]:
     recording = Recording.open(path)
     opened = time.perf_counter() - start
     seeks = []
-    # 40 random ticks, and the last before each keyframe: the most deltas to apply
+    # 40 random ticks, and the last before each keyframe: the most deltas to apply; each
+    # tick's seek the median of 3, so that another process's burst on the shared machine
+    # does not make the worst
     before_keys = [tick for tick in recording.ticks if (tick + 1) % KEYFRAME_EVERY == 0]
     for tick in random.Random(1).sample(recording.ticks, 40) + before_keys:
-        recording = Recording.open(path)  # cold: nothing decoded yet
-        start = time.perf_counter()
-        recording.snapshot_at(tick)
-        seeks.append(time.perf_counter() - start)
+        samples = []
+        for _ in range(3):
+            recording = Recording.open(path)  # cold: nothing decoded yet
+            start = time.perf_counter()
+            recording.snapshot_at(tick)
+            samples.append(time.perf_counter() - start)
+        seeks.append(statistics.median(samples))
     start = time.perf_counter()
     for tick in recording.ticks[:KEYFRAME_EVERY]:
         recording.snapshot_at(tick)
@@ -78,7 +83,8 @@ def default_hour(directory: str, ticks: int = 3600) -> list[Row]:
         ("default: recording size per hour at 1 s ticks", size / (ticks + 1) * 3600 / 1e6,
          "MB", "<= 3"),
         (f"default: open a {ticks:,}-tick recording", opened * 1000, "ms", "<= 500"),
-        ("default: seek to any tick (cold), worst", max(seeks) * 1000, "ms", "<= 50"),
+        ("default: seek to any tick (cold, median of 3), worst", max(seeks) * 1000, "ms",
+         "<= 50"),
         ("default: seek to any tick (cold), median", statistics.median(seeks) * 1000,
          "ms", ""),
         ("default: step forward one tick, mean", step * 1000, "ms", ""),
