@@ -74,6 +74,11 @@ def all_in_ticks(sim: Simulation, ticks: int) -> list[float]:
     return samples
 
 
+def default_all_in(ticks: int = 300) -> list[Row]:
+    ms = median_ms(all_in_ticks(Simulation("default", 1), ticks))
+    return [("default: all-in engine tick (step, previous released), median", ms, "ms", "")]
+
+
 def scale_all_in(ticks: int = 30) -> list[Row]:
     ms = median_ms(all_in_ticks(Simulation("scale", 1), ticks))
     return [("scale: all-in engine tick (step, previous released), median", ms, "ms",
@@ -135,4 +140,5 @@ def ps_end_to_end(runs: int = 5) -> list[tuple[str, float, str, str]]:
 
 
 def run() -> list[Row]:
-    return default_boot() + ps_end_to_end() + scale_tick() + scale_all_in() + xl()
+    return (default_boot() + ps_end_to_end() + default_all_in() + scale_tick()
+            + scale_all_in() + xl())

@@ -17,9 +17,11 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from collections.abc import Iterable, Sequence
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import add, eq, itemgetter, mul
 from typing import Protocol, TypeVar
+
+from msgspec import structs
 
 from zmtop.engine.sim import kernel as k
 from zmtop.engine.snapshot.records import (
@@ -320,16 +322,19 @@ class Accountant:
         for koid in sorted(structural):  # new processes get rows in koid order, so that
             if koid in kernel.processes:  # moves by row are moves by koid
                 self.process_columns.row(koid)
+        remapped = {koid: mappings for koid, mappings in kernel.remapped.items()
+                    if koid not in structural and koid in kernel.processes}
+        rebuilt = structural.union(remapped)  # records built anew: left out of the moves
         # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
         self.pager.age(tick)
-        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
+        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, rebuilt,
                                             deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
         changed_vmos.update(vmo_moves.koids)
-        changed_processes, removed_processes = self._rebuild_processes(structural)
-        self._collect_update_deltas(updates, structural, deltas)
+        changed_processes, removed_processes = self._rebuild_processes(structural, remapped)
+        self._collect_update_deltas(updates, rebuilt, deltas)
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
@@ -340,6 +345,7 @@ class Accountant:
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
         kernel.dirty_processes.clear()
+        kernel.remapped.clear()
         kernel.dirty_jobs.clear()
         return Snapshot(
             tick=tick,
@@ -554,20 +560,26 @@ class Accountant:
                    len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
-    def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+    def _rebuild_processes(self, dirty: set[int], remapped: dict[int, list[k.Mapping]]
+                           ) -> tuple[set[int], set[int]]:
+        """New records for the dirty processes, and for those whose mappings' committed pages
+        alone changed (`remapped`, none of them dirty)."""
         processes = self.kernel.processes
         changed, removed = set(), set()
-        if dirty:
+        if dirty or remapped:
             self.processes = dict(self.processes)
         columns = self.process_columns
-        for koid in dirty:
+        for koid in chain(dirty, remapped):
             process = processes.get(koid)
             if process is None:
                 if self.processes.pop(koid, None) is not None:
                     removed.add(koid)
                 continue
-            record = self._process_record(process)
             previous = self.processes.get(koid)
+            if koid in remapped and previous is not None:
+                record = self._remapped_record(previous, remapped[koid])
+            else:
+                record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
                 self.processes[koid] = record
@@ -577,13 +589,26 @@ class Accountant:
                 changed.add(koid)
         return changed, removed
 
-    def _process_record(self, process: k.Process) -> Process:
-        maps: list[MapEntry] = []
-        mappings: list[k.Mapping] = []
-        root = process.root_vmar
-        maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
-        self._walk_vmar(root, 1, maps, mappings)
-        records = self.vmos  # as last built: their share counts are current
+    # Speed: a process whose mappings' pages alone changed keeps its record but for those
+    # mappings' entries and its figures, with no walk of its VMARs and handles; bench:
+    # "default: all-in engine tick" (engine_bench).
+    def _remapped_record(self, record: Process, mappings: list[k.Mapping]) -> Process:
+        """A process's last record with the committed bytes of `mappings` (its own, whose
+        pages changed) as they are now, and its figures summed again."""
+        maps = list(record.maps)
+        at = {entry.base: i for i, entry in enumerate(maps) if entry.type == "M"}
+        for mapping in mappings:
+            i = at[mapping.base]
+            maps[i] = structs.replace(maps[i],
+                                      committed_bytes=mapping.committed_pages() * PAGE_SIZE)
+        return structs.replace(record, maps=tuple(maps), **self._figures(
+            maps, {ref.vmo_koid for ref in record.vmo_refs}))
+
+    def _figures(self, maps: list[MapEntry], vmo_koids: set[int]) -> dict[str, int]:
+        """A process's byte figures, by field: the legacy ones of its mappings' entries, the
+        attributed ones of the VMOs it references (the records as last built: their share
+        counts and figures are current)."""
+        records = self.vmos
         mapped = private = shared = scaled = 0
         for entry in maps:
             if entry.type != "M":
@@ -596,16 +621,26 @@ class Accountant:
             else:
                 shared += nbytes
                 scaled += nbytes // share_count
+        uss = rss = pss = 0
+        for vmo_koid in vmo_koids:
+            vmo = self.vmo(vmo_koid)
+            rss += vmo.total_bytes
+            if vmo.process_count == 1:
+                uss += vmo.private_bytes
+            pss += vmo.scaled_fixed // vmo.process_count
+        return {"mapped_bytes": mapped, "private_bytes": private, "shared_bytes": shared,
+                "scaled_shared_bytes": scaled, "uss_bytes": uss, "rss_bytes": rss,
+                "pss_fixed": pss}
+
+    def _process_record(self, process: k.Process) -> Process:
+        maps: list[MapEntry] = []
+        mappings: list[k.Mapping] = []
+        root = process.root_vmar
+        maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
+        self._walk_vmar(root, 1, maps, mappings)
         handles = [h for h in process.handles if isinstance(h.obj, k.Vmo)]
         refs = [VmoRef(h.obj.koid, True, h.rights) for h in handles]
         refs.extend(VmoRef(m.vmo.koid, False) for m in mappings)
-        uss = rss = pss = 0
-        for vmo_koid in {ref.vmo_koid for ref in refs}:
-            record = self.vmo(vmo_koid)
-            rss += record.total_bytes
-            if record.process_count == 1:
-                uss += record.private_bytes
-            pss += record.scaled_fixed // record.process_count
         return Process(
             koid=process.koid,
             job_koid=process.job.koid,
@@ -616,13 +651,7 @@ class Accountant:
             handle_count=len(process.handles),
             handles=tuple(HandleInfo(h.value, h.obj.koid, h.type, h.rights)
                           for h in process.handles),
-            mapped_bytes=mapped,
-            private_bytes=private,
-            shared_bytes=shared,
-            scaled_shared_bytes=scaled,
-            uss_bytes=uss,
-            rss_bytes=rss,
-            pss_fixed=pss,
+            **self._figures(maps, {ref.vmo_koid for ref in refs}),
         )
 
     def _walk_vmar(self, vmar: k.Vmar, depth: int, maps: list[MapEntry],
