@@ -218,13 +218,18 @@ class PagerAges:
             self.newest -= recent.get(now - PAGER_AGING_TICKS, 0)
             self.oldest += recent.pop(now - PAGER_OLDEST_TICKS, 0)
         self.aged = max(self.aged, tick)
+        self._grow()
+
+    def _grow(self) -> None:
+        """Columns as long as the rows given out."""
         missing = len(self.rows) - len(self.ticks)
         self.ticks.extend(repeat(UNTRACKED, missing))
         self.counted.extend(repeat(0, missing))
 
     def move(self, rows: Sequence[int], moved: Sequence[int]) -> None:
-        """Plain VMOs' pages moved (`moved` bytes, by row; rows that had a row at `age`):
-        those pager-backed (known since they were made) are newest now, by their new size."""
+        """Plain VMOs' pages moved, `moved[i]` bytes in the VMO of row `rows[i]` (one with
+        its row when `age` ran): those pager-backed (known since they were made) are
+        newest now, by their new size."""
         ticks, counted, recent = self.ticks, self.counted, self.recent
         tick = self.aged
         total, newest, oldest = self.total, self.newest, self.oldest
@@ -253,10 +258,8 @@ class PagerAges:
     def mark(self, vmos: dict[int, k.Vmo], koids: Iterable[int]) -> None:
         """The VMOs the kernel marked dirty (rebuilt whole, so counted afresh, whether or not
         their pages also moved), now that each one alive has its row; forget those gone."""
+        self._grow()
         ticks, tick = self.ticks, self.aged
-        missing = len(self.rows) - len(ticks)
-        ticks.extend(repeat(UNTRACKED, missing))
-        self.counted.extend(repeat(0, missing))
         for koid in koids:
             row = self.rows.get(koid)
             if row is None:  # made and gone within the tick
