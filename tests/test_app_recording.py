@@ -102,6 +102,7 @@ async def test_a_full_disk_stops_the_recording_and_the_monitor_runs_on(make_app,
         disk = FullDisk(path)
         recorder = Recorder(path, metadata_for(app.source), file=disk)
         recorder.append(app.snapshot)
+        recorder.flush()  # the keyframe, made off the tick thread, is written
         disk.room = 2_000  # a few deltas more
         app.recorder, app.recording = recorder, True
         for _ in range(40):

@@ -17,6 +17,7 @@ from zmtop.engine.recording.codec import (
     Times,
     _decode_moves,
     _encode_moves,
+    encode_keyframe,
     kmem_after,
 )
 from zmtop.engine.recording.format import (
@@ -32,14 +33,16 @@ from zmtop.engine.recording.format import (
 )
 from zmtop.engine.recording.reader import _DELTA, Recording
 from zmtop.engine.recording.writer import (
+    CHUNK_RECORDS,
     Recorder,
     delta_stream,
     header_bytes,
+    keyframe_bytes,
     keyframe_payload,
 )
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import Changes, Kmem, Snapshot
-from zmtop.engine.snapshot.tables import MoveColumns
+from zmtop.engine.snapshot.tables import MoveColumns, encode_hook
 from zmtop.engine.sources.replay import ReplaySource
 
 META = Metadata(scenario="test", seed=1)
@@ -302,6 +305,37 @@ def test_a_full_disk_stops_the_recording_and_leaves_a_valid_file(tmp_path, small
     assert recording.snapshot_at(saved - 1) == snaps[saved - 1]
     with pytest.raises(RecordingError, match="closed"):
         recorder.append(snaps[-1])
+
+
+@pytest.mark.parametrize("step", [1, 7, 15, 16, 5000, 1 << 16])
+def test_a_keyframe_encoded_a_chunk_at_a_time_is_the_whole_encoding(monkeypatch, step):
+    """Chunks of every size, across msgpack's 1-, 3- and 5-byte array headers, splice into
+    the bytes one encode of the whole keyframe gives."""
+    snap = simulate("default", 2)[-1]
+    monkeypatch.setitem(CHUNK_RECORDS, "vmos", step)
+    monkeypatch.setitem(CHUNK_RECORDS, "processes", max(1, step // 64))
+    encoder = msgspec.msgpack.Encoder(enc_hook=encode_hook)
+    copies = -(-(1 << 16) // len(snap.vmos))  # a VMO table of more than 65,535 records
+    big = msgspec.structs.replace(snap, vmos={koid + (i << 40): vmo for i in range(copies)
+                                              for koid, vmo in snap.vmos.items()})
+    for case in (snap, big):
+        assert keyframe_bytes(case, encoder) == encoder.encode(encode_keyframe(case))
+
+
+def test_a_keyframe_is_written_by_the_next_append_or_on_close(tmp_path):
+    """A keyframe is made off the tick thread: on disk once the next frame comes, or flush."""
+    snaps = simulate("default", 2)
+    path = tmp_path / "k.zmrec"
+    recorder = Recorder(path, META, keyframe_every=2)
+    header = path.stat().st_size
+    recorder.append(snaps[0])
+    recorder.flush()
+    assert recorder.ticks_written == 1 and path.stat().st_size > header
+    recorder.append(snaps[1])
+    recorder.append(snaps[2])  # a keyframe again: made, not yet written
+    assert recorder.ticks_written == 2
+    recorder.close()
+    assert recorder.ticks_written == 3 and Recording.open(path).ticks == [0, 1, 2]
 
 
 def test_an_uncreatable_file_is_one_line(tmp_path):

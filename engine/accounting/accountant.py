@@ -14,11 +14,14 @@ Two answers, side by side:
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Sequence
-from itertools import compress, repeat
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress, repeat
 from operator import add, eq, itemgetter, mul
 from typing import Protocol, TypeVar
+
+from msgspec import structs
 
 from zmtop.engine.sim import kernel as k
 from zmtop.engine.snapshot.records import (
@@ -183,91 +186,109 @@ PAGER_AGING_TICKS = 10
 PAGER_OLDEST_TICKS = 3 * PAGER_AGING_TICKS
 
 
+UNTRACKED = -1  # the tick column of a VMO that is not pager-backed, or is gone
+
+
+# Speed: a VMO's last mark and bytes are int64 columns by its row (the row the page moves
+# already looked up), and the bytes marked at each recent tick are summed as they are marked,
+# so ageing a tick costs two sums, not a walk; bench: "scale: all-in engine tick" (engine_bench).
 class PagerAges:
     """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
     since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
     under PAGER_AGING_TICKS they are newest, from PAGER_OLDEST_TICKS on oldest.
 
-    The sums move with the VMOs marked each tick and with those that reach an age limit,
-    never by walking every pager-backed VMO."""
+    The sums move with the VMOs marked each tick and with the ticks that reach an age
+    limit, never by walking every pager-backed VMO. A tick calls `age`, then `move` for
+    the plain VMOs whose pages moved, then `mark` for the VMOs rebuilt."""
 
-    def __init__(self) -> None:
-        self.ticks: dict[int, int] = {}  # pager-backed VMO koid -> tick last marked dirty
-        self.counted: dict[int, int] = {}  # its committed bytes as then
-        self.marked: dict[int, list[int]] = {}  # tick -> the koids marked at it
+    def __init__(self, rows: dict[int, int]) -> None:
+        self.rows = rows  # VMO koid -> row (the accountant's VMO columns'); rows only grow
+        self.ticks = array("q")  # by row: the tick last marked dirty, or UNTRACKED
+        self.counted = array("q")  # by row: committed bytes as then
+        # tick -> bytes of the VMOs last marked at it, for the ticks not yet oldest
+        self.recent: dict[int, int] = {}
         self.total = self.newest = self.oldest = 0
         self.aged = 0  # the last tick aged
 
-    def note(self, vmos: dict[int, k.Vmo], dirty: set[int], moves: dict[int, int],
-             tick: int) -> None:
-        """Record the tick of the VMOs the kernel marked dirty (`dirty`, rebuilt whole, and
-        `moves`, pages committed or freed by plain VMOs); forget those gone."""
-        self._age(tick)
-        marked = self.marked.setdefault(tick, [])
-        self._move(moves, tick, marked)
-        for koid in dirty:  # after the moves: a VMO in both is counted afresh
-            then = self.ticks.get(koid)
-            if then is not None:
-                self._count(koid, -self.counted[koid])
-            vmo = vmos.get(koid)
-            if vmo is not None and vmo.pager_backed:
-                if then != tick:
-                    marked.append(koid)
-                self.ticks[koid], self.counted[koid] = tick, 0
-                self._count(koid, vmo.committed_pages * PAGE_SIZE)
-            else:
-                self.ticks.pop(koid, None)
-                self.counted.pop(koid, None)
+    def age(self, tick: int) -> None:
+        """Take the bytes last marked PAGER_AGING_TICKS ago out of newest, and put those
+        marked PAGER_OLDEST_TICKS ago into oldest, for every tick since the last aged."""
+        recent = self.recent
+        for now in range(self.aged + 1, tick + 1):
+            self.newest -= recent.get(now - PAGER_AGING_TICKS, 0)
+            self.oldest += recent.pop(now - PAGER_OLDEST_TICKS, 0)
+        self.aged = max(self.aged, tick)
+        self._grow()
 
-    # Speed: bench "scale: one tick" (engine_bench) moves 5,000 blobs a tick: one loop.
-    def _move(self, moves: dict[int, int], tick: int, marked: list[int]) -> None:
-        """Plain VMOs' pages moved: those pager-backed (known since they were made) are
+    def _grow(self) -> None:
+        """Columns as long as the rows given out."""
+        missing = len(self.rows) - len(self.ticks)
+        self.ticks.extend(repeat(UNTRACKED, missing))
+        self.counted.extend(repeat(0, missing))
+
+    def move(self, rows: Sequence[int], moved: Sequence[int]) -> None:
+        """Plain VMOs' pages moved, `moved[i]` bytes in the VMO of row `rows[i]` (one with
+        its row when `age` ran): those pager-backed (known since they were made) are
         newest now, by their new size."""
-        ticks, counted = self.ticks, self.counted
+        ticks, counted, recent = self.ticks, self.counted, self.recent
+        tick = self.aged
         total, newest, oldest = self.total, self.newest, self.oldest
-        for koid, pages in moves.items():
-            then = ticks.get(koid)
-            if then is None:
+        marked = 0  # bytes of the VMOs marked now
+        for row, grown in zip(rows, moved):
+            then = ticks[row]
+            if then == UNTRACKED:
                 continue
-            nbytes = counted[koid]
+            nbytes = counted[row]
             age = tick - then
-            if age >= PAGER_AGING_TICKS:  # back among the newest
+            if age < PAGER_OLDEST_TICKS:
+                recent[then] -= nbytes
+                if age >= PAGER_AGING_TICKS:  # back among the newest
+                    newest += nbytes
+            else:
+                oldest -= nbytes
                 newest += nbytes
-                if age >= PAGER_OLDEST_TICKS:
-                    oldest -= nbytes
-            grown = pages * PAGE_SIZE
             total += grown
             newest += grown
-            ticks[koid], counted[koid] = tick, nbytes + grown
-            marked.append(koid)
+            ticks[row] = tick
+            counted[row] = nbytes = nbytes + grown
+            marked += nbytes
+        recent[tick] = recent.get(tick, 0) + marked
         self.total, self.newest, self.oldest = total, newest, oldest
 
-    def _count(self, koid: int, nbytes: int) -> None:
+    def mark(self, vmos: dict[int, k.Vmo], koids: Iterable[int]) -> None:
+        """The VMOs the kernel marked dirty (rebuilt whole, so counted afresh, whether or not
+        their pages also moved), now that each one alive has its row; forget those gone."""
+        self._grow()
+        ticks, tick = self.ticks, self.aged
+        for koid in koids:
+            row = self.rows.get(koid)
+            if row is None:  # made and gone within the tick
+                continue
+            if ticks[row] != UNTRACKED:
+                self._count(row, -self.counted[row])
+            vmo = vmos.get(koid)
+            if vmo is not None and vmo.pager_backed:
+                ticks[row], self.counted[row] = tick, 0
+                self._count(row, vmo.committed_pages * PAGE_SIZE)
+            else:
+                ticks[row], self.counted[row] = UNTRACKED, 0
+
+    def _count(self, row: int, nbytes: int) -> None:
         """Add (or, negative, take away) bytes of a VMO in its age class."""
-        age = self.aged - self.ticks[koid]
-        self.counted[koid] += nbytes
+        then = self.ticks[row]
+        age = self.aged - then
+        self.counted[row] += nbytes
         self.total += nbytes
-        if age < PAGER_AGING_TICKS:
-            self.newest += nbytes
-        elif age >= PAGER_OLDEST_TICKS:
+        if age < PAGER_OLDEST_TICKS:
+            self.recent[then] = self.recent.get(then, 0) + nbytes
+            if age < PAGER_AGING_TICKS:
+                self.newest += nbytes
+        else:
             self.oldest += nbytes
 
     def figures(self) -> tuple[int, int, int]:
         """(total, newest, oldest) committed bytes of pager-backed VMOs."""
         return self.total, self.newest, self.oldest
-
-    def _age(self, tick: int) -> None:
-        """Move the VMOs last marked PAGER_AGING_TICKS ago out of newest, and those marked
-        PAGER_OLDEST_TICKS ago into oldest, for every tick since the last aged."""
-        ticks, counted = self.ticks, self.counted
-        for now in range(self.aged + 1, tick + 1):
-            for koid in self.marked.get(now - PAGER_AGING_TICKS, ()):
-                if ticks.get(koid) == now - PAGER_AGING_TICKS:
-                    self.newest -= counted[koid]
-            for koid in self.marked.pop(now - PAGER_OLDEST_TICKS, ()):
-                if ticks.get(koid) == now - PAGER_OLDEST_TICKS:
-                    self.oldest += counted[koid]
-        self.aged = max(self.aged, tick)
 
 
 class Accountant:
@@ -290,7 +311,7 @@ class Accountant:
         # NO_HOLDER, or HOLDERS if several do).
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
-        self.pager = PagerAges()
+        self.pager = PagerAges(self.vmo_columns.rows)
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -304,22 +325,30 @@ class Accountant:
         for koid in sorted(structural):  # new processes get rows in koid order, so that
             if koid in kernel.processes:  # moves by row are moves by koid
                 self.process_columns.row(koid)
+        remapped = {koid: mappings for koid, mappings in kernel.remapped.items()
+                    if koid not in structural and koid in kernel.processes}
+        rebuilt = structural.union(remapped)  # records built anew: left out of the moves
         # process koid -> moves of its figures, from the VMOs that took the full path
         deltas: dict[int, list[int]] = {}
-        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
+        self.pager.age(tick)
+        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, rebuilt,
                                             deltas)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
         changed_vmos.update(vmo_moves.koids)
-        changed_processes, removed_processes = self._rebuild_processes(structural)
-        self._collect_update_deltas(updates, structural, deltas)
+        changed_processes, removed_processes = self._rebuild_processes(structural, remapped)
+        self._collect_update_deltas(updates, rebuilt, deltas)
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
-        self.pager.note(kernel.vmos, kernel.dirty_vmos, kernel.page_moves, tick)
+        # a VMO whose pages came and went within the tick is marked all the same
+        self.pager.mark(kernel.vmos, kernel.dirty_vmos if 0 not in kernel.page_moves.values()
+                        else kernel.dirty_vmos.union(
+                            koid for koid, pages in kernel.page_moves.items() if not pages))
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
         kernel.dirty_processes.clear()
+        kernel.remapped.clear()
         kernel.dirty_jobs.clear()
         return Snapshot(
             tick=tick,
@@ -452,6 +481,7 @@ class Accountant:
         rows = _gather(self.vmo_columns.rows, koids)
         old = _gather(committed, rows)
         deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
+        self.pager.move(rows, moved)
         holders = _gather(holder, rows)
         alone: dict[int, int] = {}
         get = alone.get
@@ -533,20 +563,26 @@ class Accountant:
                    len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
-    def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+    def _rebuild_processes(self, dirty: set[int], remapped: dict[int, list[k.Mapping]]
+                           ) -> tuple[set[int], set[int]]:
+        """New records for the dirty processes, and for those whose mappings' committed pages
+        alone changed (`remapped`, none of them dirty)."""
         processes = self.kernel.processes
         changed, removed = set(), set()
-        if dirty:
+        if dirty or remapped:
             self.processes = dict(self.processes)
         columns = self.process_columns
-        for koid in dirty:
+        for koid in chain(dirty, remapped):
             process = processes.get(koid)
             if process is None:
                 if self.processes.pop(koid, None) is not None:
                     removed.add(koid)
                 continue
-            record = self._process_record(process)
             previous = self.processes.get(koid)
+            if koid in remapped and previous is not None:
+                record = self._remapped_record(previous, remapped[koid])
+            else:
+                record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
                 self.processes[koid] = record
@@ -556,13 +592,26 @@ class Accountant:
                 changed.add(koid)
         return changed, removed
 
-    def _process_record(self, process: k.Process) -> Process:
-        maps: list[MapEntry] = []
-        mappings: list[k.Mapping] = []
-        root = process.root_vmar
-        maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
-        self._walk_vmar(root, 1, maps, mappings)
-        records = self.vmos  # as last built: their share counts are current
+    # Speed: a process whose mappings' pages alone changed keeps its record but for those
+    # mappings' entries and its figures, with no walk of its VMARs and handles; bench:
+    # "default: all-in engine tick" (engine_bench).
+    def _remapped_record(self, record: Process, mappings: list[k.Mapping]) -> Process:
+        """A process's last record with the committed bytes of `mappings` (its own, whose
+        pages changed) as they are now, and its figures summed again."""
+        maps = list(record.maps)
+        at = {entry.base: i for i, entry in enumerate(maps) if entry.type == "M"}
+        for mapping in mappings:
+            i = at[mapping.base]
+            maps[i] = structs.replace(maps[i],
+                                      committed_bytes=mapping.committed_pages() * PAGE_SIZE)
+        return structs.replace(record, maps=tuple(maps), **self._figures(
+            maps, {ref.vmo_koid for ref in record.vmo_refs}))
+
+    def _figures(self, maps: list[MapEntry], vmo_koids: set[int]) -> dict[str, int]:
+        """A process's byte figures, by field: the legacy ones of its mappings' entries, the
+        attributed ones of the VMOs it references (the records as last built: their share
+        counts and figures are current)."""
+        records = self.vmos
         mapped = private = shared = scaled = 0
         for entry in maps:
             if entry.type != "M":
@@ -575,16 +624,26 @@ class Accountant:
             else:
                 shared += nbytes
                 scaled += nbytes // share_count
+        uss = rss = pss = 0
+        for vmo_koid in vmo_koids:
+            vmo = self.vmo(vmo_koid)
+            rss += vmo.total_bytes
+            if vmo.process_count == 1:
+                uss += vmo.private_bytes
+            pss += vmo.scaled_fixed // vmo.process_count
+        return {"mapped_bytes": mapped, "private_bytes": private, "shared_bytes": shared,
+                "scaled_shared_bytes": scaled, "uss_bytes": uss, "rss_bytes": rss,
+                "pss_fixed": pss}
+
+    def _process_record(self, process: k.Process) -> Process:
+        maps: list[MapEntry] = []
+        mappings: list[k.Mapping] = []
+        root = process.root_vmar
+        maps.append(MapEntry("A", 0, root.base, root.size, f"proc:{process.koid}"))
+        self._walk_vmar(root, 1, maps, mappings)
         handles = [h for h in process.handles if isinstance(h.obj, k.Vmo)]
         refs = [VmoRef(h.obj.koid, True, h.rights) for h in handles]
         refs.extend(VmoRef(m.vmo.koid, False) for m in mappings)
-        uss = rss = pss = 0
-        for vmo_koid in {ref.vmo_koid for ref in refs}:
-            record = self.vmo(vmo_koid)
-            rss += record.total_bytes
-            if record.process_count == 1:
-                uss += record.private_bytes
-            pss += record.scaled_fixed // record.process_count
         return Process(
             koid=process.koid,
             job_koid=process.job.koid,
@@ -595,13 +654,7 @@ class Accountant:
             handle_count=len(process.handles),
             handles=tuple(HandleInfo(h.value, h.obj.koid, h.type, h.rights)
                           for h in process.handles),
-            mapped_bytes=mapped,
-            private_bytes=private,
-            shared_bytes=shared,
-            scaled_shared_bytes=scaled,
-            uss_bytes=uss,
-            rss_bytes=rss,
-            pss_fixed=pss,
+            **self._figures(maps, {ref.vmo_koid for ref in refs}),
         )
 
     def _walk_vmar(self, vmar: k.Vmar, depth: int, maps: list[MapEntry],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import struct
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import BinaryIO
 
 import msgspec
 import zstandard
+from msgspec import structs
 
 from zmtop.engine.recording.codec import dictionary, encode_delta, encode_keyframe
 from zmtop.engine.recording.format import (
@@ -90,12 +92,77 @@ def keyframe_payload(raw: bytes, base: bytes | None) -> bytes:
                       hash_log=max(fast.hash_log, bits - 5)).compress(raw)
 
 
+# Records per msgspec call when a keyframe is encoded off the tick thread: a process carries
+# its maps, handles and VMO references, so fewer of them (about 1.5 ms a call at scale).
+CHUNK_RECORDS = {"jobs": 8192, "processes": 128, "vmos": 8192}
+
+
+def array_header(count: int) -> bytes:
+    """The msgpack header of an array of `count` items, as msgspec writes it."""
+    if count < 16:
+        return bytes((0x90 | count,))
+    if count < 1 << 16:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
+
+
+# Speed: msgspec holds the GIL through each encode, so a keyframe's tables are encoded a chunk
+# at a time; bench: "scale: longest tick-thread stall while a keyframe is made" (record_bench).
+def keyframe_bytes(snap: Snapshot, encoder: msgspec.msgpack.Encoder) -> bytes:
+    """`snap`'s keyframe in msgpack, byte for byte as encoding `encode_keyframe(snap)` whole
+    would give, its tables (the Keyframe's last fields) encoded CHUNK_RECORDS at a time."""
+    key = encode_keyframe(snap)
+    tables = {name: getattr(key, name) for name in CHUNK_RECORDS}
+    head = encoder.encode(structs.replace(key, **{name: [] for name in tables}))
+    parts = [head[:-len(tables)]]  # each empty table is one byte, 0x90
+    for name, records in tables.items():
+        parts.append(array_header(len(records)))
+        step = CHUNK_RECORDS[name]
+        for start in range(0, len(records), step):
+            chunk = records[start:start + step]
+            parts.append(encoder.encode(chunk)[len(array_header(len(chunk))):])
+    return b"".join(parts)
+
+
+# Speed: a keyframe is encoded and compressed in a thread of its own while the ticks go on
+# (zstd lets go of the GIL), and written before the next frame; bench: "scale: recording a
+# keyframe, tick thread" (record_bench).
+class KeyframeJob(threading.Thread):
+    """One keyframe's raw bytes and payload, made off the tick thread: a snapshot is
+    immutable, so reading it while the source goes on is safe."""
+
+    def __init__(self, snap: Snapshot, kind: int, base: bytes | None) -> None:
+        super().__init__(name=f"zmtop-keyframe-{snap.tick}", daemon=True)
+        self.tick, self.kind = snap.tick, kind
+        self._snap = snap
+        self._base = base
+        self._made: tuple[bytes, bytes] | None = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            raw = keyframe_bytes(self._snap, msgspec.msgpack.Encoder(enc_hook=encode_hook))
+            self._made = raw, keyframe_payload(raw, self._base)
+        except BaseException as error:  # noqa: BLE001 - raised again on the tick thread
+            self._error = error
+
+    def result(self) -> tuple[bytes, bytes]:
+        """The raw keyframe and its payload, once made; an error in the making raises."""
+        self.join()
+        if self._made is None:
+            raise self._error or RuntimeError("keyframe not made")
+        return self._made
+
+
 class Recorder:
     """Appends snapshots to a recording, one flushed frame each.
 
     A keyframe starts the file, follows any gap in ticks, and comes every `keyframe_every`
-    ticks; the rest are deltas. A write error stops the recording with a RecordingError;
-    what was written before stays a valid recording.
+    ticks; the rest are deltas. A keyframe is made off the tick thread and written when the
+    next frame is appended or the recording is closed (so a failure to write it is raised
+    then, naming its tick). A write error stops the recording with a RecordingError; what
+    was written before stays a valid recording.
     """
 
     def __init__(self, path: str | Path, metadata: Metadata, *,
@@ -107,8 +174,9 @@ class Recorder:
         self.ticks_written = 0
         self._previous: Snapshot | None = None
         self._since_key = 0
-        self._keys = 0  # keyframes written
+        self._keys = 0  # keyframes begun
         self._key_raw: bytes | None = None
+        self._pending: KeyframeJob | None = None  # the keyframe being made, not yet written
         self._deltas: zstandard.ZstdCompressionObj | None = None
         self._file: BinaryIO | None = None
         try:
@@ -130,23 +198,27 @@ class Recorder:
     def closed(self) -> bool:
         return self._file is None
 
+    @property
+    def busy(self) -> bool:
+        """Whether a keyframe is still being made off the tick thread."""
+        return self._pending is not None and self._pending.is_alive()
+
     def append(self, snap: Snapshot) -> None:
         file = self._file
         if file is None:
             raise RecordingError(f"{self.name}: the recording is closed")
-        previous, deltas = self._previous, self._deltas
+        previous = self._previous
         if previous is not None and snap.tick <= previous.tick:
             if snap.tick == previous.tick:
                 return  # the same tick again (a paused source): nothing new
             raise ValueError(f"tick {snap.tick} after tick {previous.tick}")
+        self._write_pending(file)  # the keyframe before goes first
+        deltas = self._deltas
         if (previous is None or deltas is None or snap.tick != previous.tick + 1
                 or self._since_key >= self.keyframe_every):
-            raw = _ENCODER.encode(encode_keyframe(snap))
             kind = CHAINED if self._keys % ANCHOR_EVERY else KEYFRAME
-            payload = keyframe_payload(raw, self._key_raw if kind == CHAINED else None)
-            self._write(file, frame_bytes(snap.tick, kind, payload, len(raw)), snap.tick)
-            self._key_raw = raw
-            self._deltas = delta_stream(raw)
+            self._pending = KeyframeJob(snap, kind, self._key_raw if kind == CHAINED else None)
+            self._deltas = None
             self._keys += 1
             self._since_key = 1
         else:
@@ -154,7 +226,18 @@ class Recorder:
             payload = deltas.compress(raw) + deltas.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
             self._write(file, frame_bytes(snap.tick, DELTA, payload, len(raw)), snap.tick)
             self._since_key += 1
+            self.ticks_written += 1
         self._previous = snap
+
+    def _write_pending(self, file: BinaryIO) -> None:
+        """Write the keyframe being made, once it is, and start its deltas' stream."""
+        job, self._pending = self._pending, None
+        if job is None:
+            return
+        raw, payload = job.result()
+        self._write(file, frame_bytes(job.tick, job.kind, payload, len(raw)), job.tick)
+        self._key_raw = raw
+        self._deltas = delta_stream(raw)
         self.ticks_written += 1
 
     def _write(self, file: BinaryIO, data: bytes, tick: int | None) -> None:
@@ -188,7 +271,13 @@ class Recorder:
         except OSError:
             pass
 
+    def flush(self) -> None:
+        """Write the keyframe being made, once it is: everything appended is then on disk."""
+        if self._file is not None:
+            self._write_pending(self._file)
+
     def close(self) -> None:
+        self.flush()
         file, self._file = self._file, None
         if file is not None:
             try:

@@ -248,8 +248,9 @@ class Kernel:
 
     `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt
     (a clone family member whose pages changed among them); `page_moves` sums, by koid,
-    the pages committed (or, negative, decommitted) in VMOs outside any clone family. The
-    accountant empties them each tick.
+    the pages committed (or, negative, decommitted) in VMOs outside any clone family;
+    `remapped` lists, by process koid, the mappings whose committed pages changed (a
+    process's mappings stay as they were otherwise). The accountant empties them each tick.
     """
 
     def __init__(self, total_bytes: int, wired_bytes: int, other_bytes: int,
@@ -269,6 +270,7 @@ class Kernel:
         self.dirty_vmos: set[int] = set()
         self.page_moves: dict[int, int] = {}
         self.dirty_processes: set[int] = set()
+        self.remapped: dict[int, list[Mapping]] = {}
         self.dirty_jobs: set[int] = set()
         self.root_job = self.create_job(None, "root", kill_on_oom=False)
 
@@ -533,6 +535,7 @@ class Kernel:
         for mapping in vmo.mappings:
             if pages & _range_mask(mapping.offset_pages, mapping.pages):
                 self._map_pages(mapping, pages, sign)
+                self.remapped.setdefault(mapping.vmar.process.koid, []).append(mapping)
 
     def _map_pages(self, mapping: Mapping, pages: int, sign: int) -> None:
         """Add (sign 1) or remove (-1) `mapping`'s pages among `pages` (a bitmap of its VMO)
@@ -555,7 +558,6 @@ class Kernel:
                 hit = (pages & _range_mask(max(page, 0), page + per_window - max(page, 0)))
                 if hit:
                     self.mmu_pages += tables.map_pages(window, sign * hit.bit_count())
-        self.dirty_processes.add(process.koid)
 
     def _release_if_unused(self, vmo: Vmo | None) -> None:
         """Free a VMO nobody reaches: no handle, no mapping, no clone. Parents may follow."""

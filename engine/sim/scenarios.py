@@ -547,24 +547,28 @@ class Oom(FuchsiaDevice):
 
 
 class Scale(FuchsiaDevice):
-    """A big system: 2,000 processes and 100,000 VMOs, about 5% of VMOs changing per tick."""
+    """A big system: `process_count` processes and `vmo_count` VMOs (the device's, then
+    copies of its components, then blobs they hold open), about 5% of VMOs changing per
+    tick."""
 
     description = "2,000 processes, 100,000 VMOs, ~5% of VMOs changing each tick"
     total_bytes = 64 * GB
     components = COMPONENTS
     driver_hosts = DRIVER_HOSTS
+    process_count = 2000
+    vmo_count = 100_000
 
     def boot(self) -> None:
         super().boot()
         sim, kernel, rng = self.sim, self.kernel, self.rng
-        while len(sim.programs) < 2000:
+        while len(sim.programs) < self.process_count:
             spec = COMPONENTS[len(sim.programs) % len(COMPONENTS)]
             copy = spec._replace(name=f"{spec.name.split('.')[0]}-{len(sim.programs)}.cm",
                                  heap_kib=min(spec.heap_kib, 160), classes=min(spec.classes, 12),
                                  threads=0, libs=2, go=False)
             self._start(kernel.create_job(kernel.root_job, ""), copy,
                         self._blob_images(copy, rng.choice(self.binary_blobs)))
-        target = 100_000 - len(kernel.vmos)
+        target = self.vmo_count - len(kernel.vmos)
         programs = list(sim.programs.values())
         # The rest are files of the programs' packages they hold open: blobs the pager
         # brings in and evicts, a page at a time.
@@ -604,6 +608,15 @@ class Scale(FuchsiaDevice):
         kernel.write_pages(writes)
 
 
+class Xl(Scale):
+    """Scale five times over: 10,000 processes and 500,000 VMOs."""
+
+    description = "10,000 processes, 500,000 VMOs, ~5% of VMOs changing each tick"
+    total_bytes = 5 * Scale.total_bytes
+    process_count = 10_000
+    vmo_count = 500_000
+
+
 SCENARIOS = {
     "default": FuchsiaDevice,
     "boot": Boot,
@@ -612,4 +625,5 @@ SCENARIOS = {
     "cow-storm": CowStorm,
     "oom": Oom,
     "scale": Scale,
+    "xl": Xl,
 }
