@@ -117,3 +117,25 @@ async def test_a_full_disk_stops_the_recording_and_the_monitor_runs_on(make_app,
         assert app.snapshot.tick == tick + 1
     recording = Recording.open(path)
     assert recording.ticks and recording.ticks[-1] < tick
+
+
+@pytest.mark.parametrize("when", ["stop", "quit"])
+async def test_a_full_disk_at_the_last_keyframe_is_one_line(make_app, tmp_path, when):
+    """The keyframe built off the tick thread is written at close: a failure there is a
+    notice when recording stops, or one line once the app is gone, never a traceback."""
+    path = tmp_path / "last.zmrec"
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        disk = FullDisk(path)
+        recorder = Recorder(path, metadata_for(app.source), file=disk)
+        recorder.append(app.snapshot)  # its keyframe is still being built
+        disk.room = 0
+        app.recorder, app.recording = recorder, True
+        if when == "stop":
+            await pilot.press("R")
+            assert not app.recording and app.recorder is None
+            assert any("Recording stopped" in m and "No space left" in m
+                       for _, m in messages(app))
+            assert app.is_running
+    if when == "quit":
+        assert "No space left" in app.closing_error and "\n" not in app.closing_error

@@ -66,6 +66,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     BINDINGS = bindings.APP + bindings.VIEWS
     replay: Recording | None = None  # the recording a ReplayApp moves through
 
+    closing_error: str | None = None  # the recording's close failed as the app ended
     recording: reactive[bool] = reactive(False)
     """True while a recorder is open (`--record`, `R`); the header shows it."""
 
@@ -220,8 +221,14 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
             self.notify(str(error), title="Recording stopped", severity="error", timeout=10)
 
     def on_unmount(self) -> None:
+        """Close the recording; a failure (its last keyframe) is said once the app is gone."""
+        from zmtop.engine.recording.format import RecordingError
+
         if self.recorder is not None:
-            self.recorder.close()
+            try:
+                self.recorder.close()
+            except RecordingError as error:
+                self.closing_error = str(error)
 
     def watch_recording(self) -> None:
         self.refresh_headers()

@@ -49,3 +49,5 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             recorder.close()
         raise CliError(str(error)) from None
     app.run()
+    if app.closing_error is not None:
+        raise CliError(app.closing_error)

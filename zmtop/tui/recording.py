@@ -91,7 +91,14 @@ class RecordingControls(_Base):
         recorder, self.recorder = self.recorder, None
         self.recording = False
         if recorder is not None:
-            recorder.close()
+            from zmtop.engine.recording.format import RecordingError
+
+            try:
+                recorder.close()  # writes the last keyframe, which may fail
+            except RecordingError as error:
+                self.notify(str(error), title="Recording stopped", severity="error",
+                            timeout=10)
+                return
             ticks = recorder.ticks_written
             self.notify(f"{ticks} tick{'' if ticks == 1 else 's'} saved to {recorder.name}",
                         title="Recording stopped", timeout=6)
