@@ -34,16 +34,22 @@ async def test_views_switch_rather_than_stack(make_app):
         assert isinstance(app.screen, MainScreen) and crumbs(app) == ""
 
 
+async def drill_into_a_vmo(app, pilot) -> tuple[int, int]:
+    """Open a process, then a VMO over it: their koids."""
+    process = next(iter(app.snapshot.processes))
+    vmo = next(iter(app.snapshot.vmos))
+    app.open_process(process)
+    await pilot.pause()
+    app.open_vmo(vmo)
+    await pilot.pause()
+    return process, vmo
+
+
 @pytest.mark.parametrize("key", sorted(VIEW_KEYS))
 async def test_view_keys_work_from_every_screen(make_app, key):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        process = next(iter(app.snapshot.processes))
-        vmo = next(iter(app.snapshot.vmos))
-        app.open_process(process)
-        await pilot.pause()
-        app.open_vmo(vmo)
-        await pilot.pause()
+        process, vmo = await drill_into_a_vmo(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -59,12 +65,7 @@ async def test_drill_downs_stack_and_the_breadcrumb_shows_the_path(make_app):
         await pilot.press("K")
         await pilot.pause()
         kernel = app.screen
-        process = next(iter(app.snapshot.processes))
-        vmo = next(iter(app.snapshot.vmos))
-        app.open_process(process)
-        await pilot.pause()
-        app.open_vmo(vmo)
-        await pilot.pause()
+        process, vmo = await drill_into_a_vmo(app, pilot)
         name = app.snapshot.processes[process].name
         assert crumbs(app) == f"Job tree › Kernel › process {process} {name} › VMO {vmo}"
         await pilot.click(Breadcrumb, offset=(12, 0))  # on "Kernel"

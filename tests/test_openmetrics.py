@@ -11,13 +11,13 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text
 
+from tests.fleet_helpers import record_oom
 from zmtop.cli.main import main
 from zmtop.cli.metrics import MetricsServer
 from zmtop.engine.analysis.digest import digest, load_buckets
 from zmtop.engine.formats.openmetrics import COUNTED, SEVERITY
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import kstats_fields
 
@@ -117,15 +117,7 @@ async def test_the_live_monitor_serves_the_tick_it_shows():
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    path = tmp_path_factory.mktemp("om") / "oom.zmrec"
-    sim = Simulation("oom", 1)
-    for _ in range(30):
-        sim.step()
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(40):  # through the OOM kill at tick 46
-            recorder.append(sim.step())
-    return path
+    return record_oom(tmp_path_factory.mktemp("om") / "oom.zmrec")
 
 
 def test_export_holds_every_tick_with_its_time(capsys, recording):

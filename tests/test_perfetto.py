@@ -8,11 +8,10 @@ from collections import defaultdict
 import pytest
 from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import Trace, TrackEvent
 
+from tests.fleet_helpers import record_oom
 from zmtop.cli.main import main
 from zmtop.engine.formats.openmetrics import SEVERITY
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import kstats_fields
 
 TOP = 4
@@ -22,14 +21,7 @@ TOP = 4
 def traced(tmp_path_factory):
     """A recording through the oom scenario's kill, its trace, and the trace read back."""
     folder = tmp_path_factory.mktemp("perfetto")
-    path = folder / "oom.zmrec"
-    sim = Simulation("oom", 1)
-    for _ in range(30):
-        sim.step()
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(40):  # the OOM kill is at tick 46
-            recorder.append(sim.step())
+    path = record_oom(folder / "oom.zmrec")
     trace_path = folder / "run.pftrace"
     assert main(["export", str(path), "--format", "perfetto", "--top", str(TOP),
                  "-o", str(trace_path)]) == 0

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.fleet_helpers import stop
 from zmtop.cli.main import main
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import Recorder, metadata_for
@@ -37,13 +38,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.fleet_helpers import stop
+
 CHROMIUM = shutil.which("chromium")
 DEADLINE = 60  # seconds for the page's monitor to show something
 pytestmark = [
@@ -53,12 +55,7 @@ def served():
         assert line.startswith("serving http://"), line
         yield line.split()[1]
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop(server, 20)
 
 
 def wait_for_text(page, *needles: str) -> str:
