@@ -2,8 +2,9 @@
 
 Pure: a treemap.Node hierarchy in, rectangles out. Children are laid out largest first;
 nodes with no positive area, and rectangles that round to nothing, are left out. Only the
-visible `depth` levels below the zoomed node are laid out, so cost follows the screen, not
-the tree. A nested level goes inside its parent's cell below a one-row caption.
+visible `depth` levels below the zoomed node are laid out, plus deeper levels inside any
+rectangle still roomy enough to show them (so a big job is never a blank block); cost follows
+the screen, not the tree. A nested level goes inside its parent's cell below a one-row caption.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ class Tile(NamedTuple):
     w: int
     h: int
     depth: int  # 1 for the zoomed node's children
+    nested: bool = False  # its children are laid out inside it, below its caption
+
+
+ROOMY = (24, 8)  # a rectangle this wide and tall opens one more level, whatever the depth
 
 
 def _worst(total: float, smallest: float, largest: float, side: float) -> float:
@@ -77,6 +82,9 @@ def _layout(node: Node, x: int, y: int, w: int, h: int, level: int, depth: int,
         x0, y0, x1, y1 = round(fx), round(fy), round(fx + fw), round(fy + fh)
         if x1 <= x0 or y1 <= y0:
             continue
-        cells.append(Tile(child, x0, y0, x1 - x0, y1 - y0, level))
-        if level < depth and child.children and y1 - y0 > 1 and x1 - x0 > 1:
-            _layout(child, x0, y0 + 1, x1 - x0, y1 - y0 - 1, level + 1, depth, cells)
+        cw, ch = x1 - x0, y1 - y0
+        roomy = cw >= ROOMY[0] and ch >= ROOMY[1]
+        nested = bool(child.children) and cw > 1 and ch > 1 and (level < depth or roomy)
+        cells.append(Tile(child, x0, y0, cw, ch, level, nested))
+        if nested:
+            _layout(child, x0, y0 + 1, cw, ch - 1, level + 1, depth, cells)

@@ -2,7 +2,7 @@
 
 The view shows one zoomed node: a breadcrumb line, then the node's children laid out by
 engine.formats.treemap_layout (two levels: the children, and their children inside them below a
-caption line). Only that much is laid out, so the cost follows the screen, not the tree.
+caption line; deeper inside rectangles with room). Only that much is laid out, so the cost follows the screen, not the tree.
 Each rectangle keeps its last column and row as a gap, so neighbours stay apart even when
 they share a colour. The selection is one of the children (the depth-1 rectangles); its
 caption line is highlighted.
@@ -273,9 +273,8 @@ class TreemapView(Widget, can_focus=True):
         if w < MIN_LABEL:
             return
         caption, name = self.caption(node)
-        nested = cell.depth < DEPTH and node.children and cell.h > 1 and cell.w > 1
         lines = [caption]
-        if cell_len(caption) > w and h > 1 and not nested:
+        if cell_len(caption) > w and h > 1 and not cell.nested:
             lines = [name or caption, treemap_size(node.area)]
         given = bool(self.runs_of(node))  # dimmed: a name zmtop gave it
         for row, text in zip(range(cell.y, cell.y + h), lines):
