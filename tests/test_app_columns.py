@@ -234,3 +234,14 @@ async def test_a_narrow_tree_drops_optional_columns_first_wherever_they_were_mov
         assert shown[0] == "TASK" and shown[-1] == "NAME"
         if width == 60:
             assert "PSS" in shown  # a column right of #h outlasts it
+
+
+async def test_help_lists_the_chooser_and_its_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        sections = dict(app.screen.sections())
+        assert ("f2 C", "Columns: show, hide, reorder (setup)") in sections["Job tree"]
+        chooser = dict(sections["Column chooser (F2 on the job tree)"])
+        assert chooser["[ - shift+↑"] == "Move up" and chooser["esc f10"] == "Close"

@@ -169,7 +169,7 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         (f"Marks (live: reach back {DEPTH} ticks)", MARKS + [
             Binding("d", "", "With no mark: the oldest tick kept against now")]),
         ("Replay (zmtop replay FILE)", REPLAY),
-        ("Columns (F2 on the job tree)", COLUMNS + [
+        ("Column chooser (F2 on the job tree)", COLUMNS + [
             Binding("space,enter", "", "Show or hide the column (click: the same)")]),
         ("Search and filter prompt", FIND_BAR + [Binding("enter", "", "Keep")]),
     ]
