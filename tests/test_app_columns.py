@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import SelectionList
 
+from tests.fleet_helpers import record_oom
+from zmtop.engine.recording.reader import Recording
+from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui import config
+from zmtop.tui.replay_app import ReplayApp
 from zmtop.tui.screens.columns import ColumnsScreen
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.viewmodels.column_choice import ColumnChoice
@@ -79,6 +83,7 @@ async def test_space_hides_a_column_of_the_tree_and_shows_it_again(make_app):
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
         assert titles(app) == MEMORY
+        paused = app.paused
         await open_chooser(pilot, "PRIVATE")
         await pilot.press("space")
         assert titles(app) == [t for t in MEMORY if t != "PRIVATE"]
@@ -87,6 +92,19 @@ async def test_space_hides_a_column_of_the_tree_and_shows_it_again(make_app):
         assert all(len(table.cells(key)) == len(table.columns) for key in table.keys)
         await pilot.press("enter")
         assert titles(app) == MEMORY and "PRIVATE" in header(app)
+        assert app.paused == paused  # space was not the app's pause
+
+
+async def test_in_a_replay_the_chooser_keys_move_columns_not_ticks(tmp_path):
+    source = ReplaySource(Recording.open(record_oom(tmp_path / "oom.zmrec")))
+    app = ReplayApp(source, autostart=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        tick = app.snapshot.tick
+        await open_chooser(pilot, "PSS")
+        await pilot.press("right_square_bracket", "space")
+        await pilot.pause()
+        assert titles(app)[:3] == ["TASK", "PRIVATE", "SHARED"]  # PSS moved, then hidden
+        assert app.snapshot.tick == tick and app.paused
 
 
 async def test_a_click_toggles_a_column(make_app):
