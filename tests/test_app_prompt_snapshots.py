@@ -1,5 +1,6 @@
 """SVG snapshots of the screens the other snapshot files leave out: the memory hogs, the
-watchdog's prompt, the kill question, the replay's go-to prompt and the command palette.
+watchdog's prompt, the kill question, the replay's go-to prompt, the command palette and the
+column chooser.
 
 The scenes are zmtop.screenshots' (default scenario or the oom recording, seed 1, stepped by
 hand); the prompts' cursors are kept from blinking so that each picture is the same every run.
@@ -71,12 +72,22 @@ async def kill_prompt(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def column_chooser(pilot: Pilot) -> None:
+    """F2 with A.PSS moved up a place and ΔPSS hidden: the tree's header shows both."""
+    await _ticks(pilot)
+    await pilot.press("f2")
+    await pilot.pause()
+    await pilot.press(*["down"] * 4, "left_square_bracket", "down", "down", "space")
+    await pilot.pause()
+
+
 PROMPT_SCENES = [
     Scene("kill-prompt", (80, 24), "zmtop-dark", kill_prompt),
     Scene("hogs", (120, 36), "zmtop-dark", hogs),
     Scene("watchdog-prompt", (120, 36), "zmtop-dark", watchdog_prompt),
     Scene("goto-prompt", (120, 36), "zmtop-dark", goto_prompt, replay_source),
     Scene("palette", (120, 36), "zmtop-dark", palette),
+    Scene("columns", (120, 36), "zmtop-dark", column_chooser),
 ]
 
 

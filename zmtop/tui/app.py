@@ -28,6 +28,7 @@ from zmtop.tui.marks import MarkControls
 from zmtop.tui.monitor import MonitorApp
 from zmtop.tui.recording import RecordingControls
 from zmtop.tui.widgets.cells import UNIT_CYCLE
+from zmtop.tui.widgets.task_table import column_choices
 from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.growth import Growth
 from zmtop.viewmodels.kstats_history import KstatsHistory
@@ -99,8 +100,14 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.window = window
         self.metrics = metrics  # fed every shown tick: `--metrics` serves them (cli.metrics)
         self.set_reactive(ZmtopApp.recording, recorder is not None)
-        keymap, self._keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
+        keymap, keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
         self.set_keymap(keymap)
+        self.column_choices = column_choices()
+        chosen, columns_problem = config.tree_columns(
+            self.settings, {name: choice.titles for name, choice in self.column_choices.items()})
+        for name, titles in chosen.items():
+            self.column_choices[name].restore(titles)
+        self._config_problems = [p for p in (keymap_problem, columns_problem) if p]
         self._use_source(source)
 
     def _use_source(self, source: Source) -> None:
@@ -138,9 +145,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         return MainScreen()
 
     def on_mount(self) -> None:
-        if self._keymap_problem:
-            self.notify(f"{self.config_path}: {self._keymap_problem}", severity="warning",
-                        timeout=10)
+        for problem in self._config_problems:
+            self.notify(f"{self.config_path}: {problem}", severity="warning", timeout=10)
         # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
         self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
         if self.autostart:
@@ -232,6 +238,12 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
 
     def watch_recording(self) -> None:
         self.refresh_headers()
+
+    def save_columns(self) -> None:
+        """Keep the job tree's columns (the F2 chooser's, and T's) in config.toml."""
+        self.settings["tree"] = {name: choice.shown()
+                                 for name, choice in self.column_choices.items()}
+        config.save(self.config_path, self.settings)
 
     def watch_theme(self, name: str) -> None:
         if self.is_running and self.settings.get("theme") != name:

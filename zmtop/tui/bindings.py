@@ -86,6 +86,8 @@ MAIN: list[BindingType] = [
     Binding("backslash,f,f4", "find('filter')", "Filter", id="main.filter"),
     Binding("k,f9", "kill", "Kill", show=False, id="main.kill"),
     Binding("escape", "clear", "Clear", show=False, id="main.clear"),
+    Binding("f2,C", "columns", "Columns: show, hide, reorder (setup)", show=False,
+            id="main.columns"),
 ]
 
 TASK_TABLE: list[BindingType] = [
@@ -125,6 +127,13 @@ TREEMAP_VIEW: list[BindingType] = [
     Binding("backspace", "zoom_out", "Zoom out", id="treemap.zoom-out"),
 ]
 
+COLUMNS: list[BindingType] = [
+    Binding("escape,f10", "app.pop_screen", "Close", id="columns.close"),
+    Binding("left_square_bracket,minus,shift+up", "move(-1)", "Move up", id="columns.up"),
+    Binding("right_square_bracket,plus,equals_sign,shift+down", "move(1)", "Move down",
+            id="columns.down"),
+]
+
 GOTO: list[BindingType] = [Binding("escape", "cancel", "Cancel", id="goto.cancel")]
 
 KILL_PROMPT: list[BindingType] = [
@@ -160,6 +169,8 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         (f"Marks (live: reach back {DEPTH} ticks)", MARKS + [
             Binding("d", "", "With no mark: the oldest tick kept against now")]),
         ("Replay (zmtop replay FILE)", REPLAY),
+        ("Column chooser (F2 on the job tree)", COLUMNS + [
+            Binding("space,enter", "", "Show or hide the column (click: the same)")]),
         ("Search and filter prompt", FIND_BAR + [Binding("enter", "", "Keep")]),
     ]
 

@@ -10,6 +10,7 @@ import functools
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 import zmtop.themes
@@ -92,6 +93,28 @@ def keymap(settings: dict, known: set[str]) -> tuple[dict[str, str], str]:
         return good, ""
     return good, (f"[keymap]: {', '.join(map(repr, bad))}: not a binding id with keys "
                   f"(ids as `zmtop --keys` lists them)")
+
+
+def tree_columns(settings: dict, known: dict[str, Sequence[str]]
+                 ) -> tuple[dict[str, list[str]], str]:
+    """The `[tree]` table's column lists (a setting of `known` = ["TITLE", ...]), and
+    what is wrong in it, in a line ("" when nothing): unknown settings and titles are
+    left out, the rest still apply."""
+    table = settings.get("tree", {})
+    if not isinstance(table, dict):
+        return {}, "[tree] is not a table"
+    good, problems = {}, []
+    for name, titles in table.items():
+        if name not in known or not isinstance(titles, list):
+            problems.append(f"{name!r}: not one of {', '.join(known)} with a list of "
+                            f"column titles")
+            continue
+        good[name] = [title for title in titles if title in known[name]]
+        bad = [title for title in titles if title not in known[name]]
+        if bad:
+            problems.append(f"{name}: {', '.join(map(repr, bad))}: not a column "
+                            f"(F2 lists them)")
+    return good, f"[tree] {'; '.join(problems)}" if problems else ""
 
 
 def load_themes(directory: Path = THEMES_DIR) -> list:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from zmtop.engine.snapshot.records import Snapshot
     from zmtop.engine.sources.driver import Driver
     from zmtop.engine.sources.source import Source
+    from zmtop.viewmodels.column_choice import ColumnChoice
     from zmtop.viewmodels.event_log import EventLog
     from zmtop.viewmodels.growth import Growth
     from zmtop.viewmodels.kstats_history import KstatsHistory
@@ -54,6 +55,7 @@ class MonitorApp(App[object]):
     recorder: Recorder | None
     recording: bool
     can_record: bool
+    column_choices: dict[str, ColumnChoice]  # the job tree's columns, by `[tree]` setting
 
     @property
     @abstractmethod
@@ -100,6 +102,9 @@ class MonitorApp(App[object]):
 
     @abstractmethod
     def refresh_headers(self) -> None: ...
+
+    @abstractmethod
+    def save_columns(self) -> None: ...
 
     # the palette's commands
     @abstractmethod

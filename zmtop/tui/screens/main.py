@@ -20,7 +20,8 @@ class MainScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield TaskTable(self.app.figures, unit=self.app.unit, id="tasks")
+        yield TaskTable(self.app.figures, unit=self.app.unit,
+                        choices=self.app.column_choices, id="tasks")
         yield from self.compose_footer()
 
     @property
@@ -47,6 +48,19 @@ class MainScreen(MonitorScreen):
         snap = self.app.snapshot
         if key is not None and (key in snap.jobs or key in snap.processes):  # not exited
             self.app.ask_kill(key)
+
+    def action_columns(self) -> None:
+        """Choose the tree's columns (htop's F2 setup): those of the view shown, memory
+        or handle counts by type (H)."""
+        from zmtop.tui.screens.columns import ColumnsScreen
+
+        table = self.table
+        view = "job tree, handle counts (H)" if table.by_type else "job tree"
+        self.app.push_screen(ColumnsScreen(table.choice, view, self._columns_changed))
+
+    def _columns_changed(self) -> None:
+        self.table.apply_choice()
+        self.app.save_columns()
 
     def action_clear(self) -> None:
         """Drop the filter and the search highlight."""

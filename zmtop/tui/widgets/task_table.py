@@ -6,18 +6,21 @@ the expansion changed; any other tick just redraws the visible lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
 from zmtop.tui.widgets import cells
 from zmtop.tui.widgets.line_table import Cell, Column, LineTable, counted
+from zmtop.viewmodels.column_choice import ColumnChoice
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
 from zmtop.viewmodels.growth import resample
 from zmtop.viewmodels.handle_rows import HANDLE_KEYS
 from zmtop.viewmodels.task_rows import (
     SORT_KEYS,
+    TREND_KEYS,
     Figures,
     Slot,
     ancestors,
@@ -34,10 +37,10 @@ SPARK_WIDTH = 10  # cells of a row's PSS sparkline
 
 
 def task_columns(task_width: int, unit: str, by_type: bool = False,
-                 sparklines: bool = False, handles: Sequence[int] = ()) -> list[Column]:
-    """The memory columns, growth (and its sparklines) and #h; `by_type` swaps in
-    `k zx ps`'s handle counts by type. `handles` are the largest counts (the root job's),
-    which widen their columns as needed."""
+                 handles: Sequence[int] = ()) -> list[Column]:
+    """Every column of the tree, in its own order: the memory columns, growth, its
+    sparklines and #h; `by_type` swaps in `k zx ps`'s handle counts by type. `handles` are
+    the largest counts (the root job's), which widen their columns as needed."""
     w = cells.size_width(unit)
     task = Column("task", "TASK", task_width, "left", SORT_KEYS["task"])
     name = Column("name", "NAME", 0, "left", SORT_KEYS["name"])
@@ -58,10 +61,20 @@ def task_columns(task_width: int, unit: str, by_type: bool = False,
         Column("apss", "A.PSS", w),
         Column("delta", "ΔPSS", w + 1),
         Column("growth", "GROWTH/MIN", max(11, w + 1), optional=True),
-        *([Column("spark", "PSS TREND", SPARK_WIDTH, optional=True)] if sparklines else []),
+        Column("spark", "PSS TREND", SPARK_WIDTH, optional=True),
         count(0, 5, optional=True),
         name,
     ]
+
+
+def column_choices() -> dict[str, ColumnChoice]:
+    """The tree's columns as it starts, by their `[tree]` setting in config.toml: the
+    memory columns (the sparklines hidden) and, with H, the handle counts by type."""
+    def titles(by_type: bool) -> list[str]:
+        return [column.title for column in task_columns(0, "", by_type)]
+
+    return {"columns": ColumnChoice(titles(False), hidden={"PSS TREND"}),
+            "handle_columns": ColumnChoice(titles(True))}
 
 
 class TaskTable(LineTable[int]):
@@ -72,18 +85,23 @@ class TaskTable(LineTable[int]):
     BINDINGS = bindings.TASK_TABLE
     filterable = True
 
-    def __init__(self, figures: Figures, *, unit: str = "", id: str | None = None) -> None:
+    def __init__(self, figures: Figures, *, unit: str = "",
+                 choices: dict[str, ColumnChoice] | None = None, id: str | None = None) -> None:
         self.figures = figures
         self.unit = unit
         self.collapsed: set[int] = set()
         self.filter_text = ""
         self.slots: dict[int, Slot] = {}
         self.by_type = False  # handle counts by type in place of the memory columns
-        self.sparklines = False  # a PSS sparkline per row beside its growth
+        self.choices = choices or column_choices()  # the columns shown (see `choice`)
+        # whether PSS TREND shows, and a row's shown cells out of all of them: set by
+        # `_show_columns`, which the first `rebuild` calls
+        self.sparklines = False
+        self._pick: Callable[[tuple[Cell, ...]], tuple[Cell, ...]]
         self.exited = ExitedRows(figures.snap)
         self.flat = False  # every process in one list (htop's F5), not the job tree
         self.branches: dict[int, str] = {}  # koid -> its tree lines (see task_rows.branches)
-        super().__init__(task_columns(12, unit), sort="task", title="Jobs", id=id)
+        super().__init__((), sort="task", title="Jobs", id=id)
         self.rebuild()
 
     # -- data -------------------------------------------------------------------------
@@ -137,24 +155,47 @@ class TaskTable(LineTable[int]):
         else:
             task = figures.widest_task()
         exited = (task_width(slot.depth, slot.koid) for slot in rows if slot.kind == EXITED)
-        columns = self._columns(max(task, *exited, 12))
+        self._show_columns(max(task, *exited, 12))
+
+    @property
+    def choice(self) -> ColumnChoice:
+        """The columns of the view shown (memory, or handle counts by type): which, in
+        what order (the F2 chooser edits it)."""
+        return self.choices["handle_columns" if self.by_type else "columns"]
+
+    def _show_columns(self, task_width: int) -> None:
+        """Show the view's columns that its choice keeps, in the choice's order, and pick
+        each row's cells the same way."""
+        handles = self.figures.handles(self.figures.snap.root_job, self.by_type)
+        every = task_columns(task_width, self.unit, self.by_type, handles)
+        at = {column.title: i for i, column in enumerate(every)}
+        picks = [at[title] for title in self.choice.shown()]
+        self._pick = itemgetter(*picks)
+        columns = [every[i] for i in picks]
+        self.sparklines = any(column.key == "spark" for column in columns)
         if columns != list(self.columns):
             self.set_columns(columns)
 
-    def _columns(self, task_width: int) -> list[Column]:
-        handles = self.figures.handles(self.figures.snap.root_job, self.by_type)
-        return task_columns(task_width, self.unit, self.by_type, self.sparklines, handles)
+    def apply_choice(self) -> None:
+        """Show the columns as the choice now has them. A hidden sort column gives way to
+        one sorting the same (PSS TREND to GROWTH/MIN), else to TASK: ps's order."""
+        self._show_columns(self.columns[0].width)
+        keys = {column.key for column in self.columns}
+        if self.sort_key not in keys:
+            if self.sort_key in TREND_KEYS and "growth" in keys:
+                self.sort_key = "growth"
+            else:
+                self.sort_key, self.sort_reverse = "task", False
+        self.rebuild()
 
     def set_unit(self, unit: str) -> None:
         self.unit = unit
-        self.set_columns(self._columns(self.columns[0].width))
+        self._show_columns(self.columns[0].width)
+        self.refresh()
 
     def action_toggle_handles(self) -> None:
         self.by_type = not self.by_type
-        self.set_columns(self._columns(self.columns[0].width))
-        if self.sort_key not in {c.key for c in self.columns}:
-            self.sort_key, self.sort_reverse = "task", False
-        self.rebuild()
+        self.apply_choice()
 
     def action_toggle_tree(self) -> None:
         """The job tree, or every process in one list (htop's tree and flat views)."""
@@ -162,11 +203,10 @@ class TaskTable(LineTable[int]):
         self.rebuild()
 
     def action_toggle_sparklines(self) -> None:
-        self.sparklines = not self.sparklines
-        self.set_columns(self._columns(self.columns[0].width))
-        if self.sort_key == "spark":
-            self.sort_key = "growth"
-        self.refresh()
+        """Show or hide PSS TREND, as the chooser would (and kept in config.toml)."""
+        self.choices["columns"].toggle("PSS TREND")
+        self.apply_choice()
+        self.app.save_columns()
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
@@ -225,14 +265,16 @@ class TaskTable(LineTable[int]):
         else:
             handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
         if self.by_type:
-            return (task, legacy[0], *handles, Cell(name, name_style))
+            return self._pick((task, legacy[0], *handles, Cell(name, name_style)))
         growth = self.app.growth
-        trends = [cells.growth(growth.per_minute(slot.kind, key), unit)]
+        spark = Cell("")
         if self.sparklines:
             values = resample(growth.series(slot.kind, key), SPARK_WIDTH)
-            trends.append(Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim"))
-        return (task, *legacy, Cell(cells.fixed_size(apss, unit)),
-                cells.change(delta, unit), *trends, *handles, Cell(name, name_style))
+            spark = Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim")
+        return self._pick((task, *legacy, Cell(cells.fixed_size(apss, unit)),
+                           cells.change(delta, unit),
+                           cells.growth(growth.per_minute(slot.kind, key), unit), spark,
+                           *handles, Cell(name, name_style)))
 
     def _growth_order(self, kind: str, koid: int) -> float:
         """A row's place when sorted by growth (or its sparkline): no trend counts as 0."""
