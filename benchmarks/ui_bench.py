@@ -1,6 +1,7 @@
 """UI budgets, measured in a 160x50 tmux with benchmarks/tuibench.py: first frame, CPU
-at 1 s ticks, RSS, key-to-repaint latency; and, headless, the UI's own work per tick at scale
-and the time from `v` to the All VMOs screen drawn at scale."""
+at 1 s ticks, RSS, key-to-repaint latency; and, headless, the UI's own work per tick at scale,
+the time from `v` to the All VMOs screen drawn at scale, and the all-in tick (engine and UI)
+at scale and xl."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import asyncio
 import gc
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 
 from benchmarks import CAPTURE, TUIBENCH, median_ms
+from benchmarks.engine_bench import WARMUP_TICKS
 
 KEYS = " ".join(["Down"] * 12 + ["Up"] * 8 + ["End", "Home"])
 
@@ -68,6 +71,49 @@ async def _scale_ticks(ticks: int) -> tuple[float, float]:
     return median_ms(work) - median_ms(idle), median_ms(release)
 
 
+async def _all_in_ticks(scenario: str, ticks: int) -> list[float]:
+    """CPU seconds per tick of everything a tick costs the monitor with the job tree sorted
+    by PSS: the simulation's step, `deliver` and the repaint it causes, the previous
+    snapshot released, less an idle pause; after the engine's warm-up ticks."""
+    from zmtop.cli.main import settle_heap
+    from zmtop.engine.sim.simulation import Simulation
+    from zmtop.tui.app import ZmtopApp
+    from zmtop.tui.widgets.task_table import TaskTable
+
+    sim = Simulation(scenario, 1)
+    for _ in range(WARMUP_TICKS):
+        sim.step()
+    thresholds = gc.get_threshold()
+    settle_heap()  # as the monitor does before it starts
+    app = ZmtopApp(sim, autostart=False)
+    idle, ticked = [], []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(TaskTable).sort_by("pss")
+        for _ in range(ticks):
+            start = time.thread_time()
+            await pilot.pause()
+            idle.append(time.thread_time() - start)
+            start = time.thread_time()
+            app.deliver(sim.step())
+            await pilot.pause()
+            ticked.append(time.thread_time() - start)
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+    pause = statistics.median(idle)
+    return [tick - pause for tick in ticked]
+
+
+def all_in_rows() -> list[tuple[str, float, str, str]]:
+    """The all-in tick at scale and at xl: the issue's budgets are on these lines."""
+    rows = []
+    for scenario, ticks, budget in (("scale", 40, "<= 10"), ("xl", 15, "<= 50")):
+        samples = asyncio.run(_all_in_ticks(scenario, ticks))
+        rows.append((f"ui {scenario}: all-in tick (step, deliver, repaint; tree by PSS), "
+                     "median", median_ms(samples), "ms", budget))
+    return rows
+
+
 async def _open_system_vmos(runs: int) -> float:
     """Wall time from `v` on the job tree to the All VMOs screen drawn, at scale."""
     from zmtop.engine.sim.simulation import Simulation
@@ -95,6 +141,7 @@ def _scale_rows() -> list[tuple[str, float, str, str]]:
         ("ui scale: UI work per tick beyond Simulation.step, median", ui_work, "ms", "<= 5"),
         ("ui scale: releasing the previous snapshot, median", release, "ms", ""),
         ("ui scale: open All VMOs (100k rows), median", opened, "ms", "<= 200"),
+        *all_in_rows(),
     ]
 
 

@@ -153,7 +153,7 @@ def test_a_reordered_tree_is_the_tree_laid_out_afresh(sort, reverse):
             if shape_changed(snap):
                 order = TreeOrder(figures, folded, sort, reverse, keep)
                 continue
-            reordered += order.reorder(figures, snap.changes.processes)
+            reordered += order.reorder(figures)
             fresh = TreeOrder(figures, folded, sort, reverse, keep)
             assert order.keys == fresh.keys
             assert list(map(order.lines, order.keys)) == list(map(fresh.lines, fresh.keys))

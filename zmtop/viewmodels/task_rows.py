@@ -27,6 +27,7 @@ from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
 # column key -> whether it sorts largest first by default
 # A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
 JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
+SHOWN_KEYS = ("pss", "private", "apss")  # the sort columns read from Figures.shown, in order
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
              "delta": True, "growth": True, "spark": True, "name": False}
 TREND_KEYS = ("growth", "spark")  # sorted by growth, which the Figures do not keep
@@ -53,6 +54,7 @@ class Figures:
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self.deltas: dict[int, int] = {}  # processes and summing jobs; see `delta`
+        self.moved_jobs: set[int] = set()  # the summing jobs above the tick's changes
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
         self._records: tuple[Snapshot, dict[int, Process]] = (snap, {})  # see `process`
         self._read_shape(snap)
@@ -122,6 +124,7 @@ class Figures:
         moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
         moved.pop(0, None)
         totals = self.totals
+        touched = set(moved)
         while moved:
             above: dict[int, list[int]] = {}
             for job, (job_pss, job_private, job_apss) in moved.items():
@@ -139,8 +142,10 @@ class Figures:
                 elif parent:
                     above[parent] = [job_pss, job_private, job_apss]
             moved = above
+            touched.update(above)
         self.snap = snap
         self.deltas = deltas
+        self.moved_jobs = touched
 
     def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
         """Tasks came or went: sum every job again and compare with the last tick. Every
@@ -159,6 +164,7 @@ class Figures:
         for koid in snap.jobs:
             deltas[koid] = self.total(koid)[JOB_PSS] - before.get(koid, 0)
         self.deltas = deltas
+        self.moved_jobs = set(snap.jobs)
 
     def shown_as(self, koid: int) -> tuple[str, int]:
         """The task whose figures a job's row shows: its only child's, down a chain of
@@ -228,7 +234,7 @@ class Figures:
         if key == "shared":  # a job's is blank: below every process's
             process = self.process
             return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
-        shown, index = self.shown, ("pss", "private", "apss").index(key)
+        shown, index = self.shown, SHOWN_KEYS.index(key)
         return lambda kind, koid: shown[koid][index]
 
 

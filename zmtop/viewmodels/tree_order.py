@@ -8,10 +8,11 @@ that a tick costs its changes and the jobs they sort among, not the whole tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container
+from operator import gt, itemgetter, lt
 
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
-from zmtop.viewmodels.task_rows import SORT_KEYS, Figures, Slot, sort_value
+from zmtop.viewmodels.task_rows import SHOWN_KEYS, SORT_KEYS, Figures, Slot, sort_value
 
 Kid = tuple[str, int]  # a child row: kind ("j" or "p") and koid
 
@@ -46,7 +47,7 @@ class TreeOrder:
         self._parent: dict[int, int] = {}  # each row's job (an orphan's: the root)
         self._exited: dict[int, list[int]] = {}  # each unfolded job's exited processes
         self._blocks: dict[int, list[int]] = {}
-        self._changed = figures.snap.changes.processes  # those the tick shown changed
+        self._moved = figures.moved_jobs  # the summing jobs the tick shown moved
         self._orphans: list[int] = []
         self._build(collapsed, keep, exited)
 
@@ -61,11 +62,24 @@ class TreeOrder:
     def _value(self) -> Callable[[str, int], object]:
         return sort_value(self.figures, self.sort, self._growth)
 
+    # Speed: keys read and order checked in C loops, sorted only if the order moved; bench:
+    # "ui scale: all-in tick, tree by PSS" (ui_bench).
     def _sorted(self, kids: list[Kid], value: Callable[[str, int], object]) -> list[Kid]:
+        """Children in order: `kids` itself if already so, else a sorted copy."""
         if self.sort == "task":
             kids = sorted(kids, key=lambda kid: (kid[0] == "j", kid[1]))
             return kids[::-1] if self._descending else kids
-        return sorted(kids, key=lambda kid: (value(*kid), kid[1]), reverse=self._descending)
+        koids = list(map(itemgetter(1), kids))
+        if self.sort in SHOWN_KEYS:
+            values = map(itemgetter(SHOWN_KEYS.index(self.sort)),
+                         map(self.figures.shown.__getitem__, koids))
+        else:
+            values = map(value, map(itemgetter(0), kids), koids)
+        keys = list(zip(values, koids))  # ties by koid
+        if all(map(gt if self._descending else lt, keys, keys[1:])):
+            return kids
+        ranked = sorted(range(len(kids)), key=keys.__getitem__, reverse=self._descending)
+        return list(map(kids.__getitem__, ranked))
 
     def _build(self, collapsed: Container[int], keep: set[int] | None,
                exited: ExitedRows | None) -> None:
@@ -124,29 +138,24 @@ class TreeOrder:
 
     # Speed: only the jobs above changed processes re-sort, only moved blocks join again;
     # bench: "ui scale: all-in tick, tree by PSS" (ui_bench).
-    def reorder(self, figures: Figures, changed: Iterable[int]) -> bool:
-        """Follow a tick that moved figures but kept the tree's shape, given the processes
-        it changed: re-sort the children of each job above them, and join again the blocks
-        above a job whose order moved. Whether the rows' order moved."""
+    def reorder(self, figures: Figures) -> bool:
+        """Follow a tick that moved figures but kept the tree's shape (`figures` advanced
+        to it): re-sort the children of each summing job above what it changed (a job with
+        several children sums them; one with a single child shows that child alone), and
+        join again the blocks above a job whose order moved. Whether the rows' order moved."""
         self.figures = figures
-        changed = frozenset(changed)
-        if self.sort == "delta":  # a row that moved last tick may not have moved now
-            changed, self._changed = changed | self._changed, changed
         if self.sort == "task":
             return False
-        value, sinks, kids_of = self._value(), figures.sinks, self.kids
-        dirty: set[int] = set()  # the summing jobs above a changed process: a job with
-        for koid in changed:     # several children sums them, a single child is alone
-            job = sinks.get(koid, 0)
-            while job and job not in dirty:
-                dirty.add(job)
-                job = sinks[job]
+        dirty = figures.moved_jobs
+        if self.sort == "delta":  # a row that moved last tick may not have moved now
+            dirty, self._moved = dirty | self._moved, dirty
+        value, kids_of = self._value(), self.kids
         moved = []
         for job in dirty:
             kids = kids_of.get(job)
             if kids is not None and len(kids) > 1:
                 ordered = self._sorted(kids, value)
-                if ordered != kids:
+                if ordered is not kids:
                     kids_of[job] = ordered
                     moved.append(job)
         if not moved:

@@ -99,7 +99,7 @@ class TaskTable(LineTable[int]):
         if (self.exited.update(snap, exited) or shape_changed(snap)
                 or self._order_may_change(snap)):
             self.rebuild()
-        elif self.order is not None and self.order.reorder(figures, snap.changes.processes):
+        elif self.order is not None and self.order.reorder(figures):
             self.set_keys(self.order.keys, repaint=False)
         else:
             self.refresh_changed()
