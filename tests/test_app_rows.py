@@ -10,6 +10,7 @@ from zmtop.tui.widgets.cells import sparkline
 from zmtop.tui.widgets.header import kstats_fields
 from zmtop.tui.widgets.line_table import fit
 from zmtop.viewmodels.task_rows import (
+    SORT_KEYS,
     Figures,
     ancestors,
     job_totals,
@@ -157,4 +158,10 @@ def test_a_reordered_tree_is_the_tree_laid_out_afresh(sort, reverse):
             fresh = TreeOrder(figures, folded, sort, reverse, keep)
             assert order.keys == fresh.keys
             assert list(map(order.lines, order.keys)) == list(map(fresh.lines, fresh.keys))
+        value, descending = figures.sort_key(sort), SORT_KEYS[sort] != reverse
+        for kids in order.kids.values():  # each job's children as sorted() orders them
+            key = ((lambda kid: (kid[0] == "j", kid[1])) if sort == "task" else
+                   (lambda kid: (value(*kid), kid[1])))
+            want = sorted(kids, key=key)
+            assert kids == (want[::-1] if descending else want)
         assert reordered or sort not in ("pss", "delta")  # the ticks did move rows

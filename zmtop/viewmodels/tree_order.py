@@ -9,7 +9,8 @@ that a tick costs its changes and the jobs they sort among, not the whole tree.
 from __future__ import annotations
 
 from collections.abc import Callable, Container
-from operator import gt, itemgetter, lt
+from itertools import compress
+from operator import eq, ge, gt, itemgetter, le, lt
 
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
 from zmtop.viewmodels.task_rows import SHOWN_KEYS, SORT_KEYS, Figures, Slot, sort_value
@@ -49,6 +50,8 @@ class TreeOrder:
         self._blocks: dict[int, list[int]] = {}
         self._moved = figures.moved_jobs  # the summing jobs the tick shown moved
         self._orphans: list[int] = []
+        # each sorted job's children, their koids and (by a Figures.shown column) rows
+        self._read: dict[int, tuple[list[Kid], list[int], list[list[int]]]] = {}
         self._build(collapsed, keep, exited)
 
     @property
@@ -62,24 +65,38 @@ class TreeOrder:
     def _value(self) -> Callable[[str, int], object]:
         return sort_value(self.figures, self.sort, self._growth)
 
-    # Speed: keys read and order checked in C loops, sorted only if the order moved; bench:
-    # "ui scale: all-in tick, tree by PSS" (ui_bench).
-    def _sorted(self, kids: list[Kid], value: Callable[[str, int], object]) -> list[Kid]:
-        """Children in order: `kids` itself if already so, else a sorted copy."""
+    # Speed: values read and order checked in C loops, from lists kept while the children
+    # keep their order, sorted only if it moved; bench: "ui xl: all-in tick" (ui_bench).
+    def _sorted(self, job: int, kids: list[Kid], value: Callable[[str, int], object]
+                ) -> list[Kid]:
+        """A job's children in order: `kids` itself if already so, else a sorted copy."""
         if self.sort == "task":
             kids = sorted(kids, key=lambda kid: (kid[0] == "j", kid[1]))
             return kids[::-1] if self._descending else kids
-        koids = list(map(itemgetter(1), kids))
+        kept = self._read.get(job)
+        if kept is None or kept[0] is not kids:
+            koids = list(map(itemgetter(1), kids))
+            shown = (list(map(self.figures.shown.__getitem__, koids))
+                     if self.sort in SHOWN_KEYS else [])  # lists a tick moves in place
+            kept = self._read[job] = (kids, koids, shown)
+        _, koids, shown = kept
         if self.sort in SHOWN_KEYS:
-            values = map(itemgetter(SHOWN_KEYS.index(self.sort)),
-                         map(self.figures.shown.__getitem__, koids))
+            values = list(map(itemgetter(SHOWN_KEYS.index(self.sort)), shown))
         else:
-            values = map(value, map(itemgetter(0), kids), koids)
-        keys = list(zip(values, koids))  # ties by koid
-        if all(map(gt if self._descending else lt, keys, keys[1:])):
+            values = list(map(value, map(itemgetter(0), kids), koids))
+        if self._in_order(values, koids):
             return kids
-        ranked = sorted(range(len(kids)), key=keys.__getitem__, reverse=self._descending)
+        ranked = sorted(range(len(kids)), key=lambda i: (values[i], koids[i]),
+                        reverse=self._descending)
         return list(map(kids.__getitem__, ranked))
+
+    def _in_order(self, values: list, koids: list[int]) -> bool:
+        """Whether rows of these values and koids are in the sort's order (ties by koid)."""
+        same = gt if self._descending else lt  # the order of koids of equal values
+        if not all(map(ge if self._descending else le, values, values[1:])):
+            return False
+        ties = compress(range(len(values) - 1), map(eq, values, values[1:]))
+        return all(same(koids[i], koids[i + 1]) for i in ties)
 
     def _build(self, collapsed: Container[int], keep: set[int] | None,
                exited: ExitedRows | None) -> None:
@@ -101,7 +118,7 @@ class TreeOrder:
             self.slots[koid] = Slot("j", koid, depth, len(kids))
             if keep is None and koid in collapsed:
                 continue
-            self.kids[koid] = kids = self._sorted(kids, value)
+            self.kids[koid] = kids = self._sorted(koid, kids, value)
             self._exited[koid] = exits = under.get(koid, [])
             for kind, kid in kids:
                 self._parent[kid] = koid
@@ -154,7 +171,7 @@ class TreeOrder:
         for job in dirty:
             kids = kids_of.get(job)
             if kids is not None and len(kids) > 1:
-                ordered = self._sorted(kids, value)
+                ordered = self._sorted(job, kids, value)
                 if ordered is not kids:
                     kids_of[job] = ordered
                     moved.append(job)

@@ -93,10 +93,11 @@ class TaskTable(LineTable[int]):
         """A new tick: lay the rows out afresh if the tree's shape changed or its order may
         have changed anywhere; re-sort where the tick moved sizes; then repaint the visible
         rows whose text changed."""
+        followed = figures is self.figures  # advanced a tick, not made afresh (a seek)
         self.figures = figures
         snap = figures.snap
         exited = self.app.events.exited_processes(snap.tick)
-        if (self.exited.update(snap, exited) or shape_changed(snap)
+        if (self.exited.update(snap, exited) or shape_changed(snap) or not followed
                 or self._order_may_change(snap)):
             self.rebuild()
         elif self.order is not None and self.order.reorder(figures):
