@@ -136,6 +136,18 @@ def test_totals_moved_tick_by_tick_equal_totals_summed_afresh(scenario):
         before = after
 
 
+def assert_sorted(order: TreeOrder, figures: Figures, sort: str, reverse: bool) -> None:
+    """Each job's children are in the order sorted() gives them."""
+    value, descending = figures.sort_key(sort), SORT_KEYS[sort] != reverse
+
+    def key(kid: tuple[str, int]) -> tuple:
+        return (kid[0] == "j", kid[1]) if sort == "task" else (value(*kid), kid[1])
+
+    for kids in order.kids.values():
+        want = sorted(kids, key=key)
+        assert kids == (want[::-1] if descending else want)
+
+
 @pytest.mark.parametrize("sort", ["pss", "private", "shared", "apss", "delta", "#h", "task"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_a_reordered_tree_is_the_tree_laid_out_afresh(sort, reverse):
@@ -158,10 +170,5 @@ def test_a_reordered_tree_is_the_tree_laid_out_afresh(sort, reverse):
             fresh = TreeOrder(figures, folded, sort, reverse, keep)
             assert order.keys == fresh.keys
             assert list(map(order.lines, order.keys)) == list(map(fresh.lines, fresh.keys))
-        value, descending = figures.sort_key(sort), SORT_KEYS[sort] != reverse
-        for kids in order.kids.values():  # each job's children as sorted() orders them
-            key = ((lambda kid: (kid[0] == "j", kid[1])) if sort == "task" else
-                   (lambda kid: (value(*kid), kid[1])))
-            want = sorted(kids, key=key)
-            assert kids == (want[::-1] if descending else want)
+            assert_sorted(order, figures, sort, reverse)
         assert reordered or sort not in ("pss", "delta")  # the ticks did move rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable
 from operator import add
 from typing import NamedTuple
@@ -27,7 +28,7 @@ from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
 # column key -> whether it sorts largest first by default
 # A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
 JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
-SHOWN_KEYS = ("pss", "private", "apss")  # the sort columns read from Figures.shown, in order
+SHOWN_KEYS = ("pss", "private", "apss")  # the columns of Figures.shown, in order
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
              "delta": True, "growth": True, "spark": True, "name": False}
 TREND_KEYS = ("growth", "spark")  # sorted by growth, which the Figures do not keep
@@ -63,13 +64,15 @@ class Figures:
         self._alias, self.sinks = tree_shape(snap)
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
-        # Speed: a row's figures in one lookup, for the sorted tree; bench: "ui scale: all-in
-        # tick, tree by PSS" (ui_bench). Every task -> [PSS, PRIVATE, A.PSS] as shown: a
-        # process's own, a summing job's totals, a single-child job its child's (one list).
-        shown = {**process_totals(snap), **self.totals}
-        for koid, (_, target) in self._alias.items():
-            shown[koid] = shown[target]
-        self.shown = shown
+        # Speed: every row's figures in columns a tick moves in C loops, for the sorted
+        # tree; bench: "ui xl: all-in tick" (ui_bench). PSS, PRIVATE and A.PSS as shown (a
+        # process's own, a summing job's totals, a single-child job its child's), by the
+        # task's row in `shown_rows`.
+        figures = {**process_totals(snap), **self.totals}
+        rows = dict(zip(figures, range(len(figures))))
+        rows.update((koid, rows[target]) for koid, (_, target) in self._alias.items())
+        self.shown_rows = compact_keys(rows)
+        self.shown = [list(column) for column in zip(*figures.values())] or [[], [], []]
         self._widest: int | None = None  # see `widest_task`
 
     def widest_task(self) -> int:
@@ -113,12 +116,10 @@ class Figures:
             apss.append(new.pss_fixed - old.pss_fixed)
         pss = list(map(add, private, scaled))
         deltas = dict(zip(koids, pss))
-        shown = self.shown
-        for koid, moved_pss, moved_private, moved_apss in zip(koids, pss, private, apss):
-            row = shown[koid]
-            row[JOB_PSS] += moved_pss
-            row[JOB_PRIVATE] += moved_private
-            row[JOB_APSS] += moved_apss
+        rows = list(map(self.shown_rows.__getitem__, koids))
+        for column, moves in zip(self.shown, (pss, private, apss)):
+            deque(map(column.__setitem__, rows, map(add, map(column.__getitem__, rows), moves)),
+                  0)
         sink = self.sinks
         # job -> PSS, PRIVATE, A.PSS moved below it
         moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
@@ -143,6 +144,10 @@ class Figures:
                     above[parent] = [job_pss, job_private, job_apss]
             moved = above
             touched.update(above)
+        for job in touched:
+            row = self.shown_rows[job]
+            for column, figure in zip(self.shown, totals[job]):
+                column[row] = figure
         self.snap = snap
         self.deltas = deltas
         self.moved_jobs = touched
@@ -173,7 +178,8 @@ class Figures:
 
     def total(self, koid: int) -> tuple[int, int, int]:
         """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
-        pss, private, apss = self.shown[koid]
+        row = self.shown_rows[koid]
+        pss, private, apss = (column[row] for column in self.shown)
         return pss, private, apss
 
     def process(self, koid: int) -> Process:
@@ -234,8 +240,8 @@ class Figures:
         if key == "shared":  # a job's is blank: below every process's
             process = self.process
             return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
-        shown, index = self.shown, SHOWN_KEYS.index(key)
-        return lambda kind, koid: shown[koid][index]
+        rows, column = self.shown_rows, self.shown[SHOWN_KEYS.index(key)]
+        return lambda kind, koid: column[rows[koid]]
 
 
 def job_runs(snap: Snapshot, koid: int) -> str:

@@ -50,8 +50,9 @@ class TreeOrder:
         self._blocks: dict[int, list[int]] = {}
         self._moved = figures.moved_jobs  # the summing jobs the tick shown moved
         self._orphans: list[int] = []
-        # each sorted job's children, their koids and (by a Figures.shown column) rows
-        self._read: dict[int, tuple[list[Kid], list[int], list[list[int]]]] = {}
+        # each sorted job's children, their koids and (sorted by a Figures.shown column)
+        # their rows there
+        self._read: dict[int, tuple[list[Kid], list[int], list[int]]] = {}
         self._build(collapsed, keep, exited)
 
     @property
@@ -76,12 +77,12 @@ class TreeOrder:
         kept = self._read.get(job)
         if kept is None or kept[0] is not kids:
             koids = list(map(itemgetter(1), kids))
-            shown = (list(map(self.figures.shown.__getitem__, koids))
-                     if self.sort in SHOWN_KEYS else [])  # lists a tick moves in place
-            kept = self._read[job] = (kids, koids, shown)
-        _, koids, shown = kept
+            rows = (list(map(self.figures.shown_rows.__getitem__, koids))
+                    if self.sort in SHOWN_KEYS else [])
+            kept = self._read[job] = (kids, koids, rows)
+        _, koids, rows = kept
         if self.sort in SHOWN_KEYS:
-            values = list(map(itemgetter(SHOWN_KEYS.index(self.sort)), shown))
+            values = list(map(self.figures.shown[SHOWN_KEYS.index(self.sort)].__getitem__, rows))
         else:
             values = list(map(value, map(itemgetter(0), kids), koids))
         if self._in_order(values, koids):
