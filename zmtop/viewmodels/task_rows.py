@@ -65,7 +65,7 @@ class Figures:
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
         # Speed: every row's figures in columns a tick moves in C loops, for the sorted
-        # tree; bench: "ui xl: all-in tick" (ui_bench). PSS, PRIVATE and A.PSS as shown (a
+        # tree; bench: "ui xl: all-in tick (...)" (ui_bench). PSS, PRIVATE and A.PSS as shown (a
         # process's own, a summing job's totals, a single-child job its child's), by the
         # task's row in `shown_rows`.
         figures = {**process_totals(snap), **self.totals}

@@ -19,7 +19,7 @@ Kid = tuple[str, int]  # a child row: kind ("j" or "p") and koid
 
 
 class TreeOrder:
-    """The rows `flatten` gives, depth first: a job, the processes that exited under it
+    """The job tree's visible rows, depth first: a job, the processes that exited under it
     lately (see ExitedRows), then its processes and child jobs.
 
     By TASK, a job's processes come first, then its child jobs, each by koid (ps's walk
@@ -61,13 +61,14 @@ class TreeOrder:
         return self._blocks[self.figures.snap.root_job]
 
     def rows(self) -> list[Slot]:
+        """The rows, in order."""
         return list(map(self.slots.__getitem__, self.keys))
 
     def _value(self) -> Callable[[str, int], object]:
         return sort_value(self.figures, self.sort, self._growth)
 
     # Speed: values read and order checked in C loops, from lists kept while the children
-    # keep their order, sorted only if it moved; bench: "ui xl: all-in tick" (ui_bench).
+    # keep their order, sorted only if it moved; bench: "ui xl: all-in tick (...)" (ui_bench).
     def _sorted(self, job: int, kids: list[Kid], value: Callable[[str, int], object]
                 ) -> list[Kid]:
         """A job's children in order: `kids` itself if already so, else a sorted copy."""
@@ -155,7 +156,7 @@ class TreeOrder:
         self._blocks[koid] = block
 
     # Speed: only the jobs above changed processes re-sort, only moved blocks join again;
-    # bench: "ui scale: all-in tick, tree by PSS" (ui_bench).
+    # bench: "ui scale: all-in tick (...)" (ui_bench).
     def reorder(self, figures: Figures) -> bool:
         """Follow a tick that moved figures but kept the tree's shape (`figures` advanced
         to it): re-sort the children of each summing job above what it changed (a job with

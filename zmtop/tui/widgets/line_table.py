@@ -183,7 +183,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         self.scroll_to_cursor()
         if repaint:
             self.refresh()
-        else:  # Speed: bench "ui scale: all-in tick, tree by PSS" (ui_bench)
+        else:  # Speed: bench "ui scale: all-in tick (...)" (ui_bench)
             self.refresh_changed()
 
     def refresh_changed(self) -> None:
