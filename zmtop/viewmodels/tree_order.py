@@ -97,8 +97,8 @@ class TreeOrder:
         same = gt if self._descending else lt  # the order of koids of equal values
         if not all(map(ge if self._descending else le, values, values[1:])):
             return False
-        ties = compress(range(len(values) - 1), map(eq, values, values[1:]))
-        return all(same(koids[i], koids[i + 1]) for i in ties)
+        ties = list(map(eq, values, values[1:]))  # each row's, with the next row
+        return all(map(same, compress(koids, ties), compress(koids[1:], ties)))
 
     def _build(self, collapsed: Container[int], keep: set[int] | None,
                exited: ExitedRows | None) -> None:
