@@ -9,7 +9,8 @@ import time
 from benchmarks import median_ms
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.viewmodels.growth import Growth
-from zmtop.viewmodels.task_rows import Figures, flatten
+from zmtop.viewmodels.task_rows import Figures
+from zmtop.viewmodels.tree_order import flatten
 
 Row = tuple[str, float, str, str]
 ROWS = 40  # job tree rows on a screen, each showing its growth once a tick

@@ -13,7 +13,8 @@ from zmtop.tui.screens.main import MainScreen
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
-from zmtop.viewmodels.task_rows import flatten, shape_changed
+from zmtop.viewmodels.task_rows import shape_changed
+from zmtop.viewmodels.tree_order import flatten
 
 
 def lines(table, count: int = 200) -> list[str]:

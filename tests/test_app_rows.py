@@ -10,12 +10,14 @@ from zmtop.tui.widgets.cells import sparkline
 from zmtop.tui.widgets.header import kstats_fields
 from zmtop.tui.widgets.line_table import fit
 from zmtop.viewmodels.task_rows import (
+    SORT_KEYS,
     Figures,
     ancestors,
-    flatten,
     job_totals,
     keep_matching,
+    shape_changed,
 )
+from zmtop.viewmodels.tree_order import TreeOrder, flatten
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +134,41 @@ def test_totals_moved_tick_by_tick_equal_totals_summed_afresh(scenario):
         assert {koid: figures.delta(koid) for koid in after} == {
             koid: pss - before.get(koid, (0,))[0] for koid, (pss, _, _) in after.items()}
         before = after
+
+
+def assert_sorted(order: TreeOrder, figures: Figures, sort: str, reverse: bool) -> None:
+    """Each job's children are in the order sorted() gives them."""
+    value, descending = figures.sort_key(sort), SORT_KEYS[sort] != reverse
+
+    def key(kid: tuple[str, int]) -> tuple:
+        return (kid[0] == "j", kid[1]) if sort == "task" else (value(*kid), kid[1])
+
+    for kids in order.kids.values():
+        want = sorted(kids, key=key)
+        assert kids == (want[::-1] if descending else want)
+
+
+@pytest.mark.parametrize("sort", ["pss", "private", "shared", "apss", "delta", "#h", "task"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_reordered_tree_is_the_tree_laid_out_afresh(sort, reverse):
+    """Tick after tick, TreeOrder.reorder gives the rows and tree lines a fresh TreeOrder
+    gives, folded jobs and a filter included (the tree laid out afresh when tasks come or
+    go, as the job tree does)."""
+    sim = Simulation("default", 1)
+    figures = Figures(sim.snapshot)
+    folded = {sim.snapshot.jobs[sim.snapshot.root_job].jobs[-1]}
+    for keep in (None, keep_matching(figures, "a")):
+        order = TreeOrder(figures, folded, sort, reverse, keep)
+        reordered = 0
+        for _ in range(25):
+            snap = sim.step()
+            figures.advance(snap)
+            if shape_changed(snap):
+                order = TreeOrder(figures, folded, sort, reverse, keep)
+                continue
+            reordered += order.reorder(figures)
+            fresh = TreeOrder(figures, folded, sort, reverse, keep)
+            assert order.keys == fresh.keys
+            assert list(map(order.lines, order.keys)) == list(map(fresh.lines, fresh.keys))
+            assert_sorted(order, figures, sort, reverse)
+        assert reordered or sort not in ("pss", "delta")  # the ticks did move rows

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import parse_source
 from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.line_table import LineTable
 from zmtop.tui.widgets.task_table import TaskTable
 from zmtop.tui.widgets.vmo_tables import SystemVmoTable
-from zmtop.viewmodels.task_rows import Figures, Slot, branches, job_runs
+from zmtop.viewmodels.task_rows import Figures, job_runs
+from zmtop.viewmodels.tree_order import TreeOrder
 
 
 def lines(table, count: int = 200) -> list[str]:
@@ -75,10 +77,26 @@ async def test_folding_moves_no_column(make_app):
         assert header(table) == unfolded
 
 
-def test_branches_draw_the_tree_as_htop_does():
-    rows = [Slot("j", 1, 0, 3), Slot("p", 2, 1, 0), Slot("j", 3, 1, 2), Slot("p", 4, 2, 0),
-            Slot("j", 5, 2, 1), Slot("p", 6, 3, 0), Slot("j", 7, 1, 0)]
-    assert branches(rows) == ["", "├─", "├─", "│ ├─", "│ └─", "│   └─", "└─"]
+def test_tree_lines_are_drawn_as_htop_does():
+    """At each depth above a row: `│ ` if that ancestor has a sibling still to come, then
+    `├─` if the row has, else `└─`; read off the flat rows by depth."""
+    snap = Simulation("default", 1).snapshot
+    order = TreeOrder(Figures(snap), sort="pss")
+    rows = order.rows()
+    depths = [slot.depth for slot in rows]
+
+    def more_after(i: int, depth: int) -> bool:  # a row at `depth` before one above it
+        later = next((d for d in depths[i + 1:] if d <= depth), -1)
+        return later == depth
+
+    for i, slot in enumerate(rows):
+        above = [max(j for j in range(i) if depths[j] == d) for d in range(1, slot.depth)]
+        want = "".join("│ " if more_after(at, d) else "  "
+                       for d, at in enumerate(above, 1))
+        if slot.depth:
+            want += "├─" if more_after(i, slot.depth) else "└─"
+        assert order.lines(slot.koid) == want
+    assert {order.lines(slot.koid)[-2:] for slot in rows if slot.depth} == {"├─", "└─"}
 
 
 async def test_the_tree_has_lines_and_fold_markers(make_app):

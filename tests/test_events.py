@@ -18,7 +18,8 @@ from zmtop.engine.snapshot.records import Event
 from zmtop.engine.sources.poll import PollSource
 from zmtop.viewmodels.event_log import EventLog
 from zmtop.viewmodels.exited_rows import EXITED, ExitedRows
-from zmtop.viewmodels.task_rows import Figures, Slot, flatten
+from zmtop.viewmodels.task_rows import Figures, Slot
+from zmtop.viewmodels.tree_order import TreeOrder
 from zmtop.viewmodels.watchdog import WATCHDOG_OVER, WATCHDOG_UNDER, Watchdog
 
 TICKS = 60  # the oom scenario: pressure up from tick 16, an OOM kill at 46, Normal at 56
@@ -156,9 +157,9 @@ def test_an_exited_process_row_goes_under_its_job_unless_folded():
     rows = ExitedRows()
     assert not rows.update(snap, frozenset())
     assert rows.update(after, frozenset({koid})) and rows.records == {koid: process}
-    placed = rows.place(flatten(Figures(after)), ())
+    placed = TreeOrder(Figures(after), exited=rows).rows()
     at = [slot.koid for slot in placed].index(job.koid)
     assert placed[at + 1] == Slot(EXITED, koid, placed[at].depth + 1, 0)
-    assert koid not in [s.koid for s in rows.place(flatten(Figures(after)), {job.koid})]
+    assert koid not in TreeOrder(Figures(after), {job.koid}, exited=rows).keys
     assert not rows.update(after, frozenset({koid}))  # kept while the log says so
     assert rows.update(after, frozenset()) and rows.records == {}

@@ -7,10 +7,7 @@ shown unfolded, or at the end of the tree when its job went too (an OOM kill).
 
 from __future__ import annotations
 
-from collections.abc import Container
-
 from zmtop.engine.snapshot.records import Process, Snapshot
-from zmtop.viewmodels.task_rows import Slot
 
 EXITED = "x"  # the Slot kind of an exited process's row
 
@@ -35,22 +32,16 @@ class ExitedRows:
         self._shown, self.records = snap, kept
         return kept.keys() != before.keys()
 
-    def place(self, rows: list[Slot], folded: Container[int]) -> list[Slot]:
-        """`rows` with each exited process's row after its job's, if that job is shown and
-        not `folded`; those whose job went, at the end under the root."""
-        if not self.records:
-            return rows
+    def by_job(self, snap: Snapshot) -> tuple[dict[int, list[int]], list[int]]:
+        """The exited processes by koid: those under each job of `snap` (shown after its
+        row when that job is shown unfolded), and the orphans, whose job went too (shown
+        at the end of the tree, under the root)."""
         under: dict[int, list[int]] = {}
+        orphans = []
         for koid in sorted(self.records):
-            under.setdefault(self.records[koid].job_koid, []).append(koid)
-        shown = {slot.koid for slot in rows if slot.kind == "j"}
-        out = []
-        for slot in rows:
-            out.append(slot)
-            if slot.kind == "j" and slot.koid not in folded:
-                out.extend(Slot(EXITED, koid, slot.depth + 1, 0)
-                           for koid in under.get(slot.koid, ()))
-        out.extend(Slot(EXITED, koid, 1, 0) for job, koids in under.items()
-                   if job not in shown and (self._shown is None or job not in self._shown.jobs)
-                   for koid in koids)
-        return out
+            job = self.records[koid].job_koid
+            if job in snap.jobs:
+                under.setdefault(job, []).append(koid)
+            else:
+                orphans.append(koid)
+        return under, orphans

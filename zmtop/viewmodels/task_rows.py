@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Container, Iterable, Sequence
-from operator import add, attrgetter
+from collections import deque
+from collections.abc import Callable, Iterable
+from operator import add
 from typing import NamedTuple
 
 from zmtop.engine.formats.names import safe_name
@@ -27,6 +28,7 @@ from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
 # column key -> whether it sorts largest first by default
 # A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
 JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
+SHOWN_KEYS = ("pss", "private", "apss")  # the columns of Figures.shown, in order
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
              "delta": True, "growth": True, "spark": True, "name": False}
 TREND_KEYS = ("growth", "spark")  # sorted by growth, which the Figures do not keep
@@ -53,14 +55,24 @@ class Figures:
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self.deltas: dict[int, int] = {}  # processes and summing jobs; see `delta`
+        self.moved_jobs: set[int] = set()  # the summing jobs above the tick's changes
         self._handles: dict[bool, dict[int, tuple[int, ...]]] = {}  # by_type -> counts
         self._records: tuple[Snapshot, dict[int, Process]] = (snap, {})  # see `process`
         self._read_shape(snap)
 
     def _read_shape(self, snap: Snapshot) -> None:
-        self._alias, self._sink = tree_shape(snap)
+        self._alias, self.sinks = tree_shape(snap)
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
+        # Speed: every row's figures in columns a tick moves in C loops, for the sorted
+        # tree; bench: "ui xl: all-in tick (...)" (ui_bench). PSS, PRIVATE and A.PSS as shown (a
+        # process's own, a summing job's totals, a single-child job its child's), by the
+        # task's row in `shown_rows`.
+        figures = {**process_totals(snap), **self.totals}
+        rows = dict(zip(figures, range(len(figures))))
+        rows.update((koid, rows[target]) for koid, (_, target) in self._alias.items())
+        self.shown_rows = compact_keys(rows)
+        self.shown = [list(column) for column in zip(*figures.values())] or [[], [], []]
         self._widest: int | None = None  # see `widest_task`
 
     def widest_task(self) -> int:
@@ -104,11 +116,16 @@ class Figures:
             apss.append(new.pss_fixed - old.pss_fixed)
         pss = list(map(add, private, scaled))
         deltas = dict(zip(koids, pss))
-        sink = self._sink
+        rows = list(map(self.shown_rows.__getitem__, koids))
+        for column, moves in zip(self.shown, (pss, private, apss)):
+            deque(map(column.__setitem__, rows, map(add, map(column.__getitem__, rows), moves)),
+                  0)
+        sink = self.sinks
         # job -> PSS, PRIVATE, A.PSS moved below it
         moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
         moved.pop(0, None)
         totals = self.totals
+        touched = set(moved)
         while moved:
             above: dict[int, list[int]] = {}
             for job, (job_pss, job_private, job_apss) in moved.items():
@@ -126,8 +143,14 @@ class Figures:
                 elif parent:
                     above[parent] = [job_pss, job_private, job_apss]
             moved = above
+            touched.update(above)
+        for job in touched:
+            row = self.shown_rows[job]
+            for column, figure in zip(self.shown, totals[job]):
+                column[row] = figure
         self.snap = snap
         self.deltas = deltas
+        self.moved_jobs = touched
 
     def _resum(self, prev: Snapshot, snap: Snapshot) -> None:
         """Tasks came or went: sum every job again and compare with the last tick. Every
@@ -146,6 +169,7 @@ class Figures:
         for koid in snap.jobs:
             deltas[koid] = self.total(koid)[JOB_PSS] - before.get(koid, 0)
         self.deltas = deltas
+        self.moved_jobs = set(snap.jobs)
 
     def shown_as(self, koid: int) -> tuple[str, int]:
         """The task whose figures a job's row shows: its only child's, down a chain of
@@ -154,12 +178,9 @@ class Figures:
 
     def total(self, koid: int) -> tuple[int, int, int]:
         """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
-        kind, koid = self._alias.get(koid, ("j", koid))
-        if kind == "j":
-            pss, private, apss = self.totals[koid]
-            return pss, private, apss
-        proc = self.process(koid)
-        return proc.pss_bytes, proc.private_bytes, proc.pss_fixed
+        row = self.shown_rows[koid]
+        pss, private, apss = (column[row] for column in self.shown)
+        return pss, private, apss
 
     def process(self, koid: int) -> Process:
         """The snapshot's record of a process, read once a tick however often it is shown
@@ -206,7 +227,7 @@ class Figures:
         return f"({runs})" if runs else ""
 
     def sort_key(self, key: str) -> Callable[[str, int], object]:
-        """A row's value (kind, koid) under a sort column, as `flatten` orders siblings."""
+        """A row's value (kind, koid) under a sort column, as `TreeOrder` orders siblings."""
         if key == "task":
             return lambda kind, koid: koid
         if key == "name":
@@ -216,12 +237,11 @@ class Figures:
         if key in HANDLE_KEYS:
             index, by_type = HANDLE_KEYS.index(key), key != "#h"
             return lambda kind, koid: self.handles(koid, by_type)[index]
-        process = self.process
         if key == "shared":  # a job's is blank: below every process's
+            process = self.process
             return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
-        total, index = self.total, ("pss", "private", "apss").index(key)
-        figure = attrgetter(("pss_bytes", "private_bytes", "pss_fixed")[index])
-        return lambda kind, koid: total(koid)[index] if kind == "j" else figure(process(koid))
+        rows, column = self.shown_rows, self.shown[SHOWN_KEYS.index(key)]
+        return lambda kind, koid: column[rows[koid]]
 
 
 def job_runs(snap: Snapshot, koid: int) -> str:
@@ -242,23 +262,6 @@ def task_width(depth: int, koid: int) -> int:
     """The cells of a TASK cell in the tree: its branches (two a level), a fold marker and
     a space, the kind (`j: `) and the koid."""
     return 2 * depth + 5 + len(str(koid))
-
-
-def branches(rows: Sequence[Slot]) -> list[str]:
-    """Each row's tree lines as htop draws them: `│ ` under an ancestor with siblings
-    still to come, then `├─` for a row with siblings after it, else `└─` (none at depth 0).
-    """
-    out = [""] * len(rows)
-    later: list[bool] = []  # by depth: whether a sibling at that depth comes later
-    for i in range(len(rows) - 1, -1, -1):
-        depth = rows[i].depth
-        del later[depth + 1:]
-        later += [False] * (depth + 1 - len(later))
-        if depth:
-            out[i] = "".join(["│ " if more else "  " for more in later[1:depth]]
-                             + ["├─" if later[depth] else "└─"])
-        later[depth] = True
-    return out
 
 
 def shape_changed(snap: Snapshot) -> bool:
@@ -315,6 +318,12 @@ def compact_keys(table: dict[int, int]) -> dict[int, int]:
     return dict(zip(array("q", table).tolist(), table.values()))
 
 
+def process_totals(snap: Snapshot) -> dict[int, list[int]]:
+    """[PSS, PRIVATE, attributed PSS fixed] of every process (lists: a tick moves them)."""
+    return {koid: [proc.pss_bytes, proc.private_bytes, proc.pss_fixed]
+            for koid, proc in snap.processes.items()}
+
+
 def job_totals(snap: Snapshot) -> dict[int, list[int]]:
     """[PSS, PRIVATE, attributed PSS fixed] of every job, summed over descendant processes
     (lists: a tick moves them in place)."""
@@ -360,50 +369,6 @@ def keep_matching(figures: Figures, needle: str) -> set[int]:
     return keep
 
 
-def flatten(
-    figures: Figures,
-    collapsed: Container[int] = frozenset(),
-    sort: str = "task",
-    reverse: bool = False,
-    keep: set[int] | None = None,
-    growth: Callable[[str, int], object] | None = None,
-) -> list[Slot]:
-    """The visible rows, depth first: a job, then its processes and child jobs.
-
-    By TASK, a job's processes come first, then its child jobs, each by koid (ps's walk
-    order on a live system, whose koids grow with age; not an import's file order); a sort
-    by another column orders each job's children together.
-    `keep`, when given, is a filter's rows; collapsing is then ignored so matches show.
-    `growth` gives a row's value under the growth sorts (TREND_KEYS).
-    """
-    snap = figures.snap
-    descending = SORT_KEYS[sort] != reverse
-    value = _order(figures, sort, growth)
-    out: list[Slot] = []
-    stack: list[tuple[str, int, int]] = [("j", snap.root_job, 0)]
-    while stack:
-        kind, koid, depth = stack.pop()
-        if kind == "p":
-            out.append(Slot("p", koid, depth, 0))
-            continue
-        job = snap.jobs[koid]
-        if sort == "task":
-            kids = [("p", k) for k in sorted(job.processes)] + [("j", k) for k in sorted(job.jobs)]
-        else:
-            kids = [("p", k) for k in job.processes] + [("j", k) for k in job.jobs]
-        if keep is not None:
-            kids = [kid for kid in kids if kid[1] in keep]
-        out.append(Slot("j", koid, depth, len(kids)))
-        if keep is None and koid in collapsed:
-            continue
-        if sort != "task" and len(kids) > 1:
-            kids.sort(key=lambda kid: (value(*kid), kid[1]), reverse=descending)
-        elif descending:
-            kids.reverse()
-        stack.extend((kind, k, depth + 1) for kind, k in reversed(kids))
-    return out
-
-
 def flat_list(
     figures: Figures,
     sort: str = "task",
@@ -412,14 +377,14 @@ def flat_list(
     growth: Callable[[str, int], object] | None = None,
 ) -> list[Slot]:
     """Every process in one list, as htop's flat view lists them: no jobs, ordered by the
-    sort column (by koid when unsorted); `keep` and `growth` as `flatten` takes them."""
-    value = _order(figures, sort, growth)
+    sort column (by koid when unsorted); `keep` and `growth` as `TreeOrder` takes them."""
+    value = sort_value(figures, sort, growth)
     koids = [koid for koid in figures.snap.processes if keep is None or koid in keep]
     koids.sort(key=lambda koid: (value("p", koid), koid), reverse=SORT_KEYS[sort] != reverse)
     return [Slot("p", koid, 0, 0) for koid in koids]
 
 
-def _order(figures: Figures, sort: str,
+def sort_value(figures: Figures, sort: str,
            growth: Callable[[str, int], object] | None) -> Callable[[str, int], object]:
     """A row's value (kind, koid) under a sort column, the growth sorts' from `growth`."""
     if sort in TREND_KEYS:

@@ -171,8 +171,9 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         except ValueError:
             return None
 
-    def set_keys(self, keys: list[K]) -> None:
-        """Show new rows, keeping the cursor on its key (or its place if the key went)."""
+    def set_keys(self, keys: list[K], *, repaint: bool = True) -> None:
+        """Show new rows, keeping the cursor on its key (or its place if the key went).
+        `repaint=False` (a tick that only moved rows): repaint only the lines that changed."""
         old = self.cursor_key
         self.keys = keys
         index = self.index_of(old) if old is not None else None
@@ -180,7 +181,10 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         self._resize()
         self._update_titles()
         self.scroll_to_cursor()
-        self.refresh()
+        if repaint:
+            self.refresh()
+        else:  # Speed: bench "ui scale: all-in tick (...)" (ui_bench)
+            self.refresh_changed()
 
     def refresh_changed(self) -> None:
         """Repaint only the visible lines whose cells differ from those painted there: a

@@ -1,7 +1,8 @@
 """The job tree: jobs and processes with ps's PSS/PRIVATE/SHARED, attributed PSS and change.
 
-The flattened rows are recomputed only when the tree's structure, the sort, the filter or
-the expansion changed; any other tick just redraws the visible lines.
+The rows are laid out afresh only when the tree's structure, the sort, the filter or the
+expansion changed; a tick that moved sizes re-sorts only the jobs above what it changed
+(TreeOrder), and repaints only the visible lines whose text changed.
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from zmtop.viewmodels.task_rows import (
     Figures,
     Slot,
     ancestors,
-    branches,
     flat_list,
-    flatten,
     keep_matching,
     matches,
     shape_changed,
     task_width,
 )
+from zmtop.viewmodels.tree_order import TreeOrder, flatten
 
 SPARK_WIDTH = 10  # cells of a row's PSS sparkline
 
@@ -100,52 +100,60 @@ class TaskTable(LineTable[int]):
         self._pick: Callable[[tuple[Cell, ...]], tuple[Cell, ...]]
         self.exited = ExitedRows(figures.snap)
         self.flat = False  # every process in one list (htop's F5), not the job tree
-        self.branches: dict[int, str] = {}  # koid -> its tree lines (see task_rows.branches)
+        self.order: TreeOrder | None = None  # the tree's rows (None in the flat list)
         super().__init__((), sort="task", title="Jobs", id=id)
         self.rebuild()
 
     # -- data -------------------------------------------------------------------------
 
     def update(self, figures: Figures) -> None:
-        """A new tick: re-flatten only if the tree's shape or its order may have changed,
-        else repaint the visible rows whose text changed."""
+        """A new tick: lay the rows out afresh if the tree's shape changed or its order may
+        have changed anywhere; re-sort where the tick moved sizes; then repaint the visible
+        rows whose text changed."""
+        followed = figures is self.figures  # advanced a tick, not made afresh (a seek)
         self.figures = figures
-        exited = self.app.events.exited_processes(figures.snap.tick)
-        if (self.exited.update(figures.snap, exited) or shape_changed(figures.snap)
-                or self._order_may_change(figures.snap)):
+        snap = figures.snap
+        exited = self.app.events.exited_processes(snap.tick)
+        if (self.exited.update(snap, exited) or shape_changed(snap) or not followed
+                or self._order_may_change(snap)):
             self.rebuild()
+        elif self.order is not None and self.order.reorder(figures):
+            self.set_keys(self.order.keys, repaint=False)
         else:
             self.refresh_changed()
         self._update_titles()
 
     def _order_may_change(self, snap: Snapshot) -> bool:
-        """Koid order never does; names only with records that did more than move."""
+        """Whether a tick may move rows that TreeOrder.reorder does not follow: koid order
+        never moves; names only with records that did more than move; sizes and counts are
+        followed in the tree (under a filter too: names did not change), not in the flat
+        list; growth moves every row."""
         if self.sort_key == "task":
             return False
         if self.sort_key == "name":
             changes = snap.changes
             return bool(changes.jobs) or len(changes.processes) > len(changes.process_moves)
-        return True
+        return self.order is None or self.sort_key in TREND_KEYS
 
     def rebuild(self) -> None:
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
         if self.flat:
+            self.order = None
             rows = flat_list(self.figures, self.sort_key, self.sort_reverse, keep,
                              self._growth_order)
             if not needle:
                 rows += [Slot(EXITED, koid, 0, 0) for koid in sorted(self.exited.records)]
+            self.slots = {slot.koid: slot for slot in rows}
+            keys = [slot.koid for slot in rows]
         else:
-            rows = flatten(self.figures, self.collapsed, self.sort_key, self.sort_reverse,
-                           keep, self._growth_order)
-            if not needle:
-                rows = self.exited.place(rows, self.collapsed)
-        self.slots = {slot.koid: slot for slot in rows}
-        self.branches = {slot.koid: lines for slot, lines in zip(rows, branches(rows))}
-        self._fit_columns(rows)
-        self.set_keys([slot.koid for slot in rows])
+            self.order = TreeOrder(self.figures, self.collapsed, self.sort_key,
+                                   self.sort_reverse, keep, self._growth_order, self.exited)
+            self.slots, keys = self.order.slots, self.order.keys
+        self._fit_columns()
+        self.set_keys(keys)
 
-    def _fit_columns(self, rows: Sequence[Slot]) -> None:
+    def _fit_columns(self) -> None:
         """Widen TASK for the deepest task of the whole tree (in the flat list, the longest
         koid), not the rows shown, and #h for the root job's count: folding, unfolding and
         filtering then move no column."""
@@ -154,7 +162,8 @@ class TaskTable(LineTable[int]):
             task = task_width(0, max(figures.snap.processes, default=0))
         else:
             task = figures.widest_task()
-        exited = (task_width(slot.depth, slot.koid) for slot in rows if slot.kind == EXITED)
+        exited = (task_width(self.slots[koid].depth, koid) for koid in self.exited.records
+                  if koid in self.slots)
         self._show_columns(max(task, *exited, 12))
 
     @property
@@ -226,13 +235,13 @@ class TaskTable(LineTable[int]):
 
     def cells(self, key: int) -> Sequence[Cell]:
         slot = self.slots[key]
-        if self.flat:
+        if self.order is None:
             lead = ""
         elif slot.kind == "j" and slot.children:
             folded = key in self.collapsed and not self.filter_text
-            lead = f"{self.branches[key]}{'▸' if folded else '▾'} "
+            lead = f"{self.order.lines(key)}{'▸' if folded else '▾'} "
         else:
-            lead = f"{self.branches[key]}{'─' if slot.depth else ' '} "
+            lead = f"{self.order.lines(key)}{'─' if slot.depth else ' '} "
         if slot.kind == EXITED:  # gone: its task and name, no figures
             name = safe_name(self.exited.records[key].name)
             return (Cell(f"{lead}p: {key}", "task-table--exited"),

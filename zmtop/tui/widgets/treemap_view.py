@@ -2,7 +2,8 @@
 
 The view shows one zoomed node: a breadcrumb line, then the node's children laid out by
 engine.formats.treemap_layout (two levels: the children, and their children inside them below a
-caption line; deeper inside rectangles with room). Only that much is laid out, so the cost follows the screen, not the tree.
+caption line; deeper inside rectangles with room). Only that much is laid out, so the cost
+follows the screen, not the tree.
 Each rectangle keeps its last column and row as a gap, so neighbours stay apart even when
 they share a colour. The selection is one of the children (the depth-1 rectangles); its
 caption line is highlighted.
