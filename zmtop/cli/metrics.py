@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from prometheus_client.core import Metric
 
-    from zmtop.engine.analysis.digest import Digest
+    from zmtop.engine.analysis.digester import Digester
     from zmtop.engine.snapshot.records import Snapshot
     from zmtop.engine.sources.source import Source
 
@@ -44,7 +44,7 @@ class MetricsServer:
         self.top = top or TOP
         self._counts = EventCounts()
         self._newest: tuple[Snapshot, dict[str, int], dict[str, int]] | None = None
-        self._digested: tuple[Snapshot, Digest] | None = None
+        self._digester: Digester | None = None
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
         host, port = address
@@ -58,36 +58,31 @@ class MetricsServer:
     def watch(self, source: Source) -> None:
         """Serve `source`'s snapshots: the one it stands at now, then each one fed."""
         from zmtop.engine.analysis.digest import load_buckets
+        from zmtop.engine.analysis.digester import Digester
 
         self._source = source
-        self._buckets = source.buckets or load_buckets()
+        self._digester = Digester(source.buckets or load_buckets())
         self.device = self.device or source.snapshot.source
         self.feed(source.snapshot)
 
     def feed(self, snap: Snapshot) -> None:
-        """Take the newest snapshot (every one the source makes: events are counted here)."""
+        """Take the newest snapshot (every one the source makes: events are counted here,
+        and the digest notes what changed)."""
+        assert self._digester is not None, "watch a source first"
         self._counts.add(snap)
+        self._digester.follow(snap)
         self._newest = (snap, dict(self._counts.totals), self._source.kernel_extended)
 
     def collect(self) -> Iterable[Metric]:
         """The metrics of the newest snapshot (prometheus-client's collector interface)."""
         from zmtop.engine.formats.openmetrics import MetricSet
 
-        if self._newest is None:
+        if self._newest is None or self._digester is None:
             return []
         snap, totals, extended = self._newest
         metrics = MetricSet(self.device or snap.source, self.top)
-        metrics.add(snap, totals, self._digest(snap, extended))
+        metrics.add(snap, totals, self._digester.digest(snap, extended))
         return metrics.families()
-
-    def _digest(self, snap: Snapshot, extended: dict[str, int]) -> Digest:
-        """The snapshot's digest, worked out once however many scrapes read it."""
-        from zmtop.engine.analysis.digest import digest
-
-        done = self._digested
-        if done is None or done[0] is not snap:
-            done = self._digested = (snap, digest(snap, self._buckets, extended))
-        return done[1]
 
     def close(self) -> None:
         self._httpd.shutdown()
