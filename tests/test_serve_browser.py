@@ -82,8 +82,11 @@ def test_the_page_shows_the_monitor_and_opens_a_process(served):
             assert "total 8192M" in text and "free " in text and "VMOs " in text
             assert "j: 1024" in text and "bin/component_manager" in text
             # No click first: the job tree has the keys as soon as the page shows it.
-            page.keyboard.type("/1032")  # find the process by koid
-            page.keyboard.press("Enter")
+            page.keyboard.press("/")  # find the process by koid
+            wait_for_text(page, "search: name or koid")
+            page.keyboard.type("1032")
+            wait_for_text(page, "1 match")
+            page.keyboard.press("Enter")  # the find bar closes on it
             page.keyboard.press("Enter")
             text = wait_for_text(page, "vmaps", "p: 1032  bin/component_manager")
             assert "proc:1032" in text and "vmos" in text
