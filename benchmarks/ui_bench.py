@@ -20,8 +20,9 @@ from benchmarks.engine_bench import WARMUP_TICKS
 KEYS = " ".join(["Down"] * 12 + ["Up"] * 8 + ["End", "Home"])
 
 
-def _tuibench(name: str, args: list[str], seconds: float, keys: str = "", *,
-              repeat: int = 1, warmup: float = 3) -> dict:
+def tuibench(name: str, args: list[str], seconds: float, keys: str = "", *,
+             repeat: int = 1, warmup: float = 3) -> dict:
+    """tuibench.py's result for `zmtop ARGS` in a 160x50 tmux, `seconds` of steady window."""
     command = [sys.executable, str(TUIBENCH), "--name", name, "--marker", "TASK",
                "--seconds", str(seconds), "--warmup", str(warmup), "--timeout", "90",
                "--repeat", str(repeat), *(["--keys", keys] if keys else []),
@@ -148,12 +149,12 @@ def _scale_rows() -> list[tuple[str, float, str, str]]:
 def run() -> list[tuple[str, float, str, str]]:
     if shutil.which("tmux") is None:  # tuibench.py drives the app in a tmux
         return [("ui: skipped, tmux not found", 0.0, "", ""), *_scale_rows()]
-    starts = _tuibench("zmtop-start", [], 1, repeat=5, warmup=0.5)["summary"]
-    live = _tuibench("zmtop-default", [], 30, KEYS)
-    scale = _tuibench("zmtop-scale", ["--scenario", "scale"], 15, KEYS)
-    imported = _tuibench("zmtop-capture", ["--from", str(CAPTURE)], 5, "Down")
+    starts = tuibench("zmtop-start", [], 1, repeat=5, warmup=0.5)["summary"]
+    live = tuibench("zmtop-default", [], 30, KEYS)
+    scale = tuibench("zmtop-scale", ["--scenario", "scale"], 15, KEYS)
+    imported = tuibench("zmtop-capture", ["--from", str(CAPTURE)], 5, "Down")
     # xl: `s` sorts the tree by PSS (its key lays out 10,000 rows), then the same moves
-    xl = _tuibench("zmtop-xl", ["--scenario", "xl"], 15, f"s {KEYS}", warmup=5)
+    xl = tuibench("zmtop-xl", ["--scenario", "xl"], 15, f"s {KEYS}", warmup=5)
     return [
         ("ui capture: first frame of the real capture", imported["first_frame_ms"], "ms",
          "<= 300 beyond start-up"),

@@ -63,7 +63,7 @@ def test_a_scrape_says_what_the_tools_say(served):
     server, sim, fed = served
     snap = sim.snapshot
     samples = scrape(server.url)
-    assert {s.labels["device"] for name in samples for s in samples[name]} == {"sim:oom:3"}
+    assert devices(samples) == {"sim:oom:3"}
     assert samples["zmtop_tick"][0].value == snap.tick == 5
     total = samples["zmtop_kstats_total_bytes"][0].value
     parts = {s.labels["field"]: s.value for s in samples["zmtop_kstats_bytes"]}
@@ -103,14 +103,50 @@ async def test_the_live_monitor_serves_the_tick_it_shows():
 
     server = MetricsServer((LOOPBACK, 0))
     try:
-        sim = Simulation("default", 1)
-        server.watch(sim)
-        app = ZmtopApp(sim, autostart=False, metrics=server.feed)
+        app = ZmtopApp(Simulation("default", 1), autostart=False, metrics=server)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.press("full_stop", "full_stop")
             samples = scrape(server.url)
             assert samples["zmtop_tick"][0].value == app.snapshot.tick == 2
             assert samples["zmtop_kstats_total_bytes"][0].value == app.snapshot.kmem.total_bytes
+    finally:
+        server.close()
+
+
+def devices(samples) -> set[str]:
+    return {s.labels["device"] for name in samples for s in samples[name]}
+
+
+@pytest.mark.parametrize("given", [None, "lab-7"])
+async def test_the_device_follows_a_scenario_switch(given):
+    """After the palette switches scenario, the series carry the new source's name (unless
+    a device was named), its figures, its digest and its own event counts."""
+    from zmtop.tui.app import ZmtopApp
+    from zmtop.tui.widgets.header import KstatsHeader
+
+    server = MetricsServer((LOOPBACK, 0), device=given)
+    try:
+        app = ZmtopApp(Simulation("oom", 1), autostart=False, metrics=server)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press(*["full_stop"] * 3)
+            assert devices(scrape(server.url)) == {given or "sim:oom:1"}
+            await pilot.press("ctrl+p", *"scenario: leak")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            fed = [app.snapshot]
+            await pilot.press("full_stop")
+            fed.append(app.snapshot)
+            assert app.snapshot.source == "sim:leak:1" and app.snapshot.tick == 1
+            assert "sim:leak:1" in app.screen.query_one(KstatsHeader).text
+            samples = scrape(server.url)
+            assert devices(samples) == {given or "sim:leak:1"}
+            assert samples["zmtop_tick"][0].value == 1
+            assert samples["zmtop_kstats_total_bytes"][0].value == app.snapshot.kmem.total_bytes
+            assert {s.labels["bucket"]: s.value for s in samples["zmtop_digest_bytes"]} == {
+                row.name: row.size for row in digest(app.snapshot, load_buckets()).rows()}
+            assert samples["zmtop_process_starts_total"][0].value == sum(
+                e.kind == "process-start" for snap in fed for e in snap.events) > 0
     finally:
         server.close()
 

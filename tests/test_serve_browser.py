@@ -1,5 +1,6 @@
 """`zmtop serve` in a real headless Chromium (Debian's), driven by Playwright: the page shows
-the kstats header and the job tree, and Enter on a process opens its vmaps."""
+the kstats header and the job tree, which takes keys with no click first: finding a process
+and Enter on it open its vmaps."""
 
 from __future__ import annotations
 
@@ -68,14 +69,6 @@ def wait_for_text(page, *needles: str) -> str:
     pytest.fail(f"the page never showed {needles}; it showed:\n{text}")
 
 
-def click_row(page, text: str, needle: str) -> None:
-    """Click the terminal row that shows `needle`, near its left edge."""
-    row = next(i for i, line in enumerate(text.split("\n")) if needle in line)
-    rows = page.evaluate("() => window.zmtopTerminals.find(t => t && t.buffer).rows")
-    box = page.locator(".xterm-screen").bounding_box()
-    page.mouse.click(box["x"] + 40, box["y"] + (row + 0.5) * box["height"] / rows)
-
-
 def test_the_page_shows_the_monitor_and_opens_a_process(served):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
@@ -88,7 +81,12 @@ def test_the_page_shows_the_monitor_and_opens_a_process(served):
             text = wait_for_text(page, "TASK", "p: 1032")
             assert "total 8192M" in text and "free " in text and "VMOs " in text
             assert "j: 1024" in text and "bin/component_manager" in text
-            click_row(page, text, "p: 1032")  # selects the process (a double click opens)
+            # No click first: the job tree has the keys as soon as the page shows it.
+            page.keyboard.press("/")  # find the process by koid
+            wait_for_text(page, "search: name or koid")
+            page.keyboard.type("1032")
+            wait_for_text(page, "1 match")
+            page.keyboard.press("Enter")  # the find bar closes on it
             page.keyboard.press("Enter")
             text = wait_for_text(page, "vmaps", "p: 1032  bin/component_manager")
             assert "proc:1032" in text and "vmos" in text

@@ -147,9 +147,16 @@ def digest(snap: Snapshot, buckets: list[BucketMatch],
                     koids.append(koid)
                     size += vmos[koid].committed_bytes
         claimed.append(Bucket(match.name, size, tuple(sorted(koids))))
-    claimed.sort(key=lambda b: -b.size)
     rest = Bucket("Undigested", sum(vmos[k].committed_bytes for k in undigested),
                   tuple(sorted(undigested)))
+    return digest_of(snap, claimed, rest, kernel_extended)
+
+
+def digest_of(snap: Snapshot, claimed: list[Bucket], rest: Bucket,
+              kernel_extended: dict[str, int] | None = None) -> Digest:
+    """The digest of `snap` once its VMOs are in buckets: `claimed`, the config's buckets in
+    its order, and `rest`, Undigested; the lines that follow come from Kmem."""
+    claimed = sorted(claimed, key=lambda b: -b.size)
     kmem = snap.kmem
     if kmem.total_bytes == 0:
         return Digest(snap.time_ns, tuple(claimed), rest, 0, None, None)

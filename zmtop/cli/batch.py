@@ -248,20 +248,22 @@ def _every_tick(args: argparse.Namespace, *, checked: bool = True):
 def _openmetrics(args: argparse.Namespace) -> str:
     """OpenMetrics text with a timestamp per sample: a recording's from the time it started
     (Unix seconds), any other source's on the simulated clock of `kstats -t`."""
-    from zmtop.engine.analysis.digest import digest, load_buckets
+    from zmtop.engine.analysis.digest import load_buckets
+    from zmtop.engine.analysis.digester import Digester
     from zmtop.engine.formats.openmetrics import TOP, EventCounts, MetricSet, openmetrics_text
     from zmtop.engine.formats.psutils import EPOCH
     from zmtop.engine.sources.source import is_seekable
 
     source, snapshots = _every_tick(args)
-    buckets = source.buckets or load_buckets()
+    digester = Digester(source.buckets or load_buckets())
     first = next(snapshots)
     start = source.recording.metadata.start_time if is_seekable(source) else 0.0
     start = start or EPOCH.timestamp() + first.time_ns / 1e9
     metrics, counts = MetricSet(first.source, args.top or TOP), EventCounts()
     for snap in itertools.chain([first], snapshots):
         counts.add(snap)
-        metrics.add(snap, counts.totals, digest(snap, buckets, source.kernel_extended),
+        digester.follow(snap)
+        metrics.add(snap, counts.totals, digester.digest(snap, source.kernel_extended),
                     start + (snap.time_ns - first.time_ns) / 1e9)
     return openmetrics_text(metrics)
 

@@ -240,12 +240,9 @@ def _run_live(args: argparse.Namespace, server) -> None:
         _refuse_record(args, args.from_file)
         _replay(source, args.theme, args.window, args.units)
         return
-    if server is not None:
-        server.watch(source)
     settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
-            window=args.window, unit=args.units,
-            metrics=server.feed if server else None)
+            window=args.window, unit=args.units, metrics=server)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:

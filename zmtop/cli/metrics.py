@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from zmtop.errors import CliError
 
@@ -19,9 +19,20 @@ if TYPE_CHECKING:
 
     from prometheus_client.core import Metric
 
-    from zmtop.engine.analysis.digest import Digest
+    from zmtop.engine.analysis.digester import Digester
     from zmtop.engine.snapshot.records import Snapshot
     from zmtop.engine.sources.source import Source
+
+
+class _Fed(NamedTuple):
+    """The newest snapshot fed, with what its scrape needs: the event counts so far, the
+    kernel counters, the device label and the digester of its source."""
+
+    snap: Snapshot
+    totals: dict[str, int]
+    extended: dict[str, int]
+    device: str
+    digester: Digester
 
 
 class MetricsServer:
@@ -29,22 +40,22 @@ class MetricsServer:
 
     Binding is done first, so that a port in use or an address that cannot be bound is a
     CliError before any source opens; `watch` then names the source (its buckets, its kernel
-    counters), and every snapshot it makes is fed. `device` labels every series (default:
-    the snapshots' source, e.g. `sim:default:1`); the `top` processes, largest PSS first,
-    get series of their own.
+    counters), and every snapshot it makes is fed; a source watched in its place (the
+    monitor's scenario switch) starts its counts again. `device` labels every series (if not
+    given, the watched source's name, e.g. `sim:default:1`); the `top` processes, largest
+    PSS first, get series of their own.
     """
 
     def __init__(self, address: tuple[str, int], *, device: str | None = None,
                  top: int | None = None) -> None:
         from prometheus_client import CollectorRegistry, start_http_server
 
-        from zmtop.engine.formats.openmetrics import TOP, EventCounts
+        from zmtop.engine.formats.openmetrics import TOP
 
-        self.device = device
+        self.given_device = device
+        self.device = device or ""
         self.top = top or TOP
-        self._counts = EventCounts()
-        self._newest: tuple[Snapshot, dict[str, int], dict[str, int]] | None = None
-        self._digested: tuple[Snapshot, Digest] | None = None
+        self._fed: _Fed | None = None
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
         host, port = address
@@ -58,36 +69,33 @@ class MetricsServer:
     def watch(self, source: Source) -> None:
         """Serve `source`'s snapshots: the one it stands at now, then each one fed."""
         from zmtop.engine.analysis.digest import load_buckets
+        from zmtop.engine.analysis.digester import Digester
+        from zmtop.engine.formats.openmetrics import EventCounts
 
         self._source = source
-        self._buckets = source.buckets or load_buckets()
-        self.device = self.device or source.snapshot.source
+        self._counts = EventCounts()
+        self._digester = Digester(source.buckets or load_buckets())
+        self.device = self.given_device or source.snapshot.source
         self.feed(source.snapshot)
 
     def feed(self, snap: Snapshot) -> None:
-        """Take the newest snapshot (every one the source makes: events are counted here)."""
+        """Take the newest snapshot (every one the source makes: events are counted here,
+        and the digest notes what changed)."""
         self._counts.add(snap)
-        self._newest = (snap, dict(self._counts.totals), self._source.kernel_extended)
+        self._digester.follow(snap)
+        self._fed = _Fed(snap, dict(self._counts.totals), self._source.kernel_extended,
+                         self.device, self._digester)
 
     def collect(self) -> Iterable[Metric]:
         """The metrics of the newest snapshot (prometheus-client's collector interface)."""
         from zmtop.engine.formats.openmetrics import MetricSet
 
-        if self._newest is None:
+        fed = self._fed
+        if fed is None:
             return []
-        snap, totals, extended = self._newest
-        metrics = MetricSet(self.device or snap.source, self.top)
-        metrics.add(snap, totals, self._digest(snap, extended))
+        metrics = MetricSet(fed.device, self.top)
+        metrics.add(fed.snap, fed.totals, fed.digester.digest(fed.snap, fed.extended))
         return metrics.families()
-
-    def _digest(self, snap: Snapshot, extended: dict[str, int]) -> Digest:
-        """The snapshot's digest, worked out once however many scrapes read it."""
-        from zmtop.engine.analysis.digest import digest
-
-        done = self._digested
-        if done is None or done[0] is not snap:
-            done = self._digested = (snap, digest(snap, self._buckets, extended))
-        return done[1]
 
     def close(self) -> None:
         self._httpd.shutdown()

@@ -1,7 +1,8 @@
 """`zmtop serve`: the monitor in web browsers, through textual-serve.
 
 textual-serve answers each browser's connection with a monitor of its own: `python -m zmtop`
-with the same source options, run in a subprocess whose screen goes to the page.
+with the same source options, run in a subprocess whose screen goes to the page. (This
+module is imported for `zmtop serve` only: it loads textual-serve and aiohttp.)
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ import argparse
 import shlex
 import socket
 import sys
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from textual_serve.server import Server
 
 from zmtop.errors import CliError
 
@@ -51,9 +57,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def run_serve(args: argparse.Namespace) -> str:
     """Serve the monitor until interrupted (Ctrl-C, SIGTERM)."""
-    from aiohttp import web
-    from textual_serve.server import Server
-
     from zmtop.cli.sources import open_source
 
     open_source(args)  # a source that cannot open is one line here, not a blank page
@@ -61,16 +64,49 @@ def run_serve(args: argparse.Namespace) -> str:
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
     url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
-    server = Server(monitor_command(args), host, bound, title="zmtop", public_url=url)
-    server.on_startup = _said_already  # type: ignore[method-assign]  # not its banner
+    server = MonitorServer(monitor_command(args), host, bound, title="zmtop", public_url=url)
     print(f"serving {url}/", flush=True)
     try:
-        web.run_app(server._make_app(), sock=sock, print=None, handle_signals=True,
+        web.run_app(server.web_app(), sock=sock, print=None, handle_signals=True,
                     shutdown_timeout=SHUTDOWN_SECONDS)
     finally:
         sock.close()
     return ""
 
 
-async def _said_already(app: object) -> None:
-    """The server's start-up hook: the address was said, in one line."""
+# Keys go to the monitor as soon as the page shows it, with no click first: the terminal's
+# input (a textarea xterm.js adds to #terminal) takes the focus as soon as it is there.
+FOCUS_ON_LOAD = """<script>
+new MutationObserver((changes, watcher) => {
+  const input = document.querySelector("#terminal textarea");
+  if (input) {
+    input.focus();
+    watcher.disconnect();
+  }
+}).observe(document.body, {childList: true, subtree: true});
+</script>
+"""
+
+
+class MonitorServer(Server):
+    """textual-serve's Server with its web app built from its public handlers (its `serve`
+    binds the address itself, and says more than `serving URL`), and a page whose terminal
+    has the keys from the start."""
+
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes([
+            web.get("/", self.handle_index, name="index"),
+            web.get("/ws", self.handle_websocket, name="websocket"),
+            web.get("/download/{key}", self.handle_download, name="download"),
+            web.static("/static", self.statics_path, name="static"),
+        ])
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        page = await super().handle_index(request)
+        if isinstance(page, web.Response) and page.text is not None:
+            page.text = page.text.replace("</body>", FOCUS_ON_LOAD + "</body>", 1)
+        return page

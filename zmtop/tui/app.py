@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual.app import App
 from textual.reactive import reactive
@@ -48,6 +48,15 @@ if TYPE_CHECKING:
 HISTORY = 512  # free-memory samples kept for the sparkline
 
 
+class MetricsFeed(Protocol):
+    """What `--metrics` serves from (cli.metrics.MetricsServer): told each source the monitor
+    takes (a scenario switch is a new one), then fed each snapshot it shows."""
+
+    def watch(self, source: Source) -> None: ...
+
+    def feed(self, snap: Snapshot) -> None: ...
+
+
 class UnknownTheme(ValueError):
     pass
 
@@ -74,7 +83,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
                  recorder: Recorder | None = None, window: int = WINDOW, unit: str = "",
-                 metrics: Callable[[Snapshot], None] | None = None) -> None:
+                 metrics: MetricsFeed | None = None) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -98,7 +107,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.recorder: Recorder | None = recorder
         self.watchdog = Watchdog()
         self.window = window
-        self.metrics = metrics  # fed every shown tick: `--metrics` serves them (cli.metrics)
+        self.metrics = metrics  # `--metrics` serves what it is fed (cli.metrics)
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         keymap, keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
         self.set_keymap(keymap)
@@ -128,7 +137,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.marks: list[Snapshot] = []
         self._record(source.snapshot)
         if self.metrics is not None:
-            self.metrics(source.snapshot)
+            self.metrics.watch(source)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(config.variable_defaults())
@@ -177,7 +186,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         """Take a new snapshot (the Driver's callback, and single steps)."""
         self._record(snap)
         if self.metrics is not None:
-            self.metrics(snap)
+            self.metrics.feed(snap)
         self.snapshot = snap
         self.log_events(snap)
         if not self.paused:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from zmtop.engine.analysis.trend import WINDOW
-from zmtop.engine.snapshot.records import Snapshot
 from zmtop.engine.sources.source import Source, is_seekable
 from zmtop.tui import config
-from zmtop.tui.app import UnknownTheme, ZmtopApp
+from zmtop.tui.app import MetricsFeed, UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
             record: str | None = None, window: int = WINDOW, unit: str = "",
-            metrics: Callable[[Snapshot], None] | None = None) -> None:
+            metrics: MetricsFeed | None = None) -> None:
     """Run the monitor until the user quits (the CLI's entry point).
 
     `record` names a file to record every shown tick to; `window` is the trends' ticks;
     `unit` is the unit of every size shown ("" for each in its own, as ps prints them);
-    `metrics` is fed every shown tick (a MetricsServer's `feed`).
+    `metrics` is told the source and fed every shown tick (a MetricsServer).
     Over a recording (a seekable source) the monitor runs as a ReplayApp: timeline,
     seeking, diff.
     """
