@@ -38,6 +38,8 @@ from zmtop.viewmodels.watchdog import Watchdog
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.driver import Driver as TerminalDriver
+
     from zmtop.engine.recording.reader import Recording
     from zmtop.engine.recording.writer import Recorder
     from zmtop.engine.sources.source import Source, SourceInfo
@@ -131,6 +133,15 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
             self._css_refresh_queued = False
             return
         super().refresh_css(animate)
+
+    def get_driver_class(self) -> type[TerminalDriver]:
+        """Textual's driver for this terminal; on Linux, one whose input thread sleeps."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from zmtop.tui.quiet_driver import QuietDriver
+
+        driver = super().get_driver_class()
+        return QuietDriver if driver is LinuxDriver else driver
 
     def get_default_screen(self) -> Screen[None]:
         from zmtop.tui.screens.main import MainScreen
