@@ -4,6 +4,8 @@ simulation booted in a forked child."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -90,6 +92,7 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         await app.workers.wait_for_complete()  # booted here after the first frame
         assert boots_here == [("default", 1, 1.0, 2)]
         assert source.snapshot == app.snapshot and source.snapshot is not app.snapshot
+        assert app.ring.oldest() is source.snapshot  # the child's copy is not kept for `d`
         await pilot.press("full_stop")
         assert app.snapshot == twin.step()
         assert {koid: list(app.figures.total(koid)) for koid in app.snapshot.jobs} == \
@@ -115,3 +118,25 @@ def test_a_forked_boot_whose_child_fails_boots_here_and_fails_the_same(monkeypat
     monkeypatch.setattr("zmtop.cli.forked_boot.boot", broken)
     with pytest.raises(RuntimeError, match="boot failed"):
         _ = ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot
+
+
+# The monitor's start-up in a fresh interpreter, up to the fork: what is loaded by then.
+FORK_PROBE = """
+import sys
+from zmtop.cli import forked_boot
+from zmtop.cli.main import main
+from zmtop.errors import CliError
+
+def probe(*_):
+    raise CliError("textual " + ("loaded" if "textual" in sys.modules else "not loaded"))
+
+forked_boot.ForkedBoot = probe
+sys.exit(main([]))
+"""
+
+
+def test_the_live_monitor_forks_its_boot_before_textual_loads():
+    """Loaded first, Textual left the child no time: it was always late, and killed."""
+    done = subprocess.run([sys.executable, "-c", FORK_PROBE], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stderr.strip() == "zmtop: textual not loaded"

@@ -233,9 +233,12 @@ def run_monitor(args: argparse.Namespace) -> None:
 
 def _run_live(args: argparse.Namespace, server) -> None:
     from zmtop.engine.sources.source import is_seekable
+
+    # Speed: bench "ui default: first frame" (ui_bench): the boot forks before Textual
+    # loads, so that the two overlap (loaded first, the child was always late and killed).
+    source = open_source(args, replay_from_start=True, forked=True)
     from zmtop.tui.launch import run_app
 
-    source = open_source(args, replay_from_start=True, forked=True)
     if is_seekable(source):
         _refuse_record(args, args.from_file)
         _replay(source, args.theme, args.window, args.units)

@@ -34,6 +34,13 @@ class SnapshotRing:
         while not self.reaches(kept[0].tick, snap.tick):
             kept.popleft()
 
+    def adopt(self, snap: Snapshot) -> None:
+        """Keep `snap` in place of the kept snapshot of its tick, if any: the same state in
+        a copy that shares its tables with the ticks after it (a forked boot's own)."""
+        for index, kept in enumerate(self.kept):
+            if kept.tick == snap.tick:
+                self.kept[index] = snap
+
     def reaches(self, tick: int, now: int) -> bool:
         """Whether a mark at `tick` is still within reach at tick `now`."""
         return now - tick <= self.depth
