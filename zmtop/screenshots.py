@@ -164,11 +164,12 @@ async def leak_suspects(pilot: Pilot) -> None:
 
 
 async def trends(pilot: Pilot) -> None:
-    """The job tree sorted by growth, with each row's PSS sparkline."""
+    """The job tree sorted by growth, with each row's PSS sparkline, on the leaker."""
     for _ in range(LEAK_TICKS):
         _app(pilot).action_step()
     await pilot.press("T", *"s" * 6)
     await pilot.pause()
+    await _select(pilot, "cobalt.cm")
 
 
 # Scenes of the digest, handles, the event log, trends and imports (their own snapshot

@@ -35,7 +35,7 @@ class HiddenVmoTable(LineTable[int]):
         self.kernel: dict[int, Vmo] = {}
         self.user: dict[int, Vmo] = {}
         self.tick: int | None = None
-        super().__init__(self._columns(), sort="koid", title="Hidden VMOs", id="hidden")
+        super().__init__(self._columns(), sort="alloc", title="Hidden VMOs", id="hidden")
         self.update(snap)
 
     def _columns(self) -> list[Column]:
