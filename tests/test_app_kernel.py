@@ -105,6 +105,9 @@ async def test_hidden_list_is_kernel_only_then_unmapped_vmos(make_app):
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_kernel(app, pilot, ticks=3)
         table = screen.query_one(HiddenVmoTable)
+        allocs = [table.record(k).committed_bytes for k in table.keys]
+        assert table.sort_key == "alloc" and allocs == sorted(allocs, reverse=True)
+        table.sort_by("koid")  # vmos --hidden's order: the kernel's own, then by koid
         for _ in range(4):  # a full scan first, then tick by tick from the changes
             snap = app.snapshot
             kernel = [v for _, v in kernel_only_vmos(snap)]
