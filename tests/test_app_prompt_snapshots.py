@@ -13,13 +13,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from zmtop.screenshots import TICKS, Scene, replay_source, scene_app
+from zmtop.screenshots import Scene, replay_source, scene_app, select_process, step_ticks
 
 pytestmark = pytest.mark.slow
-
-
-async def _ticks(pilot: Pilot) -> None:
-    await pilot.press(*["full_stop"] * TICKS)
 
 
 async def _still_cursor(pilot: Pilot) -> None:
@@ -30,13 +26,13 @@ async def _still_cursor(pilot: Pilot) -> None:
 
 
 async def watchdog_prompt(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("W")
     await _still_cursor(pilot)
 
 
 async def hogs(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("W")
     await pilot.pause()
     await pilot.press("ctrl+a", "ctrl+k", "2", "enter")
@@ -52,7 +48,7 @@ async def goto_prompt(pilot: Pilot) -> None:
 
 async def palette(pilot: Pilot) -> None:
     """The palette with "scen" typed: its matches, once the search has finished."""
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("ctrl+p")
     await _still_cursor(pilot)
     await pilot.press(*"scen")
@@ -62,19 +58,15 @@ async def palette(pilot: Pilot) -> None:
 
 
 async def kill_prompt(pilot: Pilot) -> None:
-    from zmtop.tui.widgets.task_table import TaskTable
-
-    await _ticks(pilot)
-    app = pilot.app
-    koid = next(p.koid for p in app.snapshot.processes.values() if p.name == "netstack.cm")
-    app.screen.query_one(TaskTable).move_to(koid)
+    await step_ticks(pilot)
+    await select_process(pilot, "netstack.cm")
     await pilot.press("k")
     await pilot.pause()
 
 
 async def column_chooser(pilot: Pilot) -> None:
     """F2 with A.PSS moved up a place and ΔPSS hidden: the tree's header shows both."""
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("f2")
     await pilot.pause()
     await pilot.press(*["down"] * 4, "left_square_bracket", "down", "down", "space")

@@ -37,12 +37,14 @@ def _app(pilot: Pilot) -> MonitorApp:
     return cast("MonitorApp", pilot.app)
 
 
-async def _ticks(pilot: Pilot) -> None:
+async def step_ticks(pilot: Pilot) -> None:
+    """The scenes' TICKS ticks, stepped by hand."""
     for _ in range(TICKS):
         await pilot.press("full_stop")
 
 
-async def _select(pilot: Pilot, name: str) -> None:
+async def select_process(pilot: Pilot, name: str) -> None:
+    """Select the job tree's row of the process named `name`."""
     from zmtop.tui.widgets.task_table import TaskTable
 
     snap = _app(pilot).snapshot
@@ -51,25 +53,25 @@ async def _select(pilot: Pilot, name: str) -> None:
 
 
 async def main_screen(pilot: Pilot) -> None:
-    await _ticks(pilot)
-    await _select(pilot, "driver_host:sys")
+    await step_ticks(pilot)
+    await select_process(pilot, "driver_host:sys")
 
 
 async def filtered(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("s", "backslash", *"driver_host", "enter")
 
 
 async def process(pilot: Pilot) -> None:
-    await _ticks(pilot)
-    await _select(pilot, "bin/component_manager")
+    await step_ticks(pilot)
+    await select_process(pilot, "bin/component_manager")
     await pilot.press("enter")
     await pilot.pause()
     await pilot.press("down", "down", "down")
 
 
 async def vmo(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     snap = _app(pilot).snapshot
     koid = next(v.koid for v in snap.vmos.values()
                 if v.is_clone and snap.vmos[v.parent_koid].num_children > 2)
@@ -78,14 +80,14 @@ async def vmo(pilot: Pilot) -> None:
 
 
 async def system_vmos(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("v")
     await pilot.pause()
     await pilot.press("s", "s", "s", "s", "s", "s", "home")  # by ALLOC, largest first
 
 
 async def help_screen(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("question_mark")
     await pilot.pause()
 
@@ -108,7 +110,7 @@ SCENES = [
 
 
 async def digest(pilot: Pilot) -> None:
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("D")
     await pilot.pause()
 
@@ -137,7 +139,7 @@ def oom_source():
 
 
 async def imported(pilot: Pilot) -> None:
-    await _select(pilot, "bin/component_manager")
+    await select_process(pilot, "bin/component_manager")
 
 
 def capture_source():
@@ -169,7 +171,7 @@ async def trends(pilot: Pilot) -> None:
         _app(pilot).action_step()
     await pilot.press("T", *"s" * 6)
     await pilot.pause()
-    await _select(pilot, "cobalt.cm")
+    await select_process(pilot, "cobalt.cm")
 
 
 # Scenes of the digest, handles, the event log, trends and imports (their own snapshot
@@ -202,7 +204,7 @@ async def kernel(pilot: Pilot) -> None:
 async def treemap(pilot: Pilot) -> None:
     from zmtop.tui.widgets.treemap_view import TreemapView
 
-    await _ticks(pilot)
+    await step_ticks(pilot)
     await pilot.press("M")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
