@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.recordings import record
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.replay_app import ReplayApp
 from zmtop.tui.screens.events import EventsScreen, EventTable
@@ -91,13 +90,7 @@ async def test_new_process_rows_are_green_for_three_ticks(make_app):
 
 @pytest.fixture(scope="module")
 def recording_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("events") / "oom.zmrec"
-    sim = Simulation("oom", 1, 1.0)
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(KILL + 4):
-            recorder.append(sim.step())
-    return path
+    return record(tmp_path_factory.mktemp("events") / "oom.zmrec", "oom", KILL + 4)
 
 
 async def test_in_a_replay_enter_goes_to_the_events_tick(recording_path):

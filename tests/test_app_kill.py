@@ -3,9 +3,9 @@ refusals (the root job, a critical process, a recording, an import)."""
 
 from __future__ import annotations
 
+from tests.recordings import record
 from zmtop.engine.formats.capture import capture_json
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.simulation import KILL_RETCODE, Simulation
 from zmtop.engine.snapshot.records import KILL
 from zmtop.engine.sources.detect import load_source
@@ -116,11 +116,7 @@ async def test_k_and_j_no_longer_move_the_cursor(make_app):
 
 
 async def test_a_replay_refuses_a_kill_with_a_notice(tmp_path):
-    path = tmp_path / "default.zmrec"
-    sim = Simulation("default", 1, 1.0)
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        recorder.append(sim.step())
+    path = record(tmp_path / "default.zmrec", "default", 1)
     app = ReplayApp(ReplaySource(Recording.open(path)), autostart=False)
     async with app.run_test(size=(120, 40)) as pilot:
         koid = named(app, "netstack.cm")

@@ -3,9 +3,8 @@ and VMOs, and a diff row's process as it was at tick B."""
 
 from __future__ import annotations
 
+from tests.recordings import record
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.replay_app import ReplayApp
 from zmtop.tui.screens.bucket import BucketProcessTable, BucketScreen, bucket_holders
@@ -77,12 +76,7 @@ async def test_enter_on_a_live_diff_row_opens_the_process_as_of_mark_b(make_app)
 
 
 async def test_enter_on_a_replay_diff_row_goes_to_tick_b_and_opens_the_process(tmp_path):
-    path = tmp_path / "churn.zmrec"
-    sim = Simulation("churn", 1, 1.0)
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(6):
-            recorder.append(sim.step())
+    path = record(tmp_path / "churn.zmrec", "churn", 6)
     app = ReplayApp(ReplaySource(Recording.open(path)), autostart=False)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("m", "full_stop", "full_stop", "full_stop", "m", "full_stop", "d")

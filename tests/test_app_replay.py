@@ -6,11 +6,10 @@ import asyncio
 
 import pytest
 
+from tests.recordings import record
 from zmtop.engine.analysis.diff import diff
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.snapshot.records import Event
 from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.replay_app import ReplayApp
@@ -33,13 +32,8 @@ LAST = 48  # the oom scenario: pressure changes from tick 16, an OOM kill at 46
 
 @pytest.fixture(scope="module")
 def recording_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("replay") / "oom.zmrec"
-    sim = Simulation("oom", 1, 1.0)
-    with Recorder(path, metadata_for(sim), keyframe_every=16) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(LAST):
-            recorder.append(sim.step())
-    return path
+    return record(tmp_path_factory.mktemp("replay") / "oom.zmrec", "oom", LAST,
+                  keyframe_every=16)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.recordings import record
 from zmtop.cli.boot import boot
 from zmtop.cli.forked_boot import ForkedBoot
 from zmtop.engine.recording.reader import Recording
@@ -49,12 +50,7 @@ async def test_a_failing_recording_stops_and_says_so(tmp_path):
 
 
 async def test_replaying_a_recording_steps_through_its_ticks(tmp_path):
-    path = tmp_path / "r.zmrec"
-    sim = Simulation("default", 1, 1.0)
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(2):
-            recorder.append(sim.step())
+    path = record(tmp_path / "r.zmrec", "default", 2)
     source = ReplaySource(Recording.open(path))
     app = ZmtopApp(source, tick_seconds=source.tick_seconds, autostart=False)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -5,9 +5,9 @@ import."""
 from __future__ import annotations
 
 from tests.capture_series import capture_series_command
+from tests.recordings import record
 from zmtop.engine.formats.capture import capture_json
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
 from zmtop.engine.sim.simulation import Simulation
 from zmtop.engine.sources.detect import parse_source
 from zmtop.engine.sources.poll import PollSource
@@ -111,12 +111,7 @@ async def test_the_header_says_when_pressure_comes_and_nothing_before_a_trend(ma
 
 
 async def test_a_replay_takes_the_window_before_the_tick_it_goes_to(tmp_path):
-    path = tmp_path / "leak.zmrec"
-    sim = Simulation("leak", 1, 1.0)
-    with Recorder(path, metadata_for(sim), keyframe_every=16) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(50):
-            recorder.append(sim.step())
+    path = record(tmp_path / "leak.zmrec", "leak", 50, keyframe_every=16)
     app = ReplayApp(ReplaySource(Recording.open(path)), autostart=False, window=20)
     async with app.run_test(size=(120, 40)) as pilot:
         app.seek(40)

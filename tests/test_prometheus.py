@@ -16,10 +16,9 @@ from contextlib import contextmanager
 import pytest
 
 from tests.fleet_helpers import stop
+from tests.recordings import record
 from zmtop.cli.main import main
 from zmtop.engine.recording.reader import Recording
-from zmtop.engine.recording.writer import Recorder, metadata_for
-from zmtop.engine.sim.simulation import Simulation
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -139,11 +138,7 @@ def test_two_devices_land_in_prometheus(tmp_path, capsys):
 
 def test_a_recording_backfills_through_promtool(tmp_path, capsys):
     path = tmp_path / "run.zmrec"
-    sim = Simulation("leak", 1)
-    with Recorder(path, metadata_for(sim)) as recorder:
-        recorder.append(sim.snapshot)
-        for _ in range(20):
-            recorder.append(sim.step())
+    record(path, "leak", 20)
     text = tmp_path / "run.om"
     assert main(["export", str(path), "--format", "openmetrics", "-o", str(text)]) == 0
     blocks = tmp_path / "blocks"
