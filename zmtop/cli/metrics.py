@@ -12,6 +12,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, NamedTuple
 
+from zmtop.cli.options import host_port
 from zmtop.errors import CliError
 
 if TYPE_CHECKING:
@@ -62,9 +63,9 @@ class MetricsServer:
         try:
             self._httpd, self._thread = start_http_server(port, host, registry)
         except OSError as error:
-            raise CliError(f"{_address(host, port)}: cannot listen: "
+            raise CliError(f"{host_port(host, port)}: cannot listen: "
                            f"{error.strerror or error}") from None
-        self.url = f"http://{_address(host, self._httpd.server_port)}/metrics"
+        self.url = f"http://{host_port(host, self._httpd.server_port)}/metrics"
 
     def watch(self, source: Source) -> None:
         """Serve `source`'s snapshots: the one it stands at now, then each one fed."""
@@ -101,10 +102,6 @@ class MetricsServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def run_metrics(args: argparse.Namespace) -> str:

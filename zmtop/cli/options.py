@@ -84,6 +84,11 @@ def listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def host_port(host: str, port: int) -> str:
+    """HOST:PORT as `listen_address` reads it back: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def file_name(text: str) -> str:
     """A FILE argument: any path but the empty one, which names no file."""
     if not text:

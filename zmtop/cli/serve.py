@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
+from zmtop.cli.options import host_port
 from zmtop.errors import CliError
 
 SHUTDOWN_SECONDS = 5  # for the pages' monitors to quit once the server is told to stop
@@ -63,7 +64,7 @@ def run_serve(args: argparse.Namespace) -> str:
     host, port = args.listen
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
-    url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
+    url = f"http://{host_port(host, bound)}"
     server = MonitorServer(monitor_command(args), host, bound, title="zmtop", public_url=url)
     print(f"serving {url}/", flush=True)
     try:
