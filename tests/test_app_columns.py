@@ -156,7 +156,7 @@ async def test_the_choice_is_kept_in_config_toml_and_read_by_a_new_app(make_app,
         await pilot.press("space", "down", "minus", "minus", "escape")
         shown = titles(app)
     assert shown == ["TASK", "PSS", "PRIVATE", "SHARED", "GROWTH/MIN", "A.PSS", "#h", "NAME"]
-    assert config.load(path)["tree"]["columns"] == shown
+    assert config.load(path)[0]["tree"]["columns"] == shown
     again = make_app(config_path=path)
     async with again.run_test(size=(140, 40)) as pilot:
         assert titles(again) == shown
@@ -201,7 +201,7 @@ async def test_t_and_the_chooser_show_the_same_sparklines(make_app, tmp_path):
         table = tree(app)
         await pilot.press("T")
         assert "PSS TREND" in titles(app)
-        assert config.load(path)["tree"]["columns"][-3:] == ["PSS TREND", "#h", "NAME"]
+        assert config.load(path)[0]["tree"]["columns"][-3:] == ["PSS TREND", "#h", "NAME"]
         table.sort_by("spark")
         chooser = await open_chooser(pilot, "PSS TREND")
         assert "PSS TREND" in chooser.query_one(SelectionList).selected
@@ -225,7 +225,7 @@ async def test_with_h_the_chooser_edits_the_handle_counts_by_type(make_app, tmp_
         await pilot.press("H")
         assert "#jb" not in titles(app) and "#th" in titles(app)
         assert len(table.cells(table.keys[0])) == len(table.columns)
-    saved = config.load(path)["tree"]
+    saved = config.load(path)[0]["tree"]
     assert "#jb" not in saved["handle_columns"] and saved["columns"] == MEMORY
 
 

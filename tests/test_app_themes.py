@@ -45,12 +45,13 @@ def test_no_colour_is_hard_coded_in_python_or_the_stylesheet():
 def test_settings_round_trip_and_survive_a_bad_file(tmp_path):
     path = tmp_path / "zmtop" / "config.toml"
     config.save(path, {"theme": 'a "quoted" name', "n": 3, "on": True})
-    assert config.load(path) == {"theme": 'a "quoted" name', "n": 3, "on": True}
+    assert config.load(path)[0] == {"theme": 'a "quoted" name', "n": 3, "on": True}
     assert tomllib.loads(path.read_text())["on"] is True
     path.write_text("theme = [broken")
-    assert config.load(path) == {}
-    assert config.load(tmp_path / "missing.toml") == {}
-    assert config.load(None) == {}
+    settings, problem = config.load(path)
+    assert settings == {} and problem.startswith("not TOML (") and "line 1" in problem
+    assert config.load(tmp_path / "missing.toml") == ({}, "")
+    assert config.load(None) == ({}, "")
 
 
 def test_default_config_lives_in_the_user_config_dir():
@@ -69,7 +70,7 @@ async def test_theme_switches_live_and_is_remembered(make_app, tmp_path):
         assert app.theme == "zmtop-light"
         assert table.render_line(1).text == dark.text
         assert table.render_line(1) != dark  # same text, new colours
-    assert config.load(path)["theme"] == "zmtop-light"
+    assert config.load(path)[0]["theme"] == "zmtop-light"
     again = make_app(config_path=path)
     assert again.theme == "zmtop-light"
     assert make_app(config_path=path, theme="zmtop-contrast").theme == "zmtop-contrast"
@@ -130,8 +131,21 @@ async def test_the_keymap_table_rebinds_keys_and_names_bad_entries(make_app, tmp
         await pilot.pause()
         assert type(app.screen).__name__ == "TreemapScreen"
         await pilot.press("t")  # a theme change is saved, the keymap kept
-    saved = config.load(path)
+    saved, _ = config.load(path)
     assert saved["keymap"]["app.treemap"] == "ctrl+t" and saved["theme"] != "zmtop-dark"
+
+
+async def test_a_config_that_is_not_toml_is_named_once_and_never_written_over(make_app,
+                                                                            tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[tree\ncolumns = ['PSS']\n")
+    app = make_app(config_path=path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        [warning] = [n.message for n in app._notifications]
+        assert warning.startswith(f"{path}: not TOML (") and "line 1" in warning
+        await pilot.press("t")  # a theme change would be saved: not over this file
+        assert app.theme == "zmtop-light"
+    assert path.read_text() == "[tree\ncolumns = ['PSS']\n"
 
 
 def test_settings_with_tables_and_lists_round_trip(tmp_path):
@@ -139,4 +153,4 @@ def test_settings_with_tables_and_lists_round_trip(tmp_path):
     settings = {"theme": 'a "quoted"\nname', "columns": ["PSS", "A.PSS"],
                 "keymap": {"app.quit": "q,ctrl+d", "plain": "x"}}
     config.save(path, settings)
-    assert config.load(path) == settings
+    assert config.load(path)[0] == settings

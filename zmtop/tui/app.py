@@ -92,8 +92,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         for t in themes:
             self.register_theme(t)
         self.zmtop_themes = [t.name for t in themes]
-        self.config_path = config_path
-        self.settings = config.load(config_path)
+        self.settings, unread = config.load(config_path)
+        self.config_path = None if unread else config_path  # a file not read is not written
         if theme is not None and theme not in self.available_themes:
             raise UnknownTheme(f"unknown theme '{theme}' (choose from "
                                f"{', '.join(self.zmtop_themes)} or a Textual theme)")
@@ -119,7 +119,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
             self.settings, {name: choice.titles for name, choice in self.column_choices.items()})
         for name, titles in chosen.items():
             self.column_choices[name].restore(titles)
-        self._config_problems = [p for p in (keymap_problem, columns_problem) if p]
+        self._config_problems = [f"{config_path}: {problem}" for problem in
+                                 (unread, keymap_problem, columns_problem) if problem]
         self._use_source(source)
 
     def _use_source(self, source: Source) -> None:
@@ -167,7 +168,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
 
     def on_mount(self) -> None:
         for problem in self._config_problems:
-            self.notify(f"{self.config_path}: {problem}", severity="warning", timeout=10)
+            self.notify(problem, severity="warning", timeout=10)
         # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
         self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
         if self.autostart:

@@ -30,15 +30,18 @@ def default_path() -> Path:
     return Path(user_config_dir("zmtop")) / "config.toml"
 
 
-def load(path: Path | None) -> dict:
-    """The settings, or none if the file is missing or unreadable (never fatal)."""
+def load(path: Path | None) -> tuple[dict, str]:
+    """The settings (none if the file is missing or unreadable: never fatal), and what is
+    wrong with the file, in a line ("" when nothing, or when there is no file)."""
     if path is None:
-        return {}
+        return {}, ""
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
+            return tomllib.load(f), ""
+    except OSError:
+        return {}, ""
+    except tomllib.TOMLDecodeError as error:
+        return {}, f"not TOML ({error}): its settings are not used, and it is left as it is"
 
 
 Value = str | int | float | bool | list[str]
