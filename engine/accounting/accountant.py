@@ -18,7 +18,7 @@ from array import array
 from collections import deque
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress, repeat
-from operator import add, eq, itemgetter, mul
+from operator import add, eq, itemgetter, mul, ne
 from typing import Protocol, TypeVar
 
 from msgspec import structs
@@ -189,9 +189,10 @@ PAGER_OLDEST_TICKS = 3 * PAGER_AGING_TICKS
 UNTRACKED = -1  # the tick column of a VMO that is not pager-backed, or is gone
 
 
-# Speed: a VMO's last mark and bytes are int64 columns by its row (the row the page moves
-# already looked up), and the bytes marked at each recent tick are summed as they are marked,
-# so ageing a tick costs two sums, not a walk; bench: "scale: all-in engine tick" (engine_bench).
+# Speed: a VMO's last mark is an int64 column by its row (the row the page moves already
+# looked up), its bytes are the accountant's committed column, and the bytes marked at each
+# recent tick are summed as they are marked, so ageing a tick costs two sums, not a walk;
+# bench: "scale: all-in engine tick" (engine_bench).
 class PagerAges:
     """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
     since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
@@ -199,12 +200,15 @@ class PagerAges:
 
     The sums move with the VMOs marked each tick and with the ticks that reach an age
     limit, never by walking every pager-backed VMO. A tick calls `age`, then `move` for
-    the plain VMOs whose pages moved, then `mark` for the VMOs rebuilt."""
+    the plain VMOs whose pages moved, `unmark` for the VMOs about to be rebuilt, and
+    `mark` once they are. A VMO's bytes are read in the committed column it is given, which
+    the accountant keeps current: between `unmark` and `mark`, only the VMOs unmarked
+    have their bytes in that column changed."""
 
-    def __init__(self, rows: dict[int, int]) -> None:
+    def __init__(self, rows: dict[int, int], committed: array[int]) -> None:
         self.rows = rows  # VMO koid -> row (the accountant's VMO columns'); rows only grow
+        self.committed = committed  # by row: committed bytes (the accountant's column)
         self.ticks = array("q")  # by row: the tick last marked dirty, or UNTRACKED
-        self.counted = array("q")  # by row: committed bytes as then
         # tick -> bytes of the VMOs last marked at it, for the ticks not yet oldest
         self.recent: dict[int, int] = {}
         self.total = self.newest = self.oldest = 0
@@ -221,64 +225,60 @@ class PagerAges:
         self._grow()
 
     def _grow(self) -> None:
-        """Columns as long as the rows given out."""
-        missing = len(self.rows) - len(self.ticks)
-        self.ticks.extend(repeat(UNTRACKED, missing))
-        self.counted.extend(repeat(0, missing))
+        """The column as long as the rows given out."""
+        self.ticks.extend(repeat(UNTRACKED, len(self.rows) - len(self.ticks)))
 
-    def move(self, rows: Sequence[int], moved: Sequence[int]) -> None:
-        """Plain VMOs' pages moved, `moved[i]` bytes in the VMO of row `rows[i]` (one with
-        its row when `age` ran): those pager-backed (known since they were made) are
-        newest now, by their new size."""
-        ticks, counted, recent = self.ticks, self.counted, self.recent
-        tick = self.aged
-        total, newest, oldest = self.total, self.newest, self.oldest
-        marked = 0  # bytes of the VMOs marked now
-        for row, grown in zip(rows, moved):
-            then = ticks[row]
-            if then == UNTRACKED:
-                continue
-            nbytes = counted[row]
-            age = tick - then
-            if age < PAGER_OLDEST_TICKS:
-                recent[then] -= nbytes
-                if age >= PAGER_AGING_TICKS:  # back among the newest
-                    newest += nbytes
-            else:
-                oldest -= nbytes
-                newest += nbytes
-            total += grown
-            newest += grown
-            ticks[row] = tick
-            counted[row] = nbytes = nbytes + grown
-            marked += nbytes
-        recent[tick] = recent.get(tick, 0) + marked
-        self.total, self.newest, self.oldest = total, newest, oldest
+    # Speed: the moved rows' column is read and written in C loops, and only the bytes leaving
+    # each age class are summed in Python (a loop of one dict update a row); bench: "scale:
+    # all-in engine tick" (engine_bench).
+    def move(self, rows: Sequence[int], before: Sequence[int], after: Sequence[int]) -> None:
+        """Plain VMOs' pages moved, from `before[i]` to `after[i]` bytes in the VMO of row
+        `rows[i]` (one with its row when `age` ran): those pager-backed (known since they
+        were made) are newest now, by their new size."""
+        ticks = self.ticks
+        thens = _gather(ticks, rows)
+        if UNTRACKED in thens:
+            tracked = list(map(ne, thens, repeat(UNTRACKED)))
+            rows, before, after, thens = (tuple(compress(column, tracked))
+                                          for column in (rows, before, after, thens))
+            if not rows:
+                return
+        deque(map(ticks.__setitem__, rows, repeat(self.aged)), 0)
+        leaving: dict[int, int] = {}  # tick last marked -> bytes then counted
+        get = leaving.get
+        for then, nbytes in zip(thens, before):
+            leaving[then] = get(then, 0) + nbytes
+        for then, nbytes in leaving.items():
+            self._count(then, -nbytes)
+        self._count(self.aged, sum(after))
 
-    def mark(self, vmos: dict[int, k.Vmo], koids: Iterable[int]) -> None:
-        """The VMOs the kernel marked dirty (rebuilt whole, so counted afresh, whether or not
-        their pages also moved), now that each one alive has its row; forget those gone."""
-        self._grow()
-        ticks, tick = self.ticks, self.aged
+    def unmark(self, koids: Iterable[int]) -> None:
+        """Take out the bytes of the VMOs the kernel marked dirty (counted afresh by `mark`
+        once rebuilt), before their committed bytes change."""
+        ticks, committed = self.ticks, self.committed
         for koid in koids:
             row = self.rows.get(koid)
-            if row is None:  # made and gone within the tick
-                continue
-            if ticks[row] != UNTRACKED:
-                self._count(row, -self.counted[row])
+            if row is not None and ticks[row] != UNTRACKED:
+                self._count(ticks[row], -committed[row])
+                ticks[row] = UNTRACKED
+
+    def mark(self, vmos: dict[int, k.Vmo], koids: Iterable[int]) -> None:
+        """Count afresh the VMOs unmarked, now rebuilt: each one alive and pager-backed is
+        newest, by its committed bytes."""
+        self._grow()
+        ticks, tick, committed = self.ticks, self.aged, self.committed
+        for koid in koids:
             vmo = vmos.get(koid)
             if vmo is not None and vmo.pager_backed:
-                ticks[row], self.counted[row] = tick, 0
-                self._count(row, vmo.committed_pages * PAGE_SIZE)
-            else:
-                ticks[row], self.counted[row] = UNTRACKED, 0
+                row = self.rows[koid]
+                ticks[row] = tick
+                self._count(tick, committed[row])
 
-    def _count(self, row: int, nbytes: int) -> None:
-        """Add (or, negative, take away) bytes of a VMO in its age class."""
-        then = self.ticks[row]
-        age = self.aged - then
-        self.counted[row] += nbytes
+    def _count(self, then: int, nbytes: int) -> None:
+        """Add (or, negative, take away) bytes last marked at tick `then`: to the total and
+        to their age class."""
         self.total += nbytes
+        age = self.aged - then
         if age < PAGER_OLDEST_TICKS:
             self.recent[then] = self.recent.get(then, 0) + nbytes
             if age < PAGER_AGING_TICKS:
@@ -311,7 +311,7 @@ class Accountant:
         # NO_HOLDER, or HOLDERS if several do).
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
-        self.pager = PagerAges(self.vmo_columns.rows)
+        self.pager = PagerAges(self.vmo_columns.rows, self.vmo_columns.values[COMMITTED])
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -333,6 +333,11 @@ class Accountant:
         self.pager.age(tick)
         vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, rebuilt,
                                             deltas)
+        # a VMO whose pages came and went within the tick is marked all the same
+        marked = (kernel.dirty_vmos if 0 not in kernel.page_moves.values()
+                  else kernel.dirty_vmos.union(
+                      koid for koid, pages in kernel.page_moves.items() if not pages))
+        self.pager.unmark(marked)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
         changed_vmos.update(vmo_moves.koids)
@@ -341,10 +346,7 @@ class Accountant:
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
-        # a VMO whose pages came and went within the tick is marked all the same
-        self.pager.mark(kernel.vmos, kernel.dirty_vmos if 0 not in kernel.page_moves.values()
-                        else kernel.dirty_vmos.union(
-                            koid for koid, pages in kernel.page_moves.items() if not pages))
+        self.pager.mark(kernel.vmos, marked)
         kernel.dirty_vmos.clear()
         kernel.page_moves.clear()
         kernel.dirty_processes.clear()
@@ -480,8 +482,9 @@ class Accountant:
         moved = list(map(mul, pages, repeat(PAGE_SIZE)))
         rows = _gather(self.vmo_columns.rows, koids)
         old = _gather(committed, rows)
-        deque(map(committed.__setitem__, rows, map(add, old, moved)), 0)
-        self.pager.move(rows, moved)
+        new = list(map(add, old, moved))
+        deque(map(committed.__setitem__, rows, new), 0)
+        self.pager.move(rows, old, new)
         holders = _gather(holder, rows)
         alone: dict[int, int] = {}
         get = alone.get
