@@ -153,8 +153,8 @@ def test_page_batches_do_what_one_page_calls_do():
     written = [one.write(vmo, page, 1) for vmo, page in one_pages]
     freed = [one.decommit(vmo, page, 1) for vmo, page in one_pages[::2]]
     assert (sum(written), sum(freed)) == (6, 6)  # two pages a VMO, each decommitted again
-    assert batch.write_pages(batch_pages) == 6
-    assert batch.decommit_pages(batch_pages[::2]) == 6
+    assert batch.write_pages(*zip(*batch_pages)) == 6
+    assert batch.decommit_pages(*zip(*batch_pages[::2])) == 6
     for kernel in kernels:
         assert conserved(kernel)
     assert [v.own for v, _ in one_pages] == [v.own for v, _ in batch_pages]
@@ -182,7 +182,7 @@ def test_page_batches_skip_pages_beyond_free_memory(kernel, process):
     vmos = [kernel.create_vmo(process, "one", 4 * PAGE_SIZE) for _ in range(3)]
     hog = kernel.create_vmo(process, "hog", 128 * MB)
     kernel.write(hog, 0, kernel.free_bytes // PAGE_SIZE - 6)  # room for two pages
-    assert kernel.write_pages([(vmo, 0) for vmo in vmos]) == 2
+    assert kernel.write_pages(vmos, [0] * len(vmos)) == 2
     assert [vmo.committed_pages for vmo in vmos] == [1, 1, 0]
     assert conserved(kernel)
 

@@ -8,7 +8,7 @@ writes them. Over-commit: creating or mapping commits nothing, writing commits p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from zmtop.engine.sim.page_tables import LEAF_SHIFT, PageTables
 from zmtop.engine.snapshot.records import (
@@ -479,13 +479,13 @@ class Kernel:
             self._pages_moved(vmo, -pages)
         return pages
 
-    def write_pages(self, pages: Iterable[tuple[Vmo, int]]) -> int:
-        """Write one page in each of many VMOs, as `write(vmo, page, 1)` would one by one,
+    def write_pages(self, vmos: Sequence[Vmo], pages: Sequence[int]) -> int:
+        """Write page `pages[i]` of VMO `vmos[i]`, as `write(vmo, page, 1)` would one by one,
         except that a page that does not fit in free memory is skipped. Returns the pages
         committed. Plain VMOs (unmapped, outside any clone family) take a short path."""
         moves, done = self.page_moves, 0
         room = self._room()
-        for vmo, page in pages:
+        for vmo, page in zip(vmos, pages):
             if not vmo.plain:
                 try:
                     done += self.write(vmo, page, 1)
@@ -500,14 +500,15 @@ class Kernel:
             self.vmo_pages += 1
             room -= 1
             done += 1
-            moves[vmo.koid] = moves.get(vmo.koid, 0) + 1
+            koid = vmo.koid
+            moves[koid] = moves.get(koid, 0) + 1
         return done
 
-    def decommit_pages(self, pages: Iterable[tuple[Vmo, int]]) -> int:
-        """Decommit one page in each of many VMOs, as `decommit(vmo, page, 1)` would one by
-        one. Returns the pages freed. Plain VMOs take a short path."""
+    def decommit_pages(self, vmos: Sequence[Vmo], pages: Sequence[int]) -> int:
+        """Decommit page `pages[i]` of VMO `vmos[i]`, as `decommit(vmo, page, 1)` would one
+        by one. Returns the pages freed. Plain VMOs take a short path."""
         moves, done = self.page_moves, 0
-        for vmo, page in pages:
+        for vmo, page in zip(vmos, pages):
             if not vmo.plain or page < 0:
                 done += self.decommit(vmo, page, 1)
                 continue
@@ -516,7 +517,8 @@ class Kernel:
                 vmo.own ^= bit
                 self.vmo_pages -= 1
                 done += 1
-                moves[vmo.koid] = moves.get(vmo.koid, 0) - 1
+                koid = vmo.koid
+                moves[koid] = moves.get(koid, 0) - 1
         return done
 
     def _room(self) -> int:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from itertools import repeat
-from operator import mod
+from itertools import compress, repeat
+from operator import attrgetter, mod, not_, sub
 from typing import Any, Protocol
 
 from zmtop.engine.sim.device_2021 import (
@@ -595,17 +595,17 @@ class Scale(FuchsiaDevice):
         while math.gcd(stride, pool) != 1:
             stride += 1
         picks = sorted(map(mod, range(start, start + count * stride, stride), repeat(pool)))
-        # Each VMO gives back its top page or writes the next one.
-        writes, decommits = [], []
-        for index, coin in zip(picks, rng.randbytes(count)):
-            vmo = scratch[index]
-            top = vmo.own.bit_length()
-            if top and (coin & 1 or top == vmo.size_pages):
-                decommits.append((vmo, top - 1))
-            else:
-                writes.append((vmo, top))
-        kernel.decommit_pages(decommits)
-        kernel.write_pages(writes)
+        # Each VMO gives back its top page (on an odd coin, or when full) or writes the next
+        # one. Speed: the VMOs and their tops are read in C loops and split by `compress`;
+        # bench: "scale: all-in engine tick" (engine_bench).
+        vmos = [scratch[index] for index in picks]
+        tops = list(map(int.bit_length, map(attrgetter("own"), vmos)))
+        frees = [top and (coin & 1 or top == size) for top, coin, size
+                 in zip(tops, rng.randbytes(count), map(attrgetter("size_pages"), vmos))]
+        kernel.decommit_pages(list(compress(vmos, frees)),
+                              list(map(sub, compress(tops, frees), repeat(1))))
+        keeps = list(map(not_, frees))
+        kernel.write_pages(list(compress(vmos, keeps)), list(compress(tops, keeps)))
 
 
 class Xl(Scale):
