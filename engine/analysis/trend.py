@@ -14,6 +14,7 @@ interval gives the same figures.
 from __future__ import annotations
 
 import statistics
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -109,10 +110,13 @@ def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], 
     return koids, pss, apss
 
 
+# Speed: a tick's figures are kept as columns (an int64 array per figure, lined up with the
+# tick's processes), appended whole; a series is read across them when asked; bench: "ui xl:
+# all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
 class History:
     """The last `window` ticks, oldest first: each tick's number, time and free memory,
-    each live process's PSS and attributed PSS, kept a tick at a time so that a trend
-    reads a series, and every SNAPSHOT_STRIDE-th tick's VMO committed bytes, to tell which
+    each live process's PSS and attributed PSS, kept a tick at a time as columns a series
+    is read across, and every SNAPSHOT_STRIDE-th tick's VMO committed bytes, to tell which
     VMOs grew (a simulation's as its table's column: some 50 KB where a snapshot would
     hold about 1 MB at default)."""
 
@@ -124,9 +128,10 @@ class History:
         self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had a kill (OOM or asked)
         self.kept: deque[Kept] = deque()  # every SNAPSHOT_STRIDE-th tick, and the newest
         self._last: Snapshot | None = None
-        self._values: dict[str, dict[int, deque[int]]] = {figure: {} for figure in FIGURES}
+        # by tick: where each process is in the tick's columns, and a column per figure
+        self._columns: deque[tuple[dict[int, int], list[array[int]]]] = deque(maxlen=window)
         self._koids: list[int] = []  # the processes of the last tick, in table order
-        self._aligned: list[list[deque[int]]] = []  # each figure's series in that order
+        self._index: dict[int, int] = {}  # koid -> position in that order
         self._slopes: dict[tuple[int, str], float | None] = {}  # this tick's, as asked
 
     def __len__(self) -> int:
@@ -153,25 +158,10 @@ class History:
         self.free.append(snap.kmem.free_bytes)
         self.kills.append(any(event.kind in (OOM_KILL, KILL) for event in snap.events))
         self._keep(snap)
-        koids, *columns = figure_columns(snap.processes)
-        if koids != self._koids:
-            self._align(koids)
-        for series, column in zip(self._aligned, columns):
-            deque(map(deque.append, series, column), maxlen=0)  # appended in C
-
-    # Speed: while the processes stay the same, a tick appends to series lined up with the
-    # table's order, without a lookup; bench: "trends: upkeep per tick, scale" (trend_bench).
-    def _align(self, koids: list[int]) -> None:
-        """Line up each figure's series with `koids`: new processes get theirs, gone ones
-        lose theirs."""
-        self._koids = koids
-        self._aligned = []
-        for figure in FIGURES:
-            store = self._values[figure]
-            for koid in store.keys() - set(koids):
-                del store[koid]
-            self._aligned.append([store.get(koid) or store.setdefault(
-                koid, deque(maxlen=self.window)) for koid in koids])
+        koids, pss, apss = figure_columns(snap.processes)
+        if koids != self._koids:  # ticks with the same processes share one index
+            self._koids, self._index = koids, dict(zip(koids, range(len(koids))))
+        self._columns.append((self._index, [array("q", pss), array("q", apss)]))
 
     def _keep(self, snap: Snapshot) -> None:
         """Keep the newest tick's VMO figures and, within the window, those of the ticks on the
@@ -188,21 +178,12 @@ class History:
             kept.popleft()
 
     def clear(self) -> None:
-        for series in (self.ticks, self.times, self.free, self.kills, self.kept):
+        for series in (self.ticks, self.times, self.free, self.kills, self.kept, self._columns):
             series.clear()
-        for store in self._values.values():
-            store.clear()
-        self._koids = []
 
     def _drop_newest(self) -> None:
-        for series in (self.ticks, self.times, self.free, self.kills, self.kept):
+        for series in (self.ticks, self.times, self.free, self.kills, self.kept, self._columns):
             series.pop()
-        for store in self._values.values():  # every series kept runs to the newest tick
-            for koid, values in list(store.items()):
-                values.pop()
-                if not values:
-                    del store[koid]
-        self._koids = []
 
     @property
     def seconds(self) -> float:
@@ -211,10 +192,21 @@ class History:
 
     def series(self, koid: int, figure: str = "pss") -> tuple[list[float], list[int]]:
         """Times (seconds) and values of a process's figure over the ticks it lived."""
-        values = self._values[figure].get(koid)
+        column = FIGURES.index(figure)
+        values: list[int] = []
+        index: dict[int, int] | None = None
+        where = 0
+        for positions, figures in reversed(self._columns):  # newest first, to its first tick
+            if positions is not index:
+                index, found = positions, positions.get(koid)
+                if found is None:
+                    break
+                where = found
+            values.append(figures[column][where])
         if not values:
             return [], []
-        return list(self.times)[-len(values):], list(values)
+        values.reverse()
+        return list(self.times)[-len(values):], values
 
     def per_minute(self, koid: int, figure: str = "pss") -> float | None:
         """A process's robust slope in bytes per minute (None under MIN_SAMPLES ticks),
