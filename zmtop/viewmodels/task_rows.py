@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable, Iterable
 from operator import add
 from typing import NamedTuple
@@ -117,9 +116,13 @@ class Figures:
         pss = list(map(add, private, scaled))
         deltas = dict(zip(koids, pss))
         rows = list(map(self.shown_rows.__getitem__, koids))
-        for column, moves in zip(self.shown, (pss, private, apss)):
-            deque(map(column.__setitem__, rows, map(add, map(column.__getitem__, rows), moves)),
-                  0)
+        shown_pss, shown_private, shown_apss = self.shown
+        # Speed: one plain loop over the rows (a list store costs less there than through
+        # map); bench: "ui scale: all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
+        for row, row_pss, row_private, row_apss in zip(rows, pss, private, apss):
+            shown_pss[row] += row_pss
+            shown_private[row] += row_private
+            shown_apss[row] += row_apss
         sink = self.sinks
         # job -> PSS, PRIVATE, A.PSS moved below it
         moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
