@@ -17,8 +17,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress, repeat
-from operator import eq, itemgetter, mul, ne
-from typing import Protocol, TypeVar
+from operator import eq, mul, ne
 
 from msgspec import structs
 
@@ -51,27 +50,10 @@ from zmtop.engine.snapshot.records import (
     process_joined,
     vmo_joined,
 )
-from zmtop.engine.snapshot.tables import Columns, FigureTable, MoveColumns
+from zmtop.engine.snapshot.tables import Columns, FigureTable, MoveColumns, gather
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds it
-
-V_co = TypeVar("V_co", covariant=True)
-
-
-class _Table(Protocol[V_co]):
-    """What `_gather` reads: a dict by key, or a column by row."""
-
-    def __getitem__(self, key: int, /) -> V_co: ...
-
-
-def _gather(table: _Table[V_co], keys: Sequence[int]) -> tuple[V_co, ...]:
-    """table[key] for each key (at least one), C-level."""
-    if len(keys) > 1:
-        gathered: tuple[V_co, ...] = itemgetter(*keys)(table)
-        return gathered
-    return (table[keys[0]],)
-
 
 def share_count(vmo: k.Vmo) -> int:
     """VmObject::share_count(): 1 for a VMO with fewer than 2 mappings (never 0), else the
@@ -235,7 +217,7 @@ class PagerAges:
         its row when `age` ran) that held `before[i]`: those pager-backed (known since they
         were made) are newest now, by their new size."""
         ticks, tick = self.ticks, self.aged
-        thens = _gather(ticks, rows)
+        thens = gather(ticks, rows)
         if UNTRACKED in thens:
             tracked = list(map(ne, thens, repeat(UNTRACKED)))
             rows, before, moved, thens = (tuple(compress(column, tracked))
@@ -477,14 +459,14 @@ class Accountant:
         # Column at a time: C-level gathers cost a fraction of a loop's steps.
         committed, holder = self.vmo_columns.values
         koids = sorted(page_moves)
-        pages = _gather(page_moves, koids)
+        pages = gather(page_moves, koids)
         moved = list(map(mul, pages, repeat(PAGE_SIZE)))
-        rows = _gather(self.vmo_columns.rows, koids)
-        old = _gather(committed, rows)
+        rows = gather(self.vmo_columns.rows, koids)
+        old = gather(committed, rows)
         for row, nbytes in zip(rows, moved):  # a scatter: faster as a loop than as a map
             committed[row] += nbytes
         self.pager.move(rows, old, moved)
-        holders = _gather(holder, rows)
+        holders = gather(holder, rows)
         alone: dict[int, int] = {}
         get = alone.get
         for process, nbytes in zip(holders, moved):
