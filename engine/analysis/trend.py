@@ -187,6 +187,16 @@ class History:
                 and not kept[1].tick % SNAPSHOT_STRIDE):
             kept.popleft()
 
+    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's first snapshot is a decoded
+    # copy whose VMO table a kept reader would hold (2.6 MB at default) for the whole window.
+    def adopt(self, snap: Snapshot) -> None:
+        """Read what is kept of `snap`'s tick from `snap`: the same state in a copy that
+        shares its tables with the ticks after it (a forked boot's own)."""
+        self.kept = deque(Kept(kept.tick, kept.time_ns, committed_reader(snap))
+                          if kept.tick == snap.tick else kept for kept in self.kept)
+        if self._last is not None and self._last.tick == snap.tick:
+            self._last = snap
+
     def clear(self) -> None:
         for series in (self.ticks, self.times, self.free, self.kills, self.kept):
             series.clear()
