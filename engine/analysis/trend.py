@@ -21,6 +21,9 @@ from itertools import repeat
 from operator import add, gt, rshift, sub
 from typing import NamedTuple
 
+from zmtop.engine.analysis.window import MAX_WINDOW as MAX_WINDOW
+from zmtop.engine.analysis.window import MIN_SAMPLES as MIN_SAMPLES
+from zmtop.engine.analysis.window import WINDOW as WINDOW
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
     COMMITTED,
@@ -36,10 +39,8 @@ from zmtop.engine.snapshot.records import (
 )
 from zmtop.engine.snapshot.tables import FigureTable
 
-WINDOW = 60  # ticks, by default
-MAX_WINDOW = 3600  # ticks kept: an hour at one a second
+# WINDOW, MAX_WINDOW and MIN_SAMPLES are engine.analysis.window's, named here as the trends'.
 SNAPSHOT_STRIDE = 10  # ticks between the VMO figures a History keeps to tell which grew
-MIN_SAMPLES = 8  # fewer ticks than this make no trend
 # A leak suspect grows steadily: at least this fast, most steps up, the line a good fit.
 SUSPECT_BYTES_PER_MINUTE = 64 << 10
 SUSPECT_FIT = 0.8
