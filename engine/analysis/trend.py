@@ -22,6 +22,9 @@ from itertools import repeat
 from operator import add, gt, rshift, sub
 from typing import NamedTuple
 
+from zmtop.engine.analysis.window import MAX_WINDOW as MAX_WINDOW
+from zmtop.engine.analysis.window import MIN_SAMPLES as MIN_SAMPLES
+from zmtop.engine.analysis.window import WINDOW as WINDOW
 from zmtop.engine.sim.pressure import LEVELS, Watermarks
 from zmtop.engine.snapshot.records import (
     COMMITTED,
@@ -37,10 +40,8 @@ from zmtop.engine.snapshot.records import (
 )
 from zmtop.engine.snapshot.tables import FigureTable
 
-WINDOW = 60  # ticks, by default
-MAX_WINDOW = 3600  # ticks kept: an hour at one a second
+# WINDOW, MAX_WINDOW and MIN_SAMPLES are engine.analysis.window's, named here as the trends'.
 SNAPSHOT_STRIDE = 10  # ticks between the VMO figures a History keeps to tell which grew
-MIN_SAMPLES = 8  # fewer ticks than this make no trend
 # A leak suspect grows steadily: at least this fast, most steps up, the line a good fit.
 SUSPECT_BYTES_PER_MINUTE = 64 << 10
 SUSPECT_FIT = 0.8
@@ -176,6 +177,16 @@ class History:
                 len(kept) > 1 and kept[0].tick % SNAPSHOT_STRIDE
                 and not kept[1].tick % SNAPSHOT_STRIDE):
             kept.popleft()
+
+    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's first snapshot is a decoded
+    # copy whose VMO table a kept reader would hold (2.6 MB at default) for the whole window.
+    def adopt(self, snap: Snapshot) -> None:
+        """Read what is kept of `snap`'s tick from `snap`: the same state in a copy that
+        shares its tables with the ticks after it (a forked boot's own)."""
+        self.kept = deque(Kept(kept.tick, kept.time_ns, committed_reader(snap))
+                          if kept.tick == snap.tick else kept for kept in self.kept)
+        if self._last is not None and self._last.tick == snap.tick:
+            self._last = snap
 
     def clear(self) -> None:
         for series in (self.ticks, self.times, self.free, self.kills, self.kept, self._columns):

@@ -22,7 +22,7 @@ from zmtop.cli.options import (
 )
 from zmtop.cli.output import print_output, silence_stdout
 from zmtop.cli.sources import open_recording, open_source, warn_of_damage
-from zmtop.engine.analysis.trend import WINDOW
+from zmtop.engine.analysis.window import WINDOW  # not the trends': see there
 from zmtop.errors import CliError
 
 USAGE_ERROR = 2

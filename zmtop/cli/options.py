@@ -46,7 +46,7 @@ def block_count(text: str) -> int:
 
 def window_size(text: str) -> int:
     """--window: ticks a trend spans, MIN_SAMPLES to MAX_WINDOW."""
-    from zmtop.engine.analysis.trend import MAX_WINDOW, MIN_SAMPLES
+    from zmtop.engine.analysis.window import MAX_WINDOW, MIN_SAMPLES
 
     ticks = _integer(text, "--window")
     if not MIN_SAMPLES <= ticks <= MAX_WINDOW:

@@ -179,12 +179,16 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
             self._adopt_prepared()
 
     # Memory: bench "ui default: RSS" (ui_bench): the child's copy of the first snapshot
-    # (6.7 MB at default) is not kept for the ring's depth beside the booted one.
+    # (6.7 MB at default) is not kept for the ring's depth, nor by the trends' window,
+    # beside the booted one.
     def _adopt_prepared(self) -> None:
-        """The source is ready (a forked boot has booted its own copy): the ring keeps the
-        source's own snapshot of the tick it started at, not the copy shown first."""
+        """The source is ready (a forked boot has booted its own copy): the ring and the
+        trends keep the source's own snapshot of the tick it started at, not the copy
+        shown first."""
+        own = self.source.snapshot
+        self.growth.history.adopt(own)
         if self.ring is not None:
-            self.ring.adopt(self.source.snapshot)
+            self.ring.adopt(own)
 
     def start_clock(self) -> None:
         self.run_worker(self.driver.run(self.deliver), name="clock", group="clock",
