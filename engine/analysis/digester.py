@@ -97,7 +97,7 @@ class Digester:
                 self._moved_vmos = set()
                 return
             c = snap.changes
-            self._changed_processes |= c.processes
+            self._changed_processes.update(c.processes.difference(c.process_moves))
             self._changed_processes |= c.removed_processes
             self._moved_vmos.update(c.vmo_moves)
             self._changed_vmos.update(c.vmos.difference(c.vmo_moves))
