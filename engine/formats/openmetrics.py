@@ -10,8 +10,10 @@ PSS (RFC-0254), memory_monitor's digest rows, and the events `zmtop events` list
 
 from __future__ import annotations
 
+import copy
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.openmetrics.exposition import generate_latest
@@ -37,6 +39,7 @@ COUNTED = ((OOM_KILL, "zmtop_oom_kills", "processes killed by the OOM killer"),
            (PROCESS_EXIT, "zmtop_process_exits", "processes exited"))
 # zmtop_pressure_level: how far from Normal (0) towards OOM (4); LEVELS runs the other way.
 SEVERITY = {name: len(LEVELS) - 1 - index for index, name in enumerate(LEVELS)}
+FORMATS = 8  # formats (content types) whose lines an Exposition keeps; it starts over past it
 
 
 class EventCounts:
@@ -98,11 +101,13 @@ class MetricSet:
                                         labels=["device", "bucket"], unit="bytes")
         self.counters = [CounterMetricFamily(name, text, labels=["device"])
                          for _, name, text in COUNTED]
+        self._snapshots = 0  # added
 
     def add(self, snap: Snapshot, totals: Mapping[str, int], digest: Digest | None,
             timestamp: float | None = None) -> None:
         """One snapshot's samples: `totals` are the event counts so far (EventCounts.totals),
         `digest` its digest, if any."""
+        self._snapshots += 1
         device = [self.device]
         kmem = snap.kmem
         self.tick.add_metric(device, snap.tick, timestamp=timestamp)
@@ -113,12 +118,17 @@ class MetricSet:
         for key, value in pager_fields(kmem).items():
             self.pager.add_metric([self.device, key.removeprefix("vmo_pager_")], value, timestamp=timestamp)
         self.pressure.add_metric(device, SEVERITY.get(snap.pressure, 0), timestamp=timestamp)
+        pss, private, shared = self.pss.samples, self.private.samples, self.shared.samples
+        attributed = self.attributed.samples
         for proc in top_processes(snap, self.top):
-            labels = [self.device, str(proc.koid), safe_name(proc.name)]
-            self.pss.add_metric(labels, proc.pss_bytes, timestamp=timestamp)
-            self.private.add_metric(labels, proc.private_bytes, timestamp=timestamp)
-            self.shared.add_metric(labels, proc.shared_bytes, timestamp=timestamp)
-            self.attributed.add_metric(labels, proc.attributed_pss, timestamp=timestamp)
+            # the four samples of a process share their labels, built once (fleet_bench:
+            # "--metrics CPU per scrape")
+            labels = {"device": self.device, "koid": str(proc.koid), "name": safe_name(proc.name)}
+            pss.append(Sample(self.pss.name, labels, proc.pss_bytes, timestamp))
+            private.append(Sample(self.private.name, labels, proc.private_bytes, timestamp))
+            shared.append(Sample(self.shared.name, labels, proc.shared_bytes, timestamp))
+            attributed.append(Sample(self.attributed.name, labels, proc.attributed_pss,
+                                     timestamp))
         for row in digest.rows() if digest is not None else ():
             self.digest.add_metric([self.device, row.name], row.size, timestamp=timestamp)
         for counter, (kind, _, _) in zip(self.counters, COUNTED):
@@ -130,7 +140,7 @@ class MetricSet:
         families: list[Metric] = [self.tick, self.uptime, self.total, self.parts, self.pager,
                                   self.pressure, self.pss, self.private, self.shared,
                                   self.attributed, self.digest, *self.counters]
-        for family in families:
+        for family in families if self._snapshots > 1 else ():
             series: dict[tuple[str, ...], list[Sample]] = {}
             for sample in family.samples:
                 series.setdefault(tuple(sample.labels.values()), []).append(sample)
@@ -153,3 +163,85 @@ def openmetrics_text(metrics: MetricSet) -> str:
     """The families as OpenMetrics text, ending in `# EOF`."""
     text: bytes = generate_latest(Families(metrics.families()))
     return text.decode("utf-8")
+
+
+Encoder = Callable[[Families], bytes]  # one of prometheus_client's, as choose_encoder gives it
+
+
+class Exposition:
+    """Families as the text of one of prometheus_client's formats, kept line by line from one
+    call to the next: only the samples whose line the last text of that format lacks go
+    through the encoder, and the other lines are reused, so the text is the encoder's, byte
+    for byte, at a cost per changed sample (fleet_bench: "--metrics CPU per scrape").
+
+    The families are MetricSet's: gauges and counters whose samples are a line each. Calls
+    may come from several threads (an HTTP server's).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._formats: dict[str, _Lines] = {}
+
+    def text(self, families: Sequence[Metric], encoder: Encoder, content_type: str) -> bytes:
+        """The text `encoder` makes of `families`; `content_type` names its format."""
+        with self._lock:
+            lines = self._formats.get(content_type)
+            if lines is None:
+                if len(self._formats) >= FORMATS:
+                    self._formats.clear()
+                lines = self._formats[content_type] = _Lines(encoder(Families(())))
+            return lines.text(families, encoder)
+
+
+class _Lines:
+    """The lines of one format: each family's head (HELP, TYPE, UNIT), each sample's line,
+    and what follows the last family (OpenMetrics' `# EOF`)."""
+
+    def __init__(self, tail: bytes) -> None:
+        self.tail = tail
+        self.heads: dict[Hashable, bytes] = {}
+        self.samples: dict[Hashable, bytes] = {}
+
+    def text(self, families: Sequence[Metric], encoder: Encoder) -> bytes:
+        keys = [[_sample_key(sample) for sample in family.samples] for family in families]
+        known, heads = self.samples, self.heads
+        parts = []  # the families with what is not known yet: their head, or some samples
+        for family, family_keys in zip(families, keys):
+            new = [sample for sample, key in zip(family.samples, family_keys) if key not in known]
+            if new or _family_key(family) not in heads:
+                part = copy.copy(family)
+                part.samples = new
+                parts.append(part)
+        if parts:
+            self._learn(parts, encoder(Families(parts)))
+        out = []
+        for family, family_keys in zip(families, keys):
+            out.append(heads[_family_key(family)])
+            out.extend(map(known.__getitem__, family_keys))
+        out.append(self.tail)
+        self.samples = {key: known[key] for family_keys in keys for key in family_keys}
+        return b"".join(out)
+
+    def _learn(self, parts: list[Metric], text: bytes) -> None:
+        """Note the head and the sample lines of each of `parts`, as `text` has them."""
+        if not text.endswith(self.tail):
+            raise ValueError("the encoder's text does not end as that of no family does")
+        lines = text[:len(text) - len(self.tail)].splitlines(keepends=True)
+        starts = [i for i, line in enumerate(lines) if line.startswith(b"# HELP ")]
+        if starts[:1] != [0] or len(starts) != len(parts):
+            raise ValueError("the encoder's text does not open each family with a HELP line")
+        for part, start, end in zip(parts, starts, [*starts[1:], len(lines)]):
+            head = end - len(part.samples)
+            if head <= start or any(line.startswith(b"#") for line in lines[head:end]):
+                raise ValueError(f"the encoder's text has not a line per sample of {part.name}")
+            self.heads[_family_key(part)] = b"".join(lines[start:head])
+            for sample, line in zip(part.samples, lines[head:end]):
+                self.samples[_sample_key(sample)] = line
+
+
+def _family_key(family: Metric) -> Hashable:
+    return family.name, family.type, family.unit, family.documentation
+
+
+def _sample_key(sample: Sample) -> Hashable:
+    return sample.name, tuple(sample.labels.items()), sample.value, sample.timestamp
