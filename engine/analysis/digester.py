@@ -97,6 +97,8 @@ class Digester:
                 self._moved_vmos = set()
                 return
             c = snap.changes
+            # a process whose figures alone moved keeps its buckets (fleet_bench: "--metrics
+            # CPU per scrape")
             self._changed_processes.update(c.processes.difference(c.process_moves))
             self._changed_processes |= c.removed_processes
             self._moved_vmos.update(c.vmo_moves)
