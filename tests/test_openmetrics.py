@@ -131,13 +131,14 @@ def test_the_kept_text_is_the_encoders_tick_by_tick():
         snap = sim.step()
         counts.add(snap)
         digester.follow(snap)
-        metric_set = MetricSet('lab "1" \\\n', 8)
-        metric_set.add(snap, counts.totals, digester.digest(snap) if tick % 4 else None)
-        families = metric_set.families()
+        device, kept = 'lab "1" \\\n', digester.digest(snap) if tick % 4 else None
+        samples, families = MetricSet(device, 8), MetricSet(device, 8)
+        samples.add(snap, counts.totals, kept)
+        series = families.series(snap, counts.totals, kept)
         for accept in ACCEPTS:
             encoder, content_type = choose_encoder(accept)
-            assert exposition.text(families, encoder, content_type) == encoder(
-                Families(families)), (tick, accept)
+            assert exposition.text(families.all, series, encoder, content_type) == encoder(
+                Families(samples.families())), (tick, accept)
 
 
 def fetch(url: str, method: str = "GET", **headers: str) -> tuple[dict[str, str], bytes]:

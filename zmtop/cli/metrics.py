@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
     from zmtop.engine.analysis.digester import Digester
+    from zmtop.engine.formats.openmetrics import MetricSet, Series
     from zmtop.engine.snapshot.records import Snapshot
     from zmtop.engine.sources.source import Source
 
@@ -109,14 +110,22 @@ class MetricsServer:
 
     def collect(self) -> Iterable[Metric]:
         """The metrics of the newest snapshot (prometheus-client's collector interface)."""
+        metrics, series = self._newest()
+        for family, pairs in zip(metrics.all, series):
+            for labels, value in pairs:
+                family.add_metric(labels, value)
+        return metrics.families()
+
+    def _newest(self) -> tuple[MetricSet, list[list[Series]]]:
+        """The families, and the newest snapshot's samples (none before one is fed)."""
         from zmtop.engine.formats.openmetrics import MetricSet
 
         fed = self._fed
+        metrics = MetricSet(self.device if fed is None else fed.device, self.top)
         if fed is None:
-            return []
-        metrics = MetricSet(fed.device, self.top)
-        metrics.add(fed.snap, fed.totals, fed.digester.digest(fed.snap, fed.extended))
-        return metrics.families()
+            return metrics, [[] for _ in metrics.all]
+        return metrics, metrics.series(fed.snap, fed.totals,
+                                       fed.digester.digest(fed.snap, fed.extended))
 
     def _answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         """A GET of the metrics, as prometheus-client's WSGI app answers it (the format the
@@ -127,7 +136,8 @@ class MetricsServer:
                 or environ["PATH_INFO"] == "/favicon.ico"):
             return self._other_requests(environ, start_response)
         encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
-        text = self._exposition.text(list(self.collect()), encoder, content_type)
+        metrics, series = self._newest()
+        text = self._exposition.text(metrics.all, series, encoder, content_type)
         headers = [("Content-Type", content_type)]
         if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING", "")):
             text = gzip.compress(text, GZIP_LEVEL)
