@@ -140,8 +140,13 @@ class MetricSet:
     def add(self, snap: Snapshot, totals: Mapping[str, int], digest: Digest | None,
             timestamp: float | None = None) -> None:
         """One snapshot's samples (as `series` says)."""
+        self.add_series(self.series(snap, totals, digest), timestamp)
+
+    def add_series(self, series: Sequence[Sequence[Series]],
+                   timestamp: float | None = None) -> None:
+        """One snapshot's samples, as `series` gave them."""
         self._snapshots += 1
-        for family, pairs in zip(self.all, self.series(snap, totals, digest)):
+        for family, pairs in zip(self.all, series):
             for labels, value in pairs:
                 family.add_metric(labels, value, timestamp=timestamp)
 

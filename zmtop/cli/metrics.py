@@ -111,9 +111,7 @@ class MetricsServer:
     def collect(self) -> Iterable[Metric]:
         """The metrics of the newest snapshot (prometheus-client's collector interface)."""
         metrics, series = self._newest()
-        for family, pairs in zip(metrics.all, series):
-            for labels, value in pairs:
-                family.add_metric(labels, value)
+        metrics.add_series(series)
         return metrics.families()
 
     def _newest(self) -> tuple[MetricSet, list[list[Series]]]:
