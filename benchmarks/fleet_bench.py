@@ -1,13 +1,16 @@
 """Fleet budgets: a /metrics scrape over HTTP at default and at scale, what serving metrics
-costs the live monitor (measured in a 160x50 tmux with benchmarks/tuibench.py), and a
-default hour exported as a Perfetto trace."""
+costs the live monitor (measured in a 160x50 tmux with benchmarks/tuibench.py, and as the CPU
+time a scrape costs the serving process), and a default hour exported as a Perfetto trace."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +26,18 @@ Row = tuple[str, float, str, str]
 SCRAPE_SECONDS = 15  # a usual Prometheus scrape interval (its example config's)
 CPU_RUNS = 5  # runs of the monitor with and without --metrics, interleaved; medians kept
 CPU_WINDOW = 20  # seconds of each run's steady window
+# What Prometheus 2 asks of a target: OpenMetrics, gzipped.
+PROMETHEUS_HEADERS = {"Accept": "application/openmetrics-text;version=1.0.0,application/"
+                      "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+                      "*/*;q=0.1", "Accept-Encoding": "gzip"}
+# A scraper in a process of its own, whose CPU is not the server's: a scrape per line read.
+SCRAPER = """import json, sys, urllib.request
+request = urllib.request.Request(sys.argv[1], headers=json.loads(sys.argv[2]))
+for _ in sys.stdin:
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+    print(flush=True)
+"""
 
 
 def _scrapes(scenario: str, runs: int, ticks: int = 1) -> tuple[float, float, float]:
@@ -53,6 +68,33 @@ def _scrape(url: str) -> float:
     with urllib.request.urlopen(url, timeout=30) as response:
         response.read()
     return time.perf_counter() - start
+
+
+def _scrape_cpu(headers: dict[str, str], runs: int) -> float:
+    """Median ms of CPU time this process spends to take a new default tick (`feed`) and
+    answer a scrape of it that another process makes: what --metrics costs the monitor per
+    scrape, without the machine's noise that the tmux figures carry."""
+    sim = Simulation("default", 1)
+    server = MetricsServer(("127.0.0.1", 0), top=50)
+    scraper = subprocess.Popen([sys.executable, "-c", SCRAPER, server.url, json.dumps(headers)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert scraper.stdin is not None and scraper.stdout is not None
+    costs = []
+    try:
+        server.watch(sim)
+        for _ in range(runs):
+            snap = sim.step()
+            start = time.process_time()
+            server.feed(snap)
+            scraper.stdin.write("\n")
+            scraper.stdin.flush()
+            scraper.stdout.readline()
+            costs.append(time.process_time() - start)
+    finally:
+        scraper.stdin.close()
+        scraper.wait(30)
+        server.close()
+    return statistics.median(costs[1:]) * 1e3  # the first scrape's digest reads every VMO
 
 
 def _scrape_each_second(url: str, stop: threading.Event, done: list[float]) -> None:
@@ -107,6 +149,7 @@ def _perfetto_hour(directory: str, ticks: int = 3600) -> float:
 
 def run() -> list[Row]:
     default_ms, _, feed_us = _scrapes("default", 15)
+    cpu_ms, prometheus_cpu_ms = _scrape_cpu({}, 101), _scrape_cpu(PROMETHEUS_HEADERS, 101)
     scale_ms, scale_first_ms, _ = _scrapes("scale", 5)
     scale_late_ms, _, _ = _scrapes("scale", 3, SCRAPE_SECONDS)
     with tempfile.TemporaryDirectory() as directory:
@@ -119,6 +162,10 @@ def run() -> list[Row]:
         ("scale: the first /metrics scrape (its digest reads every VMO)", scale_first_ms,
          "ms", ""),
         ("default: --metrics feed per tick, median", feed_us, "µs", "-"),
+        ("default: --metrics CPU per scrape (feed, then a scrape), process time, median",
+         cpu_ms, "ms", "< 2"),
+        ("default: the same, scraped as Prometheus asks (OpenMetrics, gzip)", prometheus_cpu_ms,
+         "ms", "< 2"),
     ]
     if shutil.which("tmux") is None:  # tuibench.py drives the monitor in a tmux
         rows.append(("metrics CPU cost: skipped, tmux not found", 0.0, "", ""))

@@ -11,6 +11,7 @@ from fleet_helpers import record_oom
 from msgspec import structs
 from real_capture import BUCKETS, CAPTURE
 
+from zmtop.engine.analysis import digester as digester_module
 from zmtop.engine.analysis.digest import (
     digest,
     digest_csv,
@@ -263,6 +264,35 @@ def test_kept_digest_follows_renames_and_holders(source_name):
             [("A", 400, (1, 3)), ("B", 200, (2,)), ("Q", 0, ()), ("Orphaned", 100, ())],
             [("B", 200, (2,)), ("A", 100, (1,)), ("Q", 50, (4,)), ("Orphaned", 350, ())],
             [("A", 100, (1,)), ("Q", 50, (4,)), ("B", 0, ()), ("Undigested", 200, (2,))]]
+
+
+def test_kept_digest_follows_a_renamed_process():
+    """A process renamed into another bucket's pattern while it takes a VMO moves every VMO
+    it holds, not only the one it took; then it drops one."""
+    buckets = parse_buckets([{"name": "Q", "process": "q.*", "vmo": ""}, *CONFIG], "$")
+    docs = [json.loads(_printer_capture(False)) for _ in range(3)]
+    docs[1]["Processes"][1] = [1, "q2", [1, 3]]
+    docs[2]["Processes"][1] = [1, "q2", [3]]
+    digester, source, held = Digester(buckets), None, []
+    for tick, doc in enumerate(docs):
+        source = parse_source(json.dumps(doc).encode(), "t", source)
+        snap = structs.replace(source.snapshot, tick=tick, source="sim:t")
+        _digest_as_kept(digester, snap, buckets)
+        held.append({b.name: b.vmos for b in digester.digest(snap).buckets})
+    assert held == [{"Q": (2,), "A": (1,), "B": ()}, {"Q": (1, 2, 3), "A": (), "B": ()},
+                     {"Q": (2, 3), "A": (), "B": ()}]
+
+
+def test_kept_digest_with_its_verdicts_forgotten(monkeypatch):
+    """The remembered bucket of each (process name, VMO name) starts over past its bound,
+    and the digests stay the plain ones."""
+    monkeypatch.setattr(digester_module, "VERDICTS", 3)
+    sim = Simulation("churn", 1)
+    buckets = load_buckets()
+    digester = Digester(buckets)
+    for _ in range(10):
+        _digest_as_kept(digester, sim.step(), buckets)
+    assert 0 < len(digester._verdicts) <= 3
 
 
 def test_a_scrape_behind_the_clock():

@@ -3,19 +3,34 @@ an address that cannot be served on is one line."""
 
 from __future__ import annotations
 
+import gzip
 import socket
+import threading
+import time
+import urllib.error
 import urllib.request
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text
 
 from tests.fleet_helpers import record_oom
+from zmtop.cli import metrics
 from zmtop.cli.main import main
 from zmtop.cli.metrics import MetricsServer
 from zmtop.engine.analysis.digest import digest, load_buckets
-from zmtop.engine.formats.openmetrics import COUNTED, SEVERITY
+from zmtop.engine.analysis.digester import Digester
+from zmtop.engine.formats.openmetrics import (
+    COUNTED,
+    SEVERITY,
+    EventCounts,
+    Exposition,
+    Families,
+    MetricSet,
+)
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.sim.simulation import Simulation
@@ -96,6 +111,102 @@ def test_each_snapshot_is_counted_once(served):
     before = scrape(server.url)["zmtop_process_starts_total"][0].value
     server.feed(sim.snapshot)  # a recording at its end, or a capture, hands it again
     assert scrape(server.url)["zmtop_process_starts_total"][0].value == before
+
+
+# What Prometheus 2 asks (OpenMetrics), and what other clients may ask.
+ACCEPTS = ["", "text/plain;version=1.0.0;escaping=allow-utf-8", "application/openmetrics-text",
+           "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+           "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+           "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8"]
+
+
+def test_the_kept_text_is_the_encoders_tick_by_tick():
+    """Formatting only what changed since the last text gives prometheus-client's text, byte
+    for byte, in each format, tick after tick: processes come and go from the top, a label
+    needs escaping (a quote, a backslash, a line break), the digest's family is there or
+    not."""
+    sim = Simulation("churn", 2)
+    digester, counts, exposition = Digester(load_buckets()), EventCounts(), Exposition()
+    for tick in range(12):
+        snap = sim.step()
+        counts.add(snap)
+        digester.follow(snap)
+        device, kept = 'lab "1" \\\n', digester.digest(snap) if tick % 4 else None
+        samples, families = MetricSet(device, 8), MetricSet(device, 8)
+        samples.add(snap, counts.totals, kept)
+        series = families.series(snap, counts.totals, kept)
+        for accept in ACCEPTS:
+            encoder, content_type = choose_encoder(accept)
+            assert exposition.text(families.all, series, encoder, content_type) == encoder(
+                Families(samples.families())), (tick, accept)
+
+
+def fetch(url: str, method: str = "GET", **headers: str) -> tuple[dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(response.headers), response.read()
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_a_scrape_is_prometheus_clients_text(served, accept):
+    """Over HTTP, in the format asked, gzipped when accepted: prometheus-client's text of
+    the newest snapshot's families, scrape after scrape."""
+    server, sim, _ = served
+    encoder, content_type = choose_encoder(accept)
+    for _ in range(3):
+        server.feed(sim.step())
+        plain_headers, plain = fetch(server.url, Accept=accept)
+        zipped_headers, zipped = fetch(server.url, Accept=accept, **{"Accept-Encoding": "gzip"})
+        assert plain == gzip.decompress(zipped) == encoder(Families(list(server.collect())))
+        assert plain_headers["Content-Type"] == zipped_headers["Content-Type"] == content_type
+        assert zipped_headers["Content-Encoding"] == "gzip"
+
+
+def test_other_requests_are_prometheus_clients(served):
+    """OPTIONS and other methods are answered as prometheus-client's WSGI app answers them."""
+    server, _, _ = served
+    headers, text = fetch(server.url, "OPTIONS")
+    assert headers["Allow"] == "OPTIONS,GET" and text == b""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        fetch(server.url, "POST")
+    assert refused.value.code == 405
+
+
+def voluntary_switches(thread: threading.Thread) -> int:
+    """How many times `thread` has gone to sleep (Linux's count for it)."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(next(line for line in status.splitlines()
+                    if line.startswith("voluntary_ctxt_switches:")).split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_the_server_sleeps_until_a_request_comes(served):
+    """Idle, the serving thread does not wake (socketserver's serve_forever wakes twice a
+    second to look for a shutdown); a scrape wakes it, and so does closing."""
+    server, _, _ = served
+    scrape(server.url)
+    before = voluntary_switches(server._thread)
+    time.sleep(1.2)  # socketserver's loop would wake 2 or 3 times meanwhile
+    assert voluntary_switches(server._thread) - before <= 1  # its sleep after the scrape
+    before = voluntary_switches(server._thread)
+    scrape(server.url)
+    deadline = time.monotonic() + 10  # it sleeps again once it has closed the connection
+    while voluntary_switches(server._thread) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert voluntary_switches(server._thread) > before
+    server.close()
+    assert not server._thread.is_alive()
+
+
+def test_a_silent_client_is_dropped_quietly(served, monkeypatch, capfd):
+    """A client that connects and says nothing holds the server only until its timeout; the
+    next scrape is answered, and nothing reaches the terminal."""
+    monkeypatch.setattr(metrics._QuietHandler, "timeout", 0.2)
+    server, sim, _ = served
+    host, port = server.url.removeprefix("http://").removesuffix("/metrics").split(":")
+    with socket.create_connection((host, int(port))):
+        assert scrape(server.url)["zmtop_tick"][0].value == sim.snapshot.tick
+    assert capfd.readouterr() == ("", "")
 
 
 async def test_the_live_monitor_serves_the_tick_it_shows():

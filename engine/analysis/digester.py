@@ -25,12 +25,13 @@ from zmtop.engine.formats.capture import SOURCE_PREFIX
 from zmtop.engine.snapshot.records import COMMITTED, Process, Snapshot, Vmo, VmoRef
 from zmtop.engine.snapshot.tables import FigureTable
 
+VERDICTS = 1 << 16  # (process name, VMO name) pairs remembered; the cache starts over past it
+
 
 class _Process(NamedTuple):
     name: str
     refs: tuple[VmoRef, ...]
     vmos: frozenset[int]  # the koids `refs` name
-    buckets: tuple[int, ...]  # the buckets whose process pattern matches `name`, in order
 
 
 class _Vmo(NamedTuple):
@@ -52,6 +53,10 @@ class Digester:
         self.buckets = buckets
         self._unclaimed = len(buckets)  # slots: the buckets, then these two
         self._unheld = len(buckets) + 1
+        # (process name, VMO name) -> the first bucket matching both, else UNCLAIMED: names
+        # repeat, so a changed VMO costs a lookup, not a match per bucket (fleet_bench:
+        # "--metrics CPU per scrape")
+        self._verdicts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()  # guards what `follow` notes
         self._busy = threading.Lock()  # one digest at a time
         self._newest: Snapshot | None = None
@@ -69,10 +74,12 @@ class Digester:
         self._vmos: dict[int, _Vmo] = {}
         self._committed: dict[int, int] = {}  # VMO koid -> committed bytes
         self._clones: dict[int, int] = {}  # VMO koid -> its parent's, for clones
+        self._held_parents: dict[int, int] = {}  # parent koid -> its held clones, counted
         self._sizes = [0] * slots  # committed bytes by slot
         self._members: list[set[int]] = [set() for _ in range(slots)]
         self._sorted: list[tuple[int, ...] | None] = [None] * slots  # members, sorted
         self._ancestors: set[int] | None = None  # the unheld ancestors of held VMOs
+        self._missing: set[int] = set()  # parents the last walk up did not find
         self._rest: tuple[set[int], tuple[int, ...]] | None = None  # Undigested's VMOs
 
     # --- following -----------------------------------------------------------------------
@@ -90,7 +97,9 @@ class Digester:
                 self._moved_vmos = set()
                 return
             c = snap.changes
-            self._changed_processes |= c.processes
+            # a process whose figures alone moved keeps its buckets (fleet_bench: "--metrics
+            # CPU per scrape")
+            self._changed_processes.update(c.processes.difference(c.process_moves))
             self._changed_processes |= c.removed_processes
             self._moved_vmos.update(c.vmo_moves)
             self._changed_vmos.update(c.vmos.difference(c.vmo_moves))
@@ -162,14 +171,15 @@ class Digester:
         if old is not None and record.name == old.name and vmos == old.vmos:
             self._processes[koid] = old._replace(refs=record.vmo_refs)
             return frozenset()
-        self._processes[koid] = _Process(record.name, record.vmo_refs, vmos,
-                                         self._process_buckets(record.name))
+        self._processes[koid] = _Process(record.name, record.vmo_refs, vmos)
         if old is None:
             self._hold(koid, vmos)
             return vmos
-        self._release(koid, old.vmos)
-        self._hold(koid, vmos)
-        return old.vmos | vmos
+        self._release(koid, old.vmos - vmos)
+        self._hold(koid, vmos - old.vmos)
+        if record.name != old.name:  # the buckets of every VMO it holds may change
+            return old.vmos | vmos
+        return old.vmos ^ vmos  # those it took or dropped (fleet_bench: "--metrics CPU per scrape")
 
     def _hold(self, process: int, vmos: frozenset[int]) -> None:
         for koid in vmos:
@@ -185,10 +195,6 @@ class Digester:
             holders.discard(process)
             if not holders:
                 del self._holders[koid]
-
-    def _process_buckets(self, name: str) -> tuple[int, ...]:
-        return tuple(i for i, match in enumerate(self.buckets)
-                     if match.process is None or match.process.fullmatch(name))
 
     def _take_vmo(self, koid: int, record: Vmo | None, recheck: bool) -> None:
         """Take a VMO's record (None: it went); `recheck` if its holders changed."""
@@ -208,21 +214,30 @@ class Digester:
         holders = self._holders.get(koid)
         if not holders:
             return self._unheld
+        processes, verdicts = self._processes, self._verdicts
         best = self._unclaimed
-        buckets = self.buckets
         for process in holders:
-            for index in self._processes[process].buckets:
-                if index >= best:
-                    break
-                pattern = buckets[index].vmo
-                if pattern is None or pattern.fullmatch(name):
-                    best = index
-                    break
+            pair = (processes[process].name, name)
+            slot = verdicts.get(pair)
+            if slot is None:
+                slot = self._verdict(*pair)
+            if slot < best:
+                best = slot
         return best
+
+    def _verdict(self, process: str, vmo: str) -> int:
+        """The first bucket whose patterns match both names, else UNCLAIMED (remembered)."""
+        slot = next((i for i, match in enumerate(self.buckets)
+                     if (match.process is None or match.process.fullmatch(process))
+                     and (match.vmo is None or match.vmo.fullmatch(vmo))), self._unclaimed)
+        if len(self._verdicts) >= VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[process, vmo] = slot
+        return slot
 
     def _place(self, koid: int, old: _Vmo | None, new: _Vmo | None, committed: int) -> None:
         """Move a VMO from its old slot and bytes to its new ones (None: it went)."""
-        sizes, unheld = self._sizes, self._unheld
+        sizes = self._sizes
         if old is not None:
             sizes[old.slot] -= self._committed[koid]
             if new is None or new.slot != old.slot:
@@ -231,7 +246,7 @@ class Digester:
         if new is None:
             del self._vmos[koid], self._committed[koid]
             self._clones.pop(koid, None)
-            self._ancestors = None
+            self._reparent(koid, old, None)
             return
         sizes[new.slot] += committed
         self._committed[koid] = committed
@@ -241,13 +256,43 @@ class Digester:
         if old is None or new.slot != old.slot:
             self._members[new.slot].add(koid)
             self._sorted[new.slot] = None
-        if old is None or new.parent != old.parent or (new.slot == unheld) != (
-                old.slot == unheld):
-            self._ancestors = None
+        if old is None or new.parent != old.parent or (new.slot == self._unheld) != (
+                old.slot == self._unheld):
             if new.parent:
                 self._clones[koid] = new.parent
             else:
                 self._clones.pop(koid, None)
+            self._reparent(koid, old, new)
+
+    def _reparent(self, koid: int, old: _Vmo | None, new: _Vmo | None) -> None:
+        """Count a VMO's parent under its held clones again, and forget the unheld ancestors
+        if they may have changed: a removal or arrival that cannot touch them keeps them
+        (VMOs churn every tick; fleet_bench: "--metrics CPU per scrape")."""
+        before, after = self._held_parent(old), self._held_parent(new)
+        counts = self._held_parents
+        if before:
+            counts[before] -= 1
+            if not counts[before]:
+                del counts[before]
+        if after:
+            counts[after] = counts.get(after, 0) + 1
+        ancestors = self._ancestors
+        if ancestors is None or before != after:
+            self._ancestors = None
+        elif new is None:  # an unheld VMO, or a held one that is no clone, went
+            if koid in ancestors:
+                self._ancestors = None
+        elif old is None:  # the same came
+            if koid in self._missing:
+                self._ancestors = None
+        else:
+            self._ancestors = None
+
+    def _held_parent(self, vmo: _Vmo | None) -> int:
+        """The parent of a held clone, else 0."""
+        if vmo is None or vmo.slot == self._unheld:
+            return 0
+        return vmo.parent
 
     # --- the digest ----------------------------------------------------------------------
 
@@ -282,14 +327,17 @@ class Digester:
         """The VMOs no process references that are ancestors of one that some process does
         (a capture lists them)."""
         if self._ancestors is None:
-            vmos, clones, unheld = self._vmos, self._clones, self._unheld
+            vmos, clones = self._vmos.keys(), self._clones
             found: set[int] = set()
-            step = {parent for koid, parent in clones.items() if vmos[koid].slot != unheld}
+            missing: set[int] = set()
+            step = set(self._held_parents)
             while step:
-                step = (step & vmos.keys()) - found
+                missing |= step - vmos
+                step = (step & vmos) - found
                 found |= step
                 step = {clones[koid] for koid in step if koid in clones}
-            self._ancestors = {koid for koid in found if vmos[koid].slot == unheld}
+            self._ancestors = found & self._members[self._unheld]
+            self._missing = missing
         return self._ancestors
 
 
