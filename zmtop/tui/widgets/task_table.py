@@ -116,7 +116,7 @@ class TaskTable(LineTable[int]):
         exited = self.app.events.exited_processes(snap.tick)
         if (self.exited.update(snap, exited) or shape_changed(snap) or not followed
                 or self._order_may_change(snap)):
-            self.rebuild()
+            self.rebuild(repaint=False)
         elif self.order is not None and self.order.reorder(figures):
             self.set_keys(self.order.keys, repaint=False)
         else:
@@ -135,7 +135,9 @@ class TaskTable(LineTable[int]):
             return bool(changes.jobs) or len(changes.processes) > len(changes.process_moves)
         return self.order is None or self.sort_key in TREND_KEYS
 
-    def rebuild(self) -> None:
+    def rebuild(self, *, repaint: bool = True) -> None:
+        """Lay the rows out afresh; `repaint=False` (a tick, where only rows moved, came or
+        went) repaints only the lines whose text changed."""
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
         if self.flat:
@@ -151,7 +153,7 @@ class TaskTable(LineTable[int]):
                                    self.sort_reverse, keep, self._growth_order, self.exited)
             self.slots, keys = self.order.slots, self.order.keys
         self._fit_columns()
-        self.set_keys(keys)
+        self.set_keys(keys, repaint=repaint)
 
     def _fit_columns(self) -> None:
         """Widen TASK for the deepest task of the whole tree (in the flat list, the longest
