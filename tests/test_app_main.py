@@ -356,6 +356,34 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
         assert checked == 30 and shaped >= 2
 
 
+@pytest.mark.parametrize("scenario", ["default", "churn", "leak"])
+async def test_rows_kept_from_tick_to_tick_read_as_rows_formatted_afresh(make_app, scenario):
+    """The tree formats a row again only when what it shows changed: whatever it kept
+    reads as the row formatted afresh, tick after tick, through a watchdog, units, the
+    sparklines, handle counts by type and folds."""
+    app = make_app(scenario)
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        # on ticks that keep the growth column (worked out again every 5 from the 8th)
+        moves = {11: lambda: app.watchdog.set(1), 12: app.action_toggle_units,
+                 16: table.action_toggle_sparklines, 17: table.action_toggle_handles,
+                 21: table.action_toggle_handles, 26: app.action_toggle_units,
+                 22: lambda: table.toggle(app.snapshot.root_job),
+                 23: lambda: table.toggle(app.snapshot.root_job)}
+        reused = 0
+        for tick in range(30):
+            before = {key: cells for key, (_, cells) in table._formatted.items()}
+            moves.get(tick, lambda: None)()
+            app.action_step()
+            await pilot.pause()
+            shown = [table.cells(key) for key in table.keys]
+            reused += sum(cells is before.get(key) for key, cells in zip(table.keys, shown))
+            kept, table._formatted = table._formatted, {}
+            assert shown == [table.cells(key) for key in table.keys], tick
+            table._formatted = kept
+        assert reused
+
+
 async def test_lines_of_rows_that_went_are_drawn_blank(make_app):
     """A tick repaints the lines that changed: those whose rows went are among them."""
     app = make_app()
