@@ -356,6 +356,31 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
         assert checked == 30 and shaped >= 2
 
 
+async def test_a_tick_repaints_the_header_lines_whose_text_changed(make_app, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one(KstatsHeader)
+        repainted = []
+        refresh = Widget.refresh
+
+        def record(widget, *regions, **kwargs):
+            if widget is header:
+                repainted.append([region.y for region in regions] or None)
+            return refresh(widget, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", record)
+        kept = 0
+        for _ in range(20):
+            before = header.text.splitlines()
+            repainted.clear()
+            app.action_step()
+            after = header.text.splitlines()
+            assert repainted == [[y for y in range(3) if before[y] != after[y]]]
+            kept += len(repainted[0]) < 3
+        assert kept  # some ticks leave a line as it was
+
+
 @pytest.mark.parametrize("scenario", ["default", "churn", "leak"])
 async def test_rows_kept_from_tick_to_tick_read_as_rows_formatted_afresh(make_app, scenario):
     """The tree formats a row again only when what it shows changed: whatever it kept
