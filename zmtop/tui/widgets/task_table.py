@@ -155,8 +155,8 @@ class TaskTable(LineTable[int]):
             self.order = TreeOrder(self.figures, self.collapsed, self.sort_key,
                                    self.sort_reverse, keep, self._growth_order, self.exited)
             self.slots, keys = self.order.slots, self.order.keys
-        kept = self._formatted
-        self._formatted = {key: kept[key] for key in kept.keys() & self.slots.keys()}
+        slots = self.slots
+        self._formatted = {key: kept for key, kept in self._formatted.items() if key in slots}
         self._fit_columns()
         self.set_keys(keys, repaint=repaint)
 
