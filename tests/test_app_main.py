@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.widget import Widget
 
 from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.formats.sizes import format_size
@@ -322,24 +323,108 @@ async def test_values_that_changed_are_marked(make_app):
 
 
 async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, monkeypatch):
+    """Rows that came or went too: the lines that changed, and the bottom border for the
+    row count, not the whole pane (nor the whole screen for a new scrollbar size)."""
     app = make_app()
-    async with app.run_test(size=(140, 60)):
+    async with app.run_test(size=(140, 60)) as pilot:
+        await pilot.pause()  # laid out
         table = app.screen.query_one(TaskTable)
         repainted = []
-        monkeypatch.setattr(table, "refresh", lambda *regions, **_: repainted.extend(regions))
-        checked = 0
-        for _ in range(10):
-            before = lines(table)
+        refresh = Widget.refresh  # as the table asks Textual, past its own `refresh`
+
+        def record(widget, *regions, **kwargs):
+            if widget is table:
+                repainted.extend(regions or [None])
+            return refresh(widget, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", record)
+        border = table.outer_size.height - 1 - table.content_offset.y
+        checked = shaped = 0
+        for _ in range(30):
+            before, count = lines(table), table.border_subtitle
             repainted.clear()
             app.action_step()
-            if shape_changed(app.snapshot):
-                continue  # rows came or went: the whole table is redrawn
             checked += 1
+            shaped += shape_changed(app.snapshot)
             after = lines(table)
-            assert {r.y for r in repainted} == {y for y in range(1, len(after))
-                                                if after[y] != before[y]}
+            assert None not in repainted  # no repaint of the whole pane
+            assert {r.y for r in repainted if r.y != border} == {
+                y for y in range(1, len(after)) if after[y] != before[y]}
+            assert any(r.y == border for r in repainted) == (table.border_subtitle != count)
             assert all(r.height == 1 for r in repainted)
-        assert checked >= 3
+            assert not table.screen._layout_required
+        assert checked == 30 and shaped >= 2
+
+
+async def test_a_tick_repaints_the_header_lines_whose_text_changed(make_app, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one(KstatsHeader)
+        repainted = []
+        refresh = Widget.refresh
+
+        def record(widget, *regions, **kwargs):
+            if widget is header:
+                repainted.append([region.y for region in regions] or None)
+            return refresh(widget, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", record)
+        kept = 0
+        for _ in range(20):
+            before = header.text.splitlines()
+            repainted.clear()
+            app.action_step()
+            after = header.text.splitlines()
+            assert repainted == [[y for y in range(3) if before[y] != after[y]]]
+            kept += len(repainted[0]) < 3
+        assert kept  # some ticks leave a line as it was
+
+
+@pytest.mark.parametrize("scenario", ["default", "churn", "leak"])
+async def test_rows_kept_from_tick_to_tick_read_as_rows_formatted_afresh(make_app, scenario):
+    """The tree formats a row again only when what it shows changed: whatever it kept
+    reads as the row formatted afresh, tick after tick, through a watchdog, units, the
+    sparklines, handle counts by type and folds."""
+    app = make_app(scenario)
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        # on ticks that keep the growth column (worked out again every 5 from the 8th)
+        moves = {11: lambda: app.watchdog.set(1), 12: app.action_toggle_units,
+                 16: table.action_toggle_sparklines, 17: table.action_toggle_handles,
+                 21: table.action_toggle_handles, 26: app.action_toggle_units,
+                 22: lambda: table.toggle(app.snapshot.root_job),
+                 23: lambda: table.toggle(app.snapshot.root_job)}
+        reused = 0
+        for tick in range(30):
+            before = {key: cells for key, (_, cells) in table._formatted.items()}
+            moves.get(tick, lambda: None)()
+            app.action_step()
+            await pilot.pause()
+            shown = [table.cells(key) for key in table.keys]
+            reused += sum(cells is before.get(key) for key, cells in zip(table.keys, shown))
+            kept, table._formatted = table._formatted, {}
+            assert shown == [table.cells(key) for key in table.keys], tick
+            table._formatted = kept
+        assert reused
+
+
+async def test_lines_of_rows_that_went_are_drawn_blank(make_app):
+    """A tick repaints the lines that changed: those whose rows went are among them."""
+    app = make_app()
+    async with app.run_test(size=(140, 60)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        names = [app.figures.name(table.slots[key].kind, key) for key in table.keys[:20]]
+        table.set_keys(table.keys[:20])  # they fit: no scrollbar to come or go
+        await pilot.pause()
+        table.set_keys(table.keys[:5], repaint=False)
+        await pilot.pause()
+        top = table.region.y + 2  # under the border and the column titles
+        screen = [strip.text for strip in app.screen._compositor.render_strips()]
+        shown = "\n".join(screen[top:top + 20])
+        assert all(name in shown for name in names[:5])
+        assert not any(name in shown for name in names[5:] if name not in names[:5])
 
 
 @pytest.mark.slow

@@ -108,6 +108,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     BINDINGS = bindings.LINE_TABLE
     filterable = False  # whether the filter prompt (\ or f) narrows this table's rows
     filter_text = ""  # the filter's text, in a filterable table (see `set_filter`)
+    _border_only = False  # whether a repaint asked for is of the bottom border alone
 
     class Chosen(Message):
         """Enter (or a double click) on a row."""
@@ -199,18 +200,27 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         region = self.scrollable_content_region
         top = round(self.scroll_y)
         keys, painted, cells = self.keys, self._painted, self.cells
+        end = min(region.height, len(keys) - top + 1)  # the lines below show no row
         fresh = {}
-        for y in range(1, min(region.height, len(keys) - top + 1)):
+        for y in range(1, end):
             key = keys[top + y - 1]
             row = (key, tuple(cells(key)))
             if painted.get(y) != row:
                 fresh[y] = row
-        if fresh:
-            self.refresh(*(Region(0, y, region.width, 1) for y in fresh))
+        gone = [y for y in painted if y >= end]  # rows that went: their lines go blank
+        for y in gone:
+            del painted[y]
+        lines = [*fresh, *(y for y in gone if y < region.height)]
+        if lines:
+            self.refresh(*(Region(0, y, region.width, 1) for y in lines))
         self._fresh = fresh  # drawn as they are unless something repaints the whole pane
 
     def refresh(self, *regions: Region, **kwargs) -> Self:
         if not regions:
+            # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): Textual repaints the
+            # whole pane for a new subtitle, which only the bottom border shows.
+            if self._border_only and self.is_mounted:
+                return super().refresh(self._bottom_border(), **kwargs)
             self._fresh = {}
         return super().refresh(*regions, **kwargs)
 
@@ -234,7 +244,15 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def _resize(self) -> None:
         first = self.columns[0]
         needed = span(first) + 1 if first.width else 0  # what `_layout` never drops
-        self.virtual_size = Size(needed + FLEX_FLOOR, len(self.keys) + 1)
+        size = Size(needed + FLEX_FLOOR, len(self.keys) + 1)
+        if size == self.virtual_size:
+            return
+        # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): rows that come or go move
+        # the scrollbars only, where setting `virtual_size` lays out and repaints the whole
+        # screen; a scrollbar that appears or goes still lays it out (Textual's own check).
+        self.set_reactive(LineTable.virtual_size, size)
+        if self.is_mounted:
+            self._scroll_update(size)
 
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
@@ -285,6 +303,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         else:
             index = scroll_y + y - 1
             if index == 0 and not self.keys and self.empty_text:
+                self._painted.pop(y, None)
                 dim = self._look("line-table--dim")
                 return Strip([Segment(fit(f" {self.empty_text}", width, "left"), dim)])
             if index >= len(self.keys):
@@ -392,12 +411,23 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         return strip
 
     def _update_titles(self) -> None:
-        """Set the border's titles; an unchanged title must not repaint the whole pane."""
+        """Set the border's titles; an unchanged title must not repaint the whole pane,
+        and a new subtitle (a tick's row count) repaints the bottom border alone."""
         subtitle = self.subtitle()
         if self.border_title != self.title:
             self.border_title = self.title
         if self.border_subtitle != subtitle:
-            self.border_subtitle = subtitle
+            self._border_only = True  # see `refresh`
+            try:
+                self.border_subtitle = subtitle
+            finally:
+                self._border_only = False
+
+    def _bottom_border(self) -> Region:
+        """The bottom border's line, in the content's coordinates (as `refresh` takes)."""
+        x, y = self.content_offset
+        width, height = self.outer_size
+        return Region(-x, height - 1 - y, width, 1)
 
     # -- sorting ----------------------------------------------------------------------
 

@@ -98,9 +98,12 @@ class TaskTable(LineTable[int]):
         # `_show_columns`, which the first `rebuild` calls
         self.sparklines = False
         self._pick: Callable[[tuple[Cell, ...]], tuple[Cell, ...]]
+        self._picks: tuple[int, ...] = ()  # the positions `_pick` takes
         self.exited = ExitedRows(figures.snap)
         self.flat = False  # every process in one list (htop's F5), not the job tree
         self.order: TreeOrder | None = None  # the tree's rows (None in the flat list)
+        # row -> its `_inputs` and the cells formatted from them (see `cells`)
+        self._formatted: dict[int, tuple[tuple, tuple[Cell, ...]]] = {}
         super().__init__((), sort="task", title="Jobs", id=id)
         self.rebuild()
 
@@ -116,7 +119,7 @@ class TaskTable(LineTable[int]):
         exited = self.app.events.exited_processes(snap.tick)
         if (self.exited.update(snap, exited) or shape_changed(snap) or not followed
                 or self._order_may_change(snap)):
-            self.rebuild()
+            self.rebuild(repaint=False)
         elif self.order is not None and self.order.reorder(figures):
             self.set_keys(self.order.keys, repaint=False)
         else:
@@ -135,7 +138,9 @@ class TaskTable(LineTable[int]):
             return bool(changes.jobs) or len(changes.processes) > len(changes.process_moves)
         return self.order is None or self.sort_key in TREND_KEYS
 
-    def rebuild(self) -> None:
+    def rebuild(self, *, repaint: bool = True) -> None:
+        """Lay the rows out afresh; `repaint=False` (a tick, where only rows moved, came or
+        went) repaints only the lines whose text changed."""
         needle = self.filter_text.casefold()
         keep = keep_matching(self.figures, needle) if needle else None
         if self.flat:
@@ -150,8 +155,10 @@ class TaskTable(LineTable[int]):
             self.order = TreeOrder(self.figures, self.collapsed, self.sort_key,
                                    self.sort_reverse, keep, self._growth_order, self.exited)
             self.slots, keys = self.order.slots, self.order.keys
+        slots = self.slots
+        self._formatted = {key: kept for key, kept in self._formatted.items() if key in slots}
         self._fit_columns()
-        self.set_keys(keys)
+        self.set_keys(keys, repaint=repaint)
 
     def _fit_columns(self) -> None:
         """Widen TASK for the deepest task of the whole tree (in the flat list, the longest
@@ -178,8 +185,9 @@ class TaskTable(LineTable[int]):
         handles = self.figures.handles(self.figures.snap.root_job, self.by_type)
         every = task_columns(task_width, self.unit, self.by_type, handles)
         at = {column.title: i for i, column in enumerate(every)}
-        picks = [at[title] for title in self.choice.shown()]
-        self._pick = itemgetter(*picks)
+        picks = tuple(at[title] for title in self.choice.shown())
+        if picks != self._picks:
+            self._picks, self._pick = picks, itemgetter(*picks)
         columns = [every[i] for i in picks]
         self.sparklines = any(column.key == "spark" for column in columns)
         if columns != list(self.columns):
@@ -246,44 +254,62 @@ class TaskTable(LineTable[int]):
             name = safe_name(self.exited.records[key].name)
             return (Cell(f"{lead}p: {key}", "task-table--exited"),
                     *[Cell("")] * (len(self.columns) - 2), Cell(name, "task-table--exited"))
-        figures, unit = self.figures, self.unit
-        pss, private, shared, apss = figures.values(slot.kind, key)
-        delta = cells.shown_change(figures.delta(key))
-        if slot.kind == "j":
-            task = Cell(f"{lead}j: {key}", "task-table--job")
-        elif key in self.app.watchdog.hogs(figures.snap):
-            task = Cell(f"{lead}p: {key}", "task-table--hog")
-        elif key in self.app.events.new_processes(figures.snap.tick):
-            task = Cell(f"{lead}p: {key}", "task-table--new")
+        # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): a row is formatted again
+        # only when what it shows changed, which at default is about a third of them a tick.
+        inputs = self._inputs(key, slot.kind, lead)
+        kept = self._formatted.get(key)
+        if kept is None or kept[0] != inputs:
+            kept = self._formatted[key] = (inputs, self._format(key, inputs))
+        return kept[1]
+
+    def _inputs(self, key: int, kind: str, lead: str) -> tuple:
+        """Everything a row's cells show (see `_format`), read from the figures."""
+        figures, app = self.figures, self.app
+        if kind == "j":
+            style = "task-table--job"
+        elif key in app.watchdog.hogs(figures.snap):
+            style = "task-table--hog"
+        elif key in app.events.new_processes(figures.snap.tick):
+            style = "task-table--new"
         else:
-            task = Cell(f"{lead}p: {key}", "task-table--process")
-        name, name_style = figures.name(slot.kind, key), task.style
-        if task.style == "task-table--hog":
+            style = "task-table--process"
+        name, name_style = figures.name(kind, key), style
+        if style == "task-table--hog":
             name = f"! {name}"
-        elif slot.kind == "j" and not name:  # ps leaves it blank; say what it runs
+        elif kind == "j" and not name:  # ps leaves it blank; say what it runs
             name, name_style = figures.runs(key), "line-table--dim"
+        spark = None
+        if self.sparklines and not self.by_type:
+            spark = tuple(resample(app.growth.series(kind, key), SPARK_WIDTH))
+        return (self.unit, self._picks, self.by_type, app.source.missing, kind, lead, style,
+                name, name_style, figures.values(kind, key),
+                cells.shown_change(figures.delta(key)), figures.handles(key, self.by_type),
+                None if self.by_type else app.growth.per_minute(kind, key), spark)
+
+    def _format(self, key: int, inputs: tuple) -> tuple[Cell, ...]:
+        """A row's cells from its `_inputs` (the columns they name picked by `_pick`)."""
+        pick = self._pick
+        (unit, _, by_type, gaps, kind, lead, style, name, name_style, values, delta,
+         counts, growth, spark_values) = inputs
+        pss, private, shared, apss = values
+        task = Cell(f"{lead}{kind}: {key}", style)
         trend = "line-table--rise" if delta > 0 else "line-table--fall" if delta < 0 else ""
-        gaps = self.app.source.missing
         legacy = [Cell(cells.size(pss, unit), trend), Cell(cells.size(private, unit)),
                   Cell("" if shared is None else cells.size(shared, unit))]
         if "task_stats" in gaps:  # ps's figures need mappings: not known, not 0
             legacy = [Cell("")] * 3
-        counts = self.figures.handles(key, self.by_type)
         if "handles" in gaps:
             handles = [Cell("")] * len(counts)
         else:
             handles = [Cell(str(n), "" if n else "line-table--dim") for n in counts]
-        if self.by_type:
-            return self._pick((task, legacy[0], *handles, Cell(name, name_style)))
-        growth = self.app.growth
+        if by_type:
+            return pick((task, legacy[0], *handles, Cell(name, name_style)))
         spark = Cell("")
-        if self.sparklines:
-            values = resample(growth.series(slot.kind, key), SPARK_WIDTH)
-            spark = Cell(cells.sparkline(values, SPARK_WIDTH), "line-table--dim")
-        return self._pick((task, *legacy, Cell(cells.fixed_size(apss, unit)),
-                           cells.change(delta, unit),
-                           cells.growth(growth.per_minute(slot.kind, key), unit), spark,
-                           *handles, Cell(name, name_style)))
+        if spark_values is not None:
+            spark = Cell(cells.sparkline(spark_values, SPARK_WIDTH), "line-table--dim")
+        return pick((task, *legacy, Cell(cells.fixed_size(apss, unit)),
+                     cells.change(delta, unit), cells.growth(growth, unit), spark,
+                     *handles, Cell(name, name_style)))
 
     def _growth_order(self, kind: str, koid: int) -> float:
         """A row's place when sorted by growth (or its sparkline): no trend counts as 0."""
