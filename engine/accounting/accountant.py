@@ -58,7 +58,8 @@ NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds 
 def share_count(vmo: k.Vmo) -> int:
     """VmObject::share_count(): 1 for a VMO with fewer than 2 mappings (never 0), else the
     distinct address spaces mapping it."""
-    return len(vmo.mappers) if len(vmo.mappings) >= 2 else 1
+    mappings = vmo.mappings
+    return len({m.vmar.process.koid for m in mappings}) if len(mappings) >= 2 else 1
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
