@@ -151,7 +151,7 @@ def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
              - (old.scaled_fixed // old.process_count if old.process_count else 0))
     if not (d_uss or d_rss or d_pss):
         return
-    for pkoid in vmo.holders:
+    for pkoid in vmo.holders():
         if pkoid in structural:
             continue
         delta = deltas.get(pkoid)
@@ -414,7 +414,7 @@ class Accountant:
                 self._update_vmo(vmo, None, changed, updates)
             elif koid not in done_families:
                 members = family_of(vmo)
-                figures = attribute_family(members, {m.koid: bool(m.holders) for m in members})
+                figures = attribute_family(members, {m.koid: bool(m.holders()) for m in members})
                 done_families.update(figures)
                 for member in members:
                     if member.koid in dirty:
@@ -427,7 +427,7 @@ class Accountant:
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         # The holder column follows the kernel even when the record stays the same (a
         # handle passed from one process to another).
-        holders = vmo.holders
+        holders = vmo.holders()
         holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
                   else HOLDERS if holders else NO_HOLDER)
         columns = self.vmo_columns
@@ -535,7 +535,7 @@ class Accountant:
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
-        process_count = len(vmo.holders)
+        process_count = len(vmo.holders())
         pages = vmo.own.bit_count()
         committed = pages * PAGE_SIZE
         if figures is not None:

@@ -41,15 +41,6 @@ def _range_mask(first: int, count: int) -> int:
     return ((1 << count) - 1) << first
 
 
-def _count(counts: dict[int, int], process_koid: int, delta: int) -> None:
-    """Move a per-process reference count, dropping the process at zero."""
-    left = counts.get(process_koid, 0) + delta
-    if left:
-        counts[process_koid] = left
-    else:
-        del counts[process_koid]
-
-
 _T = TypeVar("_T")
 
 
@@ -121,7 +112,7 @@ class Thread(KernelObject):
 class Vmo(KernelObject):
     __slots__ = (
         "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
-        "resizable", "pager_backed", "mappings", "handles", "alive", "holders",
+        "resizable", "pager_backed", "mappings", "handles", "alive",
         "flags", "plain",
     )
 
@@ -141,9 +132,6 @@ class Vmo(KernelObject):
         self.mappings: list[Mapping] | tuple[()] = ()
         self.handles: list[Handle] | tuple[()] = ()
         self.alive = True
-        # Handles plus mappings by process koid (the processes mapping it are read from
-        # `mappings`: a second count by process cost some 220 bytes a VMO).
-        self.holders: dict[int, int] = {}
         self.flags = ((VMO_TYPE_PAGED if paged else 0) | (VMO_RESIZABLE if resizable else 0)
                       | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
         self.plain = paged  # see `relinked`
@@ -156,6 +144,14 @@ class Vmo(KernelObject):
         take a short path for it)."""
         self.plain = (self.paged and self.parent is None and not self.children
                       and not self.mappings)
+
+    # Memory: bench "ui default: RSS" (ui_bench): the holders are read from the handles and
+    # mappings, where counts kept by process cost some 220 bytes a VMO.
+    def holders(self) -> set[int]:
+        """The koids of the processes holding a handle to this VMO or mapping it."""
+        koids = {mapping.vmar.process.koid for mapping in self.mappings}
+        koids.update(handle.owner.koid for handle in self.handles if handle.owner is not None)
+        return koids
 
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
@@ -406,8 +402,6 @@ class Kernel:
             self.dirty_processes.add(owner.koid)
         if isinstance(obj, Vmo):
             obj.handles = _added(obj.handles, handle)
-            if owner is not None:
-                _count(obj.holders, owner.koid, +1)
             self.dirty_vmos.add(obj.koid)
         self._heap(HANDLE_HEAP_BYTES)
         return handle
@@ -422,8 +416,6 @@ class Kernel:
         elif isinstance(handle.obj, Vmo):
             vmo = handle.obj
             vmo.handles = _removed(vmo.handles, handle)
-            if handle.owner is not None:
-                _count(vmo.holders, handle.owner.koid, -1)
             self.dirty_vmos.add(vmo.koid)
             self._release_if_unused(vmo)
 
@@ -622,7 +614,6 @@ class Kernel:
         vmo.mappings = _added(vmo.mappings, mapping)
         vmo.relinked()
         process = vmar.process
-        _count(vmo.holders, process.koid, +1)
         self._map_pages(mapping, vmo.own, +1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
@@ -633,7 +624,6 @@ class Kernel:
         vmar.children.remove(mapping)
         vmo.mappings = _removed(vmo.mappings, mapping)
         vmo.relinked()
-        _count(vmo.holders, process.koid, -1)
         self._map_pages(mapping, vmo.own, -1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
