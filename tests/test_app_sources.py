@@ -87,8 +87,12 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         assert "tick 2" in app.screen.query_one(KstatsHeader).text
         await pilot.pause()
         await app.workers.wait_for_complete()  # booted here after the first frame
-        assert boots_here == [("default", 1, 1.0, 2)]
+        assert boots_here == [("default", 1, 1.0, 2, childs)]
         assert source.snapshot == app.snapshot and source.snapshot is not app.snapshot
+        # The booted copy holds the child's records where they are equal, not its own too.
+        own = source.snapshot
+        assert all(own.processes[koid] is record for koid, record in childs.processes.items())
+        assert all(own.jobs[koid] is record for koid, record in childs.jobs.items())
         assert app.ring.oldest() is source.snapshot  # the child's copy is not kept for `d`
         assert app.growth.history.last is source.snapshot  # nor for the trends
         await pilot.press("full_stop")
@@ -108,7 +112,7 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
 def test_a_late_child_is_stopped_and_the_system_booted_here(boots_here):
     source = ForkedBoot("default", 1, 1.0, 0, wait=0)
     assert source.snapshot == boot("default", 1, 1.0, 0).snapshot
-    assert boots_here == [("default", 1, 1.0, 0)]
+    assert boots_here == [("default", 1, 1.0, 0, None)]
 
 
 def test_a_forked_boot_of_an_unknown_scenario_says_so():

@@ -15,9 +15,10 @@ Two answers, side by side:
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, compress, repeat
 from operator import eq, mul, ne
+from typing import TypeVar
 
 from msgspec import structs
 
@@ -51,6 +52,8 @@ from zmtop.engine.snapshot.records import (
     vmo_joined,
 )
 from zmtop.engine.snapshot.tables import Columns, FigureTable, MoveColumns, gather
+
+R = TypeVar("R")
 
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds it
@@ -294,6 +297,18 @@ class Accountant:
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
         self.pager = PagerAges(self.vmo_columns.rows, self.vmo_columns.values[COMMITTED])
+        # A snapshot of this very system (a forked boot's decoded copy), whose records are
+        # kept where this accountant builds equal ones; None once the boot is done.
+        self.template: Snapshot | None = None
+
+    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's booted copy shares the
+    # records of the decoded one, where both copies' records were held at once.
+    @staticmethod
+    def _shared(record: R, template: Mapping[int, R], koid: int) -> R:
+        """The template's record for `koid` if it equals `record` (records are immutable),
+        else `record`."""
+        same = template.get(koid)
+        return same if same is not None and same == record else record
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -434,6 +449,8 @@ class Accountant:
         row = columns.row(vmo.koid)
         columns.values[HOLDER][row] = holder
         if record != previous:
+            if self.template is not None:
+                record = self._shared(record, self.template.vmos, vmo.koid)
             self.vmos[vmo.koid] = record
             columns.values[COMMITTED][row] = record.committed_bytes
             changed.add(vmo.koid)
@@ -570,6 +587,8 @@ class Accountant:
                 record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
+                if self.template is not None:
+                    record = self._shared(record, self.template.processes, koid)
                 self.processes[koid] = record
                 row = columns.row(koid)
                 for column, figure in zip(columns.values, record.figures):
@@ -676,6 +695,8 @@ class Accountant:
                 processes=tuple(p.koid for p in job.processes),
             )
             if record != self.jobs.get(koid):
+                if self.template is not None:
+                    record = self._shared(record, self.template.jobs, koid)
                 self.jobs[koid] = record
                 changed.add(koid)
         return changed, removed

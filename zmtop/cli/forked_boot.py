@@ -5,11 +5,11 @@ overlap them (both hold the GIL), a child process can. Forked before Textual loa
 child boots the simulation, steps it to `--ticks` and sends back its snapshot, so the first
 frame shows the real system as soon as the monitor is ready. A simulation is deterministic
 for its scenario and seed, so the copy this process boots afterwards, in a worker thread,
-has that very snapshot and goes on from it. The cost: the boot's CPU time twice, and the
-snapshot held twice for a moment. The ring and the trends adopt the booted copy, so the
-decoded one (6.4 MB of objects at default) goes at the next tick; yet it is alive while this
-process boots, and the holes it leaves keep the monitor's RSS some 3.5 MB above a boot
-without a fork (bench "ui default: RSS", ui_bench: 63 MB, 59.8 unforked).
+has that very snapshot and goes on from it. The cost: the boot's CPU time twice. The boot
+here takes the decoded copy's records wherever it builds equal ones (all of them at
+default), so the two copies share them rather than hold 6.7 MB of records twice while this
+process boots (bench "ui default: RSS", ui_bench); the ring and the trends adopt the booted
+copy, so what is the decoded one's alone goes at the next tick.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class ForkedBoot(SourceDefaults):
                 gc.disable()  # as at start-up (see zmtop.cli.settle_heap): the booted
                 try:  # system is a large, long-lived heap, not worth the collector's time
                     self._sim = boot(self.scenario_name, self.seed, self.tick_seconds,
-                                     self._ticks)
+                                     self._ticks, self._first)
                 finally:
                     gc.freeze()
                     if enabled:
