@@ -153,3 +153,30 @@ def test_the_live_monitor_forks_its_boot_before_textual_and_the_trends_load():
                           timeout=60)
     assert done.stderr.strip() == ("zmtop: textual not loaded "
                                    "zmtop.engine.analysis.trend not loaded")
+
+
+# The monitor's start-up in a fresh interpreter, up to the app's run: is ssl loaded?
+TLS_PROBE = """
+import sys
+from zmtop.cli import main as cli
+from zmtop.errors import CliError
+
+def probe():
+    loaded = [name for name in ("textual", "asyncio", "ssl") if sys.modules.get(name)]
+    raise CliError("loaded: " + " ".join(loaded))
+
+cli.settle_heap = probe
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("args", "loaded"), [
+    ([], "textual asyncio"),
+    (["--metrics", "127.0.0.1:0"], "textual asyncio ssl"),  # prometheus_client needs it
+])
+def test_the_live_monitor_loads_tls_only_for_metrics(args, loaded):
+    """asyncio loads ssl, which the monitor never uses, unless told it is absent: libssl
+    and libcrypto cost some 4 MB of RSS."""
+    done = subprocess.run([sys.executable, "-c", TLS_PROBE, *args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stderr.strip() == f"zmtop: loaded: {loaded}"
