@@ -89,7 +89,7 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         await app.workers.wait_for_complete()  # booted here after the first frame
         assert boots_here == [("default", 1, 1.0, 2, childs)]
         assert source.snapshot == app.snapshot and source.snapshot is not app.snapshot
-        # The booted copy holds the child's records where they are equal, not its own too.
+        # The two copies hold one set of records: the child's copy took the booted ones.
         own = source.snapshot
         assert all(own.processes[koid] is record for koid, record in childs.processes.items())
         assert all(own.jobs[koid] is record for koid, record in childs.jobs.items())

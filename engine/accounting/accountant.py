@@ -297,18 +297,19 @@ class Accountant:
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
         self.pager = PagerAges(self.vmo_columns.rows, self.vmo_columns.values[COMMITTED])
-        # A snapshot of this very system (a forked boot's decoded copy), whose records are
-        # kept where this accountant builds equal ones; None once the boot is done.
-        self.template: Snapshot | None = None
+        # A copy of the snapshot this accountant is building, decoded from another boot of
+        # the same system (a forked boot's child); None once the boot is done. See `_lend`.
+        self.twin: Snapshot | None = None
 
-    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's booted copy shares the
-    # records of the decoded one, where both copies' records were held at once.
+    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's two copies of a snapshot
+    # hold one set of records while it boots, and the one left is this accountant's, whose
+    # koids and names are the kernel objects' own (a decoded record has its own of both).
     @staticmethod
-    def _shared(record: R, template: Mapping[int, R], koid: int) -> R:
-        """The template's record for `koid` if it equals `record` (records are immutable),
-        else `record`."""
-        same = template.get(koid)
-        return same if same is not None and same == record else record
+    def _lend(record: R, table: Mapping[int, R], koid: int) -> None:
+        """Put `record` in the twin's `table` in place of an equal record there, which goes:
+        records are immutable, so the table's readers see the same values."""
+        if isinstance(table, dict) and table.get(koid) == record:
+            table[koid] = record
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -449,8 +450,8 @@ class Accountant:
         row = columns.row(vmo.koid)
         columns.values[HOLDER][row] = holder
         if record != previous:
-            if self.template is not None:
-                record = self._shared(record, self.template.vmos, vmo.koid)
+            if self.twin is not None:
+                self._lend(record, self.twin.vmos, vmo.koid)
             self.vmos[vmo.koid] = record
             columns.values[COMMITTED][row] = record.committed_bytes
             changed.add(vmo.koid)
@@ -587,8 +588,8 @@ class Accountant:
                 record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
-                if self.template is not None:
-                    record = self._shared(record, self.template.processes, koid)
+                if self.twin is not None:
+                    self._lend(record, self.twin.processes, koid)
                 self.processes[koid] = record
                 row = columns.row(koid)
                 for column, figure in zip(columns.values, record.figures):
@@ -695,8 +696,8 @@ class Accountant:
                 processes=tuple(p.koid for p in job.processes),
             )
             if record != self.jobs.get(koid):
-                if self.template is not None:
-                    record = self._shared(record, self.template.jobs, koid)
+                if self.twin is not None:
+                    self._lend(record, self.twin.jobs, koid)
                 self.jobs[koid] = record
                 changed.add(koid)
         return changed, removed

@@ -5,11 +5,12 @@ overlap them (both hold the GIL), a child process can. Forked before Textual loa
 child boots the simulation, steps it to `--ticks` and sends back its snapshot, so the first
 frame shows the real system as soon as the monitor is ready. A simulation is deterministic
 for its scenario and seed, so the copy this process boots afterwards, in a worker thread,
-has that very snapshot and goes on from it. The cost: the boot's CPU time twice. The boot
-here takes the decoded copy's records wherever it builds equal ones (all of them at
-default), so the two copies share them rather than hold 6.7 MB of records twice while this
-process boots (bench "ui default: RSS", ui_bench); the ring and the trends adopt the booted
-copy, so what is the decoded one's alone goes at the next tick.
+has that very snapshot and goes on from it. The cost: the boot's CPU time twice. The decoded
+copy's tables take the records the boot here builds equal to theirs (all of them at
+default), so the two copies hold one set of records (the booted one's, which shares koids
+and names with the kernel objects) rather than 6.7 MB twice while this process boots (bench
+"ui default: RSS", ui_bench); the ring and the trends adopt the booted copy, so what is the
+decoded one's alone goes at the next tick.
 """
 
 from __future__ import annotations
