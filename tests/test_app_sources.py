@@ -109,6 +109,15 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         assert "tick 3" in app.screen.query_one(KstatsHeader).text
 
 
+def test_a_forked_boot_keeps_the_childs_vmo_table_encoded_until_read(boots_here):
+    """The first frame reads no VMO, and the booted copy takes over before anything does:
+    decoded, the table would be 2.5 MB of records held beside the booted copy's."""
+    snap = ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot
+    assert not snap.vmos.decoded
+    assert dict(snap.vmos) == dict(boot("default", 1, 1.0, 0).snapshot.vmos)
+    assert snap.vmos.decoded and not boots_here
+
+
 def test_a_late_child_is_stopped_and_the_system_booted_here(boots_here):
     source = ForkedBoot("default", 1, 1.0, 0, wait=0)
     assert source.snapshot == boot("default", 1, 1.0, 0).snapshot

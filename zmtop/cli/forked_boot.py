@@ -20,6 +20,7 @@ import os
 import select
 import signal
 import threading
+from typing import Any
 
 from zmtop.cli.boot import boot
 from zmtop.engine.sources.source import SourceDefaults, SourceInfo
@@ -115,11 +116,23 @@ class ForkedBoot(SourceDefaults):
             raise CliError(data[1:].decode())
         if data[:1] != b"S":
             return None
-        from msgspec.msgpack import decode
+        return _decoded(memoryview(data)[1:])
 
-        from zmtop.engine.snapshot.records import Snapshot
 
-        return decode(data[1:], type=Snapshot)
+def _decoded(data: memoryview):
+    """The child's snapshot, its VMO table left encoded (see EncodedTable): the first frame
+    does not read it, and the booted copy takes over before anything does."""
+    from msgspec import Raw, defstruct, structs
+    from msgspec.msgpack import decode
+
+    from zmtop.engine.snapshot.records import Snapshot, Vmo
+    from zmtop.engine.snapshot.tables import EncodedTable
+
+    fields = [(f.name, Raw if f.name == "vmos" else f.type) for f in structs.fields(Snapshot)]
+    values: dict[str, Any] = structs.asdict(
+        decode(data, type=defstruct("Handover", fields)))
+    values["vmos"] = EncodedTable(bytes(values["vmos"]), Vmo)
+    return Snapshot(**values)
 
 
 def _widen(fd: int) -> None:
