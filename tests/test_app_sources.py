@@ -87,8 +87,12 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         assert "tick 2" in app.screen.query_one(KstatsHeader).text
         await pilot.pause()
         await app.workers.wait_for_complete()  # booted here after the first frame
-        assert boots_here == [("default", 1, 1.0, 2)]
+        assert boots_here == [("default", 1, 1.0, 2, childs)]
         assert source.snapshot == app.snapshot and source.snapshot is not app.snapshot
+        # The two copies hold one set of records: the child's copy took the booted ones.
+        own = source.snapshot
+        assert all(own.processes[koid] is record for koid, record in childs.processes.items())
+        assert all(own.jobs[koid] is record for koid, record in childs.jobs.items())
         assert app.ring.oldest() is source.snapshot  # the child's copy is not kept for `d`
         assert app.growth.history.last is source.snapshot  # nor for the trends
         await pilot.press("full_stop")
@@ -105,10 +109,19 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         assert "tick 3" in app.screen.query_one(KstatsHeader).text
 
 
+def test_a_forked_boot_keeps_the_childs_vmo_table_encoded_until_read(boots_here):
+    """The first frame reads no VMO, and the booted copy takes over before anything does:
+    decoded, the table would be 2.5 MB of records held beside the booted copy's."""
+    snap = ForkedBoot("default", 1, 1.0, 0, wait=30).snapshot
+    assert not snap.vmos.decoded
+    assert dict(snap.vmos) == dict(boot("default", 1, 1.0, 0).snapshot.vmos)
+    assert snap.vmos.decoded and not boots_here
+
+
 def test_a_late_child_is_stopped_and_the_system_booted_here(boots_here):
     source = ForkedBoot("default", 1, 1.0, 0, wait=0)
     assert source.snapshot == boot("default", 1, 1.0, 0).snapshot
-    assert boots_here == [("default", 1, 1.0, 0)]
+    assert boots_here == [("default", 1, 1.0, 0, None)]
 
 
 def test_a_forked_boot_of_an_unknown_scenario_says_so():
@@ -149,3 +162,30 @@ def test_the_live_monitor_forks_its_boot_before_textual_and_the_trends_load():
                           timeout=60)
     assert done.stderr.strip() == ("zmtop: textual not loaded "
                                    "zmtop.engine.analysis.trend not loaded")
+
+
+# The monitor's start-up in a fresh interpreter, up to the app's run: is ssl loaded?
+TLS_PROBE = """
+import sys
+from zmtop.cli import main as cli
+from zmtop.errors import CliError
+
+def probe():
+    loaded = [name for name in ("textual", "asyncio", "ssl") if sys.modules.get(name)]
+    raise CliError("loaded: " + " ".join(loaded))
+
+cli.settle_heap = probe
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("args", "loaded"), [
+    ([], "textual asyncio"),
+    (["--metrics", "127.0.0.1:0"], "textual asyncio ssl"),  # prometheus_client needs it
+])
+def test_the_live_monitor_loads_tls_only_for_metrics(args, loaded):
+    """asyncio loads ssl, which the monitor never uses, unless told it is absent: libssl
+    and libcrypto cost some 4 MB of RSS."""
+    done = subprocess.run([sys.executable, "-c", TLS_PROBE, *args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stderr.strip() == f"zmtop: loaded: {loaded}"

@@ -234,3 +234,19 @@ async def test_no_scrollbar_thumb_is_left_after_shrinking_to_60x15(make_app, key
         for table in app.screen.query(LineTable):
             if table.region.width:  # not hidden at this width (the kernel's handle totals)
                 assert table.virtual_size.width <= table.scrollable_content_region.width
+
+
+async def test_a_page_down_and_back_draws_no_line_anew_in_a_tall_terminal(make_app):
+    """A table keeps two screens of rendered lines, however tall the terminal: coming back
+    from the next page finds the lines of the first one drawn already, bar the two the
+    cursor moved between."""
+    app = make_app()
+    async with app.run_test(size=(160, 100)) as pilot:
+        table = app.screen.query_one(TaskTable)
+        assert len(table.keys) > table.size.height  # a second page to go to
+        await pilot.press("pagedown")
+        await pilot.pause()
+        misses = table._cache.misses
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert table._cache.misses - misses <= 2

@@ -15,9 +15,10 @@ Two answers, side by side:
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, compress, repeat
 from operator import eq, mul, ne
+from typing import TypeVar
 
 from msgspec import structs
 
@@ -52,13 +53,16 @@ from zmtop.engine.snapshot.records import (
 )
 from zmtop.engine.snapshot.tables import Columns, FigureTable, MoveColumns, gather
 
+R = TypeVar("R")
+
 PAGE_FIXED = PAGE_SIZE * FRACTION_ONE
 NO_HOLDER, HOLDERS = -1, -2  # the VMO holder column when not one process holds it
 
 def share_count(vmo: k.Vmo) -> int:
     """VmObject::share_count(): 1 for a VMO with fewer than 2 mappings (never 0), else the
     distinct address spaces mapping it."""
-    return len(vmo.mappers) if len(vmo.mappings) >= 2 else 1
+    mappings = vmo.mappings
+    return len({m.vmar.process.koid for m in mappings}) if len(mappings) >= 2 else 1
 
 
 def family_of(vmo: k.Vmo) -> list[k.Vmo]:
@@ -150,7 +154,7 @@ def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
              - (old.scaled_fixed // old.process_count if old.process_count else 0))
     if not (d_uss or d_rss or d_pss):
         return
-    for pkoid in vmo.holders:
+    for pkoid in vmo.holders():
         if pkoid in structural:
             continue
         delta = deltas.get(pkoid)
@@ -293,6 +297,19 @@ class Accountant:
         self.vmo_columns = Columns(2)
         self.process_columns = Columns(6)  # Process.figures
         self.pager = PagerAges(self.vmo_columns.rows, self.vmo_columns.values[COMMITTED])
+        # A copy of the snapshot this accountant is building, decoded from another boot of
+        # the same system (a forked boot's child); None once the boot is done. See `_lend`.
+        self.twin: Snapshot | None = None
+
+    # Memory: bench "ui default: RSS" (ui_bench): a forked boot's two copies of a snapshot
+    # hold one set of records while it boots, and the one left is this accountant's, whose
+    # koids and names are the kernel objects' own (a decoded record has its own of both).
+    @staticmethod
+    def _lend(record: R, table: Mapping[int, R], koid: int) -> None:
+        """Put `record` in the twin's `table` in place of an equal record there, which goes:
+        records are immutable, so the table's readers see the same values."""
+        if isinstance(table, dict) and table.get(koid) == record:
+            table[koid] = record
 
     def vmo(self, koid: int) -> Vmo:
         """The VMO's current record."""
@@ -413,7 +430,7 @@ class Accountant:
                 self._update_vmo(vmo, None, changed, updates)
             elif koid not in done_families:
                 members = family_of(vmo)
-                figures = attribute_family(members, {m.koid: bool(m.holders) for m in members})
+                figures = attribute_family(members, {m.koid: bool(m.holders()) for m in members})
                 done_families.update(figures)
                 for member in members:
                     if member.koid in dirty:
@@ -426,13 +443,15 @@ class Accountant:
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         # The holder column follows the kernel even when the record stays the same (a
         # handle passed from one process to another).
-        holders = vmo.holders
+        holders = vmo.holders()
         holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
                   else HOLDERS if holders else NO_HOLDER)
         columns = self.vmo_columns
         row = columns.row(vmo.koid)
         columns.values[HOLDER][row] = holder
         if record != previous:
+            if self.twin is not None:
+                self._lend(record, self.twin.vmos, vmo.koid)
             self.vmos[vmo.koid] = record
             columns.values[COMMITTED][row] = record.committed_bytes
             changed.add(vmo.koid)
@@ -534,7 +553,7 @@ class Accountant:
 
     @staticmethod
     def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
-        process_count = len(vmo.holders)
+        process_count = len(vmo.holders())
         pages = vmo.own.bit_count()
         committed = pages * PAGE_SIZE
         if figures is not None:
@@ -569,6 +588,8 @@ class Accountant:
                 record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
+                if self.twin is not None:
+                    self._lend(record, self.twin.processes, koid)
                 self.processes[koid] = record
                 row = columns.row(koid)
                 for column, figure in zip(columns.values, record.figures):
@@ -675,6 +696,8 @@ class Accountant:
                 processes=tuple(p.koid for p in job.processes),
             )
             if record != self.jobs.get(koid):
+                if self.twin is not None:
+                    self._lend(record, self.twin.jobs, koid)
                 self.jobs[koid] = record
                 changed.add(koid)
         return changed, removed

@@ -9,6 +9,7 @@ writes them. Over-commit: creating or mapping commits nothing, writing commits p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from zmtop.engine.sim.page_tables import LEAF_SHIFT, PageTables
 from zmtop.engine.snapshot.records import (
@@ -40,13 +41,25 @@ def _range_mask(first: int, count: int) -> int:
     return ((1 << count) - 1) << first
 
 
-def _count(counts: dict[int, int], process_koid: int, delta: int) -> None:
-    """Move a per-process reference count, dropping the process at zero."""
-    left = counts.get(process_koid, 0) + delta
-    if left:
-        counts[process_koid] = left
-    else:
-        del counts[process_koid]
+_T = TypeVar("_T")
+
+
+# Memory: bench "ui default: RSS" (ui_bench): most VMOs have no clones and, once mapped, no
+# handles; an empty tuple stands for an empty list where a list object would cost 56 bytes.
+def _added(items: list[_T] | tuple[()], item: _T) -> list[_T]:
+    """`items` with `item` appended: the list itself, or a new one for the empty tuple."""
+    if not items:
+        return [item]
+    assert isinstance(items, list)
+    items.append(item)
+    return items
+
+
+def _removed(items: list[_T] | tuple[()], item: _T) -> list[_T] | tuple[()]:
+    """`items` without `item`: the list itself, or the empty tuple once it is empty."""
+    assert isinstance(items, list)
+    items.remove(item)
+    return items or ()
 
 
 def clean_name(name: str) -> str:
@@ -99,7 +112,7 @@ class Thread(KernelObject):
 class Vmo(KernelObject):
     __slots__ = (
         "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
-        "resizable", "pager_backed", "mappings", "handles", "alive", "mappers", "holders",
+        "resizable", "pager_backed", "mappings", "handles", "alive",
         "flags", "plain",
     )
 
@@ -110,17 +123,15 @@ class Vmo(KernelObject):
         self.size_pages = size_pages
         self.parent: Vmo | None = None
         self.parent_offset = 0  # in pages
-        self.children: list[Vmo] = []
+        # Lists of clones, mappings and handles; the empty tuple while empty (see `_added`).
+        self.children: list[Vmo] | tuple[()] = ()
         self.own = 0  # bitmap of pages this VMO holds itself
         self.paged = paged
         self.resizable = resizable
         self.pager_backed = pager_backed
-        self.mappings: list[Mapping] = []
-        self.handles: list[Handle] = []
+        self.mappings: list[Mapping] | tuple[()] = ()
+        self.handles: list[Handle] | tuple[()] = ()
         self.alive = True
-        # Reference counts by process koid: mappings only, and handles plus mappings.
-        self.mappers: dict[int, int] = {}
-        self.holders: dict[int, int] = {}
         self.flags = ((VMO_TYPE_PAGED if paged else 0) | (VMO_RESIZABLE if resizable else 0)
                       | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
         self.plain = paged  # see `relinked`
@@ -133,6 +144,14 @@ class Vmo(KernelObject):
         take a short path for it)."""
         self.plain = (self.paged and self.parent is None and not self.children
                       and not self.mappings)
+
+    # Memory: bench "ui default: RSS" (ui_bench): the holders are read from the handles and
+    # mappings, where counts kept by process cost some 220 bytes a VMO.
+    def holders(self) -> set[int]:
+        """The koids of the processes holding a handle to this VMO or mapping it."""
+        koids = {mapping.vmar.process.koid for mapping in self.mappings}
+        koids.update(handle.owner.koid for handle in self.handles if handle.owner is not None)
+        return koids
 
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
@@ -382,9 +401,7 @@ class Kernel:
             owner.handles.insert(0, handle)  # newest first, as HandleTable::AddHandleLocked
             self.dirty_processes.add(owner.koid)
         if isinstance(obj, Vmo):
-            obj.handles.append(handle)
-            if owner is not None:
-                _count(obj.holders, owner.koid, +1)
+            obj.handles = _added(obj.handles, handle)
             self.dirty_vmos.add(obj.koid)
         self._heap(HANDLE_HEAP_BYTES)
         return handle
@@ -398,9 +415,7 @@ class Kernel:
             self._heap(-OBJECT_HEAP_BYTES)  # one handle per simulated object
         elif isinstance(handle.obj, Vmo):
             vmo = handle.obj
-            vmo.handles.remove(handle)
-            if handle.owner is not None:
-                _count(vmo.holders, handle.owner.koid, -1)
+            vmo.handles = _removed(vmo.handles, handle)
             self.dirty_vmos.add(vmo.koid)
             self._release_if_unused(vmo)
 
@@ -431,7 +446,7 @@ class Kernel:
         clone.parent = parent
         clone.flags |= VMO_IS_COW_CLONE
         clone.parent_offset = offset_bytes // PAGE_SIZE
-        parent.children.append(clone)
+        parent.children = _added(parent.children, clone)
         clone.relinked()
         parent.relinked()
         self.vmos[clone.koid] = clone
@@ -572,7 +587,7 @@ class Kernel:
             self._heap(-OBJECT_HEAP_BYTES)
             parent = vmo.parent
             if parent is not None:
-                parent.children.remove(vmo)
+                parent.children = _removed(parent.children, vmo)
                 parent.relinked()
                 self.dirty_vmos.add(parent.koid)
             vmo = parent
@@ -596,11 +611,9 @@ class Kernel:
         base = self._place(vmar, size, gap)
         mapping = Mapping(vmar, base, size, perms, vmo, offset_bytes // PAGE_SIZE)
         vmar.children.append(mapping)
-        vmo.mappings.append(mapping)
+        vmo.mappings = _added(vmo.mappings, mapping)
         vmo.relinked()
         process = vmar.process
-        _count(vmo.mappers, process.koid, +1)
-        _count(vmo.holders, process.koid, +1)
         self._map_pages(mapping, vmo.own, +1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)
@@ -609,10 +622,8 @@ class Kernel:
     def unmap(self, mapping: Mapping) -> None:
         vmar, vmo, process = mapping.vmar, mapping.vmo, mapping.vmar.process
         vmar.children.remove(mapping)
-        vmo.mappings.remove(mapping)
+        vmo.mappings = _removed(vmo.mappings, mapping)
         vmo.relinked()
-        _count(vmo.mappers, process.koid, -1)
-        _count(vmo.holders, process.koid, -1)
         self._map_pages(mapping, vmo.own, -1)
         self.dirty_vmos.add(vmo.koid)
         self.dirty_processes.add(process.koid)

@@ -38,7 +38,7 @@ class Simulation(SourceDefaults):
     the same kills asked before the same ticks)."""
 
     def __init__(self, scenario: str = "default", seed: int = 1,
-                 tick_seconds: float = 1.0) -> None:
+                 tick_seconds: float = 1.0, twin: Snapshot | None = None) -> None:
         if scenario not in SCENARIOS:
             raise UnknownScenario(
                 f"unknown scenario '{scenario}' (choose from {', '.join(SCENARIOS)})")
@@ -53,6 +53,7 @@ class Simulation(SourceDefaults):
         self.kernel.heap_bytes = self.scenario.heap_base_bytes
         self.pressure = PressureWatch()
         self.accountant = Accountant(self.kernel, f"sim:{scenario}:{seed}")
+        self.accountant.twin = twin  # see Accountant.twin; boot() drops it
         self.programs: dict[int, Program] = {}
         self.tick = 0
         self.time_ns = 0

@@ -5,11 +5,12 @@ overlap them (both hold the GIL), a child process can. Forked before Textual loa
 child boots the simulation, steps it to `--ticks` and sends back its snapshot, so the first
 frame shows the real system as soon as the monitor is ready. A simulation is deterministic
 for its scenario and seed, so the copy this process boots afterwards, in a worker thread,
-has that very snapshot and goes on from it. The cost: the boot's CPU time twice, and the
-snapshot held twice for a moment. The ring and the trends adopt the booted copy, so the
-decoded one (6.4 MB of objects at default) goes at the next tick; yet it is alive while this
-process boots, and the holes it leaves keep the monitor's RSS some 3.5 MB above a boot
-without a fork (bench "ui default: RSS", ui_bench: 63 MB, 59.8 unforked).
+has that very snapshot and goes on from it. The cost: the boot's CPU time twice. The decoded
+copy's tables take the records the boot here builds equal to theirs (all of them at
+default), so the two copies hold one set of records (the booted one's, which shares koids
+and names with the kernel objects) rather than 6.7 MB twice while this process boots (bench
+"ui default: RSS", ui_bench); the ring and the trends adopt the booted copy, so what is the
+decoded one's alone goes at the next tick.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import select
 import signal
 import threading
+from typing import Any
 
 from zmtop.cli.boot import boot
 from zmtop.engine.sources.source import SourceDefaults, SourceInfo
@@ -91,7 +93,7 @@ class ForkedBoot(SourceDefaults):
                 gc.disable()  # as at start-up (see zmtop.cli.settle_heap): the booted
                 try:  # system is a large, long-lived heap, not worth the collector's time
                     self._sim = boot(self.scenario_name, self.seed, self.tick_seconds,
-                                     self._ticks)
+                                     self._ticks, self._first)
                 finally:
                     gc.freeze()
                     if enabled:
@@ -114,11 +116,23 @@ class ForkedBoot(SourceDefaults):
             raise CliError(data[1:].decode())
         if data[:1] != b"S":
             return None
-        from msgspec.msgpack import decode
+        return _decoded(memoryview(data)[1:])
 
-        from zmtop.engine.snapshot.records import Snapshot
 
-        return decode(data[1:], type=Snapshot)
+def _decoded(data: memoryview):
+    """The child's snapshot, its VMO table left encoded (see EncodedTable): the first frame
+    does not read it, and the booted copy takes over before anything does."""
+    from msgspec import Raw, defstruct, structs
+    from msgspec.msgpack import decode
+
+    from zmtop.engine.snapshot.records import Snapshot, Vmo
+    from zmtop.engine.snapshot.tables import EncodedTable
+
+    fields = [(f.name, Raw if f.name == "vmos" else f.type) for f in structs.fields(Snapshot)]
+    values: dict[str, Any] = structs.asdict(
+        decode(data, type=defstruct("Handover", fields)))
+    values["vmos"] = EncodedTable(bytes(values["vmos"]), Vmo)
+    return Snapshot(**values)
 
 
 def _widen(fd: int) -> None:

@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from zmtop.tui.monitor import MonitorApp
 
 
-# Rendered lines kept for reuse: about five screens of a 50-line terminal, enough for the
-# cursor and for scrolling back and forth. A line holds its cells and a Strip with caches
-# of its own, about 4 KB: 1024 of them, filled within a minute or two of ticks changing
-# rows, held 3 MB more than these. Memory: bench "ui default: RSS" (ui_bench).
-CACHED_LINES = 256
+# Rendered lines kept for reuse: two screens of the table (at least CACHED_LINES), enough for
+# the cursor and a page back and forth; a tick repaints only the lines it changed. A line
+# holds its cells and a Strip with caches of its own, about 4 KB: 256 of them, filled within
+# half a minute of ticks changing rows, held 0.8 MB more than these at default. Memory: bench
+# "ui default: RSS" (ui_bench).
+CACHED_LINES = 64
 
 
 class Column(NamedTuple):
@@ -291,6 +292,9 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         self._looks.clear()
 
     def on_resize(self) -> None:
+        lines = max(CACHED_LINES, 2 * self.size.height)
+        if lines > self._cache.maxsize:  # a new cache: Textual's, once full, never grows
+            self._cache = LRUCache(lines)
         self.scroll_to_cursor()
 
     def render_line(self, y: int) -> Strip:
