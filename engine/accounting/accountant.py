@@ -439,11 +439,11 @@ class Accountant:
 
     def _update_vmo(self, vmo: k.Vmo, figures: tuple[int, int, int] | None, changed: set[int],
                     updates: list[tuple[k.Vmo, Vmo, Vmo]]) -> None:
-        record = self._vmo_record(vmo, figures)
+        holders = vmo.holders()
+        record = self._vmo_record(vmo, figures, len(holders))
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         # The holder column follows the kernel even when the record stays the same (a
         # handle passed from one process to another).
-        holders = vmo.holders()
         holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
                   else HOLDERS if holders else NO_HOLDER)
         columns = self.vmo_columns
@@ -552,8 +552,8 @@ class Accountant:
         return MoveColumns(koids, figures)
 
     @staticmethod
-    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None) -> Vmo:
-        process_count = len(vmo.holders())
+    def _vmo_record(vmo: k.Vmo, figures: tuple[int, int, int] | None,
+                    process_count: int) -> Vmo:
         pages = vmo.own.bit_count()
         committed = pages * PAGE_SIZE
         if figures is not None:
