@@ -185,6 +185,7 @@ async def test_playing_steps_and_stops_at_the_end(make_replay):
         app.action_play()
         await until(lambda: app.snapshot.tick >= 2)
         app.action_play()
+        await until(lambda: not app.driver.stepping)  # a step under way is still shown
         tick = app.snapshot.tick
         await asyncio.sleep(0.1)
         assert app.paused and app.snapshot.tick == tick

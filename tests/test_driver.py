@@ -117,6 +117,34 @@ async def test_pause_holds_the_clock_and_single_step_still_works():
     assert delivered and delivered[0].tick == 2
 
 
+async def test_a_pause_during_a_step_still_delivers_that_step_and_no_more():
+    clock = ManualClock()
+    sim = Simulation("default", 1)
+    driver = Driver(sim, tick_seconds=1.0, wait=clock.wait, now=clock.time)
+    seen_while_stepping = []
+
+    class PausedMidStep:
+        """The simulation, with the user pausing while its step runs."""
+
+        snapshot = sim.snapshot
+
+        def step(self):
+            seen_while_stepping.append(driver.stepping)
+            driver.pause()
+            return sim.step()
+
+    driver.source = PausedMidStep()
+    delivered = []
+    task = clock.start(driver, delivered.append)
+    assert not driver.stepping
+    await clock.advance(5)
+    assert seen_while_stepping == [True] and not driver.stepping
+    assert [s.tick for s in delivered] == [1]  # the source moved on: its tick is shown
+    driver.stop()
+    await clock.settle()
+    assert task.done()
+
+
 async def test_speed_sets_the_wait_and_a_change_starts_a_fresh_one():
     clock = ManualClock()
     driver = Driver(Simulation("default", 1), tick_seconds=1.0, wait=clock.wait, now=clock.time)

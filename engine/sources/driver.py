@@ -69,6 +69,7 @@ class Driver:
         self._wake = asyncio.Event()
         self._stopped = False
         self._stepping = threading.Lock()
+        self.stepping = False  # a clock step is under way; its snapshot is still to come
         self._wait = wait
         self._now = now
         self.pace = Pace(now)
@@ -142,7 +143,11 @@ class Driver:
             due += self.period
             if self.paused or self._stopped:
                 continue
-            snapshot = await asyncio.to_thread(self.step_once)
+            self.stepping = True
+            try:
+                snapshot = await asyncio.to_thread(self.step_once)
+            finally:
+                self.stepping = False
             if not self._stopped:
-                deliver(snapshot)
+                deliver(snapshot)  # even if paused meanwhile: the source has moved on
             due = max(due, self._now())  # behind: the next tick at once, never a burst
