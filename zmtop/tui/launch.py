@@ -5,7 +5,7 @@ from __future__ import annotations
 from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.sources.source import Source, is_seekable
 from zmtop.tui import config
-from zmtop.tui.app import MetricsFeed, UnknownTheme, ZmtopApp
+from zmtop.tui.app import BrokenCss, MetricsFeed, UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
@@ -41,7 +41,7 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
                            config_path=config.default_path(), recorder=recorder,
                            window=window, unit=unit, metrics=metrics)
-    except UnknownTheme as error:
+    except (UnknownTheme, BrokenCss) as error:
         if recorder is not None:
             recorder.close()
         raise CliError(str(error)) from None
