@@ -312,9 +312,8 @@ def _run_live(args: argparse.Namespace, server) -> None:
         _refuse_record(args, args.from_file)
         _replay(source, args.theme, args.window, args.units)
         return
-    settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
-            window=args.window, unit=args.units, metrics=server)
+            window=args.window, unit=args.units, metrics=server, after_first_frame=settle_heap)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
@@ -352,9 +351,8 @@ def run_replay(args: argparse.Namespace) -> str:
 def _replay(source, theme: str | None, window: int, unit: str) -> None:
     from zmtop.tui.launch import run_app
 
-    settle_heap()
     run_app(source, tick_seconds=source.info.tick_seconds, theme=theme, window=window,
-            unit=unit)
+            unit=unit, after_first_frame=settle_heap)
 
 
 def run_command(args: argparse.Namespace) -> str:
@@ -378,13 +376,17 @@ def run_command(args: argparse.Namespace) -> str:
 GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
 
 
-# Speed: bench "ui default: first frame" (start-up without collections) and "ui scale: UI work
-# per tick beyond Simulation.step" (fewer young collections) (ui_bench).
+# Speed: bench "ui default: first frame" (start-up without collections), "ui default: RSS"
+# (start-up's garbage freed before the booted copy is built beside the child's) and "ui scale:
+# UI work per tick beyond Simulation.step" (fewer young collections) (ui_bench).
 def settle_heap() -> None:
     """Start-up builds a large, long-lived heap (Textual, the booted system; a forked boot
-    freezes its own later): move it out of the collector's sight, then let the collector
-    run again, less often than by default: each tick allocates thousands of short-lived
-    objects (strips, segments, figures) that reference counting frees anyway."""
+    freezes its own later) with the collector off (see main): once the first frame is up,
+    free start-up's garbage in one collection, move the rest out of the collector's sight,
+    then let the collector run again, less often than by default: each tick allocates
+    thousands of short-lived objects (strips, segments, figures) that reference counting
+    frees anyway."""
+    gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG)
     gc.enable()
@@ -393,7 +395,7 @@ def settle_heap() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit status: 0, 2 for an error, 130 for Ctrl-C, 141 for
     a closed pipe (quietly, as Unix tools end)."""
-    gc.disable()  # until start-up is done: collections of a growing heap are wasted work
+    gc.disable()  # until start-up is done (settle_heap): collections of a growing heap are wasted work
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:

@@ -103,7 +103,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
                  recorder: Recorder | None = None, window: int = WINDOW, unit: str = "",
-                 metrics: MetricsFeed | None = None) -> None:
+                 metrics: MetricsFeed | None = None,
+                 after_first_frame: Callable[[], None] | None = None) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -128,6 +129,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.watchdog = Watchdog()
         self.window = window
         self.metrics = metrics  # `--metrics` serves what it is fed (cli.metrics)
+        self.after_first_frame = after_first_frame  # called once the first frame is up
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         keymap, keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
         self.set_keymap(keymap)
@@ -206,6 +208,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def on_mount(self) -> None:
         for problem in self._config_problems:
             self.notify(problem, severity="warning", timeout=10)
+        if self.after_first_frame is not None:  # before the worker below starts
+            self.call_after_refresh(self.after_first_frame)
         # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
         self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
         if self.autostart:
