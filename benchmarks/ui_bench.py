@@ -49,7 +49,7 @@ async def _scale_ticks(ticks: int) -> tuple[float, float]:
 
     sim = Simulation("scale", 1)
     thresholds = gc.get_threshold()
-    settle_heap()  # as the monitor does before it starts
+    settle_heap()  # as the monitor does once its first frame is up
     app = ZmtopApp(sim, autostart=False)
     idle, work, release = [], [], []
     async with app.run_test(size=(160, 50)) as pilot:
@@ -85,7 +85,7 @@ async def _all_in_ticks(scenario: str, ticks: int) -> list[float]:
     for _ in range(WARMUP_TICKS):
         sim.step()
     thresholds = gc.get_threshold()
-    settle_heap()  # as the monitor does before it starts
+    settle_heap()  # as the monitor does once its first frame is up
     app = ZmtopApp(sim, autostart=False)
     idle, ticked = [], []
     async with app.run_test(size=(160, 50)) as pilot:

@@ -109,6 +109,19 @@ async def test_a_forked_boot_shows_the_childs_snapshot_then_goes_on_as_booted(bo
         assert "tick 3" in app.screen.query_one(KstatsHeader).text
 
 
+async def test_after_the_first_frame_comes_once_and_before_the_boot_here(boots_here):
+    """The monitor settles its heap (zmtop.cli.settle_heap) there: the collector stays off
+    through start-up, and is back on before the booted copy is built."""
+    boots_seen = []
+    app = ZmtopApp(ForkedBoot("default", 1, 1.0, 0, wait=30), autostart=False,
+                   after_first_frame=lambda: boots_seen.append(len(boots_here)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("full_stop")
+    assert boots_seen == [0] and len(boots_here) == 1
+
+
 def test_a_forked_boot_keeps_the_childs_vmo_table_encoded_until_read(boots_here):
     """The first frame reads no VMO, and the booted copy takes over before anything does:
     decoded, the table would be 2.5 MB of records held beside the booted copy's."""
@@ -164,18 +177,20 @@ def test_the_live_monitor_forks_its_boot_before_textual_and_the_trends_load():
                                    "zmtop.engine.analysis.trend not loaded")
 
 
-# The monitor's start-up in a fresh interpreter, up to the app's run: is ssl loaded?
+# The monitor's start-up in a fresh interpreter, up to the app's reading the source's first
+# snapshot (in its constructor): is ssl loaded?
 TLS_PROBE = """
 import sys
-from zmtop.cli import main as cli
+from zmtop.cli import forked_boot
+from zmtop.cli.main import main
 from zmtop.errors import CliError
 
-def probe():
+def probe(source):
     loaded = [name for name in ("textual", "asyncio", "ssl") if sys.modules.get(name)]
     raise CliError("loaded: " + " ".join(loaded))
 
-cli.settle_heap = probe
-sys.exit(cli.main(sys.argv[1:]))
+forked_boot.ForkedBoot.snapshot = property(probe)
+sys.exit(main(sys.argv[1:]))
 """
 
 

@@ -96,6 +96,25 @@ def test_unknown_theme_is_a_one_line_cli_error(make_app):
         run_app(Simulation("default", 1, 1.0), theme="no-such-theme")
 
 
+@pytest.mark.parametrize("rule, error", [
+    ("Screen { colour: red; }", r"{line}:10: Invalid CSS property 'colour'\. Did you mean 'color'\?"),
+    ("Screen { width: 1 2 3; height: x; }",
+     r"{line}:17: Invalid value for the width property \(and 1 more\)"),
+    ("Screen { color: $no-such; }", r"{line}:17: reference to undefined variable '\$no-such'"),
+    ("Screen { color: red;", r"{end}:1: Unexpected end of file; did you forget a '}}' \?"),
+])
+def test_broken_css_is_a_one_line_cli_error(tmp_path, monkeypatch, rule, error):
+    css = tmp_path / "zmtop.tcss"
+    text = (config.THEMES_DIR / "zmtop.tcss").read_text()
+    css.write_text(f"{text}{rule}\n")
+    monkeypatch.setattr(ZmtopApp, "CSS_PATH", str(css))
+    with pytest.raises(CliError) as raised:
+        run_app(Simulation("default", 1, 1.0))
+    line = text.count("\n") + 1  # the rule's
+    assert re.fullmatch(re.escape(f"{css}:") + error.format(line=line, end=line + 1),
+                        str(raised.value))
+
+
 def test_a_saved_theme_that_no_longer_exists_falls_back(tmp_path):
     path = tmp_path / "config.toml"
     config.save(path, {"theme": "gone"})

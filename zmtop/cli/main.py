@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, cast
 
 from zmtop import installed_version
 from zmtop.cli.options import (
@@ -95,12 +96,44 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
                        help="ticks a trend spans: growth, leaks, time to pressure (default 60)")
 
 
-def _command(commands, name: str, help_text: str, *, json_output: bool = True):
-    parser = commands.add_parser(name, help=help_text, description=help_text)
-    _add_source_options(parser)
-    if json_output:
-        parser.add_argument("--json", action="store_true", help="print JSON")
-    return parser
+class Commands(argparse._SubParsersAction):
+    """The commands' parsers, each built when its command is named: a run uses one, and
+    building all fifteen was half of start-up's argument parsing (bench "ui default: first
+    frame", ui_bench)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._unbuilt: dict[str, tuple[str | None, Callable[[Parser], None]]] = {}
+
+    def add_command(self, name: str, help_text: str, build: Callable[[Parser], None], *,
+                    description: str | None = None) -> None:
+        """`name`, listed with `help_text`; `build` adds its arguments to its parser."""
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+        self._name_parser_map[name] = None  # named for argparse to accept; built in __call__
+        self._unbuilt[name] = description, build
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        name = values[0]
+        if name in self._unbuilt:
+            description, build = self._unbuilt.pop(name)
+            command = self._parser_class(prog=f"{self._prog_prefix} {name}",
+                                         description=description)
+            build(command)
+            self._name_parser_map[name] = command
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _command(commands: Commands, name: str, help_text: str,
+             build: Callable[[Parser], None] = lambda parser: None, *,
+             json_output: bool = True) -> None:
+    """A command that reads a source: the source options, --json unless told, then its own."""
+    def build_all(parser: Parser) -> None:
+        _add_source_options(parser)
+        if json_output:
+            parser.add_argument("--json", action="store_true", help="print JSON")
+        build(parser)
+
+    commands.add_command(name, help_text, build_all, description=help_text)
 
 
 def _add_listen(parser: argparse.ArgumentParser) -> None:
@@ -127,23 +160,50 @@ def build_parser() -> Parser:
     parser.add_argument("--metrics", type=listen_address, metavar="HOST:PORT",
                         help="serve the live monitor's figures to Prometheus at "
                              "http://HOST:PORT/metrics")
-    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+    commands = cast(Commands, parser.add_subparsers(dest="command", parser_class=Parser,
+                                                     action=Commands))
+    _command(commands, "ps", "tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps", _ps_options)
+    _command(commands, "vmaps", "a process's VMARs and mappings", _vmaps_options)
+    _command(commands, "vmos", "a process's VMOs, or the hidden ones", _vmos_options)
+    _command(commands, "kstats", "kernel memory counters, like kstats -m", _kstats_options)
+    _command(commands, "leaks", "processes growing steadily over --window ticks, and the "
+                                "VMOs that grew (a simulation or poll steps --window ticks "
+                                "unless --ticks says)")
+    _command(commands, "events", "process starts and exits, OOM kills, pressure changes")
+    _command(commands, "record", "record a source headless", _record_options, json_output=False)
+    commands.add_command("replay", "review a recording in the monitor", _replay_options)
+    commands.add_command("diff", "what grew, appeared and went between two ticks", _diff_options)
+    _command(commands, "digest", "memory in buckets, as memory_monitor digests it", _digest_options)
+    _command(commands, "export", "write memgraph JSON, a capture or CSV; or every tick as "
+             "OpenMetrics text or a Perfetto trace", _export_options, json_output=False)
+    _command(commands, "metrics", "serve a source's figures to Prometheus at /metrics, "
+             "stepping it on its clock", _metrics_options, json_output=False)
+    _command(commands, "serve", "serve the monitor to web browsers (textual-serve)", _serve_options,
+             json_output=False)
+    _command(commands, "kzx", "kernel console views: ps, jobs, vmos, ht, koid, asd, mwd", _kzx_options)
+    _command(commands, "treemap", "a self-contained zoomable treemap page", _treemap_options,
+             json_output=False)
+    return parser
 
-    ps = _command(commands, "ps", "tasks with PSS/PRIVATE/SHARED, like Fuchsia's ps")
+
+def _ps_options(ps: Parser) -> None:
     ps.add_argument("-J", dest="jobs_only", action="store_true", help="jobs only")
     ps.add_argument("-T", dest="threads", action="store_true", help="include threads")
     ps.add_argument("--job", type=int, metavar="KOID", help="only this job's subtree")
     ps.add_argument("--units", default="", metavar="U", help="fixed unit, one of BkMGTPE")
 
-    vmaps = _command(commands, "vmaps", "a process's VMARs and mappings")
+
+def _vmaps_options(vmaps: Parser) -> None:
     vmaps.add_argument("koid", type=int)
 
-    vmos = _command(commands, "vmos", "a process's VMOs, or the hidden ones")
+
+def _vmos_options(vmos: Parser) -> None:
     vmos.add_argument("koid", type=int, nargs="?")
     vmos.add_argument("--hidden", action="store_true",
                       help="VMOs not mapped by any process (k zx vmos hidden)")
 
-    kstats = _command(commands, "kstats", "kernel memory counters, like kstats -m")
+
+def _kstats_options(kstats: Parser) -> None:
     kstats.add_argument("-t", dest="timestamp", action="store_true", help="timestamp lines")
     kstats.add_argument("-n", dest="count", type=block_count, default=1, metavar="COUNT",
                         help="blocks to print, one per tick")
@@ -151,16 +211,12 @@ def build_parser() -> Parser:
                         help="add the time to the next pressure level and to OOM at free "
                              "memory's trend over --window ticks")
 
-    _command(commands, "leaks", "processes growing steadily over --window ticks, and the "
-                                "VMOs that grew (a simulation or poll steps --window ticks "
-                                "unless --ticks says)")
 
-    _command(commands, "events", "process starts and exits, OOM kills, pressure changes")
-
-    record = _command(commands, "record", "record a source headless", json_output=False)
+def _record_options(record: Parser) -> None:
     record.add_argument("file", type=file_name, metavar="FILE")
 
-    replay = commands.add_parser("replay", help="review a recording in the monitor")
+
+def _replay_options(replay: Parser) -> None:
     replay.add_argument("file", type=file_name, metavar="FILE")
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
     replay.add_argument("--units", type=size_unit, default=argparse.SUPPRESS, metavar="U",
@@ -168,18 +224,20 @@ def build_parser() -> Parser:
     replay.add_argument("--window", type=window_size, default=argparse.SUPPRESS, metavar="N",
                         help="ticks a trend spans (default 60)")
 
-    diff = commands.add_parser("diff", help="what grew, appeared and went between two ticks")
+
+def _diff_options(diff: Parser) -> None:
     diff.add_argument("file", type=file_name, metavar="FILE")
     diff.add_argument("tick_a", type=int, metavar="T1")
     diff.add_argument("tick_b", type=int, metavar="T2")
     diff.add_argument("--json", action="store_true", help="print JSON")
 
-    digest = _command(commands, "digest", "memory in buckets, as memory_monitor digests it")
+
+def _digest_options(digest: Parser) -> None:
     digest.add_argument("--buckets", type=file_name, metavar="FILE", help="bucket config (JSON)")
     digest.add_argument("--csv", action="store_true", help="print CSV")
 
-    export = _command(commands, "export", "write memgraph JSON, a capture or CSV; or every "
-                      "tick as OpenMetrics text or a Perfetto trace", json_output=False)
+
+def _export_options(export: Parser) -> None:
     export.add_argument("recording", type=file_name, nargs="?", metavar="FILE",
                         help="the source file (as --from FILE)")
     export.add_argument("--format", required=True,
@@ -188,29 +246,29 @@ def build_parser() -> Parser:
                         help="write to FILE, not stdout")
     _add_top(export)
 
-    metrics = _command(commands, "metrics", "serve a source's figures to Prometheus at "
-                       "/metrics, stepping it on its clock", json_output=False)
+
+def _metrics_options(metrics: Parser) -> None:
     _add_listen(metrics)
     metrics.add_argument("--device", metavar="NAME",
                          help="the device label (default: the source's name)")
     _add_top(metrics)
 
-    serve = _command(commands, "serve", "serve the monitor to web browsers (textual-serve)",
-                     json_output=False)
+
+def _serve_options(serve: Parser) -> None:
     _add_listen(serve)
     serve.add_argument("--theme", default=argparse.SUPPRESS, help="colour theme")
 
-    kzx = _command(commands, "kzx", "kernel console views: ps, jobs, vmos, ht, koid, asd, mwd")
+
+def _kzx_options(kzx: Parser) -> None:
     kzx.add_argument("-u", dest="unit", metavar="U", help="vmos: fixed unit, one of BkMGTPE")
     kzx.add_argument("words", nargs="*", metavar="COMMAND ...",
                      help="ps [help] | jobs | vmos all|hidden|KOID [-u?] | ht KOID | "
                           "koid KOID | asd kernel|KOID | mwd MB")
 
-    treemap = _command(commands, "treemap", "a self-contained zoomable treemap page",
-                       json_output=False)
+
+def _treemap_options(treemap: Parser) -> None:
     treemap.add_argument("-o", dest="output", type=file_name, metavar="FILE.html",
                          help="write to FILE")
-    return parser
 
 
 def run_monitor(args: argparse.Namespace) -> None:
@@ -254,9 +312,8 @@ def _run_live(args: argparse.Namespace, server) -> None:
         _refuse_record(args, args.from_file)
         _replay(source, args.theme, args.window, args.units)
         return
-    settle_heap()
     run_app(source, tick_seconds=args.tick, theme=args.theme, record=args.record,
-            window=args.window, unit=args.units, metrics=server)
+            window=args.window, unit=args.units, metrics=server, after_first_frame=settle_heap)
 
 
 def _refuse_record(args: argparse.Namespace, recording: str | None) -> None:
@@ -294,9 +351,8 @@ def run_replay(args: argparse.Namespace) -> str:
 def _replay(source, theme: str | None, window: int, unit: str) -> None:
     from zmtop.tui.launch import run_app
 
-    settle_heap()
     run_app(source, tick_seconds=source.info.tick_seconds, theme=theme, window=window,
-            unit=unit)
+            unit=unit, after_first_frame=settle_heap)
 
 
 def run_command(args: argparse.Namespace) -> str:
@@ -320,13 +376,17 @@ def run_command(args: argparse.Namespace) -> str:
 GC_YOUNG = 10_000  # allocations between collections of the youngest generation (default 700)
 
 
-# Speed: bench "ui default: first frame" (start-up without collections) and "ui scale: UI work
-# per tick beyond Simulation.step" (fewer young collections) (ui_bench).
+# Speed: bench "ui default: first frame" (start-up without collections), "ui default: RSS"
+# (start-up's garbage freed before the booted copy is built beside the child's) and "ui scale:
+# UI work per tick beyond Simulation.step" (fewer young collections) (ui_bench).
 def settle_heap() -> None:
     """Start-up builds a large, long-lived heap (Textual, the booted system; a forked boot
-    freezes its own later): move it out of the collector's sight, then let the collector
-    run again, less often than by default: each tick allocates thousands of short-lived
-    objects (strips, segments, figures) that reference counting frees anyway."""
+    freezes its own later) with the collector off (see main): once the first frame is up,
+    free start-up's garbage in one collection, move the rest out of the collector's sight,
+    then let the collector run again, less often than by default: each tick allocates
+    thousands of short-lived objects (strips, segments, figures) that reference counting
+    frees anyway."""
+    gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG)
     gc.enable()
@@ -335,7 +395,7 @@ def settle_heap() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit status: 0, 2 for an error, 130 for Ctrl-C, 141 for
     a closed pipe (quietly, as Unix tools end)."""
-    gc.disable()  # until start-up is done: collections of a growing heap are wasted work
+    gc.disable()  # until start-up is done (settle_heap): collections of a growing heap are wasted work
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:

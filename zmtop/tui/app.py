@@ -40,6 +40,7 @@ from zmtop.viewmodels.watchdog import Watchdog
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.css.stylesheet import StylesheetParseError
     from textual.driver import Driver as TerminalDriver
 
     from zmtop.engine.recording.reader import Recording
@@ -64,6 +65,22 @@ class UnknownTheme(ValueError):
     pass
 
 
+class BrokenCss(ValueError):
+    """The app's CSS does not parse: the message is its first error, on one line."""
+
+
+def _first_css_error(error: StylesheetParseError) -> str:
+    """A StylesheetParseError's first error as `FILE:LINE:COLUMN: message`, and how many more."""
+    from rich.text import Text
+
+    errors = [problem for rule in error.errors.rules for problem in rule.errors]
+    token, message = errors[0]
+    line, column = (token.referenced_by or token).location
+    summary = Text.from_markup(getattr(message, "summary", str(message))).plain
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{token.read_from[0]}:{line + 1}:{column + 1}: {summary}{more}"
+
+
 def _palette():
     from zmtop.tui.screens.palette import ZmtopCommands
 
@@ -86,7 +103,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def __init__(self, source: Source, tick_seconds: float = 1.0, theme: str | None = None,
                  *, autostart: bool = True, config_path: Path | None = None,
                  recorder: Recorder | None = None, window: int = WINDOW, unit: str = "",
-                 metrics: MetricsFeed | None = None) -> None:
+                 metrics: MetricsFeed | None = None,
+                 after_first_frame: Callable[[], None] | None = None) -> None:
         super().__init__()
         themes = config.load_themes()
         for t in themes:
@@ -111,6 +129,7 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
         self.watchdog = Watchdog()
         self.window = window
         self.metrics = metrics  # `--metrics` serves what it is fed (cli.metrics)
+        self.after_first_frame = after_first_frame  # called once the first frame is up
         self.set_reactive(ZmtopApp.recording, recorder is not None)
         keymap, keymap_problem = config.keymap(self.settings, set(bindings.binding_ids()))
         self.set_keymap(keymap)
@@ -121,7 +140,27 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
             self.column_choices[name].restore(titles)
         self._config_problems = [f"{config_path}: {problem}" for problem in
                                  (unread, keymap_problem, columns_problem) if problem]
+        self._parse_css()
         self._use_source(source)
+
+    # Speed: bench "ui default: first frame" (ui_bench): parsed here, the CSS is parsed while a
+    # forked boot's child may still be booting (the source's snapshot waits for it), not after.
+    def _parse_css(self) -> None:
+        """Parse the app's CSS now, with the theme's variables: Textual's own parse as the app
+        starts finds its rules cached. Broken CSS is a BrokenCss, not Textual's error panel."""
+        from textual.css.stylesheet import StylesheetError, StylesheetParseError
+        from textual.css.tokenizer import TokenError
+
+        try:
+            self.stylesheet.read_all(self.css_path)
+            self.stylesheet.parse()
+        except StylesheetParseError as error:
+            raise BrokenCss(_first_css_error(error)) from None
+        except TokenError as error:
+            raise BrokenCss(f"{error.read_from[0]}:{error.start[0]}:{error.start[1]}: "
+                            f"{error}") from None
+        except StylesheetError as error:
+            raise BrokenCss(str(error)) from None
 
     def _use_source(self, source: Source) -> None:
         """Take a source: a new clock, figures, history and ring, and no marks."""
@@ -169,6 +208,8 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     def on_mount(self) -> None:
         for problem in self._config_problems:
             self.notify(problem, severity="warning", timeout=10)
+        if self.after_first_frame is not None:  # before the worker below starts
+            self.call_after_refresh(self.after_first_frame)
         # A forked boot finishes its own copy of the simulation here (zmtop.cli.forked_boot).
         self.call_after_refresh(self.run_worker, self.source.prepare, name="prepare", thread=True)
         if self.autostart:

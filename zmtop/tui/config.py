@@ -7,7 +7,6 @@ Settings live in `config.toml` under platformdirs' user config dir; themes are T
 from __future__ import annotations
 
 import functools
-import json
 import re
 import tomllib
 from collections.abc import Sequence
@@ -80,6 +79,8 @@ def _toml_value(value: Value) -> str:
 
 
 def _toml_string(text: str) -> str:
+    import json  # only when settings are saved: the monitor's start-up does without it
+
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zmtop.engine.analysis.trend import WINDOW
 from zmtop.engine.sources.source import Source, is_seekable
 from zmtop.tui import config
-from zmtop.tui.app import MetricsFeed, UnknownTheme, ZmtopApp
+from zmtop.tui.app import BrokenCss, MetricsFeed, UnknownTheme, ZmtopApp
 
 
 def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None, *,
             record: str | None = None, window: int = WINDOW, unit: str = "",
-            metrics: MetricsFeed | None = None) -> None:
+            metrics: MetricsFeed | None = None,
+            after_first_frame: Callable[[], None] | None = None) -> None:
     """Run the monitor until the user quits (the CLI's entry point).
 
     `record` names a file to record every shown tick to; `window` is the trends' ticks;
     `unit` is the unit of every size shown ("" for each in its own, as ps prints them);
-    `metrics` is told the source and fed every shown tick (a MetricsServer).
+    `metrics` is told the source and fed every shown tick (a MetricsServer);
+    `after_first_frame` is called once the first frame is up.
     Over a recording (a seekable source) the monitor runs as a ReplayApp: timeline,
     seeking, diff.
     """
@@ -36,12 +40,14 @@ def run_app(source: Source, tick_seconds: float = 1.0, theme: str | None = None,
             from zmtop.tui.replay_app import ReplayApp
 
             app = ReplayApp(source, tick_seconds=tick_seconds, theme=theme,
-                            config_path=config.default_path(), window=window, unit=unit)
+                            config_path=config.default_path(), window=window, unit=unit,
+                            after_first_frame=after_first_frame)
         else:
             app = ZmtopApp(source, tick_seconds=tick_seconds, theme=theme,
                            config_path=config.default_path(), recorder=recorder,
-                           window=window, unit=unit, metrics=metrics)
-    except UnknownTheme as error:
+                           window=window, unit=unit, metrics=metrics,
+                           after_first_frame=after_first_frame)
+    except (UnknownTheme, BrokenCss) as error:
         if recorder is not None:
             recorder.close()
         raise CliError(str(error)) from None
