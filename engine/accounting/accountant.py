@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import eq, mul, ne
 from typing import TypeVar
 
@@ -325,12 +325,15 @@ class Accountant:
                 self.process_columns.row(koid)
         remapped = {koid: mappings for koid, mappings in kernel.remapped.items()
                     if koid not in structural and koid in kernel.processes}
-        rebuilt = structural.union(remapped)  # records built anew: left out of the moves
-        # process koid -> moves of its figures, from the VMOs that took the full path
+        if structural or remapped:
+            self.processes = dict(self.processes)
+        # process koid -> moves of its figures, from the VMOs that took the full path and
+        # the mappings remapped
         deltas: dict[int, list[int]] = {}
         self.pager.age(tick)
-        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, rebuilt,
+        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
                                             deltas)
+        remaps = self._patch_maps(remapped, deltas)  # before the share counts change
         # a VMO whose pages came and went within the tick is marked all the same
         marked = (kernel.dirty_vmos if 0 not in kernel.page_moves.values()
                   else kernel.dirty_vmos.union(
@@ -339,8 +342,9 @@ class Accountant:
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos))
         changed_vmos.update(vmo_moves.koids)
-        changed_processes, removed_processes = self._rebuild_processes(structural, remapped)
-        self._collect_update_deltas(updates, rebuilt, deltas)
+        changed_processes, removed_processes = self._rebuild_processes(structural)
+        self._collect_update_deltas(updates, structural, deltas)
+        changed_processes.update(self._remapped_records(remaps, alone, deltas))
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
@@ -566,51 +570,97 @@ class Accountant:
                    len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
-    def _rebuild_processes(self, dirty: set[int], remapped: dict[int, list[k.Mapping]]
-                           ) -> tuple[set[int], set[int]]:
-        """New records for the dirty processes, and for those whose mappings' committed pages
-        alone changed (`remapped`, none of them dirty)."""
+    def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+        """New records for the dirty processes."""
         processes = self.kernel.processes
         changed, removed = set(), set()
-        if dirty or remapped:
-            self.processes = dict(self.processes)
         columns = self.process_columns
-        for koid in chain(dirty, remapped):
+        for koid in dirty:
             process = processes.get(koid)
             if process is None:
                 if self.processes.pop(koid, None) is not None:
                     removed.add(koid)
                 continue
             previous = self.processes.get(koid)
-            if koid in remapped and previous is not None:
-                record = self._remapped_record(previous, remapped[koid])
-            else:
-                record = self._process_record(process)
+            record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
-                if self.twin is not None:
-                    self._lend(record, self.twin.processes, koid)
-                self.processes[koid] = record
-                row = columns.row(koid)
-                for column, figure in zip(columns.values, record.figures):
-                    column[row] = figure
+                self._set_process(record)
                 changed.add(koid)
         return changed, removed
 
+    def _set_process(self, record: Process) -> None:
+        """Keep a process's new record, its figures in the columns."""
+        if self.twin is not None:
+            self._lend(record, self.twin.processes, record.koid)
+        self.processes[record.koid] = record
+        columns = self.process_columns
+        row = columns.row(record.koid)
+        for column, figure in zip(columns.values, record.figures):
+            column[row] = figure
+
     # Speed: a process whose mappings' pages alone changed keeps its record but for those
-    # mappings' entries and its figures, with no walk of its VMARs and handles; bench:
-    # "default: all-in engine tick" (engine_bench).
-    def _remapped_record(self, record: Process, mappings: list[k.Mapping]) -> Process:
-        """A process's last record with the committed bytes of `mappings` (its own, whose
-        pages changed) as they are now, and its figures summed again."""
-        maps = list(record.maps)
-        at = {entry.base: i for i, entry in enumerate(maps) if entry.type == "M"}
-        for mapping in mappings:
-            i = at[mapping.base]
-            maps[i] = structs.replace(maps[i],
-                                      committed_bytes=mapping.committed_pages() * PAGE_SIZE)
-        return structs.replace(record, maps=tuple(maps), **self._figures(
-            maps, {ref.vmo_koid for ref in record.vmo_refs}))
+    # mappings' entries, and its figures move by deltas, with no walk of its VMARs, handles
+    # and VMOs; bench: "default: engine tick CPU" (engine_bench).
+    def _patch_maps(self, remapped: dict[int, list[k.Mapping]], deltas: dict[int, list[int]]
+                    ) -> dict[int, tuple[tuple[MapEntry, ...] | None, int]]:
+        """The map entries of each process of `remapped` (none of them dirty) with the
+        committed bytes of its mappings listed there as they are now (None if none moved),
+        and how far its mapped bytes moved. Moves its legacy figures in `deltas` by those
+        entries' changes, at the share counts their VMOs' records have before this tick's
+        rebuild (a share count that changes moves them in `_collect_update_deltas`)."""
+        records = self.vmos
+        out: dict[int, tuple[tuple[MapEntry, ...] | None, int]] = {}
+        for pkoid, mappings in remapped.items():
+            maps = list(self.processes[pkoid].maps)
+            at = {entry.base: i for i, entry in enumerate(maps) if entry.type == "M"}
+            patched, mapped = False, 0
+            for mapping in mappings:
+                i = at[mapping.base]
+                entry = maps[i]
+                nbytes, old = mapping.committed_pages() * PAGE_SIZE, entry.committed_bytes
+                if nbytes == old:  # listed again, or its pages came and went
+                    continue
+                maps[i] = structs.replace(entry, committed_bytes=nbytes)
+                patched, mapped = True, mapped + nbytes - old
+                delta = deltas.get(pkoid)
+                if delta is None:
+                    deltas[pkoid] = delta = [0] * PROCESS_FIGURES
+                share_count = records[entry.vmo_koid].share_count
+                if share_count == 1:
+                    delta[PRIVATE] += nbytes - old
+                else:
+                    delta[SHARED] += nbytes - old
+                    delta[SCALED_SHARED] += nbytes // share_count - old // share_count
+            out[pkoid] = (tuple(maps) if patched else None, mapped)
+        return out
+
+    def _remapped_records(self, remaps: dict[int, tuple[tuple[MapEntry, ...] | None, int]],
+                          alone: dict[int, int], deltas: dict[int, list[int]]) -> set[int]:
+        """New records for the processes of `remaps` (`_patch_maps`) whose entries or
+        figures moved: their figures moved by the bytes of the VMOs they hold alone (by row)
+        and by their deltas, which are taken out of both. Returns their koids."""
+        columns = self.process_columns
+        changed = set()
+        for pkoid, (maps, mapped) in remaps.items():
+            row = columns.rows[pkoid]
+            delta = deltas.pop(pkoid, None) or [0] * PROCESS_FIGURES
+            nbytes = alone.pop(row, 0)
+            delta[USS] += nbytes
+            delta[RSS] += nbytes
+            delta[PSS_FIXED] += nbytes * FRACTION_ONE
+            if maps is None and not any(delta):
+                continue
+            record = self.processes[pkoid]
+            private, shared, scaled, uss, rss, pss = (
+                column[row] + move for column, move in zip(columns.values, delta))
+            self._set_process(structs.replace(
+                record, maps=maps if maps is not None else record.maps,
+                mapped_bytes=record.mapped_bytes + mapped, private_bytes=private,
+                shared_bytes=shared, scaled_shared_bytes=scaled, uss_bytes=uss, rss_bytes=rss,
+                pss_fixed=pss))
+            changed.add(pkoid)
+        return changed
 
     def _figures(self, maps: list[MapEntry], vmo_koids: set[int]) -> dict[str, int]:
         """A process's byte figures, by field: the legacy ones of its mappings' entries, the
