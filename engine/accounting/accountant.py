@@ -91,12 +91,11 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
     totals: dict[int, int] = {}
     for vmo in members:
         reached = vmo.reachable()
-        totals[vmo.koid] = sum(bits.bit_count() for _, bits in reached)
+        totals[vmo.koid] = sum(bits.bit_count() for _, bits, _ in reached)
         if not sharer[vmo.koid]:
             continue
-        offset_of = _offsets_up(vmo)
-        for holder, bits in reached:
-            in_holder = bits << offset_of[holder.koid]
+        for holder, bits, offset in reached:
+            in_holder = bits << offset
             shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
     figures = {koid: [0, 0, totals[koid]] for koid in totals}
     for groups in shapes.values():
@@ -130,17 +129,6 @@ def _split_by_sharers(groups: dict[int, list[int]]) -> list[tuple[int, list[int]
                 split.append((outside, sharers))
         parts = split
     return parts
-
-
-def _offsets_up(vmo: k.Vmo) -> dict[int, int]:
-    """Offset, in pages, of this VMO's page 0 within itself and each ancestor."""
-    out = {vmo.koid: 0}
-    offset, node = 0, vmo
-    while node.parent is not None:
-        offset += node.parent_offset
-        node = node.parent
-        out[node.koid] = offset
-    return out
 
 
 _BASE = attrgetter("base")
