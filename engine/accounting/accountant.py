@@ -568,15 +568,17 @@ class Accountant:
             delta[RSS] += nbytes
             delta[PSS_FIXED] += nbytes * FRACTION_ONE
         uss, rss, pss = columns.values[USS], columns.values[RSS], columns.values[PSS_FIXED]
-        rows = sorted(row for row, nbytes in alone.items() if nbytes)
-        moved = [alone[row] for row in rows]
-        for row, nbytes in zip(rows, moved):
+        # Speed: the rows and their moves read in C loops (compress, gather, map); bench:
+        # "scale: accounting per tick" (engine_bench).
+        rows = sorted(compress(alone, alone.values()))  # those whose bytes moved
+        moved = list(gather(alone, rows))
+        fixed = list(map(mul, moved, repeat(FRACTION_ONE)))
+        for row, nbytes, nfixed in zip(rows, moved, fixed):
             uss[row] += nbytes
             rss[row] += nbytes
-            pss[row] += nbytes * FRACTION_ONE
-        koids = [columns.koids[row] for row in rows]
-        figures = [[0] * len(rows), [0] * len(rows), [0] * len(rows), moved, moved[:],
-                   [nbytes * FRACTION_ONE for nbytes in moved]]
+            pss[row] += nfixed
+        koids = list(gather(columns.koids, rows))
+        figures = [[0] * len(rows), [0] * len(rows), [0] * len(rows), moved, moved[:], fixed]
         for pkoid, delta in deltas.items():
             if any(delta):
                 row = columns.rows[pkoid]
