@@ -15,9 +15,10 @@ Two answers, side by side:
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, compress, repeat
-from operator import eq, mul, ne
+from itertools import compress, repeat
+from operator import attrgetter, eq, mul, ne
 from typing import TypeVar
 
 from msgspec import structs
@@ -90,12 +91,11 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
     totals: dict[int, int] = {}
     for vmo in members:
         reached = vmo.reachable()
-        totals[vmo.koid] = sum(bits.bit_count() for _, bits in reached)
+        totals[vmo.koid] = sum(bits.bit_count() for _, bits, _ in reached)
         if not sharer[vmo.koid]:
             continue
-        offset_of = _offsets_up(vmo)
-        for holder, bits in reached:
-            in_holder = bits << offset_of[holder.koid]
+        for holder, bits, offset in reached:
+            in_holder = bits << offset
             shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
     figures = {koid: [0, 0, totals[koid]] for koid in totals}
     for groups in shapes.values():
@@ -131,15 +131,21 @@ def _split_by_sharers(groups: dict[int, list[int]]) -> list[tuple[int, list[int]
     return parts
 
 
-def _offsets_up(vmo: k.Vmo) -> dict[int, int]:
-    """Offset, in pages, of this VMO's page 0 within itself and each ancestor."""
-    out = {vmo.koid: 0}
-    offset, node = 0, vmo
-    while node.parent is not None:
-        offset += node.parent_offset
-        node = node.parent
-        out[node.koid] = offset
-    return out
+_BASE = attrgetter("base")
+
+
+# Speed: a bisection, not a walk of every entry, for a remapped process's few moved
+# mappings; bench: "default: engine tick CPU" (engine_bench).
+def _mapping_entry(maps: list[MapEntry], base: int) -> int:
+    """The index of the mapping at `base` among a process's map entries, which list its
+    VMARs and mappings by base (each VMAR before what it holds at its base) unless some
+    overlap (the kernel places a child past its last one once a VMAR has filled)."""
+    i = bisect_left(maps, base, key=_BASE)
+    while i < len(maps) and maps[i].base == base:
+        if maps[i].type == "M":
+            return i
+        i += 1
+    return next(i for i, entry in enumerate(maps) if entry.type == "M" and entry.base == base)
 
 
 def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
@@ -325,22 +331,26 @@ class Accountant:
                 self.process_columns.row(koid)
         remapped = {koid: mappings for koid, mappings in kernel.remapped.items()
                     if koid not in structural and koid in kernel.processes}
-        rebuilt = structural.union(remapped)  # records built anew: left out of the moves
-        # process koid -> moves of its figures, from the VMOs that took the full path
+        if structural or remapped:
+            self.processes = dict(self.processes)
+        # process koid -> moves of its figures, from the VMOs that took the full path and
+        # the mappings remapped
         deltas: dict[int, list[int]] = {}
         self.pager.age(tick)
-        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, rebuilt,
+        vmo_moves, alone = self._move_pages(kernel.page_moves, kernel.dirty_vmos, structural,
                                             deltas)
+        remaps = self._patch_maps(remapped, deltas)  # before the share counts change
         # a VMO whose pages came and went within the tick is marked all the same
         marked = (kernel.dirty_vmos if 0 not in kernel.page_moves.values()
                   else kernel.dirty_vmos.union(
                       koid for koid, pages in kernel.page_moves.items() if not pages))
         self.pager.unmark(marked)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
-            self._expand_families(kernel.dirty_vmos))
+            self._expand_families(kernel.dirty_vmos), kernel.dirty_vmos)
         changed_vmos.update(vmo_moves.koids)
-        changed_processes, removed_processes = self._rebuild_processes(structural, remapped)
-        self._collect_update_deltas(updates, rebuilt, deltas)
+        changed_processes, removed_processes = self._rebuild_processes(structural)
+        self._collect_update_deltas(updates, structural, deltas)
+        changed_processes.update(self._remapped_records(remaps, alone, deltas))
         process_moves = self._apply_deltas(alone, deltas)
         changed_processes.update(process_moves.koids)
         changed_jobs, removed_jobs = self._rebuild_jobs(set(kernel.dirty_jobs))
@@ -410,10 +420,10 @@ class Accountant:
                 out.add(member.koid)
         return out
 
-    def _rebuild_vmos(
-            self, dirty: set[int]) -> tuple[set[int], set[int], list[tuple[k.Vmo, Vmo, Vmo]]]:
-        """New records for dirty VMOs, and (VMO, old record, new record) for each VMO whose
-        record changed."""
+    def _rebuild_vmos(self, dirty: set[int], marked: set[int]
+                      ) -> tuple[set[int], set[int], list[tuple[k.Vmo, Vmo, Vmo]]]:
+        """New records for dirty VMOs (those the kernel `marked` and their clone families),
+        and (VMO, old record, new record) for each VMO whose record changed."""
         vmos = self.kernel.vmos
         changed: set[int] = set()
         removed: set[int] = set()
@@ -427,19 +437,24 @@ class Accountant:
                 if self.vmos.pop(koid, None) is not None:
                     removed.add(koid)
             elif vmo.parent is None and not vmo.children:
-                self._update_vmo(vmo, None, changed, updates)
+                self._update_vmo(vmo, vmo.holders(), None, changed, updates)
             elif koid not in done_families:
                 members = family_of(vmo)
-                figures = attribute_family(members, {m.koid: bool(m.holders()) for m in members})
+                holders = {m.koid: m.holders() for m in members if m.koid in marked}
+                figures = attribute_family(members, {
+                    m.koid: bool(holders[m.koid]) if m.koid in holders
+                    else self.vmos[m.koid].process_count > 0 for m in members})
                 done_families.update(figures)
                 for member in members:
-                    if member.koid in dirty:
-                        self._update_vmo(member, figures[member.koid], changed, updates)
+                    if member.koid in holders:
+                        self._update_vmo(member, holders[member.koid], figures[member.koid],
+                                         changed, updates)
+                    else:
+                        self._refigure_vmo(member, figures[member.koid], changed, updates)
         return changed, removed, updates
 
-    def _update_vmo(self, vmo: k.Vmo, figures: tuple[int, int, int] | None, changed: set[int],
-                    updates: list[tuple[k.Vmo, Vmo, Vmo]]) -> None:
-        holders = vmo.holders()
+    def _update_vmo(self, vmo: k.Vmo, holders: set[int], figures: tuple[int, int, int] | None,
+                    changed: set[int], updates: list[tuple[k.Vmo, Vmo, Vmo]]) -> None:
         record = self._vmo_record(vmo, figures, len(holders))
         previous = self.vmo(vmo.koid) if vmo.koid in self.vmos else None
         # The holder column follows the kernel even when the record stays the same (a
@@ -457,6 +472,26 @@ class Accountant:
             changed.add(vmo.koid)
             if previous is not None:
                 updates.append((vmo, previous, record))
+
+    # Speed: a family member the kernel did not mark keeps its record but for its figures,
+    # with no walk of its mappings and handles; bench: "default: engine tick CPU" (engine_bench).
+    def _refigure_vmo(self, vmo: k.Vmo, figures: tuple[int, int, int], changed: set[int],
+                      updates: list[tuple[k.Vmo, Vmo, Vmo]]) -> None:
+        """The record of a clone family member the kernel did not mark with its attributed
+        `figures` (as `attribute_family` gives them): only those can have moved, its pages,
+        clones, mappings and handles being as they were."""
+        previous = self.vmo(vmo.koid)
+        private, scaled, total = figures[0] * PAGE_SIZE, figures[1], figures[2] * PAGE_SIZE
+        if (private, scaled, total) == (previous.private_bytes, previous.scaled_fixed,
+                                        previous.total_bytes):
+            return
+        record = structs.replace(previous, private_bytes=private, scaled_fixed=scaled,
+                                 total_bytes=total)
+        if self.twin is not None:
+            self._lend(record, self.twin.vmos, vmo.koid)
+        self.vmos[vmo.koid] = record
+        changed.add(vmo.koid)
+        updates.append((vmo, previous, record))
 
     # Speed: per-VMO work as C loops (map, compress) over columns; bench: "scale: accounting
     # per changed VMO" (engine_bench).
@@ -533,15 +568,17 @@ class Accountant:
             delta[RSS] += nbytes
             delta[PSS_FIXED] += nbytes * FRACTION_ONE
         uss, rss, pss = columns.values[USS], columns.values[RSS], columns.values[PSS_FIXED]
-        rows = sorted(row for row, nbytes in alone.items() if nbytes)
-        moved = [alone[row] for row in rows]
-        for row, nbytes in zip(rows, moved):
+        # Speed: the rows and their moves read in C loops (compress, gather, map); bench:
+        # "scale: accounting per tick" (engine_bench).
+        rows = sorted(compress(alone, alone.values()))  # those whose bytes moved
+        moved = list(gather(alone, rows))
+        fixed = list(map(mul, moved, repeat(FRACTION_ONE)))
+        for row, nbytes, nfixed in zip(rows, moved, fixed):
             uss[row] += nbytes
             rss[row] += nbytes
-            pss[row] += nbytes * FRACTION_ONE
-        koids = [columns.koids[row] for row in rows]
-        figures = [[0] * len(rows), [0] * len(rows), [0] * len(rows), moved, moved[:],
-                   [nbytes * FRACTION_ONE for nbytes in moved]]
+            pss[row] += nfixed
+        koids = list(gather(columns.koids, rows))
+        figures = [[0] * len(rows), [0] * len(rows), [0] * len(rows), moved, moved[:], fixed]
         for pkoid, delta in deltas.items():
             if any(delta):
                 row = columns.rows[pkoid]
@@ -566,51 +603,96 @@ class Accountant:
                    len(vmo.mappings), share_count(vmo), committed, vmo.flags, process_count,
                    private, scaled, total)
 
-    def _rebuild_processes(self, dirty: set[int], remapped: dict[int, list[k.Mapping]]
-                           ) -> tuple[set[int], set[int]]:
-        """New records for the dirty processes, and for those whose mappings' committed pages
-        alone changed (`remapped`, none of them dirty)."""
+    def _rebuild_processes(self, dirty: set[int]) -> tuple[set[int], set[int]]:
+        """New records for the dirty processes."""
         processes = self.kernel.processes
         changed, removed = set(), set()
-        if dirty or remapped:
-            self.processes = dict(self.processes)
         columns = self.process_columns
-        for koid in chain(dirty, remapped):
+        for koid in dirty:
             process = processes.get(koid)
             if process is None:
                 if self.processes.pop(koid, None) is not None:
                     removed.add(koid)
                 continue
             previous = self.processes.get(koid)
-            if koid in remapped and previous is not None:
-                record = self._remapped_record(previous, remapped[koid])
-            else:
-                record = self._process_record(process)
+            record = self._process_record(process)
             if previous is None or record != process_joined(previous, columns.values,
                                                              columns.rows[koid]):
-                if self.twin is not None:
-                    self._lend(record, self.twin.processes, koid)
-                self.processes[koid] = record
-                row = columns.row(koid)
-                for column, figure in zip(columns.values, record.figures):
-                    column[row] = figure
+                self._set_process(record)
                 changed.add(koid)
         return changed, removed
 
+    def _set_process(self, record: Process) -> None:
+        """Keep a process's new record, its figures in the columns."""
+        if self.twin is not None:
+            self._lend(record, self.twin.processes, record.koid)
+        self.processes[record.koid] = record
+        columns = self.process_columns
+        row = columns.row(record.koid)
+        for column, figure in zip(columns.values, record.figures):
+            column[row] = figure
+
     # Speed: a process whose mappings' pages alone changed keeps its record but for those
-    # mappings' entries and its figures, with no walk of its VMARs and handles; bench:
-    # "default: all-in engine tick" (engine_bench).
-    def _remapped_record(self, record: Process, mappings: list[k.Mapping]) -> Process:
-        """A process's last record with the committed bytes of `mappings` (its own, whose
-        pages changed) as they are now, and its figures summed again."""
-        maps = list(record.maps)
-        at = {entry.base: i for i, entry in enumerate(maps) if entry.type == "M"}
-        for mapping in mappings:
-            i = at[mapping.base]
-            maps[i] = structs.replace(maps[i],
-                                      committed_bytes=mapping.committed_pages() * PAGE_SIZE)
-        return structs.replace(record, maps=tuple(maps), **self._figures(
-            maps, {ref.vmo_koid for ref in record.vmo_refs}))
+    # mappings' entries, and its figures move by deltas, with no walk of its VMARs, handles
+    # and VMOs; bench: "default: engine tick CPU" (engine_bench).
+    def _patch_maps(self, remapped: dict[int, list[k.Mapping]], deltas: dict[int, list[int]]
+                    ) -> dict[int, tuple[tuple[MapEntry, ...] | None, int]]:
+        """The map entries of each process of `remapped` (none of them dirty) with the
+        committed bytes of its mappings listed there as they are now (None if none moved),
+        and how far its mapped bytes moved. Moves its legacy figures in `deltas` by those
+        entries' changes, at the share counts their VMOs' records have before this tick's
+        rebuild (a share count that changes moves them in `_collect_update_deltas`)."""
+        records = self.vmos
+        out: dict[int, tuple[tuple[MapEntry, ...] | None, int]] = {}
+        for pkoid, mappings in remapped.items():
+            maps = list(self.processes[pkoid].maps)
+            patched, mapped = False, 0
+            for mapping in mappings:
+                i = _mapping_entry(maps, mapping.base)
+                entry = maps[i]
+                nbytes, old = mapping.committed_pages() * PAGE_SIZE, entry.committed_bytes
+                if nbytes == old:  # listed again, or its pages came and went
+                    continue
+                maps[i] = structs.replace(entry, committed_bytes=nbytes)
+                patched, mapped = True, mapped + nbytes - old
+                delta = deltas.get(pkoid)
+                if delta is None:
+                    deltas[pkoid] = delta = [0] * PROCESS_FIGURES
+                share_count = records[entry.vmo_koid].share_count
+                if share_count == 1:
+                    delta[PRIVATE] += nbytes - old
+                else:
+                    delta[SHARED] += nbytes - old
+                    delta[SCALED_SHARED] += nbytes // share_count - old // share_count
+            out[pkoid] = (tuple(maps) if patched else None, mapped)
+        return out
+
+    def _remapped_records(self, remaps: dict[int, tuple[tuple[MapEntry, ...] | None, int]],
+                          alone: dict[int, int], deltas: dict[int, list[int]]) -> set[int]:
+        """New records for the processes of `remaps` (`_patch_maps`) whose entries or
+        figures moved: their figures moved by the bytes of the VMOs they hold alone (by row)
+        and by their deltas, which are taken out of both. Returns their koids."""
+        columns = self.process_columns
+        changed = set()
+        for pkoid, (maps, mapped) in remaps.items():
+            row = columns.rows[pkoid]
+            delta = deltas.pop(pkoid, None) or [0] * PROCESS_FIGURES
+            nbytes = alone.pop(row, 0)
+            delta[USS] += nbytes
+            delta[RSS] += nbytes
+            delta[PSS_FIXED] += nbytes * FRACTION_ONE
+            if maps is None and not any(delta):
+                continue
+            record = self.processes[pkoid]
+            private, shared, scaled, uss, rss, pss = (
+                column[row] + move for column, move in zip(columns.values, delta))
+            self._set_process(structs.replace(
+                record, maps=maps if maps is not None else record.maps,
+                mapped_bytes=record.mapped_bytes + mapped, private_bytes=private,
+                shared_bytes=shared, scaled_shared_bytes=scaled, uss_bytes=uss, rss_bytes=rss,
+                pss_fixed=pss))
+            changed.add(pkoid)
+        return changed
 
     def _figures(self, maps: list[MapEntry], vmo_koids: set[int]) -> dict[str, int]:
         """A process's byte figures, by field: the legacy ones of its mappings' entries, the

@@ -156,17 +156,18 @@ class Vmo(KernelObject):
     def visible(self) -> int:
         """Bitmap of the pages this VMO can reach: its own, and its ancestors' under them."""
         pages = 0
-        for _, window in self.reachable():
+        for _, window, _ in self.reachable():
             pages |= window
         return pages
 
-    def reachable(self) -> list[tuple[Vmo, int]]:
-        """For this VMO and each ancestor, the pages of it this VMO reaches (own coordinates).
+    def reachable(self) -> list[tuple[Vmo, int, int]]:
+        """For this VMO and each ancestor, the pages of it this VMO reaches (own coordinates)
+        and the offset, in pages, of this VMO's page 0 within it.
 
         A page is reached from the nearest VMO up the chain that holds it; a clone sees its
         ancestors only through the ranges of the clones in between.
         """
-        out = [(self, self.own)]
+        out = [(self, self.own, 0)]
         covered = self.own
         window = _range_mask(0, self.size_pages)
         offset, child, node = 0, self, self.parent
@@ -174,7 +175,7 @@ class Vmo(KernelObject):
             offset += child.parent_offset
             seen = (node.own >> offset) & window & ~covered
             if seen:
-                out.append((node, seen))
+                out.append((node, seen, offset))
                 covered |= seen
             window &= _range_mask(0, node.size_pages) >> offset
             child, node = node, node.parent
