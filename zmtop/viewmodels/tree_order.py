@@ -51,7 +51,7 @@ class TreeOrder:
         self._moved = figures.moved_jobs  # the summing jobs the tick shown moved
         self._orphans: list[int] = []
         self._lines: dict[int, str] = {}  # each row's tree lines, while the order holds
-        # each sorted job's children, their koids and (sorted by a Figures.shown column)
+        # each sorted job's children, their koids and (sorted by a Figures.column)
         # their rows there
         self._read: dict[int, tuple[list[Kid], list[int], list[int]]] = {}
         self._build(collapsed, keep, exited)
@@ -83,8 +83,9 @@ class TreeOrder:
                     if self.sort in SHOWN_KEYS else [])
             kept = self._read[job] = (kids, koids, rows)
         _, koids, rows = kept
+        values: list[object]
         if self.sort in SHOWN_KEYS:
-            values = list(map(self.figures.shown[SHOWN_KEYS.index(self.sort)].__getitem__, rows))
+            values = list(map(self.figures.column(self.sort).__getitem__, rows))
         else:
             values = list(map(value, map(itemgetter(0), kids), koids))
         if self._in_order(values, koids):
