@@ -104,9 +104,10 @@ class Figures:
         koids, columns = move_columns(snap.changes.process_moves)
         private, scaled, apss = ((columns[PRIVATE], columns[SCALED_SHARED], columns[PSS_FIXED])
                                  if koids else ([], [], []))
-        # Moves say by how much a process's byte totals moved; others changed more.
-        procs, before = snap.processes, prev.processes
-        for koid in snap.changes.processes.difference(koids):
+        # Moves say by how much a process's byte totals moved; others changed more (the
+        # moves are among the changes: no others when there are as many).
+        procs, before, changed = snap.processes, prev.processes, snap.changes.processes
+        for koid in changed.difference(koids) if len(changed) > len(koids) else ():
             new, old = procs[koid], before[koid]
             if new.handle_count != old.handle_count or (
                     new.handles is not old.handles and new.handles != old.handles):
