@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from msgspec.structs import replace
 
 from zmtop.engine.analysis.trend import (
     MIN_SAMPLES,
@@ -16,6 +17,7 @@ from zmtop.engine.analysis.trend import (
     trend,
 )
 from zmtop.engine.sim.simulation import Simulation
+from zmtop.engine.snapshot.records import FRACTION_BITS
 
 MB = 1 << 20
 
@@ -56,6 +58,33 @@ def test_a_seek_starts_the_history_over():
     history.add(snaps[4])  # the same tick again replaces it
     assert list(history.ticks) == [3, 4] and [k.tick for k in history.kept] == [3, 4]
     assert history.last is snaps[4]
+
+
+@pytest.mark.parametrize("copied", [False, True])
+def test_a_series_is_each_tick_s_figure_over_the_ticks_the_process_lived(copied):
+    """Processes come and go (churn): a series starts at the tick a process first shows and
+    an exited one has none, whether the ticks' columns are the simulation's own or copies
+    (a table that is a plain dict)."""
+    sim = Simulation("churn", 1)
+    history, snaps = History(), []
+    for _ in range(25):
+        snap = sim.step()
+        if copied:
+            snap = replace(snap, processes=dict(snap.processes.items()))
+        snaps.append(snap)
+        history.add(snap)
+    last = snaps[-1]
+    born = [koid for koid in last.processes if koid not in snaps[0].processes]
+    gone = [koid for koid in snaps[0].processes if koid not in last.processes]
+    assert born and gone
+    for koid in [*list(last.processes)[:5], *born]:
+        lived = [snap for snap in snaps if koid in snap.processes]
+        times, pss = history.series(koid)
+        assert pss == [snap.processes[koid].pss_bytes for snap in lived]
+        assert times == [snap.time_ns / 1e9 for snap in lived]
+        assert history.series(koid, "apss")[1] == [
+            snap.processes[koid].pss_fixed >> FRACTION_BITS for snap in lived]
+    assert all(history.series(koid) == ([], []) for koid in gone)
 
 
 def test_the_leak_scenario_names_its_leaker_first_within_30_ticks():

@@ -17,9 +17,8 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import add, gt, rshift, sub
-from typing import NamedTuple
+from operator import gt, sub
+from typing import NamedTuple, TypeAlias
 
 from zmtop.engine.analysis.window import MAX_WINDOW as MAX_WINDOW
 from zmtop.engine.analysis.window import MIN_SAMPLES as MIN_SAMPLES
@@ -109,27 +108,26 @@ def grew_share(values: Sequence[float]) -> float:
 
 def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], list[int]]:
     """Every process's koid, legacy PSS and attributed PSS (whole bytes), in table order."""
-    koids = list(table)
-    if isinstance(table, FigureTable):
-        private, scaled, fixed = table.columns(PRIVATE, SCALED_SHARED, PSS_FIXED)
-        pss = list(map(add, private, scaled))
-        apss = list(map(rshift, fixed, repeat(FRACTION_BITS, len(fixed))))
-    else:
-        records = list(table.values())
-        pss = [record.pss_bytes for record in records]
-        apss = [record.pss_fixed >> FRACTION_BITS for record in records]
-    return koids, pss, apss
+    records = list(table.values())
+    return (list(table), [record.pss_bytes for record in records],
+            [record.pss_fixed >> FRACTION_BITS for record in records])
 
 
-# Speed: a tick's figures are kept as columns (an int64 array per figure, lined up with the
-# tick's processes), appended whole; a series is read across them when asked; bench: "ui xl:
+# A tick's figures as History keeps them: where each process is (koid -> row), how many rows
+# the tick had (a row at or past it is a koid born later), and either a simulation table's
+# own PRIVATE, SCALED_SHARED and PSS_FIXED columns, or copies of PSS and A.PSS.
+TickColumns: TypeAlias = "tuple[Mapping[int, int], int, list[array[int]]]"
+
+
+# Speed: a tick's figures are kept as columns (an int64 array per figure), a simulation's
+# as its table's own, not copied; a series is read across them when asked; bench: "ui xl:
 # all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
 class History:
     """The last `window` ticks, oldest first: each tick's number, time and free memory,
     each live process's PSS and attributed PSS, kept a tick at a time as columns a series
-    is read across, and every SNAPSHOT_STRIDE-th tick's VMO committed bytes, to tell which
-    VMOs grew (a simulation's as its table's column: some 50 KB where a snapshot would
-    hold about 1 MB at default)."""
+    is read across (see TickColumns), and every SNAPSHOT_STRIDE-th tick's VMO committed
+    bytes, to tell which VMOs grew (a simulation's as its table's column: some 50 KB where
+    a snapshot would hold about 1 MB at default)."""
 
     def __init__(self, window: int = WINDOW) -> None:
         self.window = window
@@ -139,9 +137,8 @@ class History:
         self.kills: deque[bool] = deque(maxlen=window)  # whether the tick had a kill (OOM or asked)
         self.kept: deque[Kept] = deque()  # every SNAPSHOT_STRIDE-th tick, and the newest
         self._last: Snapshot | None = None
-        # by tick: where each process is in the tick's columns, and a column per figure
-        self._columns: deque[tuple[dict[int, int], list[array[int]]]] = deque(maxlen=window)
-        self._koids: list[int] = []  # the processes of the last tick, in table order
+        self._columns: deque[TickColumns] = deque(maxlen=window)
+        self._koids: list[int] = []  # the processes of the last tick copied, in table order
         self._index: dict[int, int] = {}  # koid -> position in that order
         self._slopes: dict[tuple[int, str], float | None] = {}  # this tick's, as asked
 
@@ -169,10 +166,20 @@ class History:
         self.free.append(snap.kmem.free_bytes)
         self.kills.append(any(event.kind in (OOM_KILL, KILL) for event in snap.events))
         self._keep(snap)
-        koids, pss, apss = figure_columns(snap.processes)
+        self._columns.append(self._tick_columns(snap.processes))
+
+    def _tick_columns(self, table: Mapping[int, Process]) -> TickColumns:
+        """A tick's figures: a simulation table's own columns while they hold at most
+        two rows per live process (a row stays when its process exits), else copies."""
+        if isinstance(table, FigureTable):
+            rows, figures = table.figure_columns()
+            if len(rows) <= 2 * len(table):
+                size = len(figures[PRIVATE])
+                return rows, size, [figures[PRIVATE], figures[SCALED_SHARED], figures[PSS_FIXED]]
+        koids, pss, apss = figure_columns(table)
         if koids != self._koids:  # ticks with the same processes share one index
             self._koids, self._index = koids, dict(zip(koids, range(len(koids))))
-        self._columns.append((self._index, [array("q", pss), array("q", apss)]))
+        return self._index, len(koids), [array("q", pss), array("q", apss)]
 
     def _keep(self, snap: Snapshot) -> None:
         """Keep the newest tick's VMO figures and, within the window, those of the ticks on the
@@ -215,15 +222,24 @@ class History:
         """Times (seconds) and values of a process's figure over the ticks it lived."""
         column = FIGURES.index(figure)
         values: list[int] = []
-        index: dict[int, int] | None = None
+        index: Mapping[int, int] | None = None
         where = 0
-        for positions, figures in reversed(self._columns):  # newest first, to its first tick
+        if self._last is None or koid not in self._last.processes:
+            return [], []  # exited: a table's row outlives its process
+        for positions, size, figures in reversed(self._columns):  # newest first, to its first tick
             if positions is not index:
                 index, found = positions, positions.get(koid)
                 if found is None:
                     break
                 where = found
-            values.append(figures[column][where])
+            if where >= size:  # born after this tick
+                break
+            if len(figures) == 2:  # copies of PSS and A.PSS
+                values.append(figures[column][where])
+            elif column:  # a table's PRIVATE, SCALED_SHARED and PSS_FIXED
+                values.append(figures[2][where] >> FRACTION_BITS)
+            else:
+                values.append(figures[0][where] + figures[1][where])
         if not values:
             return [], []
         values.reverse()

@@ -25,7 +25,12 @@ class ExitedRows:
         to keep changed."""
         old, before = self._shown, self.records
         kept = {}
-        for koid in exited - snap.processes.keys():
+        live = snap.processes
+        # Speed: a lookup per exited koid, where `exited - live.keys()` walked every live
+        # process; bench: "ui xl: all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
+        for koid in exited:
+            if koid in live:
+                continue
             record = before.get(koid) or (old.processes.get(koid) if old else None)
             if record is not None:
                 kept[koid] = record

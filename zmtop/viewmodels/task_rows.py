@@ -21,13 +21,13 @@ from zmtop.engine.snapshot.records import (
     Process,
     Snapshot,
 )
-from zmtop.engine.snapshot.tables import move_columns
+from zmtop.engine.snapshot.tables import FigureTable, gather, move_columns
 from zmtop.viewmodels.handle_rows import HANDLE_KEYS, handle_totals
 
 # column key -> whether it sorts largest first by default
 # A job's totals (Figures.total), by position: PSS, PRIVATE and attributed PSS (fixed point).
 JOB_PSS, JOB_PRIVATE, JOB_APSS = range(3)
-SHOWN_KEYS = ("pss", "private", "apss")  # the columns of Figures.shown, in order
+SHOWN_KEYS = ("pss", "private", "apss")  # the columns of Figures.column, in order
 SORT_KEYS = {"task": False, "pss": True, "private": True, "shared": True, "apss": True,
              "delta": True, "growth": True, "spark": True, "name": False}
 TREND_KEYS = ("growth", "spark")  # sorted by growth, which the Figures do not keep
@@ -63,15 +63,17 @@ class Figures:
         self._alias, self.sinks = tree_shape(snap)
         self.totals = {koid: total for koid, total in job_totals(snap).items()
                        if koid not in self._alias}
-        # Speed: every row's figures in columns a tick moves in C loops, for the sorted
-        # tree; bench: "ui xl: all-in tick (...)" (ui_bench). PSS, PRIVATE and A.PSS as shown (a
-        # process's own, a summing job's totals, a single-child job its child's), by the
-        # task's row in `shown_rows`.
-        figures = {**process_totals(snap), **self.totals}
-        rows = dict(zip(figures, range(len(figures))))
+        # Speed: every row's figures in columns a tick moves, for the sorted tree; bench:
+        # "ui xl: all-in tick (...)" (ui_bench). PSS, PRIVATE and A.PSS as shown (a process's
+        # own, a summing job's totals, a single-child job its child's), by the task's row in
+        # `shown_rows`; a column is built when first read (see `column`).
+        self._processes = list(snap.processes)  # by row; the summing jobs' rows follow
+        koids = [*self._processes, *self.totals]
+        rows = dict(zip(koids, range(len(koids))))
         rows.update((koid, rows[target]) for koid, (_, target) in self._alias.items())
         self.shown_rows = compact_keys(rows)
-        self.shown = [list(column) for column in zip(*figures.values())] or [[], [], []]
+        self._shown: list[list[int] | None] = [None, None, None]
+        self._row_sinks = list(map(self.sinks.__getitem__, koids))  # `sinks` by row
         self._widest: int | None = None  # see `widest_task`
 
     def widest_task(self) -> int:
@@ -102,9 +104,10 @@ class Figures:
         koids, columns = move_columns(snap.changes.process_moves)
         private, scaled, apss = ((columns[PRIVATE], columns[SCALED_SHARED], columns[PSS_FIXED])
                                  if koids else ([], [], []))
-        # Moves say by how much a process's byte totals moved; others changed more.
-        procs, before = snap.processes, prev.processes
-        for koid in snap.changes.processes.difference(koids):
+        # Moves say by how much a process's byte totals moved; others changed more (the
+        # moves are among the changes: no others when there are as many).
+        procs, before, changed = snap.processes, prev.processes, snap.changes.processes
+        for koid in changed.difference(koids) if len(changed) > len(koids) else ():
             new, old = procs[koid], before[koid]
             if new.handle_count != old.handle_count or (
                     new.handles is not old.handles and new.handles != old.handles):
@@ -116,16 +119,17 @@ class Figures:
         pss = list(map(add, private, scaled))
         deltas = dict(zip(koids, pss))
         rows = list(map(self.shown_rows.__getitem__, koids))
-        shown_pss, shown_private, shown_apss = self.shown
-        # Speed: one plain loop over the rows (a list store costs less there than through
-        # map); bench: "ui scale: all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
-        for row, row_pss, row_private, row_apss in zip(rows, pss, private, apss):
-            shown_pss[row] += row_pss
-            shown_private[row] += row_private
-            shown_apss[row] += row_apss
+        # Speed: only the columns read since the shape changed move (the sort's), each in a
+        # plain loop over the rows (a list store costs less there than through map); bench:
+        # "ui xl: all-in tick (step, deliver, repaint; tree by PSS)" (ui_bench).
+        for column, moves in zip(self._shown, (pss, private, apss)):
+            if column is not None:
+                for row, move in zip(rows, moves):
+                    column[row] += move
         sink = self.sinks
-        # job -> PSS, PRIVATE, A.PSS moved below it
-        moved = sums_by(list(map(sink.__getitem__, koids)), [pss, private, apss])
+        # job -> PSS, PRIVATE, A.PSS moved below it; sinks read by row, a list, where a dict
+        # by koid cost a cache miss a process (bench: "ui xl: all-in tick (...)", ui_bench)
+        moved = sums_by(list(map(self._row_sinks.__getitem__, rows)), [pss, private, apss])
         moved.pop(0, None)
         totals = self.totals
         touched = set(moved)
@@ -147,10 +151,10 @@ class Figures:
                     above[parent] = [job_pss, job_private, job_apss]
             moved = above
             touched.update(above)
-        for job in touched:
-            row = self.shown_rows[job]
-            for column, figure in zip(self.shown, totals[job]):
-                column[row] = figure
+        for column, index in zip(self._shown, range(3)):
+            if column is not None:
+                for job in touched:
+                    column[self.shown_rows[job]] = totals[job][index]
         self.snap = snap
         self.deltas = deltas
         self.moved_jobs = touched
@@ -181,9 +185,23 @@ class Figures:
 
     def total(self, koid: int) -> tuple[int, int, int]:
         """A job's PSS, PRIVATE and attributed PSS (fixed point), summed over its processes."""
-        row = self.shown_rows[koid]
-        pss, private, apss = (column[row] for column in self.shown)
+        kind, shown = self.shown_as(koid)
+        if kind == "p":
+            proc = self.process(shown)
+            return proc.pss_bytes, proc.private_bytes, proc.pss_fixed
+        pss, private, apss = self.totals[shown]
         return pss, private, apss
+
+    def column(self, key: str) -> list[int]:
+        """PSS, PRIVATE or attributed PSS (SHOWN_KEYS) of every row as shown, by the task's
+        row in `shown_rows`: built when first read after the tree's shape changed, then
+        moved a tick at a time."""
+        index = SHOWN_KEYS.index(key)
+        column = self._shown[index]
+        if column is None:  # the processes' rows, then the summing jobs'
+            column = self._shown[index] = [*process_column(self.snap, self._processes, index),
+                                           *(total[index] for total in self.totals.values())]
+        return column
 
     def process(self, koid: int) -> Process:
         """The snapshot's record of a process, read once a tick however often it is shown
@@ -243,7 +261,7 @@ class Figures:
         if key == "shared":  # a job's is blank: below every process's
             process = self.process
             return lambda kind, koid: -1 if kind == "j" else process(koid).shared_bytes
-        rows, column = self.shown_rows, self.shown[SHOWN_KEYS.index(key)]
+        rows, column = self.shown_rows, self.column(key)
         return lambda kind, koid: column[rows[koid]]
 
 
@@ -321,10 +339,19 @@ def compact_keys(table: dict[int, int]) -> dict[int, int]:
     return dict(zip(array("q", table).tolist(), table.values()))
 
 
-def process_totals(snap: Snapshot) -> dict[int, list[int]]:
-    """[PSS, PRIVATE, attributed PSS fixed] of every process (lists: a tick moves them)."""
-    return {koid: [proc.pss_bytes, proc.private_bytes, proc.pss_fixed]
-            for koid, proc in snap.processes.items()}
+# Speed: a simulation's figures read from its table's columns, not joined into records; bench:
+# "ui xl: key to repaint, p95 (tree by PSS)" (ui_bench), where `s` reads 10,000 processes'.
+def process_column(snap: Snapshot, koids: list[int], index: int) -> list[int]:
+    """These processes' PSS, PRIVATE or attributed PSS fixed (a SHOWN_KEYS index)."""
+    table = snap.processes
+    if not isinstance(table, FigureTable):
+        return [(proc.pss_bytes, proc.private_bytes, proc.pss_fixed)[index]
+                for proc in map(table.__getitem__, koids)]
+    rows, figures = table.figure_columns()
+    at = gather(rows, koids)
+    if index == JOB_PSS:
+        return list(map(add, gather(figures[PRIVATE], at), gather(figures[SCALED_SHARED], at)))
+    return list(gather(figures[PRIVATE if index == JOB_PRIVATE else PSS_FIXED], at))
 
 
 def job_totals(snap: Snapshot) -> dict[int, list[int]]:
