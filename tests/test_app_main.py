@@ -356,6 +356,33 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
         assert checked == 30 and shaped >= 2
 
 
+async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):
+    app = make_app(autostart=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        repainted = []
+        refresh = Widget.refresh
+
+        def record(widget, *regions, **kwargs):
+            if widget is table:
+                repainted.append(sorted(region.y for region in regions) or None)
+            return refresh(widget, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", record)
+        await pilot.press("down")
+        assert table.cursor == 1 and repainted == [[1, 2]]  # line 0 is the header
+        rows = table.scrollable_content_region.height - 1
+        for _ in range(rows - 2):
+            await pilot.press("down")
+        repainted.clear()
+        await pilot.press("down")  # past the last line shown: the view scrolls
+        assert None in repainted and round(table.scroll_y) == 1
+        repainted.clear()
+        await pilot.press("up")
+        assert repainted == [[rows - 1, rows]]
+
+
 async def test_a_tick_repaints_the_header_lines_whose_text_changed(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
