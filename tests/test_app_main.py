@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.geometry import Region
 from textual.widget import Widget
 
 from zmtop.engine.formats.psutils import walk_tasks
@@ -322,6 +323,21 @@ async def test_values_that_changed_are_marked(make_app):
         assert cells[1].style == ("line-table--rise" if delta(koid) > 0 else "line-table--fall")
 
 
+def spy_repaints(monkeypatch, widget: Widget) -> list[list[Region] | None]:
+    """Each repaint `widget` asks Textual for, as it asks (past its own `refresh`): its
+    regions, or None for the whole widget."""
+    asked: list[list[Region] | None] = []
+    refresh = Widget.refresh
+
+    def record(target, *regions, **kwargs):
+        if target is widget:
+            asked.append(list(regions) or None)
+        return refresh(target, *regions, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", record)
+    return asked
+
+
 async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, monkeypatch):
     """Rows that came or went too: the lines that changed, and the bottom border for the
     row count, not the whole pane (nor the whole screen for a new scrollbar size)."""
@@ -329,21 +345,14 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
     async with app.run_test(size=(140, 60)) as pilot:
         await pilot.pause()  # laid out
         table = app.screen.query_one(TaskTable)
-        repainted = []
-        refresh = Widget.refresh  # as the table asks Textual, past its own `refresh`
-
-        def record(widget, *regions, **kwargs):
-            if widget is table:
-                repainted.extend(regions or [None])
-            return refresh(widget, *regions, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", record)
+        asked = spy_repaints(monkeypatch, table)
         border = table.outer_size.height - 1 - table.content_offset.y
         checked = shaped = 0
         for _ in range(30):
             before, count = lines(table), table.border_subtitle
-            repainted.clear()
+            asked.clear()
             app.action_step()
+            repainted = [region for regions in asked for region in regions or [None]]
             checked += 1
             shaped += shape_changed(app.snapshot)
             after = lines(table)
@@ -361,26 +370,22 @@ async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(TaskTable)
-        repainted = []
-        refresh = Widget.refresh
+        asked = spy_repaints(monkeypatch, table)
 
-        def record(widget, *regions, **kwargs):
-            if widget is table:
-                repainted.append(sorted(region.y for region in regions) or None)
-            return refresh(widget, *regions, **kwargs)
+        def lines_repainted() -> list[list[int] | None]:
+            return [sorted(r.y for r in regions) if regions else None for regions in asked]
 
-        monkeypatch.setattr(Widget, "refresh", record)
         await pilot.press("down")
-        assert table.cursor == 1 and repainted == [[1, 2]]  # line 0 is the header
+        assert table.cursor == 1 and lines_repainted() == [[1, 2]]  # line 0 is the header
         rows = table.scrollable_content_region.height - 1
         for _ in range(rows - 2):
             await pilot.press("down")
-        repainted.clear()
+        asked.clear()
         await pilot.press("down")  # past the last line shown: the view scrolls
-        assert None in repainted and round(table.scroll_y) == 1
-        repainted.clear()
+        assert None in lines_repainted() and round(table.scroll_y) == 1
+        asked.clear()
         await pilot.press("up")
-        assert repainted == [[rows - 1, rows]]
+        assert lines_repainted() == [[rows - 1, rows]]
 
 
 async def test_a_tick_repaints_the_header_lines_whose_text_changed(make_app, monkeypatch):
@@ -388,20 +393,13 @@ async def test_a_tick_repaints_the_header_lines_whose_text_changed(make_app, mon
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         header = app.screen.query_one(KstatsHeader)
-        repainted = []
-        refresh = Widget.refresh
-
-        def record(widget, *regions, **kwargs):
-            if widget is header:
-                repainted.append([region.y for region in regions] or None)
-            return refresh(widget, *regions, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", record)
+        asked = spy_repaints(monkeypatch, header)
         kept = 0
         for _ in range(20):
             before = header.text.splitlines()
-            repainted.clear()
+            asked.clear()
             app.action_step()
+            repainted = [[r.y for r in regions] if regions else None for regions in asked]
             after = header.text.splitlines()
             assert repainted == [[y for y in range(3) if before[y] != after[y]]]
             kept += len(repainted[0]) < 3
