@@ -106,13 +106,6 @@ def grew_share(values: Sequence[float]) -> float:
     return sum(map(gt, values[1:], values)) / (len(values) - 1) if len(values) > 1 else 0.0
 
 
-def figure_columns(table: Mapping[int, Process]) -> tuple[list[int], list[int], list[int]]:
-    """Every process's koid, legacy PSS and attributed PSS (whole bytes), in table order."""
-    records = list(table.values())
-    return (list(table), [record.pss_bytes for record in records],
-            [record.pss_fixed >> FRACTION_BITS for record in records])
-
-
 # A tick's figures as History keeps them: where each process is (koid -> row), how many rows
 # the tick had (a row at or past it is a koid born later), and either a simulation table's
 # own PRIVATE, SCALED_SHARED and PSS_FIXED columns, or copies of PSS and A.PSS.
@@ -176,10 +169,12 @@ class History:
             if len(rows) <= 2 * len(table):
                 size = len(figures[PRIVATE])
                 return rows, size, [figures[PRIVATE], figures[SCALED_SHARED], figures[PSS_FIXED]]
-        koids, pss, apss = figure_columns(table)
+        koids, records = list(table), list(table.values())
         if koids != self._koids:  # ticks with the same processes share one index
             self._koids, self._index = koids, dict(zip(koids, range(len(koids))))
-        return self._index, len(koids), [array("q", pss), array("q", apss)]
+        return self._index, len(koids), [
+            array("q", [record.pss_bytes for record in records]),
+            array("q", [record.pss_fixed >> FRACTION_BITS for record in records])]
 
     def _keep(self, snap: Snapshot) -> None:
         """Keep the newest tick's VMO figures and, within the window, those of the ticks on the
