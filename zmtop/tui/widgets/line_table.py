@@ -122,8 +122,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     filterable = False  # whether the filter prompt (\ or f) narrows this table's rows
     filter_text = ""  # the filter's text, in a filterable table (see `set_filter`)
     _border_only = False  # whether a repaint asked for is of the bottom border alone
-    _painting = False  # within `render_lines`, where every line shares one `Frame`
-    _frame: Frame | None = None
+    _frame: Frame | None = None  # within `render_lines`, the `Frame` every line shares
 
     class Chosen(Message):
         """Enter (or a double click) on a row."""
@@ -311,28 +310,24 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
             self._cache = LRUCache(lines)
         self.scroll_to_cursor()
 
+    # Speed: the `Frame` measured once a repaint, not a line: the content region alone takes
+    # 6 us to work out; bench "ui default: CPU at 1 s ticks" (ui_bench).
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._painting = True
+        self._frame = self._measure()
         try:
             return super().render_lines(crop)
         finally:
-            self._painting, self._frame = False, None
+            self._frame = None
 
     def _measure(self) -> Frame:
-        """The repaint's `Frame`, measured once a repaint: the content region alone takes
-        6 us to work out (bench "ui default: CPU at 1 s ticks", ui_bench)."""
-        frame = self._frame
-        if frame is None:
-            scroll_x, scroll_y = self.scroll_offset
-            width = self.scrollable_content_region.width
-            frame = Frame(scroll_x, scroll_y, width, max(width, self.virtual_size.width),
-                          self._look())
-            if self._painting:
-                self._frame = frame
-        return frame
+        """What every line of a repaint now shares."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        return Frame(scroll_x, scroll_y, width, max(width, self.virtual_size.width),
+                     self._look())
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y, width, total, base = self._measure()
+        scroll_x, scroll_y, width, total, base = self._frame or self._measure()
         if y == 0:
             strip = self._header_strip(total, base)
         else:
