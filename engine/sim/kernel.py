@@ -8,6 +8,7 @@ writes them. Over-commit: creating or mapping commits nothing, writing commits p
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -111,14 +112,15 @@ class Thread(KernelObject):
 
 class Vmo(KernelObject):
     __slots__ = (
-        "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
+        "row", "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
         "resizable", "pager_backed", "mappings", "handles", "alive",
         "flags", "plain",
     )
 
-    def __init__(self, koid: int, name: str, size_pages: int, *, paged: bool = True,
+    def __init__(self, koid: int, row: int, name: str, size_pages: int, *, paged: bool = True,
                  resizable: bool = False, pager_backed: bool = False) -> None:
         super().__init__(koid)
+        self.row = row  # see Kernel.vmo_koids
         self.name = clean_name(name)
         self.size_pages = size_pages
         self.parent: Vmo | None = None
@@ -267,7 +269,7 @@ class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
     `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt
-    (a clone family member whose pages changed among them); `page_moves` sums, by koid,
+    (a clone family member whose pages changed among them); `page_moves` sums, by VMO row,
     the pages committed (or, negative, decommitted) in VMOs outside any clone family;
     `remapped` lists, by process koid, the mappings whose committed pages changed (a
     process's mappings stay as they were otherwise). The accountant empties them each tick.
@@ -285,6 +287,8 @@ class Kernel:
         self.heap_bytes = 0  # allocated kernel heap
         self.mmu_pages = 0
         self.vmos: dict[int, Vmo] = {}
+        # Each VMO's row, given as it is made: rows in koid order, dense, never given again.
+        self.vmo_koids = array("q")  # by row
         self.jobs: dict[int, Job] = {}
         self.processes: dict[int, Process] = {}
         self.dirty_vmos: set[int] = set()
@@ -316,6 +320,12 @@ class Kernel:
         koid = self.next_koid
         self.next_koid += 1
         return koid
+
+    def _vmo_ids(self) -> tuple[int, int]:
+        """A new VMO's koid and row."""
+        koid = self._koid()
+        self.vmo_koids.append(koid)
+        return koid, len(self.vmo_koids) - 1
 
     def _heap(self, delta: int) -> None:
         self.heap_bytes += delta
@@ -432,7 +442,7 @@ class Kernel:
                    rights: int = VMO_DEFAULT_RIGHTS, paged: bool = True,
                    resizable: bool = False, pager_backed: bool = False) -> Vmo:
         """Create a VMO and a handle to it held by `owner` (None: the kernel holds it)."""
-        vmo = Vmo(self._koid(), name, -(-size_bytes // PAGE_SIZE), paged=paged,
+        vmo = Vmo(*self._vmo_ids(), name, -(-size_bytes // PAGE_SIZE), paged=paged,
                   resizable=resizable, pager_backed=pager_backed)
         self.vmos[vmo.koid] = vmo
         self._heap(OBJECT_HEAP_BYTES)
@@ -442,7 +452,7 @@ class Kernel:
     def clone_vmo(self, owner: Process | None, parent: Vmo, name: str, offset_bytes: int,
                   size_bytes: int, rights: int = VMO_DEFAULT_RIGHTS) -> Vmo:
         """A copy-on-write clone: it reaches the parent's pages until it writes its own."""
-        clone = Vmo(self._koid(), name, -(-size_bytes // PAGE_SIZE),
+        clone = Vmo(*self._vmo_ids(), name, -(-size_bytes // PAGE_SIZE),
                     resizable=False, pager_backed=False)
         clone.parent = parent
         clone.flags |= VMO_IS_COW_CLONE
@@ -516,8 +526,8 @@ class Kernel:
             self.vmo_pages += 1
             room -= 1
             done += 1
-            koid = vmo.koid
-            moves[koid] = moves.get(koid, 0) + 1
+            row = vmo.row
+            moves[row] = moves.get(row, 0) + 1
         return done
 
     def decommit_pages(self, vmos: Sequence[Vmo], pages: Sequence[int]) -> int:
@@ -533,8 +543,8 @@ class Kernel:
                 vmo.own ^= bit
                 self.vmo_pages -= 1
                 done += 1
-                koid = vmo.koid
-                moves[koid] = moves.get(koid, 0) - 1
+                row = vmo.row
+                moves[row] = moves.get(row, 0) - 1
         return done
 
     def _room(self) -> int:
@@ -543,7 +553,7 @@ class Kernel:
 
     def _pages_moved(self, vmo: Vmo, pages: int) -> None:
         if vmo.parent is None:  # and, being written, without clones
-            self.page_moves[vmo.koid] = self.page_moves.get(vmo.koid, 0) + pages
+            self.page_moves[vmo.row] = self.page_moves.get(vmo.row, 0) + pages
         else:
             self.dirty_vmos.add(vmo.koid)
 

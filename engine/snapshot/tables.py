@@ -61,6 +61,18 @@ class Columns:
                 column.append(0)
         return row
 
+    def place(self, koid: int, row: int) -> None:
+        """Give the koid the row chosen for it elsewhere (a VMO's, by the kernel), if it has
+        none; rows skipped on the way, never given, read zero."""
+        if koid in self.rows:
+            return
+        self.rows[koid] = row
+        short = row + 1 - len(self.koids)
+        if short > 0:
+            for column in (self.koids, *self.values):
+                column.extend(repeat(0, short))
+        self.koids[row] = koid
+
     def frozen(self, width: int) -> FigureColumns:
         """A copy of the first `width` figures of every row, for a table to keep."""
         return [column[:] for column in self.values[:width]]
