@@ -181,9 +181,9 @@ UNTRACKED = -1  # the tick column of a VMO that is not pager-backed, or is gone
 
 
 # Speed: a VMO's last mark is an int64 column by its row (the row the page moves come by),
-# its bytes are the accountant's committed column, and the bytes marked at each
-# recent tick are summed as they are marked, so ageing a tick costs two sums, not a walk;
-# bench: "scale: all-in engine tick" (engine_bench).
+# its bytes are the accountant's committed column, and the bytes marked at each recent tick
+# are summed as they are marked, so ageing a tick costs two sums, not a walk; bench:
+# "scale: all-in engine tick" (engine_bench).
 class PagerAges:
     """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
     since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
@@ -193,9 +193,9 @@ class PagerAges:
     limit, never by walking every pager-backed VMO. A tick calls `age`, then `moved` for
     the plain VMOs whose pages moved (the accountant marks their rows in `ticks` as it
     moves their bytes), `unmark` for the VMOs about to be rebuilt, and `mark` once they
-    are. A VMO's bytes are read in the committed column it is given, which
-    the accountant keeps current: between `unmark` and `mark`, only the VMOs unmarked
-    have their bytes in that column changed."""
+    are. A VMO's bytes are read in the committed column it is given, which the accountant
+    keeps current: between `unmark` and `mark`, only the VMOs unmarked have their bytes in
+    that column changed."""
 
     def __init__(self, rows: dict[int, int], committed: array[int]) -> None:
         self.rows = rows  # VMO koid -> row (the accountant's VMO columns'); rows only grow
