@@ -95,8 +95,9 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
         if not sharer[vmo.koid]:
             continue
         for holder, bits, offset in reached:
-            in_holder = bits << offset
-            shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
+            if bits:  # a VMO that holds no page of its own reaches none of itself
+                in_holder = bits << offset
+                shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
     figures = {koid: [0, 0, totals[koid]] for koid in totals}
     for groups in shapes.values():
         for pages, owners in _split_by_sharers(groups):
@@ -109,10 +110,15 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
 
 
 def _split_by_sharers(groups: dict[int, list[int]]) -> list[tuple[int, list[int]]]:
-    """Cut a holder's pages into parts reached by the same sharers: (pages, sharer koids).
+    """Cut a holder's pages into parts reached by the same sharers: (pages, sharer koids),
+    from `groups`, the sharers reaching exactly each shape (a bitmap, never empty).
 
     Bitmap algebra instead of a loop over pages: each shape splits the parts it crosses.
     """
+    # Speed: most holders are reached in one shape (a clone's own pages, by itself alone);
+    # bench: "default: engine tick CPU" (engine_bench).
+    if len(groups) == 1:
+        return list(groups.items())
     union = 0
     for bits in groups:
         union |= bits
