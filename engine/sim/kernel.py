@@ -112,8 +112,8 @@ class Thread(KernelObject):
 
 class Vmo(KernelObject):
     __slots__ = (
-        "row", "name", "size_pages", "parent", "parent_offset", "children", "own", "mappings",
-        "handles", "alive", "flags", "plain",
+        "row", "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
+        "mappings", "handles", "alive", "flags", "plain",
     )
 
     def __init__(self, koid: int, row: int, name: str, size_pages: int, *, paged: bool = True,
@@ -127,6 +127,7 @@ class Vmo(KernelObject):
         # Lists of clones, mappings and handles; the empty tuple while empty (see `_added`).
         self.children: list[Vmo] | tuple[()] = ()
         self.own = 0  # bitmap of pages this VMO holds itself
+        self.paged = paged
         self.mappings: list[Mapping] | tuple[()] = ()
         self.handles: list[Handle] | tuple[()] = ()
         self.alive = True
@@ -134,12 +135,9 @@ class Vmo(KernelObject):
                       | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
         self.plain = paged  # see `relinked`
 
-    # Memory: bench "ui default: RSS" (ui_bench): the VMO's kind is read from its flags, where
-    # a slot for each of three kinds cost 24 bytes a VMO (its row costs 8).
-    @property
-    def paged(self) -> bool:
-        return bool(self.flags & VMO_TYPE_PAGED)
-
+    # Memory: bench "ui default: RSS" (ui_bench): whether the VMO is pager-backed (read
+    # rarely) or resizable (never) is read from its flags, where a slot each cost 16 bytes a
+    # VMO, as much as its row.
     @property
     def pager_backed(self) -> bool:
         return bool(self.flags & VMO_PAGER_BACKED)
