@@ -18,7 +18,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
-from operator import attrgetter, eq, mul, ne
+from operator import attrgetter, eq, mul
 from typing import TypeVar
 
 from msgspec import structs
@@ -95,8 +95,9 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
         if not sharer[vmo.koid]:
             continue
         for holder, bits, offset in reached:
-            in_holder = bits << offset
-            shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
+            if bits:  # a VMO that holds no page of its own reaches none of itself
+                in_holder = bits << offset
+                shapes.setdefault(holder.koid, {}).setdefault(in_holder, []).append(vmo.koid)
     figures = {koid: [0, 0, totals[koid]] for koid in totals}
     for groups in shapes.values():
         for pages, owners in _split_by_sharers(groups):
@@ -109,10 +110,15 @@ def attribute_family(members: list[k.Vmo], sharer: dict[int, bool]) -> dict[int,
 
 
 def _split_by_sharers(groups: dict[int, list[int]]) -> list[tuple[int, list[int]]]:
-    """Cut a holder's pages into parts reached by the same sharers: (pages, sharer koids).
+    """Cut a holder's pages into parts reached by the same sharers: (pages, sharer koids),
+    from `groups`, the sharers reaching exactly each shape (a bitmap, never empty).
 
     Bitmap algebra instead of a loop over pages: each shape splits the parts it crosses.
     """
+    # Speed: most holders are reached in one shape (a clone's own pages, by itself alone);
+    # bench: "default: engine tick CPU" (engine_bench).
+    if len(groups) == 1:
+        return list(groups.items())
     union = 0
     for bits in groups:
         union |= bits
@@ -180,21 +186,22 @@ PAGER_OLDEST_TICKS = 3 * PAGER_AGING_TICKS
 UNTRACKED = -1  # the tick column of a VMO that is not pager-backed, or is gone
 
 
-# Speed: a VMO's last mark is an int64 column by its row (the row the page moves already
-# looked up), its bytes are the accountant's committed column, and the bytes marked at each
-# recent tick are summed as they are marked, so ageing a tick costs two sums, not a walk;
-# bench: "scale: all-in engine tick" (engine_bench).
+# Speed: a VMO's last mark is an int64 column by its row (the row the page moves come by),
+# its bytes are the accountant's committed column, and the bytes marked at each recent tick
+# are summed as they are marked, so ageing a tick costs two sums, not a walk; bench:
+# "scale: all-in engine tick" (engine_bench).
 class PagerAges:
     """Kmem's pager figures: a pager-backed VMO's committed pages are as old as the ticks
     since the kernel last marked it dirty (pages committed or freed, mapped, handed out);
     under PAGER_AGING_TICKS they are newest, from PAGER_OLDEST_TICKS on oldest.
 
     The sums move with the VMOs marked each tick and with the ticks that reach an age
-    limit, never by walking every pager-backed VMO. A tick calls `age`, then `move` for
-    the plain VMOs whose pages moved, `unmark` for the VMOs about to be rebuilt, and
-    `mark` once they are. A VMO's bytes are read in the committed column it is given, which
-    the accountant keeps current: between `unmark` and `mark`, only the VMOs unmarked
-    have their bytes in that column changed."""
+    limit, never by walking every pager-backed VMO. A tick calls `age`, then `moved` for
+    the plain VMOs whose pages moved (the accountant marks their rows in `ticks` as it
+    moves their bytes), `unmark` for the VMOs about to be rebuilt, and `mark` once they
+    are. A VMO's bytes are read in the committed column it is given, which the accountant
+    keeps current: between `unmark` and `mark`, only the VMOs unmarked have their bytes in
+    that column changed."""
 
     def __init__(self, rows: dict[int, int], committed: array[int]) -> None:
         self.rows = rows  # VMO koid -> row (the accountant's VMO columns'); rows only grow
@@ -216,32 +223,16 @@ class PagerAges:
         self._grow()
 
     def _grow(self) -> None:
-        """The column as long as the rows given out."""
-        self.ticks.extend(repeat(UNTRACKED, len(self.rows) - len(self.ticks)))
+        """The column as long as the committed column."""
+        self.ticks.extend(repeat(UNTRACKED, len(self.committed) - len(self.ticks)))
 
-    # Speed: the moved rows' marks are read in a C loop and written in one plain loop (an
-    # array store costs less there than through map) that sums the bytes leaving each age
-    # class; bench: "scale: all-in engine tick" (engine_bench).
-    def move(self, rows: Sequence[int], before: Sequence[int], moved: Sequence[int]) -> None:
-        """Plain VMOs' pages moved, `moved[i]` bytes in the VMO of row `rows[i]` (one with
-        its row when `age` ran) that held `before[i]`: those pager-backed (known since they
-        were made) are newest now, by their new size."""
-        ticks, tick = self.ticks, self.aged
-        thens = gather(ticks, rows)
-        if UNTRACKED in thens:
-            tracked = list(map(ne, thens, repeat(UNTRACKED)))
-            rows, before, moved, thens = (tuple(compress(column, tracked))
-                                          for column in (rows, before, moved, thens))
-            if not rows:
-                return
-        leaving: dict[int, int] = {}  # tick last marked -> bytes then counted
-        get = leaving.get
-        for row, then, nbytes in zip(rows, thens, before):
-            ticks[row] = tick
-            leaving[then] = get(then, 0) + nbytes
+    def moved(self, leaving: dict[int, int], entering: int) -> None:
+        """Plain VMOs' pages moved, marked now (their `ticks` set to the tick aged): the
+        bytes they held leave the ticks they were last marked at (`leaving`, by tick), and
+        `entering` bytes, the bytes they hold now, are newest."""
         for then, nbytes in leaving.items():
             self._count(then, -nbytes)
-        self._count(tick, sum(before) + sum(moved))
+        self._count(self.aged, entering)
 
     def unmark(self, koids: Iterable[int]) -> None:
         """Take out the bytes of the VMOs the kernel marked dirty (counted afresh by `mark`
@@ -343,7 +334,8 @@ class Accountant:
         # a VMO whose pages came and went within the tick is marked all the same
         marked = (kernel.dirty_vmos if 0 not in kernel.page_moves.values()
                   else kernel.dirty_vmos.union(
-                      koid for koid, pages in kernel.page_moves.items() if not pages))
+                      kernel.vmo_koids[row] for row, pages in kernel.page_moves.items()
+                      if not pages))
         self.pager.unmark(marked)
         changed_vmos, removed_vmos, updates = self._rebuild_vmos(
             self._expand_families(kernel.dirty_vmos), kernel.dirty_vmos)
@@ -462,7 +454,8 @@ class Accountant:
         holder = (self.process_columns.row(next(iter(holders))) if len(holders) == 1
                   else HOLDERS if holders else NO_HOLDER)
         columns = self.vmo_columns
-        row = columns.row(vmo.koid)
+        row = vmo.row
+        columns.place(vmo.koid, row)
         columns.values[HOLDER][row] = holder
         if record != previous:
             if self.twin is not None:
@@ -493,49 +486,73 @@ class Accountant:
         changed.add(vmo.koid)
         updates.append((vmo, previous, record))
 
-    # Speed: per-VMO work as C loops (map, compress) over columns; bench: "scale: accounting
-    # per changed VMO" (engine_bench).
+    # Speed: the kernel's page moves come by VMO row, so the columns are read with no
+    # lookup by koid, and the per-VMO work is C loops (map, compress) and one plain loop;
+    # bench: "scale: accounting per changed VMO" (engine_bench).
     def _move_pages(self, page_moves: dict[int, int], dirty: set[int], structural: set[int],
                     deltas: dict[int, list[int]]) -> tuple[MoveColumns[int], dict[int, int]]:
         """The fast path: VMOs outside any clone family whose pages alone changed (the
-        kernel's `page_moves`, bar the dirty VMOs, rebuilt in full anyway).
+        kernel's `page_moves`, by row, bar the dirty VMOs, rebuilt in full anyway).
 
         Their committed bytes move in the VMO columns; returns those moves, and the bytes
         moved in VMOs that one process holds alone, by that process's row: they move its
         USS, RSS and PSS alike. A VMO that several processes hold moves each one's RSS and
         PSS share in `deltas`. Processes rebuilt anyway (`structural`) are left out.
         """
+        koids_by_row = self.kernel.vmo_koids
         if dirty or 0 in page_moves.values():
-            page_moves = {koid: pages for koid, pages in page_moves.items()
-                          if pages and koid not in dirty}
+            page_moves = {row: pages for row, pages in page_moves.items()
+                          if pages and koids_by_row[row] not in dirty}
         if not page_moves:
             return MoveColumns([], [[]]), {}
-        # Column at a time: C-level gathers cost a fraction of a loop's steps.
+        # Column at a time: C-level gathers cost a fraction of a loop's steps. Rows, given
+        # in koid order, sort as koids do.
         committed, holder = self.vmo_columns.values
-        koids = sorted(page_moves)
-        pages = gather(page_moves, koids)
-        moved = list(map(mul, pages, repeat(PAGE_SIZE)))
-        rows = gather(self.vmo_columns.rows, koids)
-        old = gather(committed, rows)
-        for row, nbytes in zip(rows, moved):  # a scatter: faster as a loop than as a map
-            committed[row] += nbytes
-        self.pager.move(rows, old, moved)
-        holders = gather(holder, rows)
-        alone: dict[int, int] = {}
-        get = alone.get
-        for process, nbytes in zip(holders, moved):
-            alone[process] = get(process, 0) + nbytes
+        rows = sorted(page_moves)
+        koids = gather(koids_by_row, rows)
+        pages = gather(page_moves, rows)
+        alone = self._move_committed(rows, pages)
+        if HOLDERS in alone:
+            for i in compress(range(len(rows)), map(eq, gather(holder, rows), repeat(HOLDERS))):
+                koid = koids[i]
+                base, moved = self.vmos[koid], pages[i] * PAGE_SIZE
+                before = base.moved(committed[rows[i]] - moved - base.committed_bytes)
+                _move_holders(self.kernel.vmos[koid], before, before.moved(moved),
+                              structural, deltas)
         process_rows = self.process_columns.rows
         for process in {NO_HOLDER, HOLDERS, *(process_rows[p] for p in structural
                                               if p in process_rows)}:
             alone.pop(process, None)
-        for i in compress(range(len(koids)), map(eq, holders, repeat(HOLDERS))):
-            koid = koids[i]
-            base = self.vmos[koid]
-            before = base.moved(old[i] - base.committed_bytes)
-            _move_holders(self.kernel.vmos[koid], before, before.moved(moved[i]),
-                          structural, deltas)
         return MoveColumns(koids, [pages], [PAGE_SIZE]), alone
+
+    # Speed: one loop reads and writes each moved row's committed bytes, pager mark and
+    # holder, where a loop each (and a gather each) cost 0.4 ms more at scale, 4 ms at xl,
+    # and works out the bytes moved itself, where a list of them cost 0.25 ms more at scale,
+    # 2.5 ms at xl; bench: "xl: all-in engine tick" (engine_bench).
+    def _move_committed(self, rows: Sequence[int], pages: Sequence[int]) -> dict[int, int]:
+        """Move VMO `rows[i]`'s committed bytes by `pages[i]` pages, mark it in the pager's
+        ages if it is pager-backed, and return the bytes moved by holder (a process row,
+        NO_HOLDER or HOLDERS)."""
+        committed, holder = self.vmo_columns.values
+        pager = self.pager
+        ticks, tick = pager.ticks, pager.aged
+        alone: dict[int, int] = {}
+        leaving: dict[int, int] = {}  # tick last marked -> bytes then counted
+        get, get_leaving = alone.get, leaving.get
+        entering = 0
+        for row, npages in zip(rows, pages):
+            nbytes = npages * PAGE_SIZE
+            old = committed[row]
+            committed[row] = old + nbytes
+            then = ticks[row]
+            if then != UNTRACKED:
+                ticks[row] = tick
+                leaving[then] = get_leaving(then, 0) + old
+                entering += old + nbytes
+            process = holder[row]
+            alone[process] = get(process, 0) + nbytes
+        pager.moved(leaving, entering)
+        return alone
 
     @staticmethod
     def _collect_update_deltas(updates: list[tuple[k.Vmo, Vmo, Vmo]], structural: set[int],

@@ -8,6 +8,7 @@ writes them. Over-commit: creating or mapping commits nothing, writing commits p
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -111,14 +112,14 @@ class Thread(KernelObject):
 
 class Vmo(KernelObject):
     __slots__ = (
-        "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
-        "resizable", "pager_backed", "mappings", "handles", "alive",
-        "flags", "plain",
+        "row", "name", "size_pages", "parent", "parent_offset", "children", "own", "paged",
+        "mappings", "handles", "alive", "flags", "plain",
     )
 
-    def __init__(self, koid: int, name: str, size_pages: int, *, paged: bool = True,
+    def __init__(self, koid: int, row: int, name: str, size_pages: int, *, paged: bool = True,
                  resizable: bool = False, pager_backed: bool = False) -> None:
         super().__init__(koid)
+        self.row = row  # see Kernel.vmo_koids
         self.name = clean_name(name)
         self.size_pages = size_pages
         self.parent: Vmo | None = None
@@ -127,14 +128,19 @@ class Vmo(KernelObject):
         self.children: list[Vmo] | tuple[()] = ()
         self.own = 0  # bitmap of pages this VMO holds itself
         self.paged = paged
-        self.resizable = resizable
-        self.pager_backed = pager_backed
         self.mappings: list[Mapping] | tuple[()] = ()
         self.handles: list[Handle] | tuple[()] = ()
         self.alive = True
         self.flags = ((VMO_TYPE_PAGED if paged else 0) | (VMO_RESIZABLE if resizable else 0)
                       | (VMO_PAGER_BACKED if pager_backed else 0))  # zx_info_vmo_t.flags
         self.plain = paged  # see `relinked`
+
+    # Memory: bench "ui default: RSS" (ui_bench): whether the VMO is pager-backed (read
+    # rarely) or resizable (never) is read from its flags, where a slot each cost 16 bytes a
+    # VMO, as much as its row.
+    @property
+    def pager_backed(self) -> bool:
+        return bool(self.flags & VMO_PAGER_BACKED)
 
     # Speed: `plain` lets page batches skip the clone and mapping walks; bench: "scale: one tick
     # (scenario + accounting)" (engine_bench).
@@ -267,7 +273,7 @@ class Kernel:
     """Kernel objects, physical memory and the kernel's own counters.
 
     `dirty_vmos` and `dirty_processes` collect the koids whose records must be rebuilt
-    (a clone family member whose pages changed among them); `page_moves` sums, by koid,
+    (a clone family member whose pages changed among them); `page_moves` sums, by VMO row,
     the pages committed (or, negative, decommitted) in VMOs outside any clone family;
     `remapped` lists, by process koid, the mappings whose committed pages changed (a
     process's mappings stay as they were otherwise). The accountant empties them each tick.
@@ -285,6 +291,8 @@ class Kernel:
         self.heap_bytes = 0  # allocated kernel heap
         self.mmu_pages = 0
         self.vmos: dict[int, Vmo] = {}
+        # Each VMO's row, given as it is made: rows in koid order, dense, never given again.
+        self.vmo_koids = array("q")  # by row
         self.jobs: dict[int, Job] = {}
         self.processes: dict[int, Process] = {}
         self.dirty_vmos: set[int] = set()
@@ -316,6 +324,12 @@ class Kernel:
         koid = self.next_koid
         self.next_koid += 1
         return koid
+
+    def _vmo_ids(self) -> tuple[int, int]:
+        """A new VMO's koid and row."""
+        koid = self._koid()
+        self.vmo_koids.append(koid)
+        return koid, len(self.vmo_koids) - 1
 
     def _heap(self, delta: int) -> None:
         self.heap_bytes += delta
@@ -432,7 +446,7 @@ class Kernel:
                    rights: int = VMO_DEFAULT_RIGHTS, paged: bool = True,
                    resizable: bool = False, pager_backed: bool = False) -> Vmo:
         """Create a VMO and a handle to it held by `owner` (None: the kernel holds it)."""
-        vmo = Vmo(self._koid(), name, -(-size_bytes // PAGE_SIZE), paged=paged,
+        vmo = Vmo(*self._vmo_ids(), name, -(-size_bytes // PAGE_SIZE), paged=paged,
                   resizable=resizable, pager_backed=pager_backed)
         self.vmos[vmo.koid] = vmo
         self._heap(OBJECT_HEAP_BYTES)
@@ -442,7 +456,7 @@ class Kernel:
     def clone_vmo(self, owner: Process | None, parent: Vmo, name: str, offset_bytes: int,
                   size_bytes: int, rights: int = VMO_DEFAULT_RIGHTS) -> Vmo:
         """A copy-on-write clone: it reaches the parent's pages until it writes its own."""
-        clone = Vmo(self._koid(), name, -(-size_bytes // PAGE_SIZE),
+        clone = Vmo(*self._vmo_ids(), name, -(-size_bytes // PAGE_SIZE),
                     resizable=False, pager_backed=False)
         clone.parent = parent
         clone.flags |= VMO_IS_COW_CLONE
@@ -495,47 +509,56 @@ class Kernel:
             self._pages_moved(vmo, -pages)
         return pages
 
+    # Speed: plain pages are counted in a local and added to vmo_pages once (before a page
+    # that takes the full path), and each VMO's bitmap is read once; bench: "scale: all-in
+    # engine tick" (engine_bench).
     def write_pages(self, vmos: Sequence[Vmo], pages: Sequence[int]) -> int:
         """Write page `pages[i]` of VMO `vmos[i]`, as `write(vmo, page, 1)` would one by one,
         except that a page that does not fit in free memory is skipped. Returns the pages
         committed. Plain VMOs (unmapped, outside any clone family) take a short path."""
-        moves, done = self.page_moves, 0
+        moves = self.page_moves
+        get = moves.get
+        # pages committed by the full path, and by the short path not yet in vmo_pages
+        done = fresh = 0
         room = self._room()
         for vmo, page in zip(vmos, pages):
             if not vmo.plain:
+                self.vmo_pages += fresh
+                done, fresh = done + fresh, 0
                 try:
                     done += self.write(vmo, page, 1)
                 except OutOfMemory:
                     pass
                 room = self._room()
                 continue
-            bit = 1 << page
-            if room < 1 or vmo.own & bit or not 0 <= page < vmo.size_pages:
+            own, bit = vmo.own, 1 << page
+            if fresh >= room or own & bit or not 0 <= page < vmo.size_pages:
                 continue
-            vmo.own |= bit
-            self.vmo_pages += 1
-            room -= 1
-            done += 1
-            koid = vmo.koid
-            moves[koid] = moves.get(koid, 0) + 1
-        return done
+            vmo.own = own | bit
+            fresh += 1
+            row = vmo.row
+            moves[row] = get(row, 0) + 1
+        self.vmo_pages += fresh
+        return done + fresh
 
     def decommit_pages(self, vmos: Sequence[Vmo], pages: Sequence[int]) -> int:
         """Decommit page `pages[i]` of VMO `vmos[i]`, as `decommit(vmo, page, 1)` would one
         by one. Returns the pages freed. Plain VMOs take a short path."""
-        moves, done = self.page_moves, 0
+        moves = self.page_moves
+        get = moves.get
+        done = freed = 0  # pages freed by the full path, and by the short path
         for vmo, page in zip(vmos, pages):
             if not vmo.plain or page < 0:
                 done += self.decommit(vmo, page, 1)
                 continue
-            bit = 1 << page
-            if vmo.own & bit:
-                vmo.own ^= bit
-                self.vmo_pages -= 1
-                done += 1
-                koid = vmo.koid
-                moves[koid] = moves.get(koid, 0) - 1
-        return done
+            own, bit = vmo.own, 1 << page
+            if own & bit:
+                vmo.own = own ^ bit
+                freed += 1
+                row = vmo.row
+                moves[row] = get(row, 0) - 1
+        self.vmo_pages -= freed
+        return done + freed
 
     def _room(self) -> int:
         """Pages that can still be committed (`_take_pages` keeps four in reserve)."""
@@ -543,7 +566,7 @@ class Kernel:
 
     def _pages_moved(self, vmo: Vmo, pages: int) -> None:
         if vmo.parent is None:  # and, being written, without clones
-            self.page_moves[vmo.koid] = self.page_moves.get(vmo.koid, 0) + pages
+            self.page_moves[vmo.row] = self.page_moves.get(vmo.row, 0) + pages
         else:
             self.dirty_vmos.add(vmo.koid)
 
