@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from rich.segment import Segment
+from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.widget import Widget
 
@@ -12,6 +14,7 @@ from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.widgets.box_lines import BoxStylesCache
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
@@ -363,6 +366,27 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
             assert all(r.height == 1 for r in repainted)
             assert not table.screen._layout_required
         assert checked == 30 and shaped >= 2
+
+
+async def test_the_tree_draws_its_lines_as_textuals_own_styling_does(make_app):
+    """BoxStylesCache's quick content lines are the segments Textual's StylesCache gives,
+    focused or not, and a box that is not plain (a tint) takes Textual's own path."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        assert isinstance(table._styles_cache, BoxStylesCache)
+
+        def drawn(cache: StylesCache) -> list[list[Segment]]:
+            return [list(strip) for strip in cache.render_widget(table, table.outer_size.region)]
+
+        for _ in range(2):
+            assert drawn(BoxStylesCache()) == drawn(StylesCache())
+            table.blur() if table.has_focus else table.focus()  # the border's colours change
+            await pilot.pause()
+        table.styles.tint = "red 20%"
+        await pilot.pause()
+        assert drawn(BoxStylesCache()) == drawn(StylesCache())
 
 
 async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):

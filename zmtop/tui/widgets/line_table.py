@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zmtop.tui import bindings
+from zmtop.tui.widgets.box_lines import BoxStylesCache
 
 if TYPE_CHECKING:
     from textual import getters
@@ -139,6 +140,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def __init__(self, columns: Sequence[Column], *, sort: str, title: str = "",
                  id: str | None = None) -> None:
         super().__init__(id=id)
+        self._styles_cache = BoxStylesCache()  # a content line's border sides once a repaint
         self.columns = tuple(columns)
         self.sort_key = sort
         self.sort_reverse = False
