@@ -53,7 +53,8 @@ class BoxStylesCache(StylesCache):
     _sides: Sides | None = None  # None: not a plain box
 
     # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): Textual works out the border's
-    # sides again for every line (some 15 us); a tick repaints some 20 lines of the tree.
+    # sides again for every line (some 15 us), and pads a line (the scrollbar's column) into
+    # a Strip of its own; a tick repaints some 20 lines of the tree.
     def render(self, *args, **kwargs) -> list[Strip]:
         self._measured = False
         return super().render(*args, **kwargs)
@@ -68,7 +69,12 @@ class BoxStylesCache(StylesCache):
         sides = self._sides
         if sides is not None and sides.top <= y and y - sides.top < content_size.height:
             line = render_content_line(y - sides.top)
-            line = line.adjust_cell_length(content_size.width, sides.inner)
+            pad = content_size.width - line.cell_length
+            if pad < 0:
+                line = line.adjust_cell_length(content_size.width, sides.inner)
+            elif pad:  # as adjust_cell_length pads, without a Strip between
+                return Strip([sides.left, *line, Segment(" " * pad, sides.inner), sides.right],
+                             size.width)
             return Strip([sides.left, *line, sides.right], size.width)
         return super().render_line(styles, y, size, content_size, padding, base_background,
                                    background, render_content_line, border_title,
