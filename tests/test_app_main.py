@@ -389,6 +389,45 @@ async def test_the_tree_draws_its_lines_as_textuals_own_styling_does(make_app):
         assert drawn(BoxStylesCache()) == drawn(StylesCache())
 
 
+async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
+    """Rows that come or go move the thumb: its lines that change repaint, not the whole
+    scrollbar, and the scrollbar then reads as one drawn afresh (a tick moves its end a
+    cell; a filter moves all of it)."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        bar = table.vertical_scrollbar
+        asked = spy_repaints(monkeypatch, bar)
+
+        def repainted() -> list[int]:
+            assert None not in asked  # never the whole scrollbar
+            return [r.y for regions in asked for r in regions]
+
+        def assert_drawn_afresh() -> None:
+            assert bar.window_virtual_size == len(table.keys) + 1
+            whole = bar.outer_size.region
+            assert ([list(s) for s in StylesCache().render_widget(bar, whole)]
+                    == [list(s) for s in bar._styles_cache.render_widget(bar, whole)])
+
+        moved = 0
+        for _ in range(40):
+            rows = len(table.keys)
+            asked.clear()
+            app.action_step()
+            await pilot.pause()
+            if len(table.keys) != rows:
+                moved += bool(repainted())
+                assert_drawn_afresh()
+        assert moved
+        for text in ("1", ""):  # a filter that keeps the scrollbar
+            asked.clear()
+            table.set_filter(text)
+            await pilot.pause()
+            assert len(repainted()) > 1
+            assert_drawn_afresh()
+
+
 async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):
     app = make_app(autostart=False)
     async with app.run_test(size=(140, 30)) as pilot:
