@@ -14,7 +14,7 @@ from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
-from zmtop.tui.widgets.box_lines import BoxStylesCache
+from zmtop.tui.widgets.box_lines import BoxStylesCache, KeptStylesCache
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
@@ -387,6 +387,32 @@ async def test_the_tree_draws_its_lines_as_textuals_own_styling_does(make_app):
         table.styles.tint = "red 20%"
         await pilot.pause()
         assert drawn(BoxStylesCache()) == drawn(StylesCache())
+
+
+async def test_widgets_with_nothing_to_repaint_give_the_lines_textual_would(make_app):
+    """A repaint of some lines of the tree asks every widget for all of its lines: those
+    with none dirty give their last lines again, which are Textual's own, through ticks,
+    units, focus and themes."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        widgets = [table, app.screen.query_one(KeyFooter), app.screen.query_one(KstatsHeader),
+                   app.screen]
+        moves = [app.action_step, app.action_toggle_units, table.blur, table.focus,
+                 app.action_next_theme, app.action_next_theme, app.action_step]
+        kept = 0
+        for move in moves:
+            move()
+            await pilot.pause()
+            for widget in widgets:
+                cache = widget._styles_cache
+                assert isinstance(cache, KeptStylesCache)
+                whole = widget.outer_size.region
+                kept += cache._kept is not None
+                assert ([list(s) for s in cache.render_widget(widget, whole)]
+                        == [list(s) for s in StylesCache().render_widget(widget, whole)])
+        assert kept
 
 
 async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
