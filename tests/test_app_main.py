@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from rich.segment import Segment
+from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.widget import Widget
 
@@ -12,6 +14,7 @@ from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
+from zmtop.tui.widgets.box_lines import BoxStylesCache, KeptStylesCache
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
@@ -363,6 +366,92 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
             assert all(r.height == 1 for r in repainted)
             assert not table.screen._layout_required
         assert checked == 30 and shaped >= 2
+
+
+async def test_the_tree_draws_its_lines_as_textuals_own_styling_does(make_app):
+    """BoxStylesCache's quick content lines are the segments Textual's StylesCache gives,
+    focused or not, and a box that is not plain (a tint) takes Textual's own path."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        assert isinstance(table._styles_cache, BoxStylesCache)
+
+        def drawn(cache: StylesCache) -> list[list[Segment]]:
+            return [list(strip) for strip in cache.render_widget(table, table.outer_size.region)]
+
+        for _ in range(2):
+            assert drawn(BoxStylesCache()) == drawn(StylesCache())
+            table.blur() if table.has_focus else table.focus()  # the border's colours change
+            await pilot.pause()
+        table.styles.tint = "red 20%"
+        await pilot.pause()
+        assert drawn(BoxStylesCache()) == drawn(StylesCache())
+
+
+async def test_widgets_with_nothing_to_repaint_give_the_lines_textual_would(make_app):
+    """A repaint of some lines of the tree asks every widget for all of its lines: those
+    with none dirty give their last lines again, which are Textual's own, through ticks,
+    units, focus and themes."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        widgets = [table, app.screen.query_one(KeyFooter), app.screen.query_one(KstatsHeader),
+                   app.screen]
+        moves = [app.action_step, app.action_toggle_units, table.blur, table.focus,
+                 app.action_next_theme, app.action_next_theme, app.action_step]
+        kept = 0
+        for move in moves:
+            move()
+            await pilot.pause()
+            for widget in widgets:
+                cache = widget._styles_cache
+                assert isinstance(cache, KeptStylesCache)
+                whole = widget.outer_size.region
+                kept += cache._kept is not None
+                assert ([list(s) for s in cache.render_widget(widget, whole)]
+                        == [list(s) for s in StylesCache().render_widget(widget, whole)])
+        assert kept
+
+
+async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
+    """Rows that come or go move the thumb: its lines that change repaint, not the whole
+    scrollbar, and the scrollbar then reads as one drawn afresh (a tick moves its end a
+    cell; a filter moves all of it)."""
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        bar = table.vertical_scrollbar
+        asked = spy_repaints(monkeypatch, bar)
+
+        def repainted() -> list[int]:
+            assert None not in asked  # never the whole scrollbar
+            return [r.y for regions in asked for r in regions]
+
+        def assert_drawn_afresh() -> None:
+            assert bar.window_virtual_size == len(table.keys) + 1
+            whole = bar.outer_size.region
+            assert ([list(s) for s in StylesCache().render_widget(bar, whole)]
+                    == [list(s) for s in bar._styles_cache.render_widget(bar, whole)])
+
+        moved = 0
+        for _ in range(40):
+            rows = len(table.keys)
+            asked.clear()
+            app.action_step()
+            await pilot.pause()
+            if len(table.keys) != rows:
+                moved += bool(repainted())
+                assert_drawn_afresh()
+        assert moved
+        for text in ("1", ""):  # a filter that keeps the scrollbar
+            asked.clear()
+            table.set_filter(text)
+            await pilot.pause()
+            assert len(repainted()) > 1
+            assert_drawn_afresh()
 
 
 async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):

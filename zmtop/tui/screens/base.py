@@ -9,6 +9,7 @@ from textual.screen import Screen
 
 from zmtop.engine.snapshot.records import Snapshot
 from zmtop.tui import bindings
+from zmtop.tui.widgets.box_lines import KeptStylesCache
 from zmtop.tui.widgets.breadcrumb import Breadcrumb
 from zmtop.tui.widgets.find_bar import FindBar
 from zmtop.tui.widgets.header import KstatsHeader
@@ -36,6 +37,7 @@ class MonitorScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._styles_cache = KeptStylesCache()  # its last lines again while none changed
         self._target: LineTable | None = None
         self._origin: object = None
         self._before = ""

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from zmtop.engine.formats.events import uptime
 from zmtop.engine.formats.names import safe_name
 from zmtop.engine.snapshot.records import Kmem, kstats_fields
+from zmtop.tui.widgets.box_lines import KeptStylesCache
 from zmtop.tui.widgets.cells import UNIT_NAMES, size, sparkline
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class KstatsHeader(Widget):
 
     def __init__(self) -> None:
         super().__init__()
+        self._styles_cache = KeptStylesCache()  # its last lines again while none changed
         self._shown: tuple[int, list[Strip]] | None = None  # (width, lines) on screen
         self._looks: dict[tuple[str, tuple[int, int] | None], Style] = {}
 

@@ -12,6 +12,8 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widget import Widget
 
+from zmtop.tui.widgets.box_lines import KeptStylesCache
+
 PINNED = ("app.help", "command_palette")  # always shown, at the right edge
 
 
@@ -23,6 +25,7 @@ class KeyFooter(Widget):
 
     def __init__(self) -> None:
         super().__init__()
+        self._styles_cache = KeptStylesCache()  # its last lines again while none changed
         self._spots: list[tuple[int, int, str, DOMNode]] = []  # x from, x to, action, node
 
     def on_mount(self) -> None:
