@@ -42,10 +42,10 @@ def check_records(snapshot, kernel, previous) -> None:
     assert snapshot.processes.keys() == kernel.processes.keys()
     assert snapshot.vmos.keys() == kernel.vmos.keys()
     records = snapshot.vmos
-    stale = [koid for koid, vmo in kernel.vmos.items()
-             if (records[koid].committed_bytes, records[koid].num_children,
-                 records[koid].num_mappings)
-             != (vmo.own.bit_count() * PAGE_SIZE, len(vmo.children), len(vmo.mappings))]
+    stale = [vmo.koid for vmo, record in zip(kernel.vmos.values(), map(records.get, kernel.vmos))
+             if record.committed_bytes != vmo.own.bit_count() * PAGE_SIZE
+             or record.num_children != len(vmo.children)
+             or record.num_mappings != len(vmo.mappings)]
     assert not stale, f"VMO records out of date: {stale[:10]}"
     unplain = [koid for koid, vmo in kernel.vmos.items() if vmo.plain != (
         vmo.paged and vmo.parent is None and not vmo.children and not vmo.mappings)]
