@@ -454,6 +454,32 @@ async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app
             assert_drawn_afresh()
 
 
+async def test_a_scroll_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
+    """A page down moves the thumb a few lines: those repaint, not the whole scrollbar
+    (End and Home change every line: the track's clicks page the other way), which then
+    reads as one drawn afresh."""
+    app = make_app(autostart=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(TaskTable).vertical_scrollbar
+        asked = spy_repaints(monkeypatch, bar)
+        paged = 0
+        for key in ("end", "home", "pagedown", "pagedown"):
+            asked.clear()
+            position = bar.position
+            await pilot.press(key)
+            await pilot.pause()
+            assert None not in asked  # never the whole scrollbar in one
+            lines = {r.y for regions in asked for r in regions}
+            if key == "pagedown" and bar.position != position:
+                assert 0 < len(lines) < bar.size.height // 2
+                paged += 1
+            whole = bar.outer_size.region
+            assert ([list(s) for s in StylesCache().render_widget(bar, whole)]
+                    == [list(s) for s in bar._styles_cache.render_widget(bar, whole)])
+        assert paged
+
+
 async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):
     app = make_app(autostart=False)
     async with app.run_test(size=(140, 30)) as pilot:

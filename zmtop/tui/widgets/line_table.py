@@ -28,6 +28,7 @@ from zmtop.tui.widgets.box_lines import BoxStylesCache
 
 if TYPE_CHECKING:
     from textual import getters
+    from textual.reactive import Reactive
 
     from zmtop.tui.monitor import MonitorApp
 
@@ -106,12 +107,22 @@ def fit(text: str, width: int, align: str) -> str:
 
 def thumb_lines(bar: ScrollBar) -> list[Segment]:
     """A vertical scrollbar's glyphs, a segment a line, as it renders them (its colours
-    aside): what a change of its sizes repaints."""
+    aside): what a change of its sizes or position repaints."""
     window = bar.window_size if bar.window_size < bar.window_virtual_size else 0
     return bar.renderer.render_bar(
         size=bar.size.height, virtual_size=ceil(bar.window_virtual_size),
         window_size=ceil(window), position=bar.position, thickness=bar.size.width,
         vertical=True).segments
+
+
+def move_thumb(bar: ScrollBar, reactive: Reactive[Any], value: float) -> None:
+    """Set a vertical scrollbar's `reactive` (its row count or position) to `value` and
+    repaint only the lines of it that change."""
+    before = thumb_lines(bar)
+    bar.set_reactive(reactive, value)
+    moved = [y for y, (old, new) in enumerate(zip(before, thumb_lines(bar))) if old != new]
+    if moved:
+        bar.refresh(*(Region(0, y, bar.size.width, 1) for y in moved))
 
 
 class LineTable(ScrollView, Generic[K], can_focus=True):
@@ -299,13 +310,19 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         window = self.container_size.height - self.scrollbar_size_horizontal
         if not self.show_vertical_scrollbar or bar.window_size != window:
             return False
-        before = thumb_lines(bar)
-        bar.set_reactive(ScrollBar.window_virtual_size, rows)
-        moved = [y for y, (old, new) in enumerate(zip(before, thumb_lines(bar))) if old != new]
-        if moved:
-            bar.refresh(*(Region(0, y, bar.size.width, 1) for y in moved))
+        move_thumb(bar, ScrollBar.window_virtual_size, rows)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)  # fewer rows: still in range
         return True
+
+    # Speed: bench "ui default: key to repaint, p95" (ui_bench): a scroll (End, Home, a page)
+    # moves the thumb, and Textual repainted the whole scrollbar, 44 lines through Rich and
+    # its styling, where the thumb's old and new lines change.
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            move_thumb(bar, ScrollBar.position, bar.validate_position(new_value))
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     def _layout(self, width: int) -> list[tuple[int, Column, int]]:
         """(index, column, width) of each shown column; the flexible one takes the rest.
