@@ -154,6 +154,15 @@ def _mapping_entry(maps: list[MapEntry], base: int) -> int:
     return next(i for i, entry in enumerate(maps) if entry.type == "M" and entry.base == base)
 
 
+def _fold_alone(delta: list[int], alone: dict[int, int], row: int) -> None:
+    """Fold into a process's `delta` the bytes moved in the VMOs it holds alone (`alone`, by
+    process row, whose entry is taken out): they move its USS, RSS and PSS alike."""
+    nbytes = alone.pop(row, 0)
+    delta[USS] += nbytes
+    delta[RSS] += nbytes
+    delta[PSS_FIXED] += nbytes * FRACTION_ONE
+
+
 def _move_holders(vmo: k.Vmo, old: Vmo, new: Vmo, structural: set[int],
                   deltas: dict[int, list[int]]) -> None:
     """Add to the deltas of the VMO's holders (bar the structural ones, rebuilt anyway) how
@@ -580,10 +589,7 @@ class Accountant:
         other deltas (by koid); returns the moves made."""
         columns = self.process_columns
         for pkoid, delta in deltas.items():  # few: fold what they hold alone in
-            nbytes = alone.pop(columns.rows[pkoid], 0)
-            delta[USS] += nbytes
-            delta[RSS] += nbytes
-            delta[PSS_FIXED] += nbytes * FRACTION_ONE
+            _fold_alone(delta, alone, columns.rows[pkoid])
         uss, rss, pss = columns.values[USS], columns.values[RSS], columns.values[PSS_FIXED]
         # Speed: the rows and their moves read in C loops (compress, gather, map); bench:
         # "scale: accounting per tick" (engine_bench).
@@ -694,10 +700,7 @@ class Accountant:
         for pkoid, (maps, mapped) in remaps.items():
             row = columns.rows[pkoid]
             delta = deltas.pop(pkoid, None) or [0] * PROCESS_FIGURES
-            nbytes = alone.pop(row, 0)
-            delta[USS] += nbytes
-            delta[RSS] += nbytes
-            delta[PSS_FIXED] += nbytes * FRACTION_ONE
+            _fold_alone(delta, alone, row)
             if maps is None and not any(delta):
                 continue
             record = self.processes[pkoid]
