@@ -56,10 +56,14 @@ class Columns:
         row = self.rows.get(koid)
         if row is None:
             row = self.rows[koid] = len(self.koids)
-            self.koids.append(koid)
-            for column in self.values:
-                column.append(0)
+            self._append(koid)
         return row
+
+    def _append(self, koid: int) -> None:
+        """A row past the last for the koid, its figures zero."""
+        self.koids.append(koid)
+        for column in self.values:
+            column.append(0)
 
     def place(self, koid: int, row: int) -> None:
         """Give the koid the row chosen for it elsewhere (a VMO's, by the kernel), if it has
@@ -70,9 +74,7 @@ class Columns:
         # Speed: the next row, as rows mostly come, is appended, not extended to; bench:
         # "xl: `zmtop ps --scenario xl` end to end" (engine_bench), 500,000 VMOs at boot.
         if row == len(self.koids):
-            self.koids.append(koid)
-            for column in self.values:
-                column.append(0)
+            self._append(koid)
             return
         short = row + 1 - len(self.koids)
         if short > 0:
