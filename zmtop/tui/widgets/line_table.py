@@ -293,13 +293,13 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         self.set_reactive(LineTable.virtual_size, size)
         if not self.is_mounted:
             return
-        if size.width != before.width or not self._move_thumb(size.height):
+        if size.width != before.width or not self._follow_row_count(size.height):
             self._scroll_update(size)
 
     # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): Textual repaints the whole
     # vertical scrollbar for a new row count (2.3 ms a frame at default, every few ticks),
     # where the thumb's end moves a cell or two.
-    def _move_thumb(self, rows: int) -> bool:
+    def _follow_row_count(self, rows: int) -> bool:
         """Follow a new row count with a vertical scrollbar that stays shown: repaint only
         its lines that change. False if the scrollbar is not shown, comes or goes, or its
         window changed too."""
