@@ -326,6 +326,12 @@ async def test_values_that_changed_are_marked(make_app):
         assert cells[1].style == ("line-table--rise" if delta(koid) > 0 else "line-table--fall")
 
 
+def drawn(widget: Widget, cache: StylesCache | None = None) -> list[list[Segment]]:
+    """Every line of `widget` as `cache` styles it (by default the widget's own cache)."""
+    cache = widget._styles_cache if cache is None else cache
+    return [list(strip) for strip in cache.render_widget(widget, widget.outer_size.region)]
+
+
 def spy_repaints(monkeypatch, widget: Widget) -> list[list[Region] | None]:
     """Each repaint `widget` asks Textual for, as it asks (past its own `refresh`): its
     regions, or None for the whole widget."""
@@ -376,17 +382,13 @@ async def test_the_tree_draws_its_lines_as_textuals_own_styling_does(make_app):
         await pilot.pause()
         table = app.screen.query_one(TaskTable)
         assert isinstance(table._styles_cache, BoxStylesCache)
-
-        def drawn(cache: StylesCache) -> list[list[Segment]]:
-            return [list(strip) for strip in cache.render_widget(table, table.outer_size.region)]
-
         for _ in range(2):
-            assert drawn(BoxStylesCache()) == drawn(StylesCache())
+            assert drawn(table, BoxStylesCache()) == drawn(table, StylesCache())
             table.blur() if table.has_focus else table.focus()  # the border's colours change
             await pilot.pause()
         table.styles.tint = "red 20%"
         await pilot.pause()
-        assert drawn(BoxStylesCache()) == drawn(StylesCache())
+        assert drawn(table, BoxStylesCache()) == drawn(table, StylesCache())
 
 
 async def test_widgets_with_nothing_to_repaint_give_the_lines_textual_would(make_app):
@@ -408,10 +410,8 @@ async def test_widgets_with_nothing_to_repaint_give_the_lines_textual_would(make
             for widget in widgets:
                 cache = widget._styles_cache
                 assert isinstance(cache, KeptStylesCache)
-                whole = widget.outer_size.region
                 kept += cache._kept is not None
-                assert ([list(s) for s in cache.render_widget(widget, whole)]
-                        == [list(s) for s in StylesCache().render_widget(widget, whole)])
+                assert drawn(widget) == drawn(widget, StylesCache())
         assert kept
 
 
@@ -432,9 +432,7 @@ async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app
 
         def assert_drawn_afresh() -> None:
             assert bar.window_virtual_size == len(table.keys) + 1
-            whole = bar.outer_size.region
-            assert ([list(s) for s in StylesCache().render_widget(bar, whole)]
-                    == [list(s) for s in bar._styles_cache.render_widget(bar, whole)])
+            assert drawn(bar) == drawn(bar, StylesCache())
 
         moved = 0
         for _ in range(40):
@@ -474,9 +472,7 @@ async def test_a_scroll_repaints_the_scrollbar_lines_that_change(make_app, monke
             if key == "pagedown" and bar.position != position:
                 assert 0 < len(lines) < bar.size.height // 2
                 paged += 1
-            whole = bar.outer_size.region
-            assert ([list(s) for s in StylesCache().render_widget(bar, whole)]
-                    == [list(s) for s in bar._styles_cache.render_widget(bar, whole)])
+            assert drawn(bar) == drawn(bar, StylesCache())
         assert paged
 
 
