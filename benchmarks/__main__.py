@@ -7,7 +7,7 @@ import sys
 
 MODULES = ["benchmarks.engine_bench", "benchmarks.record_bench", "benchmarks.import_bench",
            "benchmarks.treemap_bench", "benchmarks.ring_bench", "benchmarks.trend_bench",
-           "benchmarks.fleet_bench", "benchmarks.ui_bench"]
+           "benchmarks.fleet_bench", "benchmarks.ui_bench", "benchmarks.floor_bench"]
 
 
 def main(names: list[str]) -> None:
@@ -17,7 +17,9 @@ def main(names: list[str]) -> None:
     width = max(len(row[0]) for row in rows)
     print(f"{'measure':<{width}}  {'value':>10}  unit  budget")
     for label, value, unit, budget in rows:
-        shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+        # CPU shares are a fraction of a percent: a tenth is too coarse to compare
+        shown = (f"{value:,.{2 if unit == '%' else 1}f}" if isinstance(value, float)
+                 else f"{value:,}")
         print(f"{label:<{width}}  {shown:>10}  {unit:<4}  {budget}")
 
 

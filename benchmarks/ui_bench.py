@@ -21,12 +21,13 @@ KEYS = " ".join(["Down"] * 12 + ["Up"] * 8 + ["End", "Home"])
 
 
 def tuibench(name: str, args: list[str], seconds: float, keys: str = "", *,
-             repeat: int = 1, warmup: float = 3) -> dict:
-    """tuibench.py's result for `zmtop ARGS` in a 160x50 tmux, `seconds` of steady window."""
+             repeat: int = 1, warmup: float = 3, module: str = "zmtop") -> dict:
+    """tuibench.py's result for `python -m MODULE ARGS` (zmtop's by default) in a 160x50
+    tmux, `seconds` of steady window."""
     command = [sys.executable, str(TUIBENCH), "--name", name, "--marker", "TASK",
                "--seconds", str(seconds), "--warmup", str(warmup), "--timeout", "90",
                "--repeat", str(repeat), *(["--keys", keys] if keys else []),
-               "--", sys.executable, "-m", "zmtop", *args]
+               "--", sys.executable, "-m", module, *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
