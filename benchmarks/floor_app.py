@@ -22,6 +22,7 @@ from textual.widgets import Static
 from zmtop.tui.quiet_driver import QuietDriver
 
 HEADER_LINES = 3  # as .header is high
+NAME_CELLS = 40  # a row: its name, then eight figures
 NAME = Style(color="bright_white", bold=True)
 FIGURE = Style(color="green")
 
@@ -42,9 +43,9 @@ class Lines(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         figures = "".join(f"{(self.tick * (y + column + 1)) % 99_991:>12,}" for column in range(8))
-        name = f" TASK {y:5d}  component-{y:03d}.cm"
-        return Strip([Segment(name.ljust(40)[:width], NAME),
-                      Segment(figures.ljust(max(0, width - 40))[:max(0, width - 40)], FIGURE)])
+        text = (f" TASK {y:5d}  component-{y:03d}.cm".ljust(NAME_CELLS) + figures)[:width]
+        text = text.ljust(width)
+        return Strip([Segment(text[:NAME_CELLS], NAME), Segment(text[NAME_CELLS:], FIGURE)])
 
 
 class Floor(App[None]):
