@@ -99,6 +99,19 @@ async def test_running_clock_delivers_snapshots(make_app):
         assert app.snapshot.tick == tick
 
 
+async def test_a_tick_before_a_screen_has_composed_shows_once_it_has(make_app):
+    """A fast clock can deliver while the screen on top is still composing (a replay at
+    0.02 s ticks did, and raised NoMatches from MainScreen.show_snapshot)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = MainScreen()
+        app.push_screen(screen)
+        assert not screen.is_mounted
+        app.deliver(app.source.step())
+        await pilot.pause()
+        assert screen.query_one(TaskTable).figures.snap is app.snapshot
+
+
 async def test_selection_follows_its_koid_when_rows_move(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
