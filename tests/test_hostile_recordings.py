@@ -30,6 +30,7 @@ from zmtop.engine.recording.format import (
     Metadata,
     RecordingError,
 )
+from zmtop.engine.recording.limits import WITHIN_LIMITS_BYTES
 from zmtop.engine.recording.reader import Recording
 from zmtop.engine.recording.writer import (
     Recorder,
@@ -329,6 +330,21 @@ def test_a_delta_adding_too_many_records_is_refused(snaps):
     opened = Recording.from_bytes(recording(frame, deltas(raw, delta)), "rec")
     assert opened.checked_at(0).tick == 0
     with pytest.raises(RecordingError, match=r"\(tick 1\) is damaged: .*added VMOs"):
+        opened.checked_at(1)
+
+
+def test_a_small_frame_claiming_too_many_records_is_damaged_not_counted(snaps):
+    """A frame of at most WITHIN_LIMITS_BYTES skips the count: a list header claiming more
+    elements than the bytes left is refused as it decodes, whatever its claim."""
+    first = snaps[0]
+    frame, raw = keyframe(first)
+    delta = encode_delta(structs.replace(first, tick=1, changes=Changes()), first)
+    vmo = ENCODER.encode(next(iter(first.vmos.values())))
+    claim = Raw(b"\xdd" + (MAX_VMOS + 1).to_bytes(4, "big") + vmo)  # one VMO follows
+    delta = structs.replace(delta, vmos=structs.replace(delta.vmos, added=claim))
+    assert len(ENCODER.encode(delta)) <= WITHIN_LIMITS_BYTES
+    opened = Recording.from_bytes(recording(frame, deltas(raw, delta)), "rec")
+    with pytest.raises(RecordingError, match=r"\(tick 1\) is damaged"):
         opened.checked_at(1)
 
 
