@@ -1,7 +1,7 @@
 """Textual's floor on this machine (benchmarks/floor_app.py, in the same 160x50 tmux as
-ui_bench): what the monitor's first-frame and idle-CPU budgets are set against. The
-monitor cannot start sooner than a one-Static app, nor repaint its lines for less than an
-app that does only that."""
+ui_bench), what the monitor's first-frame and idle-CPU budgets are set against: the first
+frame of an app of one Static, and the CPU of an app that does nothing but repaint as many
+lines a second as the monitor repaints a tick."""
 
 from __future__ import annotations
 
