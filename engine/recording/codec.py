@@ -214,7 +214,7 @@ class _Table:
         self.record = record
         fields = structs.fields(record)[1:]  # the koid leads and is never a column
         self.kinds = [_kind(f.type) for f in fields]
-        self.seqs = [i + 1 for i, kind in enumerate(self.kinds) if isinstance(kind, _Seq)]
+        self.seqs = [(i + 1, kind) for i, kind in enumerate(self.kinds) if isinstance(kind, _Seq)]
         self.delta = cast("type[TableDelta]", msgspec.defstruct(
             f"{record.__name__}Delta",
             [("removed", list[int]), ("koids", list[int]), ("added", _filled(list, record))]
@@ -337,10 +337,9 @@ class _Table:
             rows.clear()
 
     def _settled(self, row: list[Any]) -> _Record:
-        kinds = self.kinds
-        for f in self.seqs:
+        for f, seq in self.seqs:
             if type(row[f]) is list:
-                row[f] = kinds[f - 1].settled(row[f])  # type: ignore[union-attr]
+                row[f] = seq.settled(row[f])
         return self.record(*row)
 
 
