@@ -254,3 +254,31 @@ def test_every_invisible_character_is_escaped_in_text_and_json():
     assert not raw_in(safe_name(text).replace("\n", ""))
     written = json_safe(json.dumps(text, ensure_ascii=False))
     assert not raw_in(written) and json.loads(written) == text
+
+
+# --- 4. enumerated fields read from a file ----------------------------------------------------
+
+
+def test_a_thread_state_ps_does_not_know_prints_as_its_question_marks():
+    """ps prints `???` for a state it has no name for: a forged one, or memgraph's own
+    `<UNKNOWN>`; the JSON says `<UNKNOWN>` as memgraph does."""
+    from zmtop.engine.formats.jsonout import tasks_json
+    from zmtop.engine.formats.psutils import ps_text
+    from zmtop.engine.snapshot.records import THREAD_STATES
+    from zmtop.engine.sources.memgraph_reader import parse_memgraph, to_memgraph
+
+    records = json.loads(to_memgraph(Simulation("default", 1).snapshot))
+    threads = [r for r in records if r.get("type") == "t"]
+    threads[0]["state"], threads[1]["state"] = TAKEOVER, "<UNKNOWN>"
+    snap = parse_memgraph(json.dumps(records).encode(), "mg.json").snapshot
+    text = ps_text(snap, threads=True)
+    assert not raw_in(text)
+    lines = {line.split()[1]: line for line in text.splitlines() if line.lstrip().startswith("t:")}
+    for thread in threads[:2]:
+        assert lines[str(thread["koid"])].split()[2] == "???"
+    short = {memgraph: ps for ps, memgraph in THREAD_STATES.items()}[threads[2]["state"]]
+    assert lines[str(threads[2]["koid"])].split()[2] == short  # a known state as it is
+    states = {row["koid"]: row["state"] for row in tasks_json(snap, threads=True)
+              if row["type"] == "t"}
+    assert [states[t["koid"]] for t in threads[:3]] == ["<UNKNOWN>", "<UNKNOWN>",
+                                                        threads[2]["state"]]

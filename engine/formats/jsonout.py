@@ -13,6 +13,7 @@ from zmtop.engine.snapshot.records import (
     FRACTION_BITS,
     FRACTION_ONE,
     KMEM_V1_FIELDS,
+    THREAD_STATES,
     VMO_VIA_HANDLE,
     VMO_VIA_MAPPING,
     Kmem,
@@ -22,16 +23,6 @@ from zmtop.engine.snapshot.records import (
     VmoRef,
 )
 
-# ps's short thread states, as memgraph spells them.
-_MEMGRAPH_STATES = {
-    "new": "NEW",
-    "running": "RUNNING",
-    "susp": "SUSPENDED",
-    "blocked": "BLOCKED",
-    "dying": "DYING",
-    "dead": "DEAD",
-    "excp": "EXCEPTION",
-}
 _MAP_TYPES = {"A": "aspace", "R": "vmar", "M": "mapping"}
 
 
@@ -79,7 +70,7 @@ def tasks_json(
                 "koid": r.koid,
                 "parent": f"p/{r.parent_koid}",
                 "name": r.name,
-                "state": _MEMGRAPH_STATES.get(r.state, "<UNKNOWN>"),
+                "state": THREAD_STATES.get(r.state, "<UNKNOWN>"),
             })
     return out
 

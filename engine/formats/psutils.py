@@ -17,6 +17,7 @@ from zmtop.engine.snapshot.records import (
     PERM_EXECUTE,
     PERM_READ,
     PERM_WRITE,
+    THREAD_STATES,
     VMO_RIGHTS_LETTERS,
     Job,
     Kmem,
@@ -92,7 +93,8 @@ def _job_rows(
 
 
 def _thread_rows(proc: Process, depth: int) -> list[TaskRow]:
-    return [TaskRow("t", depth, t.koid, proc.koid, t.name, t.state) for t in proc.threads]
+    return [TaskRow("t", depth, t.koid, proc.koid, t.name,
+                    t.state if t.state in THREAD_STATES else "???") for t in proc.threads]
 
 
 def ps_text(

@@ -148,10 +148,16 @@ class Job(Struct, frozen=True, array_like=True, gc=False):
     processes: tuple[int, ...]  # process koids, oldest first
 
 
+# A thread's states as ps prints them, each as memgraph spells it; ps prints "???" for any
+# other (a state read from a file is not checked against these).
+THREAD_STATES = {"new": "NEW", "running": "RUNNING", "susp": "SUSPENDED", "blocked": "BLOCKED",
+                 "dying": "DYING", "dead": "DEAD", "excp": "EXCEPTION"}
+
+
 class Thread(Struct, frozen=True, array_like=True, gc=False):
     koid: int
     name: str
-    state: str  # new, running, susp, blocked, dying, dead, excp
+    state: str  # a key of THREAD_STATES, as a rule
 
 
 class MapEntry(Struct, frozen=True, array_like=True, gc=False):

@@ -36,6 +36,7 @@ from zmtop.engine.snapshot.records import (
     RIGHT_READ,
     RIGHT_TRANSFER,
     RIGHT_WRITE,
+    THREAD_STATES,
     VMO_IS_COW_CLONE,
     VMO_TYPE_PAGED,
     Changes,
@@ -62,9 +63,7 @@ from zmtop.engine.sources.validate import check_acyclic, check_committed, check_
 
 RIGHTS = (("READ", RIGHT_READ), ("WRITE", RIGHT_WRITE), ("EXECUTE", RIGHT_EXECUTE),
           ("MAP", RIGHT_MAP), ("DUPLICATE", RIGHT_DUPLICATE), ("TRANSFER", RIGHT_TRANSFER))
-STATES = {"new": "NEW", "running": "RUNNING", "susp": "SUSPENDED", "blocked": "BLOCKED",
-          "dying": "DYING", "dead": "DEAD", "excp": "EXCEPTION"}
-_STATES_BACK = {v: k for k, v in STATES.items()}
+_STATES_BACK = {v: k for k, v in THREAD_STATES.items()}
 # Kmem field per kernel record, in memgraph's order.
 KERNEL_RECORDS = {
     "physmem": "total_bytes", "free": "free_bytes", "vmo": "vmo_bytes", "heap": "total_heap_bytes",
@@ -105,7 +104,7 @@ def to_memgraph(snap: Snapshot) -> str:
             out.append("},\n")
         else:
             out.append(f'{head}"parent": "p/{row.parent_koid}", "name": "{_text(row.name)}", '
-                       f'"state": "{STATES.get(row.state, "<UNKNOWN>")}"}},\n')
+                       f'"state": "{THREAD_STATES.get(row.state, "<UNKNOWN>")}"}},\n')
     out.append(f'  {{"type": "__META", "timestamp": "{iso_timestamp(snap.time_ns)}"}}\n]\n')
     return "".join(out)
 
