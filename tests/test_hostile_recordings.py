@@ -133,6 +133,16 @@ def orphan_clone(snap: Snapshot) -> Snapshot:
     return with_tables(snap, vmos=vmos)
 
 
+def reshaped_map(snap: Snapshot, **fields) -> Snapshot:
+    """The second map entry of a process with a mapping changed (`fields`)."""
+    procs = dict(snap.processes)
+    koid = next(k for k, p in procs.items() if len(p.maps) > 2)
+    maps = procs[koid].maps
+    procs[koid] = structs.replace(procs[koid], maps=(
+        maps[0], structs.replace(maps[1], **fields), *maps[2:]))
+    return with_tables(snap, processes=procs)
+
+
 BROKEN = {
     "missing root job": (lambda s: structs.replace(s, root_job=max(s.jobs) + 1),
                          "the root job"),
@@ -144,6 +154,9 @@ BROKEN = {
     "mapping of no VMO": (lambda s: without_vmo(s, held_vmo(s, mapped=True)), "VMO"),
     "clone of no VMO": (orphan_clone, "a clone of VMO"),
     "VMO parent loop": (vmo_loop, "its own ancestor"),
+    "map entry of no type": (lambda s: reshaped_map(s, type="\x1b[2J"), "none of"),
+    "map entry too deep": (lambda s: reshaped_map(s, depth=1 << 40), "at depth 1099511627776"),
+    "map entry above the root": (lambda s: reshaped_map(s, depth=-1), "at depth -1"),
 }
 
 
@@ -210,6 +223,20 @@ def test_batch_commands_past_the_damage_fail_in_one_line(looped, argv):
     one_line_error(zmtop(*argv, "--from", looped, "--at", 2), f"{looped}:", "(tick 2)",
                    "not under the root job")
     assert zmtop(*argv, "--from", looped, "--at", 1).returncode == 0
+
+
+@pytest.mark.parametrize("json", [False, True], ids=["text", "json"])
+def test_vmaps_of_a_forged_map_entry_is_one_line(snaps, tmp_path, json):
+    """A map entry's type picked its vmaps style and JSON name: a forged one printed raw
+    control bytes, or raised KeyError."""
+    forged = reshaped_map(snaps[1], type="\x1b[2J")
+    koid = next(k for k, p in forged.processes.items() if p.maps != snaps[1].processes[k].maps)
+    path = tmp_path / "forged.zmrec"
+    path.write_bytes(recording(keyframe(snaps[0])[0], keyframe(forged)[0]))
+    argv = ("vmaps", *(["--json"] if json else []), koid, "--from", path)
+    one_line_error(zmtop(*argv, "--at", 1), f"{path}:", "(tick 1)", "none of")
+    assert "\x1b" not in zmtop(*argv, "--at", 1).stderr
+    assert zmtop(*argv, "--at", 0).returncode == 0
 
 
 def test_a_damaged_last_tick_before_a_torn_frame_is_one_line(snaps, tmp_path):

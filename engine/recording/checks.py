@@ -1,5 +1,6 @@
 """What a snapshot read from a recording must hold before anything walks it: every koid a
-record names is in its table, jobs hang from the root job, and no VMO is its own ancestor.
+record names is in its table, jobs hang from the root job, no VMO is its own ancestor, and
+every map entry is an address space, a VMAR or a mapping at a depth vmaps can indent.
 
 A crafted file with valid checksums can break any of these; the views would then raise
 KeyError, recurse forever or loop. Checked once per frame loaded, in bulk (set operations
@@ -13,7 +14,7 @@ from itertools import chain, compress
 from operator import attrgetter
 
 from zmtop.engine.snapshot.chains import looped_koid
-from zmtop.engine.snapshot.records import Job, Process, Snapshot, Vmo
+from zmtop.engine.snapshot.records import MAP_TYPES, Job, Process, Snapshot, Vmo
 
 _PARENT = attrgetter("parent_koid")
 _JOB = attrgetter("job_koid")
@@ -22,12 +23,18 @@ _PROCESSES = attrgetter("processes")
 _REFS = attrgetter("vmo_refs")
 _MAPS = attrgetter("maps")
 _VMO = attrgetter("vmo_koid")
+_SHAPE = attrgetter("type", "depth")
+
+# Mappings are recorded from the simulation alone (captures and memgraph files have none),
+# whose VMARs nest 3 deep; vmaps indents every line by the deepest entry's depth.
+MAX_MAP_DEPTH = 64
 
 
 def check_snapshot(snap: Snapshot) -> None:
     """ValueError naming the first broken reference of `snap`, if any."""
     _check_jobs(snap.root_job, snap.jobs, snap.processes)
     _check_processes(snap.processes, snap.jobs, snap.vmos)
+    _check_maps(snap.processes)
     _check_vmos(snap.vmos)
 
 
@@ -84,6 +91,16 @@ def _check_processes(processes: Mapping[int, Process], jobs: Mapping[int, Job],
     lost = _missing(mapped, vmos)
     if lost is not None:
         raise ValueError(f"a process maps VMO {lost}, which is not in the VMOs table")
+
+
+def _check_maps(processes: Mapping[int, Process]) -> None:
+    """Each entry's type and depth: the views pick styles by type and indent by depth."""
+    entries = chain.from_iterable(map(_MAPS, processes.values()))
+    for kind, depth in sorted(set(map(_SHAPE, entries))):  # a handful of distinct shapes
+        if kind not in MAP_TYPES:
+            raise ValueError("a map entry is none of an address space, a VMAR and a mapping")
+        if not 0 <= depth <= MAX_MAP_DEPTH:
+            raise ValueError(f"a map entry is at depth {depth} (0 to {MAX_MAP_DEPTH})")
 
 
 def _check_vmos(vmos: Mapping[int, Vmo]) -> None:

@@ -160,10 +160,13 @@ class Thread(Struct, frozen=True, array_like=True, gc=False):
     state: str  # a key of THREAD_STATES, as a rule
 
 
+MAP_TYPES = ("A", "R", "M")  # a map entry's: address space, VMAR, mapping
+
+
 class MapEntry(Struct, frozen=True, array_like=True, gc=False):
     """One zx_info_maps_t entry; the process's list is depth-first pre-order."""
 
-    type: str  # "A" address space, "R" VMAR, "M" mapping
+    type: str  # one of MAP_TYPES
     depth: int
     base: int
     size: int
