@@ -282,3 +282,38 @@ def test_a_thread_state_ps_does_not_know_prints_as_its_question_marks():
               if row["type"] == "t"}
     assert [states[t["koid"]] for t in threads[:3]] == ["<UNKNOWN>", "<UNKNOWN>",
                                                         threads[2]["state"]]
+
+
+@pytest.fixture
+def forged_event(tmp_path):
+    """A recording whose tick 1 logs an event of a kind zmtop never writes."""
+    from zmtop.engine.snapshot.records import Event
+
+    sim = Simulation("default", 1)
+    path = tmp_path / "forged.zmrec"
+    with Recorder(path, metadata_for(sim)) as recorder:
+        recorder.append(sim.snapshot)
+        recorder.append(structs.replace(sim.step(), events=(Event(TAKEOVER, 0, "forged"),)))
+    return path
+
+
+def test_an_event_kind_from_a_recording_is_printed_escaped(forged_event):
+    done = zmtop("events", "--from", str(forged_event))
+    assert done.returncode == 0 and not raw_in(done.stdout.decode())
+    assert safe_name(TAKEOVER) in done.stdout.decode()
+
+
+async def test_an_event_kind_from_a_recording_is_shown_escaped(forged_event):
+    from zmtop.engine.sources.replay import ReplaySource
+    from zmtop.tui.replay_app import ReplayApp
+    from zmtop.tui.screens.events import EventTable
+
+    app = ReplayApp(ReplaySource(Recording.open(forged_event)), autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_move(1)
+        await pilot.press("E")
+        await pilot.pause()
+        table = app.screen.query_one(EventTable)
+        lines = [table.render_line(y).text for y in range(table.size.height)]
+        assert any(safe_name(TAKEOVER)[:10] in line for line in lines)  # the column cuts it
+        assert all(raw_in(line) == set() for line in lines)

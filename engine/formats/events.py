@@ -37,7 +37,7 @@ def recorded_events(recording: Recording) -> list[TimedEvent]:
 
 
 def events_text(events: list[TimedEvent]) -> str:
-    return "".join(f"{tick:>6} {uptime(time_ns):>9} {event.kind:<13} {event.koid:>7} "
+    return "".join(f"{tick:>6} {uptime(time_ns):>9} {safe_name(event.kind):<13} {event.koid:>7} "
                    f"{safe_name(event.text)}\n" for tick, time_ns, event in events)
 
 

@@ -77,7 +77,7 @@ class EventTable(LineTable[int]):
     def cells(self, key: int) -> Sequence[Cell]:
         tick, time_ns, event = self.event_log[key]
         return [Cell(str(tick)), Cell(uptime(time_ns)),
-                Cell(event.kind, KIND_STYLES.get(event.kind, "")),
+                Cell(safe_name(event.kind), KIND_STYLES.get(event.kind, "")),
                 Cell(str(event.koid) if event.koid else "", "line-table--dim"),
                 Cell(safe_name(event.text))]
 
