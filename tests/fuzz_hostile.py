@@ -77,6 +77,7 @@ class Command:
 COMMANDS = (
     Command("ps", ("ps", "--from", "{file}")),
     Command("ps --json", ("ps", "--json", "--from", "{file}"), "json"),
+    Command("ps -T", ("ps", "-T", "--from", "{file}")),
     Command("kstats", ("kstats", "--from", "{file}")),
     Command("kstats --json", ("kstats", "--json", "--from", "{file}"), "json"),
     Command("digest", ("digest", "--from", "{file}")),
@@ -85,6 +86,8 @@ COMMANDS = (
     Command("vmos KOID", ("vmos", "{koid}", "--from", "{file}")),
     Command("vmos --json KOID", ("vmos", "--json", "{koid}", "--from", "{file}"), "json"),
     Command("vmaps KOID", ("vmaps", "{koid}", "--from", "{file}")),
+    Command("vmaps --json KOID", ("vmaps", "--json", "{koid}", "--from", "{file}"), "json"),
+    Command("events", ("events", "--from", "{file}")),
     Command("kzx ps", ("kzx", "ps", "--from", "{file}")),
     Command("export capture", ("export", "--format", "capture", "--from", "{file}"), "json"),
     Command("record", ("record", "{out}", "--from", "{file}"), "record"),
