@@ -247,6 +247,19 @@ def test_capture_json_escapes_what_json_leaves_raw():
     assert not any(c in safe for c in "\u200b\u202e\x7f")
 
 
+def test_memgraph_export_escapes_what_json_leaves_raw():
+    from zmtop.engine.sources.memgraph_reader import to_memgraph
+
+    snap = Simulation("default", 1).snapshot
+    koid = next(iter(snap.processes))
+    procs = {k: structs.replace(p, name=TAKEOVER + SPOOF) if k == koid else p
+             for k, p in snap.processes.items()}
+    text = to_memgraph(structs.replace(snap, processes=procs))
+    assert not raw_in(text)
+    names = {r.get("koid"): r["name"] for r in json.loads(text) if r.get("type") == "p"}
+    assert names[koid] == TAKEOVER + SPOOF
+
+
 def test_every_invisible_character_is_escaped_in_text_and_json():
     """By Unicode's own tables: nothing that must not reach a terminal stays raw, and JSON
     escaping gives the same string back."""

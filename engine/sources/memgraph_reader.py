@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zmtop.engine.formats.capture import with_summary
+from zmtop.engine.formats.names import json_safe
 from zmtop.engine.formats.psutils import iso_timestamp, walk_tasks
 from zmtop.engine.sim.pressure import LEVELS, Watermarks, raw_level
 from zmtop.engine.snapshot.records import (
@@ -134,8 +135,9 @@ def _vmo_lists(snap: Snapshot, proc: Process) -> str:
 
 
 def _text(name: str) -> str:
-    """A name as a JSON string body (memgraph itself prints it raw)."""
-    return json.dumps(name, ensure_ascii=False)[1:-1]
+    """A name as a JSON string body, nothing a terminal acts on left raw (memgraph itself
+    prints it raw)."""
+    return json_safe(json.dumps(name, ensure_ascii=False)[1:-1])
 
 
 # --- import ----------------------------------------------------------------------------------
