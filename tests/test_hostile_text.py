@@ -330,3 +330,92 @@ async def test_an_event_kind_from_a_recording_is_shown_escaped(forged_event):
         lines = [table.render_line(y).text for y in range(table.size.height)]
         assert any(safe_name(TAKEOVER)[:10] in line for line in lines)  # the column cuts it
         assert all(raw_in(line) == set() for line in lines)
+
+
+# --- 5. every string a record holds, forged at once --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def forged_everywhere(tmp_path_factory):
+    """A recording whose tick 1 holds hostile text in every string of its records: a job's,
+    a process's, a thread's and a VMO's name, a thread's state, a map entry's name, a
+    handle's type, the source, and an event's kind and text. Its path, the process's koid
+    and the VMO's."""
+    from zmtop.engine.snapshot.records import Event
+
+    sim = Simulation("default", 1)
+    first = sim.snapshot
+    snap = sim.step()
+    koid = next(k for k, p in snap.processes.items() if p.threads and p.handles and
+                any(e.vmo_koid for e in p.maps))
+    proc = snap.processes[koid]
+    vmo = next(e.vmo_koid for e in proc.maps if e.vmo_koid)
+    evil = TAKEOVER + SPOOF
+    proc = structs.replace(
+        proc, name=evil,
+        threads=(structs.replace(proc.threads[0], name=evil, state=evil), *proc.threads[1:]),
+        maps=tuple(structs.replace(e, name=evil) for e in proc.maps),
+        handles=tuple(structs.replace(h, type=evil) for h in proc.handles))
+    job = snap.jobs[proc.job_koid]
+    forged = structs.replace(
+        snap, source=evil, processes={**snap.processes, koid: proc},
+        jobs={**snap.jobs, job.koid: structs.replace(job, name=evil)},
+        vmos={**snap.vmos, vmo: structs.replace(snap.vmos[vmo], name=evil)},
+        events=(Event(evil, koid, evil),))
+    path = tmp_path_factory.mktemp("forged") / "everywhere.zmrec"
+    with Recorder(path, metadata_for(sim), keyframe_every=1) as recorder:
+        recorder.append(first)
+        recorder.append(forged)
+    return path, koid, vmo
+
+
+@pytest.mark.parametrize("argv", [
+    ["ps", "-T"], ["vmaps", "{process}"], ["vmos", "{process}"], ["vmos", "--hidden"],
+    ["kzx", "ps"], ["kzx", "jobs"], ["kzx", "ht", "{process}"], ["kzx", "vmos", "all"],
+    ["kzx", "koid", "{vmo}"], ["kzx", "asd", "{process}"], ["events"], ["digest"],
+    ["export", "--format", "memgraph"], ["export", "--format", "capture"],
+], ids=" ".join)
+def test_no_command_prints_a_forged_string_raw(forged_everywhere, argv, capsys):
+    from zmtop.cli.main import main
+
+    path, process, vmo = forged_everywhere
+    argv = [arg.format(process=process, vmo=vmo) for arg in argv]
+    assert main([*argv, "--from", str(path), "--at", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert out and not raw_in(out) and not raw_in(err)
+
+
+@pytest.mark.slow
+async def test_no_screen_shows_a_forged_string_raw(forged_everywhere):
+    """The replay at the forged tick, every view and drill-down on the forged records: no
+    line of the whole screen holds a character a terminal acts on."""
+    from zmtop.engine.sources.replay import ReplaySource
+    from zmtop.tui.replay_app import ReplayApp
+
+    path, process, vmo = forged_everywhere
+    app = ReplayApp(ReplaySource(Recording.open(path)), autostart=False)
+    seen = []
+    async with app.run_test(size=(160, 50)) as pilot:
+
+        async def look(where: str) -> None:
+            await pilot.pause()
+            lines = [strip.text for strip in app.screen._compositor.render_strips()]
+            assert not any(map(raw_in, lines)), where
+            seen.append(where)
+
+        app.action_move(1)
+        await look("job tree")
+        for key in ("T", "F5", "F5", "H", "H"):  # sparklines, the flat list, handle columns
+            await pilot.press(key)
+            await look(f"job tree {key}")
+        for key in ("v", "h", "D", "K", "M", "E", "L"):
+            await pilot.press(key)
+            await look(key)
+        await pilot.press("escape")
+        app.open_process(process)
+        await look("process")
+        await pilot.press("H")
+        await look("process H")
+        app.open_vmo(vmo)
+        await look("VMO")
+    assert len(seen) == 16
