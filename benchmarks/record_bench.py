@@ -126,7 +126,23 @@ def scale_ticks(directory: str, ticks: int = 8) -> list[Row]:
          keys[1][1].off_thread * 1000, "ms", ""),
         ("scale: longest tick-thread stall while a keyframe is made",
          max(t.stall for _, t in keys) * 1000, "ms", "<= 30"),
+        ("scale: replay step onto a delta (applied and checked), median",
+         _replay_step(path) * 1000, "ms", ""),
     ]
+
+
+def _replay_step(path: str) -> float:
+    """Seconds a replay's step onto a delta takes (applied and its references checked),
+    stepping through the recording as a replay plays, median."""
+    recording = Recording.open(path)
+    deltas = {e.tick for e in recording._entries if e.kind == DELTA}  # noqa: SLF001
+    steps = []
+    for tick in recording.ticks:
+        start = time.perf_counter()
+        recording.checked_at(tick)
+        if tick in deltas:
+            steps.append(time.perf_counter() - start)
+    return statistics.median(steps)
 
 
 def run() -> list[Row]:

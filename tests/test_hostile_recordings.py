@@ -18,6 +18,7 @@ import pytest
 import zstandard
 from msgspec import Raw, structs
 
+from zmtop.engine.recording.checks import check_snapshot
 from zmtop.engine.recording.codec import Delta, Keyframe, encode_delta, encode_keyframe
 from zmtop.engine.recording.format import (
     DELTA,
@@ -39,7 +40,7 @@ from zmtop.engine.recording.writer import (
     header_bytes,
 )
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.engine.snapshot.records import Changes, Snapshot
+from zmtop.engine.snapshot.records import Changes, Snapshot, VmoRef
 from zmtop.engine.snapshot.tables import encode_hook
 from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.replay_app import ReplayApp
@@ -207,6 +208,79 @@ def test_a_delta_that_breaks_references_is_damage_at_its_tick(snaps):
     with pytest.raises(RecordingError, match=r"\(tick 2\) is damaged: .*job"):
         opened.checked_at(2)
     assert opened.checked_at(0).tick == 0 and opened.checked_at(1).tick == 1
+
+
+def changed_process(snap: Snapshot, change) -> Snapshot:
+    """The tick after `snap` with one process (one that maps VMOs) changed by `change`."""
+    koid = next(k for k, p in snap.processes.items() if len(p.maps) > 2)
+    procs = {**snap.processes, koid: change(snap.processes[koid])}
+    return structs.replace(snap, tick=snap.tick + 1, processes=procs,
+                           changes=Changes(processes=frozenset({koid})))
+
+
+def changed_vmos(snap: Snapshot, parents: dict[int, int]) -> Snapshot:
+    """The tick after `snap` with the VMOs of `parents` (by position) made clones of those
+    koids."""
+    koids = list(snap.vmos)
+    vmos = dict(snap.vmos)
+    for at, parent in parents.items():
+        vmos[koids[at]] = structs.replace(vmos[koids[at]], parent_koid=parent)
+    return structs.replace(snap, tick=snap.tick + 1, vmos=vmos, changes=Changes(
+        vmos=frozenset(koids[at] for at in parents)))
+
+
+def added_process(snap: Snapshot) -> Snapshot:
+    """The tick after `snap` with a copy of a process under a new koid its job does not
+    list."""
+    proc = next(iter(snap.processes.values()))
+    koid = max(snap.processes) + 1000
+    return structs.replace(snap, tick=snap.tick + 1,
+                           processes={**snap.processes, koid: structs.replace(proc, koid=koid)},
+                           changes=Changes(processes=frozenset({koid})))
+
+
+NOWHERE = 1 << 40  # a koid no table holds
+# A delta that changes references and removes nothing: checked for what it changed (True),
+# or, where only the whole snapshot tells, whole (False).
+BROKEN_STEPS = {
+    "holds a VMO not there": (lambda s: changed_process(s, lambda p: structs.replace(
+        p, vmo_refs=(*p.vmo_refs, VmoRef(NOWHERE, True)))), "holds VMO", True),
+    "maps a VMO not there": (lambda s: changed_process(s, lambda p: structs.replace(
+        p, maps=(*p.maps[:-1], structs.replace(p.maps[-1], vmo_koid=NOWHERE)))),
+        "maps VMO", True),
+    "map entry of no type": (lambda s: changed_process(s, lambda p: structs.replace(
+        p, maps=(p.maps[0], structs.replace(p.maps[1], type="\x1b"), *p.maps[2:]))),
+        "none of", True),
+    "clone of no VMO": (lambda s: changed_vmos(s, {0: NOWHERE}), "a clone of VMO", True),
+    "VMO parent loop": (lambda s: changed_vmos(s, {0: list(s.vmos)[1], 1: list(s.vmos)[0]}),
+                        "its own ancestor", True),
+    "process moved to another job": (lambda s: changed_process(s, lambda p: structs.replace(
+        p, job_koid=s.root_job)), "disagree", False),
+    "process in no job's list": (added_process, "disagree", False),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_STEPS))
+def test_a_step_onto_a_delta_that_breaks_references_is_damage(snaps, name, monkeypatch):
+    """A replay's step checks what the delta changed (checks.check_step), and still finds
+    each kind of damage a whole check finds."""
+    from zmtop.engine.recording import checks
+
+    break_it, reason, alone = BROKEN_STEPS[name]
+    whole = []
+    monkeypatch.setattr(checks, "check_snapshot",
+                        lambda snap: whole.append(snap.tick) or check_snapshot(snap))
+    first = structs.replace(snaps[0], changes=Changes())
+    frame, raw = keyframe(first)
+    opened = Recording.from_bytes(recording(frame, deltas(raw, encode_delta(
+        break_it(first), first))), "rec")
+    assert opened.checked_at(0).tick == 0
+    with pytest.raises(RecordingError, match=r"\(tick 1\) is damaged: ") as raised:
+        opened.checked_at(1)
+    assert reason in str(raised.value)
+    assert whole == ([] if alone else [1])
+    with pytest.raises(ValueError, match=reason):  # a whole check agrees
+        check_snapshot(opened.snapshot_at(1))
 
 
 @pytest.fixture(scope="module")

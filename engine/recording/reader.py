@@ -19,7 +19,7 @@ import msgspec
 import zstandard
 
 from zmtop.engine.formats.names import safe_name
-from zmtop.engine.recording.checks import check_snapshot
+from zmtop.engine.recording.checks import check_snapshot, check_step
 from zmtop.engine.recording.codec import (
     Delta,
     FrameHead,
@@ -126,8 +126,14 @@ class Recording:
         """`snapshot_at`, its tables checked to refer to each other soundly (checks.py):
         what views walk. A frame that fails is damaged; the frames before it stay usable."""
         snap = self.snapshot_at(tick)
-        if snap is not self._checked:
-            self._apply(self._index[tick], check_snapshot, snap)
+        before = self._checked
+        if snap is not before:
+            i = self._index[tick]
+            if (before is not None and self._entries[i].kind == DELTA
+                    and self._index.get(before.tick) == i - 1):  # a step
+                self._apply(i, check_step, snap, before)
+            else:
+                self._apply(i, check_snapshot, snap)
             self._checked = snap
         return snap
 
