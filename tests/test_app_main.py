@@ -112,6 +112,23 @@ async def test_a_tick_before_a_screen_has_composed_shows_once_it_has(make_app):
         assert screen.query_one(TaskTable).figures.snap is app.snapshot
 
 
+async def test_a_tick_while_the_app_shuts_down_is_not_shown(make_app, monkeypatch):
+    """The clock can deliver once the app has begun to shut down, while its screens' widgets
+    go (a replay at 0.02 s ticks did, and raised NoMatches from MainScreen.show_snapshot)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        close_all = app._close_all
+
+        async def close_all_after_a_tick() -> None:
+            await app.screen.query_one(TaskTable).remove()  # as the screens close
+            app.deliver(app.source.step())
+            await close_all()
+
+        monkeypatch.setattr(app, "_close_all", close_all_after_a_tick)
+    assert app.snapshot.tick == 1
+
+
 async def test_selection_follows_its_koid_when_rows_move(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -281,10 +281,13 @@ class ZmtopApp(MarkControls, RecordingControls, KillControls, MonitorApp):
     @property
     def monitor_screen(self) -> MonitorScreen | None:
         """The topmost screen that shows snapshots (it may sit under a modal); None while
-        that one is still composing: a fast clock's tick can come first, and the screen's
-        tables are then built from the app's state as it is by then."""
+        that one is still composing (a fast clock's tick can come first, and the screen's
+        tables are then built from the app's state as it is by then), and once the app has
+        begun to shut down (its screens' widgets go while a tick may still come)."""
         from zmtop.tui.screens.base import MonitorScreen
 
+        if not self.is_running:
+            return None
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, MonitorScreen)),
                       None)
         return screen if screen is not None and screen.is_mounted else None
