@@ -313,6 +313,19 @@ def test_vmaps_of_a_forged_map_entry_is_one_line(snaps, tmp_path, json):
     assert zmtop(*argv, "--at", 0).returncode == 0
 
 
+def test_a_frame_holding_another_tick_than_its_header_names_is_damage(snaps, tmp_path):
+    """Seeks and the timeline go by a frame's header, the views by the tick it holds: a
+    replay of such a frame raised IndexError building the kstats history (fuzzed)."""
+    _, raw = keyframe(snaps[0])  # holds tick 0
+    forged = frame_bytes(7, KEYFRAME, zstandard.ZstdCompressor().compress(raw), len(raw))
+    opened = Recording.from_bytes(recording(keyframe(snaps[0])[0], forged), "rec")
+    with pytest.raises(RecordingError, match=r"\(tick 7\) is damaged: it holds tick 0"):
+        opened.checked_at(7)
+    path = tmp_path / "forged.zmrec"
+    path.write_bytes(recording(forged))
+    one_line_error(zmtop("replay", path), f"{path}:", "(tick 7)", "it holds tick 0")
+
+
 def test_a_damaged_last_tick_before_a_torn_frame_is_one_line(snaps, tmp_path):
     """The torn frame after it goes unsaid: the damage before it is what ends the command."""
     path = tmp_path / "torn.zmrec"

@@ -47,6 +47,7 @@ from zmtop.engine.snapshot.records import Event, Kmem, Snapshot
 
 PIECE = 256  # bytes of a delta fed to its decompressor at a time
 T = TypeVar("T")
+F = TypeVar("F", Keyframe, Delta, FrameHead)  # a frame, as decoded
 # Every frame's events with their tick, simulated times, and Kmem fields (Recording._read_heads).
 _Heads = tuple[list[tuple[int, Event]], list[int], list[tuple[int, ...]]]
 
@@ -186,16 +187,20 @@ class Recording:
         except (ValueError, KeyError, TypeError, IndexError) as error:
             raise self._damaged(i, str(error)) from None
 
-    def _decode(self, i: int, decoder: msgspec.msgpack.Decoder[T]) -> T:
-        """Frame i decoded; a whole keyframe or delta only once its counts are in bounds."""
+    def _decode(self, i: int, decoder: msgspec.msgpack.Decoder[F]) -> F:
+        """Frame i decoded; a whole keyframe or delta only once its counts are in bounds. It
+        must hold the tick its header names, which seeks and the timeline go by."""
         raw = self._raw(i)
         try:
             check = _LIMITS.get(decoder)
             if check is not None:
                 check(raw)
-            return decoder.decode(raw)
+            frame = decoder.decode(raw)
         except (msgspec.DecodeError, ValueError) as error:  # bad UTF-8, or past the limits
             raise self._damaged(i, str(error)) from None
+        if frame.tick != self._entries[i].tick:
+            raise self._damaged(i, f"it holds tick {frame.tick}")
+        return frame
 
     def _raw(self, i: int) -> bytes:
         """Frame i decompressed: a keyframe with the keyframes it builds on as dictionaries,
