@@ -40,7 +40,7 @@ from zmtop.engine.recording.writer import (
     header_bytes,
 )
 from zmtop.engine.sim.simulation import Simulation
-from zmtop.engine.snapshot.records import Changes, Snapshot, VmoRef
+from zmtop.engine.snapshot.records import Changes, Process, Snapshot, VmoRef
 from zmtop.engine.snapshot.tables import encode_hook
 from zmtop.engine.sources.replay import ReplaySource
 from zmtop.tui.replay_app import ReplayApp
@@ -134,13 +134,17 @@ def orphan_clone(snap: Snapshot) -> Snapshot:
     return with_tables(snap, vmos=vmos)
 
 
+def reshaped(proc: Process, **fields) -> Process:
+    """The process with its second map entry's `fields` changed."""
+    maps = proc.maps
+    return structs.replace(proc, maps=(maps[0], structs.replace(maps[1], **fields), *maps[2:]))
+
+
 def reshaped_map(snap: Snapshot, **fields) -> Snapshot:
     """The second map entry of a process with a mapping changed (`fields`)."""
     procs = dict(snap.processes)
     koid = next(k for k, p in procs.items() if len(p.maps) > 2)
-    maps = procs[koid].maps
-    procs[koid] = structs.replace(procs[koid], maps=(
-        maps[0], structs.replace(maps[1], **fields), *maps[2:]))
+    procs[koid] = reshaped(procs[koid], **fields)
     return with_tables(snap, processes=procs)
 
 
@@ -248,9 +252,8 @@ BROKEN_STEPS = {
     "maps a VMO not there": (lambda s: changed_process(s, lambda p: structs.replace(
         p, maps=(*p.maps[:-1], structs.replace(p.maps[-1], vmo_koid=NOWHERE)))),
         "maps VMO", True),
-    "map entry of no type": (lambda s: changed_process(s, lambda p: structs.replace(
-        p, maps=(p.maps[0], structs.replace(p.maps[1], type="\x1b"), *p.maps[2:]))),
-        "none of", True),
+    "map entry of no type": (lambda s: changed_process(s, lambda p: reshaped(p, type="\x1b")),
+                             "none of", True),
     "clone of no VMO": (lambda s: changed_vmos(s, {0: NOWHERE}), "a clone of VMO", True),
     "VMO parent loop": (lambda s: changed_vmos(s, {0: list(s.vmos)[1], 1: list(s.vmos)[0]}),
                         "its own ancestor", True),
