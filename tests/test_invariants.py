@@ -180,6 +180,22 @@ def test_scale_builder(monkeypatch):
     assert (len(previous.processes), len(previous.vmos)) == (120, 10_000)
 
 
+def test_scale_ticks_reach_every_scratch_vmo(monkeypatch):
+    """Each tick picks its 5% of VMOs from a random start, wrapping past the end of the
+    scratch VMOs: over enough ticks every one of them changes, the last ones too."""
+    monkeypatch.setitem(SCENARIOS, "small-scale", SmallScale)
+    sim = Simulation("small-scale", seed=1)
+    kernel, scratch = sim.kernel, sim.scenario.scratch
+    kernel.page_moves.clear()
+    touched: set[int] = set()
+    for _ in range(200):  # the scenario alone: the rows whose pages it moved
+        sim.scenario.step()
+        assert len(kernel.page_moves) == len(kernel.vmos) // 20
+        touched.update(kernel.page_moves)
+        kernel.page_moves.clear()
+    assert touched == {vmo.row for vmo in scratch}
+
+
 @pytest.mark.parametrize("scenario", SCENARIO_NAMES)
 def test_deterministic(scenario):
     """Same scenario, seed and ticks: identical snapshots, byte for byte once encoded.
