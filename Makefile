@@ -38,7 +38,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Issue 13's long run: 10,000 hostile captures, memgraph files and recordings through the CLI,
-# a summary by outcome and the distinct failures (tests/fuzz_hostile.py); half an hour on 2 cores.
+# the recordings also walked through the replay's screens (tests/replay_screens.py), then a
+# summary by outcome and the distinct failures (tests/fuzz_hostile.py); an hour on 2 cores.
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz_hostile.py -n 10000
 

@@ -1,6 +1,7 @@
 """Hostile inputs for the CLI (issue 13): mutants of memory_monitor captures (plain and with
 buckets), memgraph JSON and zmtop recordings, each run through `python -m zmtop` commands in a
-subprocess. Every run must end in exit status 2 with one line on stderr, or exit 0 with a
+subprocess; recordings also through the replay's screens, walked headless (replay_screens.py).
+Every run must end in exit status 2 with one line on stderr, or exit 0 with a
 correct result; never a traceback, a hang, a raw control character or more than 1 GB.
 
 `python tests/fuzz_hostile.py -n 10000` (make fuzz) runs seeds 0..n-1 and prints a summary;
@@ -42,6 +43,7 @@ from zmtop.engine.sources.memgraph_reader import to_memgraph
 
 KINDS = ("capture", "wrapped", "memgraph", "recording")
 TIMEOUT = 10.0  # seconds a command may take
+REPLAY_SCREENS = Path(__file__).with_name("replay_screens.py")
 MEMORY = 1 << 30  # bytes of address space a command may take
 KEEP = 8  # processes of the fixture capture kept in the bases: small inputs run fast
 
@@ -66,12 +68,16 @@ NOISE = b'{}[]",:-.0123456789eE aZ\\\n\t\x00\xff\xc3\x1b'
 
 @dataclass(frozen=True)
 class Command:
-    """One CLI run on a mutant: its arguments ({file}, {koid}, {out} filled in) and what its
-    standard output is when it succeeds."""
+    """One CLI run on a mutant: its arguments ({file}, {koid}, {out} filled in), what its
+    standard output is when it succeeds, the program run (zmtop's CLI, or a script of
+    tests/), the kinds of input it takes, and the seconds it may take."""
 
     name: str
     argv: tuple[str, ...]
     output: str = "text"  # text, json, or record (a recording written to {out})
+    program: tuple[str, ...] = ("-m", "zmtop")
+    kinds: tuple[str, ...] = KINDS
+    timeout: float = TIMEOUT
 
 
 COMMANDS = (
@@ -92,7 +98,15 @@ COMMANDS = (
     Command("export capture", ("export", "--format", "capture", "--from", "{file}"), "json"),
     Command("record", ("record", "{out}", "--from", "{file}"), "record"),
     Command("treemap", ("treemap", "--from", "{file}")),
+    # `zmtop replay FILE`, walked headless through every view: each screen's lines printed
+    Command("replay screens", ("{file}",), program=(str(REPLAY_SCREENS),),
+            kinds=("recording",), timeout=60.0),
 )
+
+
+def commands_for(kind: str) -> tuple[Command, ...]:
+    """The commands that take an input of `kind`."""
+    return tuple(c for c in COMMANDS if kind in c.kinds)
 
 
 @dataclass
@@ -390,11 +404,11 @@ def run_command(command: Command, file: Path, koid: int, workdir: Path) -> Outco
     out = workdir / "out.zmrec"
     out.unlink(missing_ok=True)
     argv = [a.format(file=file, koid=koid, out=out) for a in command.argv]
-    child = subprocess.Popen([sys.executable, "-m", "zmtop", *argv], cwd=workdir,
+    child = subprocess.Popen([sys.executable, *command.program, *argv], cwd=workdir,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, preexec_fn=_limit, start_new_session=True)
     try:
-        stdout, stderr = child.communicate(timeout=TIMEOUT)
+        stdout, stderr = child.communicate(timeout=command.timeout)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
@@ -458,7 +472,8 @@ def run_input(bases: dict[str, Base], kind: str, seed: int, workdir: Path,
     data = mutant(bases, kind, rng)
     file = workdir / f"mutant{bases[kind].suffix}"
     file.write_bytes(data)
-    chosen = rng.sample(COMMANDS, min(commands, len(COMMANDS)))
+    usable = commands_for(kind)
+    chosen = rng.sample(usable, min(commands, len(usable)))
     return [run_command(c, file, bases[kind].koid, workdir) for c in chosen]
 
 

@@ -14,6 +14,7 @@ from fuzz_hostile import (
     MEMORY_FAILURE,
     TRACEBACK,
     build_bases,
+    commands_for,
     judge,
     kind_of,
     run_command,
@@ -48,7 +49,7 @@ def test_every_command_succeeds_on_every_unmutated_input(fuzz_dir):
     for kind, base in bases.items():
         file = workdir / f"base{base.suffix}"
         file.write_bytes(base.data)
-        for command in COMMANDS:
+        for command in commands_for(kind):
             outcome = run_command(command, file, base.koid, workdir)
             assert outcome.category == CORRECT, (kind, outcome)
 
