@@ -1,8 +1,8 @@
 """Hostile inputs for the CLI (issue 13): mutants of memory_monitor captures (plain and with
 buckets), memgraph JSON and zmtop recordings, each run through `python -m zmtop` commands in a
 subprocess; recordings also through the replay's screens, walked headless (replay_screens.py).
-Every run must end in exit status 2 with one line on stderr, or exit 0 with a
-correct result; never a traceback, a hang, a raw control character or more than 1 GB.
+Every run must end in exit status 2 with one line on stderr, or exit 0 with a correct result;
+never a traceback, a hang, a raw control character or more than 1 GB.
 
 `python tests/fuzz_hostile.py -n 10000` (make fuzz) runs seeds 0..n-1 and prints a summary;
 `--seed S -n 1 -v` replays one. tests/test_fuzz_hostile.py runs a few under hypothesis.
