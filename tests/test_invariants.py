@@ -182,18 +182,22 @@ def test_scale_builder(monkeypatch):
 
 def test_scale_ticks_reach_every_scratch_vmo(monkeypatch):
     """Each tick picks its 5% of VMOs from a random start, wrapping past the end of the
-    scratch VMOs: over enough ticks every one of them changes, the last ones too."""
+    scratch VMOs, and spread over every process holding them; over enough ticks every one
+    of them changes, the last ones too."""
     monkeypatch.setitem(SCENARIOS, "small-scale", SmallScale)
     sim = Simulation("small-scale", seed=1)
     kernel, scratch = sim.kernel, sim.scenario.scratch
+    holder = {vmo.row: vmo.holders() for vmo in scratch}
+    holders = set().union(*holder.values())
     kernel.page_moves.clear()
     touched: set[int] = set()
     for _ in range(200):  # the scenario alone: the rows whose pages it moved
         sim.scenario.step()
         assert len(kernel.page_moves) == len(kernel.vmos) // 20
+        assert set().union(*map(holder.__getitem__, kernel.page_moves)) == holders
         touched.update(kernel.page_moves)
         kernel.page_moves.clear()
-    assert touched == {vmo.row for vmo in scratch}
+    assert touched == set(holder)
 
 
 @pytest.mark.parametrize("scenario", SCENARIO_NAMES)

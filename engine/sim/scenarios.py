@@ -7,6 +7,7 @@ blobs that packaged processes run from.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Protocol
 
@@ -569,8 +570,9 @@ class Scale(FuchsiaDevice):
         target = self.vmo_count - len(kernel.vmos)
         programs = list(sim.programs.values())
         # The rest are files of the programs' packages they hold open: blobs the pager
-        # brings in and evicts, a page at a time.
+        # brings in and evicts, a page at a time. They are dealt to the programs in turn.
         self.scratch = []
+        self.dealt = len(programs)
         for i in range(max(0, target)):
             program = programs[i % len(programs)]
             vmo = kernel.create_vmo(program.process, f"blob-{rng.getrandbits(32):08x}",
@@ -588,11 +590,13 @@ class Scale(FuchsiaDevice):
             return
         count = min(pool, len(kernel.vmos) // 20)  # 5% of all VMOs
         # Every `step`th scratch VMO from a random start, wrapping once past the end, picks
-        # `count` distinct ones. Speed: two slices, in the order the VMOs were made (so in
-        # memory and row order, which the accounting after them walks too), where a random
-        # stride's walk, sorted, cost 2-3 ms more a scale tick all-in and about 8 at xl;
-        # bench: "ui scale: all-in tick (...)" (ui_bench).
+        # `count` distinct ones; a step prime to the programs they were dealt to spreads
+        # them over every program. Speed: two slices, in the order the VMOs were made, where
+        # a random stride's walk, sorted, cost 0.9 ms more a scale tick and 8 at xl; bench:
+        # "scale: all-in engine tick" (engine_bench).
         step, start = pool // count, rng.randrange(pool)
+        while math.gcd(step, self.dealt) != 1:
+            step -= 1
         head = scratch[start:start + count * step:step]
         wrapped = start + len(head) * step - pool  # the first pick past the end, if any
         vmos = scratch[wrapped:wrapped + (count - len(head)) * step:step] + head
