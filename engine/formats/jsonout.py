@@ -13,6 +13,7 @@ from zmtop.engine.snapshot.records import (
     FRACTION_BITS,
     FRACTION_ONE,
     KMEM_V1_FIELDS,
+    MAP_TYPES,
     THREAD_STATES,
     VMO_VIA_HANDLE,
     VMO_VIA_MAPPING,
@@ -22,8 +23,6 @@ from zmtop.engine.snapshot.records import (
     Vmo,
     VmoRef,
 )
-
-_MAP_TYPES = {"A": "aspace", "R": "vmar", "M": "mapping"}
 
 
 def tasks_json(
@@ -117,7 +116,7 @@ def _map_json(entry: MapEntry) -> dict[str, Any]:
         "base": entry.base,
         "size": entry.size,
         "depth": entry.depth,
-        "type": _MAP_TYPES[entry.type],
+        "type": MAP_TYPES[entry.type],
     }
     if entry.type == "M":
         record |= {

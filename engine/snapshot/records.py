@@ -160,7 +160,8 @@ class Thread(Struct, frozen=True, array_like=True, gc=False):
     state: str  # a key of THREAD_STATES, as a rule
 
 
-MAP_TYPES = ("A", "R", "M")  # a map entry's: address space, VMAR, mapping
+# A map entry's type: address space, VMAR or mapping, and its name in `vmaps --json`.
+MAP_TYPES = {"A": "aspace", "R": "vmar", "M": "mapping"}
 
 
 class MapEntry(Struct, frozen=True, array_like=True, gc=False):
