@@ -200,6 +200,18 @@ def test_scale_ticks_reach_every_scratch_vmo(monkeypatch):
     assert touched == set(holder)
 
 
+def test_scale_with_under_20_vmos_left_changes_none(monkeypatch):
+    """5% of fewer than 20 VMOs is none: a tick then picks nothing (kills can leave a
+    scratch VMO among so few)."""
+    monkeypatch.setitem(SCENARIOS, "small-scale", SmallScale)
+    sim = Simulation("small-scale", seed=1)
+    kernel = sim.kernel
+    kernel.vmos = {vmo.koid: vmo for vmo in sim.scenario.scratch[:19]}
+    kernel.page_moves.clear()
+    sim.scenario.step()
+    assert not kernel.page_moves
+
+
 @pytest.mark.parametrize("scenario", SCENARIO_NAMES)
 def test_deterministic(scenario):
     """Same scenario, seed and ticks: identical snapshots, byte for byte once encoded.

@@ -585,10 +585,10 @@ class Scale(FuchsiaDevice):
 
     def step(self) -> None:
         kernel, rng, scratch = self.kernel, self.rng, self.scratch
-        pool = len(scratch)
-        if not pool:  # every process holding scratch VMOs was killed
+        count = min(len(scratch), len(kernel.vmos) // 20)  # 5% of all VMOs
+        if not count:  # every process holding scratch VMOs was killed, or nearly all VMOs
             return
-        count = min(pool, len(kernel.vmos) // 20)  # 5% of all VMOs
+        pool = len(scratch)
         # Every `step`th scratch VMO from a random start, wrapping once past the end, picks
         # `count` distinct ones; a step prime to the programs they were dealt to spreads
         # them over every program. Speed: two slices, in the order the VMOs were made, where
