@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # since the venv was set up (a few ms when nothing changed).
 COMPILE := $(BIN)/python -m compileall -q zmtop engine
 
-.PHONY: run test test-fast lint fuzz bench screenshots clean
+.PHONY: run test test-fast test-long lint fuzz bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,6 +32,12 @@ test: $(STAMP)
 # The suite without the tests marked slow (seconds apiece): a quick check while working.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n $(WORKERS) --dist worksteal
+
+# The invariant runs at 2,000 ticks of every scenario, where `make test` checks 600 (about
+# 3 minutes on 2 cores).
+test-long: $(STAMP)
+	ZMTOP_TICKS=2000 ZMTOP_SEGMENT_TICKS=250 $(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal \
+		tests/test_invariants.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,9 +1,10 @@
 """Every scenario, every tick: conservation, consistency with the kernel, honest change lists.
 
-ZMTOP_TICKS sets how many ticks each scenario runs (default 1000); ZMTOP_ORACLE_EVERY how
-often the page-by-page oracle checks a whole snapshot (default every 100 ticks). Each scenario's
-ticks are checked in segments of ZMTOP_SEGMENT_TICKS (default 250), each its own test, so that
-pytest-xdist's workers share a scenario.
+ZMTOP_TICKS sets how many ticks each scenario runs (default 600: every scenario's kinds of event
+and pressure level come round several times by then, the oom scenario's kills 10 times);
+ZMTOP_ORACLE_EVERY how often the page-by-page oracle checks a whole snapshot (default every 100
+ticks). Each scenario's ticks are checked in segments of ZMTOP_SEGMENT_TICKS (default 200), each
+its own test, so that pytest-xdist's workers share a scenario. `make test-long` runs 2,000.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from zmtop.engine.snapshot.tables import encode_hook
 
 pytestmark = pytest.mark.slow
 
-TICKS = int(os.environ.get("ZMTOP_TICKS", "1000"))
+TICKS = int(os.environ.get("ZMTOP_TICKS", "600"))
 ORACLE_EVERY = int(os.environ.get("ZMTOP_ORACLE_EVERY", "100"))
 SCALE_TICKS = 3  # 100,000 VMOs: a few ticks show the rules hold at size
 
@@ -122,7 +123,7 @@ def run_checked(scenario: str, ticks: int, oracle_every: int) -> Simulation:
 # The slowest first, so that pytest-xdist starts them early.
 SCENARIO_NAMES = sorted((s for s in SCENARIOS if s not in ("scale", "xl")),
                         key=lambda s: s not in ("oom", "churn"))
-SEGMENT_TICKS = int(os.environ.get("ZMTOP_SEGMENT_TICKS", "250"))
+SEGMENT_TICKS = int(os.environ.get("ZMTOP_SEGMENT_TICKS", "200"))
 # (scenario, first tick, last tick): ticks 0..TICKS of every scenario, each tick in one segment.
 SEGMENTS = [(scenario, first, TICKS if first + SEGMENT_TICKS >= TICKS
              else first + SEGMENT_TICKS - 1)
