@@ -427,7 +427,7 @@ def _encode_moves(moves: Mapping[int, int] | Mapping[int, tuple[int, ...]]) -> M
     return Moves(_gaps(koids), out)
 
 
-# Speed: the columns back as C loops; bench: "default: seek to any tick (cold), worst"
+# Speed: the columns back as C loops; bench: "default: seek to any tick (cold, median of 3), worst"
 # (record_bench).
 @overload
 def _decode_moves(moves: Moves, width: Literal[1]) -> dict[int, int]: ...
