@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from rich.segment import Segment
+from textual import events
 from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.widget import Widget
@@ -14,7 +15,7 @@ from zmtop.engine.formats.psutils import walk_tasks
 from zmtop.engine.formats.sizes import format_size
 from zmtop.engine.sources.driver import PACE_SAMPLES, Pace
 from zmtop.tui.screens.main import MainScreen
-from zmtop.tui.widgets.box_lines import BoxStylesCache, KeptStylesCache
+from zmtop.tui.widgets.box_lines import THUMB, BoxStylesCache, KeptStylesCache
 from zmtop.tui.widgets.header import KstatsHeader
 from zmtop.tui.widgets.key_footer import KeyFooter
 from zmtop.tui.widgets.task_table import TaskTable
@@ -379,7 +380,7 @@ def spy_repaints(monkeypatch, widget: Widget) -> list[list[Region] | None]:
 
 async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, monkeypatch):
     """Rows that came or went too: the lines that changed, and the bottom border for the
-    row count, not the whole pane (nor the whole screen for a new scrollbar size)."""
+    row count, not the whole pane (nor the whole screen for a new row count)."""
     app = make_app()
     async with app.run_test(size=(140, 60)) as pilot:
         await pilot.pause()  # laid out
@@ -396,7 +397,8 @@ async def test_a_tick_repaints_exactly_the_rows_whose_text_changed(make_app, mon
             shaped += shape_changed(app.snapshot)
             after = lines(table)
             assert None not in repainted  # no repaint of the whole pane
-            assert {r.y for r in repainted if r.y != border} == {
+            thumb = table.scrollable_content_region.width  # the right border's cells
+            assert {r.y for r in repainted if r.y != border and r.x != thumb} == {
                 y for y in range(1, len(after)) if after[y] != before[y]}
             assert any(r.y == border for r in repainted) == (table.border_subtitle != count)
             assert all(r.height == 1 for r in repainted)
@@ -441,69 +443,94 @@ async def test_widgets_with_nothing_to_repaint_give_the_lines_textual_would(make
                 cache = widget._styles_cache
                 assert isinstance(cache, KeptStylesCache)
                 kept += cache._kept is not None
-                assert drawn(widget) == drawn(widget, StylesCache())
+                textuals = as_textual_draws(table) if widget is table else drawn(
+                    widget, StylesCache())
+                assert drawn(widget) == textuals
         assert kept
 
 
-async def test_a_new_row_count_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
-    """Rows that come or go move the thumb: its lines that change repaint, not the whole
-    scrollbar, and the scrollbar then reads as one drawn afresh (a tick moves its end a
-    cell; a filter moves all of it)."""
-    app = make_app()
-    async with app.run_test(size=(140, 30)) as pilot:
-        await pilot.pause()
-        table = app.screen.query_one(TaskTable)
-        bar = table.vertical_scrollbar
-        asked = spy_repaints(monkeypatch, bar)
-
-        def repainted() -> list[int]:
-            assert None not in asked  # never the whole scrollbar
-            return [r.y for regions in asked for r in regions]
-
-        def assert_drawn_afresh() -> None:
-            assert bar.window_virtual_size == len(table.keys) + 1
-            assert drawn(bar) == drawn(bar, StylesCache())
-
-        moved = 0
-        for _ in range(40):
-            rows = len(table.keys)
-            asked.clear()
-            app.action_step()
-            await pilot.pause()
-            if len(table.keys) != rows:
-                moved += bool(repainted())
-                assert_drawn_afresh()
-        assert moved
-        for text in ("1", ""):  # a filter that keeps the scrollbar
-            asked.clear()
-            table.set_filter(text)
-            await pilot.pause()
-            assert len(repainted()) > 1
-            assert_drawn_afresh()
+def as_textual_draws(table: TaskTable) -> list[list[Segment]]:
+    """The table's lines as Textual's own styling draws them, with the scroll thumb in the
+    right border on the lines the table says."""
+    lines = drawn(table, StylesCache())
+    top = table.content_offset.y
+    for line in table._thumb():
+        lines[top + line][-1] = lines[top + line][-1]._replace(text=THUMB)
+    return lines
 
 
-async def test_a_scroll_repaints_the_scrollbar_lines_that_change(make_app, monkeypatch):
-    """A page down moves the thumb a few lines: those repaint, not the whole scrollbar
-    (End and Home change every line: the track's clicks page the other way), which then
-    reads as one drawn afresh."""
+async def test_the_scroll_thumb_in_the_right_border_follows_the_view(make_app):
+    """The thumb is as long as the view is of the rows; it starts on the first line at the
+    top, moves down as pages scroll and ends on the last line at the end; the pane reads
+    as Textual's styling draws it with the thumb there, and no scrollbar takes a column."""
     app = make_app(autostart=False)
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.pause()
-        bar = app.screen.query_one(TaskTable).vertical_scrollbar
-        asked = spy_repaints(monkeypatch, bar)
-        paged = 0
-        for key in ("end", "home", "pagedown", "pagedown"):
-            asked.clear()
-            position = bar.position
-            await pilot.press(key)
+        table = app.screen.query_one(TaskTable)
+        lines, rows = table.scrollable_content_region.height, len(table.keys) + 1
+        thumb = table._thumb()
+        assert thumb.start == 0 and len(thumb) == round(lines * lines / rows) > 0
+        starts = []
+        for key in ("pagedown", "pagedown", "pagedown", "end", "home"):  # the first: the
+            await pilot.press(key)  # cursor to the view's last row
             await pilot.pause()
-            assert None not in asked  # never the whole scrollbar in one
-            lines = {r.y for regions in asked for r in regions}
-            if key == "pagedown" and bar.position != position:
-                assert 0 < len(lines) < bar.size.height // 2
-                paged += 1
-            assert drawn(bar) == drawn(bar, StylesCache())
-        assert paged
+            starts.append(table._thumb().start)
+            assert len(table._thumb()) == len(thumb)
+            assert drawn(table) == as_textual_draws(table)
+        assert 0 < starts[1] < starts[2] < starts[3] == lines - len(thumb)
+        assert starts[4] == 0
+        assert table.scrollbar_size_vertical == 0  # no scrollbar's column beside the border
+
+
+async def test_a_new_row_count_repaints_the_border_cells_whose_thumb_moved(make_app,
+                                                                            monkeypatch):
+    """Rows that go lengthen the thumb: the right border's cells that change repaint, one
+    by one, not the whole pane, which then reads with the thumb where the table says."""
+    app = make_app(autostart=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        asked = spy_repaints(monkeypatch, table)
+        before, scroll = table._thumb(), table.scroll_y
+        table.set_keys(table.keys[:60], repaint=False)
+        assert table.scroll_y == scroll and table._thumb() != before
+        assert None not in asked  # never the whole pane
+        border = table.scrollable_content_region.width
+        cells = [r for regions in asked for r in regions if r.x == border]
+        assert all(r.width == r.height == 1 for r in cells)
+        assert {r.y for r in cells} == set(before) ^ set(table._thumb())
+        await pilot.pause()
+        assert drawn(table) == as_textual_draws(table)
+
+
+async def test_the_thumb_drags_and_the_wheel_scrolls(make_app):
+    """A press on the right border puts the view at that place (the last line: the end),
+    the view follows the mouse until it is let go; the wheel scrolls a pane that has no
+    scrollbar widget."""
+    app = make_app(autostart=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)
+        x, top = table.outer_size.width - 1, table.content_offset.y
+        last = top + table.scrollable_content_region.height - 1
+        await pilot.mouse_down(TaskTable, offset=(x, last))
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y > 0
+        await pilot.hover(TaskTable, offset=(x, (top + last) // 2))
+        await pilot.pause()
+        assert 0 < table.scroll_y < table.max_scroll_y
+        await pilot.hover(TaskTable, offset=(x, top))
+        await pilot.pause()
+        assert table.scroll_y == 0
+        await pilot.mouse_up(TaskTable, offset=(x, top))
+        await pilot.hover(TaskTable, offset=(x, last))  # let go: the view stays
+        await pilot.pause()
+        assert table.scroll_y == 0
+        table.post_message(events.MouseScrollDown(table, 5, 5, 0, 1, 0, False, False, False))
+        await pilot.pause()
+        assert table.scroll_y > 0
 
 
 async def test_a_cursor_move_repaints_its_two_lines_unless_the_view_scrolls(make_app, monkeypatch):

@@ -16,6 +16,7 @@ from zmtop.tui import bindings, glossary
 
 MOUSE = [("click", "select a row; click a column title to sort by it (again: reverse)"),
          ("double click", "open the row"), ("wheel", "scroll"),
+         ("right border", "press or drag by the scroll thumb: scroll to that place"),
          ("hover", "a column's title: what the column means")]
 KEY_WIDTH = 20  # the cells before a description (its keys, indented): it wraps beside them
 

@@ -9,6 +9,9 @@ in them: the same segments Textual's own path gives.
 And Textual's compositor asks every widget on screen for all its lines at each repaint of
 any line, however little changed; a widget with no line to repaint gives the lines it gave
 last time, which Textual would give again from its cache, one line at a time.
+
+A plain box also draws its scroll thumb in its right side (`BoxStylesCache.thumb`), where a
+scrollbar widget would cut every line of the box in two for the compositor.
 """
 
 from __future__ import annotations
@@ -43,7 +46,11 @@ class Sides(NamedTuple):
     top: int  # the first content line (the top border's height)
     left: Segment
     right: Segment
+    thumb: Segment  # the right side where the scroll thumb is
     inner: RichStyle  # the background a short line is padded with
+
+
+THUMB = "█"  # the scroll thumb, in the right side's colours
 
 
 def plain_box(styles: StylesBase, opacity: float) -> bool:
@@ -93,14 +100,17 @@ class KeptStylesCache(StylesCache):
 
 class BoxStylesCache(KeptStylesCache):
     """A KeptStylesCache, with a content line of a plain box drawn from the sides worked
-    out at the first content line of each repaint."""
+    out at the first content line of each repaint, and the scroll thumb in its right side
+    on the content lines `thumb` (counted from the first content line), which the widget
+    sets before each render."""
 
     _measured = False  # whether `_sides` holds this repaint's
     _sides: Sides | None = None  # None: not a plain box
+    thumb: range = range(0)
 
     # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): Textual works out the border's
-    # sides again for every line (some 15 us), and pads a line (the scrollbar's column) into
-    # a Strip of its own; a tick repaints some 20 lines of the tree.
+    # sides again for every line (some 15 us), and pads a short line into a Strip of its own;
+    # a tick repaints some 20 lines of the tree.
     def render(self, *args, **kwargs) -> list[Strip]:
         self._measured = False
         return super().render(*args, **kwargs)
@@ -116,13 +126,14 @@ class BoxStylesCache(KeptStylesCache):
         sides = self._sides
         if sides is not None and sides.top <= y and y - sides.top < content_size.height:
             line = render_content_line(y - sides.top)
+            right = sides.thumb if y - sides.top in self.thumb else sides.right
             pad = content_size.width - line.cell_length
             if pad < 0:
                 line = line.adjust_cell_length(content_size.width, sides.inner)
             elif pad:  # as adjust_cell_length pads, without a Strip between
-                return Strip([sides.left, *line, Segment(" " * pad, sides.inner), sides.right],
+                return Strip([sides.left, *line, Segment(" " * pad, sides.inner), right],
                              size.width)
-            return Strip([sides.left, *line, sides.right], size.width)
+            return Strip([sides.left, *line, right], size.width)
         return super().render_line(styles, y, size, content_size, padding, base_background,
                                    background, render_content_line, border_title,
                                    border_subtitle, opacity, ansi_theme, native_ansi)
@@ -140,4 +151,5 @@ class BoxStylesCache(KeptStylesCache):
                        Style(foreground=base_background + color_left))[1][0]
         right = get_box(kind_right, inner, outer,
                         Style(foreground=base_background + color_right))[1][2]
-        return Sides(styles.gutter.top, left, right, inner.rich_style)
+        return Sides(styles.gutter.top, left, right, Segment(THUMB, right.style),
+                     inner.rich_style)

@@ -9,7 +9,6 @@ repaints only the lines whose text changed.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from math import ceil
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 
 from rich.cells import cell_len, set_cell_size
@@ -20,7 +19,6 @@ from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from zmtop.tui import bindings
@@ -28,7 +26,6 @@ from zmtop.tui.widgets.box_lines import BoxStylesCache
 
 if TYPE_CHECKING:
     from textual import getters
-    from textual.reactive import Reactive
 
     from zmtop.tui.monitor import MonitorApp
 
@@ -105,26 +102,6 @@ def fit(text: str, width: int, align: str) -> str:
     return pad + text if align == "right" else text + pad
 
 
-def thumb_lines(bar: ScrollBar) -> list[Segment]:
-    """A vertical scrollbar's glyphs, a segment a line, as it renders them (its colours
-    aside): what a change of its sizes or position repaints."""
-    window = bar.window_size if bar.window_size < bar.window_virtual_size else 0
-    return bar.renderer.render_bar(
-        size=bar.size.height, virtual_size=ceil(bar.window_virtual_size),
-        window_size=ceil(window), position=bar.position, thickness=bar.size.width,
-        vertical=True).segments
-
-
-def move_thumb(bar: ScrollBar, reactive: Reactive[Any], value: float) -> None:
-    """Set a vertical scrollbar's `reactive` (its row count or position) to `value` and
-    repaint only the lines of it that change."""
-    before = thumb_lines(bar)
-    bar.set_reactive(reactive, value)
-    moved = [y for y, (old, new) in enumerate(zip(before, thumb_lines(bar))) if old != new]
-    if moved:
-        bar.refresh(*(Region(0, y, bar.size.width, 1) for y in moved))
-
-
 class LineTable(ScrollView, Generic[K], can_focus=True):
     """Rows by key, a pinned header line, a cursor that follows its key."""
 
@@ -147,6 +124,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     filter_text = ""  # the filter's text, in a filterable table (see `set_filter`)
     _border_only = False  # whether a repaint asked for is of the bottom border alone
     _frame: Frame | None = None  # within `render_lines`, the `Frame` every line shares
+    _dragging = False  # whether the mouse holds the scroll thumb (see `on_mouse_down`)
 
     class Chosen(Message):
         """Enter (or a double click) on a row."""
@@ -163,7 +141,8 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     def __init__(self, columns: Sequence[Column], *, sort: str, title: str = "",
                  id: str | None = None) -> None:
         super().__init__(id=id)
-        self._styles_cache = BoxStylesCache()  # a content line's border sides once a repaint
+        # a content line's border sides worked out once a repaint, and the scroll thumb
+        self._box = self._styles_cache = BoxStylesCache()
         self.columns = tuple(columns)
         self.sort_key = sort
         self.sort_reverse = False
@@ -287,40 +266,37 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         if size == self.virtual_size:
             return
         # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): rows that come or go move
-        # the scrollbars only, where setting `virtual_size` lays out and repaints the whole
+        # the thumb only, where setting `virtual_size` lays out and repaints the whole
         # screen; a scrollbar that appears or goes still lays it out (Textual's own check).
-        before = self.virtual_size
+        thumb = self._thumb()
         self.set_reactive(LineTable.virtual_size, size)
-        if not self.is_mounted:
-            return
-        if size.width != before.width or not self._follow_row_count(size.height):
-            self._scroll_update(size)
+        if self.is_mounted:
+            self._scroll_update(size)  # shows the scrollbars the wheel scrolls by, and the
+            self._refresh_thumb(thumb)  # scroll kept in range (which repaints if it moves)
 
-    # Speed: bench "ui default: CPU at 1 s ticks" (ui_bench): Textual repaints the whole
-    # vertical scrollbar for a new row count (2.3 ms a frame at default, every few ticks),
-    # where the thumb's end moves a cell or two.
-    def _follow_row_count(self, rows: int) -> bool:
-        """Follow a new row count with a vertical scrollbar that stays shown: repaint only
-        its lines that change. False if the scrollbar is not shown, comes or goes, or its
-        window changed too."""
-        bar = self._vertical_scrollbar
-        if bar is None or not self.show_vertical_scrollbar:
-            return False
-        self._refresh_scrollbars()
-        window = self.container_size.height - self.scrollbar_size_horizontal
-        if not self.show_vertical_scrollbar or bar.window_size != window:
-            return False
-        move_thumb(bar, ScrollBar.window_virtual_size, rows)
-        self.scroll_y = self.validate_scroll_y(self.scroll_y)  # fewer rows: still in range
-        return True
+    # Speed: bench "ui default: key to repaint, p95" (ui_bench): the thumb in the border, not
+    # a scrollbar widget: that cut each line of the pane in two for the compositor, and a
+    # whole repaint (End, Home, a page) took 12.1 ms with it, 7.2 without (headless, median).
+    def _thumb(self) -> range:
+        """The content lines whose right border shows the scroll thumb: none while every
+        row shows."""
+        lines, hidden = self.scrollable_content_region.height, self.max_scroll_y
+        if not hidden or lines <= 0:
+            return range(0)
+        length = max(1, round(lines * lines / (lines + hidden)))
+        start = round((lines - length) * min(self.scroll_y, hidden) / hidden)
+        return range(start, start + length)
 
-    # Speed: bench "ui default: key to repaint, p95" (ui_bench): a scroll (End, Home, a page)
-    # moves the thumb, and Textual repainted the whole scrollbar, 44 lines through Rich and
-    # its styling, where the thumb's old and new lines change.
+    def _refresh_thumb(self, before: range) -> None:
+        """Repaint the right border's cells whose thumb came or went since `before`."""
+        after = self._thumb()
+        if after != before:
+            x = self.scrollable_content_region.width  # the right border, as `refresh` counts
+            self.refresh(*(Region(x, y, 1, 1) for y in set(before) ^ set(after)))
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        if self.show_vertical_scrollbar:
-            bar = self.vertical_scrollbar
-            move_thumb(bar, ScrollBar.position, bar.validate_position(new_value))
+        """As ScrollView's, less the scrollbar widget's repaint: it has no column, and the
+        thumb is in the border, which the view's repaint draws."""
         if round(old_value) != round(new_value):
             self.refresh(self.size.region)
 
@@ -370,6 +346,7 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
     # 6 us to work out; bench "ui default: CPU at 1 s ticks" (ui_bench).
     def render_lines(self, crop: Region) -> list[Strip]:
         self._frame = self._measure()
+        self._box.thumb = self._thumb()
         try:
             return super().render_lines(crop)
         finally:
@@ -620,7 +597,12 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         return None
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        """Over a column title, its glossary line as the tooltip."""
+        """Over a column title, its glossary line as the tooltip; with the thumb held, the
+        thumb follows."""
+        if self._dragging:
+            self._drag_thumb(max(0, min(event.y - self.content_offset.y,
+                                        self.scrollable_content_region.height - 1)))
+            return
         from zmtop.tui.glossary import explain  # 9 ms of imports: not at start-up
 
         offset = event.get_content_offset(self)
@@ -647,3 +629,30 @@ class LineTable(ScrollView, Generic[K], can_focus=True):
         self._clicked = self.keys[index] if index < len(self.keys) else None
         if self._clicked is not None:
             self._go(index)
+
+    def _track_line(self, event: events.MouseEvent) -> int | None:
+        """The content line of the right border a mouse event is on, if it is."""
+        x, y = self.content_offset
+        line = event.y - y
+        on_border = event.x == x + self.scrollable_content_region.width
+        return line if on_border and 0 <= line < self.scrollable_content_region.height else None
+
+    def _drag_thumb(self, line: int) -> None:
+        """Scroll so that the thumb's place answers to `line` of the border."""
+        lines = self.scrollable_content_region.height
+        self.scroll_to(y=round(self.max_scroll_y * line / max(lines - 1, 1)), animate=False)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """Pressed on the right border of a pane that scrolls: drag the thumb."""
+        line = self._track_line(event)
+        if line is not None and self.max_scroll_y:
+            self._dragging = True
+            self.capture_mouse()
+            self._drag_thumb(line)
+            event.stop()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+            event.stop()
