@@ -471,8 +471,9 @@ async def test_the_scroll_thumb_in_the_right_border_follows_the_view(make_app):
         thumb = table._thumb()
         assert thumb.start == 0 and len(thumb) == round(lines * lines / rows) > 0
         starts = []
-        for key in ("pagedown", "pagedown", "pagedown", "end", "home"):  # the first: the
-            await pilot.press(key)  # cursor to the view's last row
+        # (the first page down only takes the cursor to the view's last row)
+        for key in ("pagedown", "pagedown", "pagedown", "end", "home"):
+            await pilot.press(key)
             await pilot.pause()
             starts.append(table._thumb().start)
             assert len(table._thumb()) == len(thumb)
