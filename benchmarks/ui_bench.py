@@ -13,6 +13,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from benchmarks import CAPTURE, TUIBENCH, median_ms
 from benchmarks.engine_bench import WARMUP_TICKS
@@ -41,20 +44,33 @@ def _key_latencies(result: dict) -> list[float]:
     return [key["ms"] for key in result.get("keys", []) if key.get("ms") is not None]
 
 
+@asynccontextmanager
+async def _monitor(sim: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """The monitor over `sim` and its pilot, headless in 160x50 and laid out, with the
+    collector set as the monitor sets it once its first frame is up (restored after)."""
+    from zmtop.cli.main import settle_heap
+    from zmtop.tui.app import ZmtopApp
+
+    thresholds = gc.get_threshold()
+    settle_heap()
+    try:
+        app = ZmtopApp(sim, autostart=False)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            yield app, pilot
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
 async def _scale_ticks(ticks: int) -> tuple[float, float]:
     """CPU time per tick of `deliver` plus the repaint it causes, less an idle pause; and
     apart, the release of the previous snapshot (its size is the engine's data layout)."""
-    from zmtop.cli.main import settle_heap
     from zmtop.engine.sim.simulation import Simulation
-    from zmtop.tui.app import ZmtopApp
 
     sim = Simulation("scale", 1)
-    thresholds = gc.get_threshold()
-    settle_heap()  # as the monitor does once its first frame is up
-    app = ZmtopApp(sim, autostart=False)
     idle, work, release = [], [], []
-    async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
+    async with _monitor(sim) as (app, pilot):
         for _ in range(ticks):
             start = time.thread_time()
             await pilot.pause()
@@ -68,8 +84,6 @@ async def _scale_ticks(ticks: int) -> tuple[float, float]:
             start = time.thread_time()
             del previous
             release.append(time.thread_time() - start)
-    gc.unfreeze()
-    gc.set_threshold(*thresholds)
     return median_ms(work) - median_ms(idle), median_ms(release)
 
 
@@ -77,20 +91,14 @@ async def _all_in_ticks(scenario: str, ticks: int) -> list[float]:
     """CPU seconds per tick of everything a tick costs the monitor with the job tree sorted
     by PSS: the simulation's step, `deliver` and the repaint it causes, the previous
     snapshot released, less an idle pause; after the engine's warm-up ticks."""
-    from zmtop.cli.main import settle_heap
     from zmtop.engine.sim.simulation import Simulation
-    from zmtop.tui.app import ZmtopApp
     from zmtop.tui.widgets.task_table import TaskTable
 
     sim = Simulation(scenario, 1)
     for _ in range(WARMUP_TICKS):
         sim.step()
-    thresholds = gc.get_threshold()
-    settle_heap()  # as the monitor does once its first frame is up
-    app = ZmtopApp(sim, autostart=False)
     idle, ticked = [], []
-    async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
+    async with _monitor(sim) as (app, pilot):
         app.screen.query_one(TaskTable).sort_by("pss")
         for _ in range(ticks):
             start = time.thread_time()
@@ -100,8 +108,6 @@ async def _all_in_ticks(scenario: str, ticks: int) -> list[float]:
             app.deliver(sim.step())
             await pilot.pause()
             ticked.append(time.thread_time() - start)
-    gc.unfreeze()
-    gc.set_threshold(*thresholds)
     pause = statistics.median(idle)
     return [tick - pause for tick in ticked]
 
@@ -139,17 +145,11 @@ async def _open_system_vmos(runs: int) -> float:
 async def _whole_repaints(presses: int) -> float:
     """CPU time of End or Home on the default job tree, which repaint every line of it,
     less an idle pause; each press after a tick."""
-    from zmtop.cli.main import settle_heap
     from zmtop.engine.sim.simulation import Simulation
-    from zmtop.tui.app import ZmtopApp
 
     sim = Simulation("default", 1)
-    thresholds = gc.get_threshold()
-    settle_heap()  # as the monitor does once its first frame is up
-    app = ZmtopApp(sim, autostart=False)
     idle, pressed = [], []
-    async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
+    async with _monitor(sim) as (app, pilot):
         for i in range(presses):
             app.deliver(sim.step())
             await pilot.pause()
@@ -160,8 +160,6 @@ async def _whole_repaints(presses: int) -> float:
             await pilot.press("end" if i % 2 == 0 else "home")
             await pilot.pause()
             pressed.append(time.thread_time() - start)
-    gc.unfreeze()
-    gc.set_threshold(*thresholds)
     return median_ms(pressed) - median_ms(idle)
 
 
